@@ -1,0 +1,48 @@
+namespace MailCluster.Queue.Spool;
+
+/// <summary>
+/// The message-body store: each accepted body is written once and shared by the domain queues of its
+/// recipients. A body goes through three durable steps:
+/// <list type="number">
+/// <item><see cref="WriteAsync"/>: stored, not yet committed (not deliverable).</item>
+/// <item><see cref="CommitAsync"/>: after every domain queue persisted its Enqueued event; only now may it be
+/// delivered, and only now does the client get 250 (DESIGN invariant 1).</item>
+/// <item><see cref="ReleaseAsync"/>: a domain queue is done with it; the body is deleted when no domain holds it.</item>
+/// </list>
+/// Every completed call is durable (fsync'd for SQLite, committed for PostgreSQL). Implementations batch
+/// concurrent calls into one transaction (group commit).
+/// </summary>
+public interface ISpoolStore
+{
+    /// <summary>Creates the schema if it does not exist. Idempotent.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores the body, uncommitted, with one reference per recipient domain.</summary>
+    Task WriteAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken);
+
+    /// <summary>Marks the body deliverable.</summary>
+    Task CommitAsync(string messageId, CancellationToken cancellationToken);
+
+    Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Drops <paramref name="domain"/>'s reference; deletes the body when none is left. Idempotent.</summary>
+    Task ReleaseAsync(string messageId, string domain, CancellationToken cancellationToken);
+
+    /// <summary>Deletes an uncommitted body and its references (acceptance failed). Idempotent.</summary>
+    Task DeleteUncommittedAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Round-trips to the database; throws when it is unreachable. Used by readiness.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+}
+
+public enum SpoolStatus
+{
+    Missing,
+    Uncommitted,
+    Committed,
+}
+
+public sealed record SpoolEntry(SpoolStatus Status, ReadOnlyMemory<byte> Body)
+{
+    public static readonly SpoolEntry Missing = new(SpoolStatus.Missing, ReadOnlyMemory<byte>.Empty);
+}

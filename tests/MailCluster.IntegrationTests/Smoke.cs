@@ -1,0 +1,2 @@
+namespace MailCluster.IntegrationTests;
+public class SmokeTests { [Xunit.Fact] public void Builds() => Xunit.Assert.True(true); }

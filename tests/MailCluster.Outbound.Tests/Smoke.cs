@@ -1,0 +1,2 @@
+namespace MailCluster.Outbound.Tests;
+public class SmokeTests { [Xunit.Fact] public void Builds() => Xunit.Assert.True(true); }
