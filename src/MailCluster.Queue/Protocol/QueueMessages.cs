@@ -1,0 +1,32 @@
+namespace MailCluster.Queue.Protocol;
+
+/// <summary>Marker for every message, event and snapshot of the queue; all are serialised by
+/// <see cref="Serialization.QueueSerializer"/> with stable manifests.</summary>
+public interface IQueueMessage;
+
+/// <summary>A message routed by the domain-queue shard region to the entity named by <see cref="Domain"/>.</summary>
+public interface IDomainQueueCommand : IQueueMessage
+{
+    /// <summary>The entity id: the normalised recipient domain (DESIGN invariant 3).</summary>
+    string Domain { get; }
+}
+
+/// <summary>Queue <paramref name="Recipients"/> (all in <paramref name="Domain"/>) of a spooled message.
+/// Answered with <see cref="EnqueueAck"/> once the Enqueued event is durable.</summary>
+public sealed record Enqueue(
+    string Domain,
+    string MessageId,
+    string Sender,
+    IReadOnlyList<string> Recipients,
+    DateTimeOffset ArrivedAt) : IDomainQueueCommand;
+
+public sealed record EnqueueAck(string Domain, string MessageId) : IQueueMessage;
+
+/// <summary>The spool body of <paramref name="MessageId"/> is committed: deliver now. Not persisted; a lost
+/// nudge only delays the first attempt until the commit wait runs out.</summary>
+public sealed record MessageCommitted(string Domain, string MessageId) : IDomainQueueCommand;
+
+/// <summary>Asks a domain queue for its pending messages (ops and tests).</summary>
+public sealed record GetQueueStatus(string Domain) : IDomainQueueCommand;
+
+public sealed record QueueStatus(string Domain, int Messages, int Recipients, int InFlight) : IQueueMessage;

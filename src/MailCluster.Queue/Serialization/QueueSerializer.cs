@@ -1,0 +1,68 @@
+using System.Collections.Frozen;
+using System.Runtime.Serialization;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Serialization;
+using MailCluster.Queue.Protocol;
+
+namespace MailCluster.Queue.Serialization;
+
+/// <summary>
+/// Serialises every <see cref="IQueueMessage"/> as UTF-8 JSON under a stable, hand-written manifest.
+/// Akka's default serializer writes CLR type names, so a rename would break recovery of the journal
+/// (PACKAGES.md); here a type can be renamed freely, and the manifest is the contract.
+/// Manifests are never reused: a change of meaning gets a new one (".v2").
+/// </summary>
+public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    /// <summary>Registered serializer id; ids below 100 are reserved by Akka.</summary>
+    public const int Id = 7301;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static readonly FrozenDictionary<Type, string> ManifestByType = new Dictionary<Type, string>
+    {
+        [typeof(Enqueue)] = "mc.queue.enqueue.v1",
+        [typeof(EnqueueAck)] = "mc.queue.enqueue-ack.v1",
+        [typeof(MessageCommitted)] = "mc.queue.committed.v1",
+        [typeof(GetQueueStatus)] = "mc.queue.get-status.v1",
+        [typeof(QueueStatus)] = "mc.queue.status.v1",
+        [typeof(Enqueued)] = "mc.queue.enqueued.v1",
+        [typeof(AttemptCompleted)] = "mc.queue.attempt-completed.v1",
+        [typeof(MessageAbandoned)] = "mc.queue.abandoned.v1",
+        [typeof(DomainQueueSnapshot)] = "mc.queue.snapshot.v1",
+    }.ToFrozenDictionary();
+
+    private static readonly FrozenDictionary<string, Type> TypeByManifest =
+        ManifestByType.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+
+    public override int Identifier => Id;
+
+    /// <summary>All manifests, for the approved-shape test.</summary>
+    public static IReadOnlyDictionary<Type, string> Manifests => ManifestByType;
+
+    public override string Manifest(object o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return ManifestByType.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new ArgumentException($"{o.GetType()} has no manifest in {nameof(QueueSerializer)}.", nameof(o));
+    }
+
+    public override byte[] ToBinary(object obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (!TypeByManifest.TryGetValue(manifest, out var type))
+        {
+            throw new SerializationException($"Unknown manifest '{manifest}' for {nameof(QueueSerializer)}.");
+        }
+
+        return JsonSerializer.Deserialize(bytes, type, Json)
+            ?? throw new SerializationException($"Null payload for manifest '{manifest}'.");
+    }
+}

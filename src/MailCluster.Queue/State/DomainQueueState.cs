@@ -1,0 +1,144 @@
+using System.Collections.Immutable;
+using MailCluster.Queue.Delivery;
+using MailCluster.Queue.Protocol;
+
+namespace MailCluster.Queue.State;
+
+/// <summary>
+/// The pure state of one domain queue (STYLE habit 5): <c>Decide</c> turns a command into events without
+/// changing anything, <c>Apply</c> folds an event into a new state. The actor only persists, replies,
+/// schedules and passivates. Apply is total and idempotent for replays: an event about an unknown message
+/// or recipient changes nothing.
+/// </summary>
+public sealed record DomainQueueState(string Domain, ImmutableDictionary<string, QueuedMessage> Messages)
+{
+    public static DomainQueueState Empty(string domain) => new(domain, ImmutableDictionary<string, QueuedMessage>.Empty);
+
+    public bool IsEmpty => Messages.IsEmpty;
+
+    public int RecipientCount => Messages.Values.Sum(m => m.Pending.Count);
+
+    /// <summary>Enqueue is idempotent: a message id already queued yields no event (a retried Ask).</summary>
+    public Enqueued? Decide(Enqueue command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return Messages.ContainsKey(command.MessageId)
+            ? null
+            : new Enqueued(command.Domain, command.MessageId, command.Sender, command.Recipients, command.ArrivedAt);
+    }
+
+    /// <summary>
+    /// Classifies an attempt's outcomes: 2xx delivered, 5xx failed, 4xx deferred with the next attempt from
+    /// <paramref name="retry"/>, or expired once the message is past its maximum age. Outcomes for recipients
+    /// that are not pending are ignored.
+    /// </summary>
+    public AttemptCompleted? Decide(string messageId, DeliveryResult result, DateTimeOffset now, RetryPolicy retry, Func<double> random)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(retry);
+        ArgumentNullException.ThrowIfNull(random);
+        if (!Messages.TryGetValue(messageId, out var message))
+        {
+            return null;
+        }
+
+        var results = new List<RecipientResult>();
+        foreach (var outcome in result.Outcomes)
+        {
+            var pending = message.Pending.Find(r => string.Equals(r.Address, outcome.Recipient, StringComparison.Ordinal));
+            if (pending is null)
+            {
+                continue;
+            }
+
+            results.Add(Classify(message, pending, outcome, now, retry, random));
+        }
+
+        return results.Count == 0 ? null : new AttemptCompleted(messageId, now, results, result.RemoteMta, result.TlsProtocol);
+    }
+
+    private static RecipientResult Classify(
+        QueuedMessage message, PendingRecipient pending, RecipientOutcome outcome, DateTimeOffset now, RetryPolicy retry, Func<double> random)
+    {
+        switch (outcome.Kind)
+        {
+            case OutcomeKind.Delivered:
+                return new RecipientResult(pending.Address, RecipientResultKind.Delivered, outcome.Code, outcome.EnhancedCode, outcome.Text, null);
+            case OutcomeKind.Permanent:
+                return new RecipientResult(pending.Address, RecipientResultKind.Failed, outcome.Code, outcome.EnhancedCode, outcome.Text, null);
+            default:
+                var delay = retry.NextDelay(pending.Attempts + 1, now - message.ArrivedAt, random());
+                return delay is { } d
+                    ? new RecipientResult(pending.Address, RecipientResultKind.Deferred, outcome.Code, outcome.EnhancedCode, outcome.Text, now + d)
+                    : new RecipientResult(pending.Address, RecipientResultKind.Expired, outcome.Code, outcome.EnhancedCode, outcome.Text, null);
+        }
+    }
+
+    public DomainQueueState Apply(object @event) => @event switch
+    {
+        Enqueued e => ApplyEnqueued(e),
+        AttemptCompleted e => ApplyAttempt(e),
+        MessageAbandoned e => this with { Messages = Messages.Remove(e.MessageId) },
+        _ => throw new ArgumentException($"Unknown event {@event.GetType().Name}", nameof(@event)),
+    };
+
+    private DomainQueueState ApplyEnqueued(Enqueued e)
+    {
+        if (Messages.ContainsKey(e.MessageId))
+        {
+            return this;
+        }
+
+        var pending = e.Recipients.Select(r => new PendingRecipient(r, 0, e.ArrivedAt, null)).ToImmutableList();
+        return this with { Messages = Messages.Add(e.MessageId, new QueuedMessage(e.MessageId, e.Sender, e.ArrivedAt, pending)) };
+    }
+
+    private DomainQueueState ApplyAttempt(AttemptCompleted e)
+    {
+        if (!Messages.TryGetValue(e.MessageId, out var message))
+        {
+            return this;
+        }
+
+        var pending = message.Pending;
+        foreach (var r in e.Results)
+        {
+            var current = pending.Find(p => string.Equals(p.Address, r.Recipient, StringComparison.Ordinal));
+            if (current is null)
+            {
+                continue;
+            }
+
+            pending = r.Kind == RecipientResultKind.Deferred && r.NextAttemptAt is { } next
+                ? pending.Replace(current, current with { Attempts = current.Attempts + 1, NextAttemptAt = next, LastError = $"{r.Code} {r.EnhancedCode} {r.Text}" })
+                : pending.Remove(current);
+        }
+
+        return this with { Messages = pending.IsEmpty ? Messages.Remove(e.MessageId) : Messages.SetItem(e.MessageId, message with { Pending = pending }) };
+    }
+
+    /// <summary>Messages with a recipient due at <paramref name="now"/>, oldest first.</summary>
+    public IEnumerable<QueuedMessage> Due(DateTimeOffset now) =>
+        Messages.Values.Where(m => m.Pending.Exists(r => r.NextAttemptAt <= now)).OrderBy(m => m.ArrivedAt);
+
+    public DomainQueueSnapshot ToSnapshot() => new(
+        Domain,
+        Messages.Values.Select(m => new QueuedMessageSnapshot(
+            m.MessageId,
+            m.Sender,
+            m.ArrivedAt,
+            m.Pending.Select(p => new PendingRecipientSnapshot(p.Address, p.Attempts, p.NextAttemptAt, p.LastError)).ToList())).ToList());
+
+    public static DomainQueueState FromSnapshot(DomainQueueSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var messages = snapshot.Messages.ToImmutableDictionary(
+            m => m.MessageId,
+            m => new QueuedMessage(
+                m.MessageId,
+                m.Sender,
+                m.ArrivedAt,
+                m.Pending.Select(p => new PendingRecipient(p.Address, p.Attempts, p.NextAttemptAt, p.LastError)).ToImmutableList()));
+        return new DomainQueueState(snapshot.Domain, messages);
+    }
+}
