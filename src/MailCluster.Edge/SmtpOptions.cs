@@ -1,0 +1,52 @@
+namespace MailCluster.Edge;
+
+/// <summary>Configuration section <c>MailCluster:Smtp</c>.</summary>
+public sealed class SmtpOptions
+{
+    public const string Section = "MailCluster:Smtp";
+
+    /// <summary>Relay-in listener (port 25 in production).</summary>
+    public int MxPort { get; set; } = 2525;
+
+    /// <summary>Submission listener (port 587 in production).</summary>
+    public int SubmissionPort { get; set; } = 2587;
+
+    /// <summary>Implicit-TLS submission listener (port 465 in production).</summary>
+    public int SubmissionsPort { get; set; } = 2465;
+
+    /// <summary>Address the SMTP listeners bind to (<c>*</c>, IPv4 and IPv6 any).</summary>
+    public string BindAddress { get; set; } = "*";
+
+    /// <summary>Client networks (CIDR) allowed to relay to any domain.</summary>
+    public List<string> TrustedNetworks { get; } = [];
+
+    /// <summary>Largest message accepted, in octets (advertised with SIZE).</summary>
+    public long MaxMessageSize { get; set; } = 36 * 1024 * 1024;
+
+    /// <summary>Recipients per message (RFC 5321 §4.5.3.1.8 asks for at least 100).</summary>
+    public int MaxRecipients { get; set; } = 100;
+
+    /// <summary>Longest command line accepted, in octets without CRLF (RFC 5321 §4.5.3.1.4: at least 512).</summary>
+    public int MaxCommandLineLength { get; set; } = 2048;
+
+    /// <summary>Seconds a session may wait for the client's next command (RFC 5321 §4.5.3.2.7: 5 minutes).</summary>
+    public int IdleTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Unknown or malformed commands tolerated per session before 421.</summary>
+    public int MaxBadCommands { get; set; } = 20;
+
+    /// <summary>"Received:" headers above which a message is taken to be looping (554 5.4.6).</summary>
+    public int MaxReceivedHeaders { get; set; } = 50;
+}
+
+/// <summary>Configuration section <c>MailCluster:Domains</c>.</summary>
+public sealed class DomainsOptions
+{
+    public const string Section = "MailCluster:Domains";
+
+    /// <summary>Domains whose mailboxes this cluster hosts.</summary>
+    public List<string> Local { get; } = [];
+
+    /// <summary>Domains this cluster accepts mail for and relays onward (backup MX, inbound gateway).</summary>
+    public List<string> Relay { get; } = [];
+}

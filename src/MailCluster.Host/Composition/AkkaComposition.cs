@@ -1,0 +1,90 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Persistence.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using LinqToDB;
+using MailCluster.Host.Configuration;
+using MailCluster.Queue;
+using MailCluster.Queue.Delivery;
+using MailCluster.Queue.Protocol;
+using MailCluster.Queue.Serialization;
+using MailCluster.Queue.Spool;
+
+namespace MailCluster.Host.Composition;
+
+/// <summary>The Akka side of a node: remoting, cluster, persistence and the domain-queue shard region.</summary>
+public static class AkkaComposition
+{
+    public const string SystemName = "mailcluster";
+
+    public static IServiceCollection AddMailClusterAkka(this IServiceCollection services, NodeSettings settings)
+    {
+        services.AddAkka(SystemName, (builder, provider) =>
+        {
+            builder
+                .ConfigureLoggers(l =>
+                {
+                    l.ClearLoggers();
+                    l.AddLoggerFactory();
+                })
+                .WithCustomSerializer("mailcluster-queue", [typeof(IQueueMessage)], system => new QueueSerializer(system))
+                .WithRemoting(new RemoteOptions { HostName = "0.0.0.0", PublicHostName = settings.Cluster.Host, Port = settings.Cluster.Port })
+                .WithClustering(new ClusterOptions
+                {
+                    Roles = settings.Cluster.EffectiveRoles.ToArray(),
+                    SeedNodes = settings.Cluster.Seeds.Select(s => $"akka.tcp://{SystemName}@{s}").ToArray(),
+                })
+                .WithStorage(settings)
+                .WithDeliveryQueue(settings, provider);
+
+            if (settings.Cluster.Seeds.Count == 0)
+            {
+                // No seeds: this node is a cluster of one. There is no non-cluster code path.
+                builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
+            }
+        });
+        return services;
+    }
+
+    private static AkkaConfigurationBuilder WithStorage(this AkkaConfigurationBuilder builder, NodeSettings settings)
+    {
+        var (connectionString, providerName) = settings.IsPostgres
+            ? (settings.Storage.ConnectionString!, ProviderName.PostgreSQL15)
+            : ($"Data Source={settings.SqliteJournalPath};Pooling=True", ProviderName.SQLiteMS);
+        return builder.WithSqlPersistence(connectionString, providerName, PersistenceMode.Both, autoInitialize: true);
+    }
+
+    private static AkkaConfigurationBuilder WithDeliveryQueue(this AkkaConfigurationBuilder builder, NodeSettings settings, IServiceProvider provider)
+    {
+        var extractor = new DomainQueueMessageExtractor(settings.Queue.Shards);
+        if (!settings.Cluster.EffectiveRoles.Contains("delivery"))
+        {
+            return builder.WithShardRegionProxy<DomainQueueRegion>("domain-queue", "delivery", extractor);
+        }
+
+        var services = new QueueServices(
+            provider.GetRequiredService<ISpoolStore>(),
+            provider.GetRequiredService<IDeliverer>(),
+            new RetryPolicy(settings.Retry),
+            settings.Queue,
+            TimeProvider.System);
+        return builder.WithShardRegion<DomainQueueRegion>(
+            "domain-queue",
+            domain => DomainQueueActor.Props(domain, services),
+            extractor,
+            new ShardOptions
+            {
+                Role = "delivery",
+
+                // Queues with pending mail restart after a crash or a rebalance without waiting for new mail.
+                // The event-sourced store (not DData's LightningDB, broken here: PACKAGES.md).
+                RememberEntities = true,
+                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+                StateStoreMode = StateStoreMode.DData,
+            });
+    }
+}

@@ -1,0 +1,36 @@
+namespace MailCluster.Host.Configuration;
+
+/// <summary>Configuration section <c>MailCluster</c> (the keys directly under it).</summary>
+public sealed class NodeOptions
+{
+    public const string Section = "MailCluster";
+
+    /// <summary>Where the embedded SQLite journal and spool live.</summary>
+    public string DataDir { get; set; } = "data";
+
+    /// <summary>The name this node uses in greetings, EHLO and Received headers.</summary>
+    public string Hostname { get; set; } = System.Net.Dns.GetHostName();
+}
+
+/// <summary>Configuration section <c>MailCluster:Cluster</c>.</summary>
+public sealed class ClusterNodeOptions
+{
+    public const string Section = "MailCluster:Cluster";
+
+    /// <summary>Address this node advertises to the others.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Cluster (Akka.Remote) port; 0 picks a free one (single node only).</summary>
+    public int Port { get; set; }
+
+    /// <summary>Seed nodes as <c>host:port</c>. Empty: the node forms a cluster of its own.</summary>
+    public List<string> Seeds { get; } = [];
+
+    /// <summary><c>edge</c> (SMTP listeners) and/or <c>delivery</c> (domain queues). Empty: both.</summary>
+    public List<string> Roles { get; } = [];
+
+    /// <summary>DNS name of a Kubernetes headless Service whose addresses are the seeds.</summary>
+    public string? DiscoveryService { get; set; }
+
+    public IReadOnlyList<string> EffectiveRoles => Roles.Count == 0 ? ["edge", "delivery"] : Roles;
+}

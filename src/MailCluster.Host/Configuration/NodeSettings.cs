@@ -1,0 +1,118 @@
+using System.Net;
+using MailCluster.Edge;
+using MailCluster.Edge.Policy;
+using MailCluster.Ops;
+using MailCluster.Outbound;
+using MailCluster.Queue;
+using Microsoft.Extensions.Configuration;
+
+namespace MailCluster.Host.Configuration;
+
+/// <summary>
+/// Every options class of the node, bound from configuration (appsettings.json, then environment variables
+/// such as <c>MailCluster__Smtp__MxPort</c>) and validated once at start. Unknown keys under
+/// <c>MailCluster</c> are errors too: a mistyped variable must not be silently ignored.
+/// </summary>
+public sealed record NodeSettings(
+    NodeOptions Node,
+    ClusterNodeOptions Cluster,
+    SmtpOptions Smtp,
+    DomainsOptions Domains,
+    OutboundOptions Outbound,
+    DnsOptions Dns,
+    RetryOptions Retry,
+    QueueOptions Queue,
+    StorageOptions Storage,
+    OpsOptions Ops)
+{
+    private static readonly string[] KnownSections =
+        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops"];
+
+    public static NodeSettings Load(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var errors = new List<string>();
+        foreach (var child in configuration.GetSection(NodeOptions.Section).GetChildren())
+        {
+            if (!KnownSections.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                errors.Add($"{ConfigurationKeys.Describe(child.Path)}: unknown key");
+            }
+        }
+
+        var node = new NodeOptions();
+        Bind(configuration, NodeOptions.Section, node, errors, topLevelOnly: true);
+        var settings = new NodeSettings(
+            node,
+            Bind(configuration, ClusterNodeOptions.Section, new ClusterNodeOptions(), errors),
+            Bind(configuration, SmtpOptions.Section, new SmtpOptions(), errors),
+            Bind(configuration, DomainsOptions.Section, new DomainsOptions(), errors),
+            Bind(configuration, OutboundOptions.Section, new OutboundOptions(), errors),
+            Bind(configuration, DnsOptions.Section, new DnsOptions(), errors),
+            Bind(configuration, RetryOptions.Section, new RetryOptions(), errors),
+            Bind(configuration, QueueOptions.Section, new QueueOptions(), errors),
+            Bind(configuration, StorageOptions.Section, new StorageOptions(), errors),
+            Bind(configuration, OpsOptions.Section, new OpsOptions(), errors));
+        if (errors.Count == 0)
+        {
+            errors.AddRange(NodeSettingsValidator.Validate(settings));
+        }
+
+        return errors.Count == 0 ? settings : throw new ConfigurationException(errors);
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section, T target, List<string> errors, bool topLevelOnly = false)
+        where T : class
+    {
+        try
+        {
+            var config = configuration.GetSection(section);
+            if (topLevelOnly)
+            {
+                // Only the scalar keys directly under MailCluster belong to NodeOptions.
+                foreach (var property in typeof(T).GetProperties())
+                {
+                    if (config[property.Name] is { } value)
+                    {
+                        property.SetValue(target, Convert.ChangeType(value, property.PropertyType, System.Globalization.CultureInfo.InvariantCulture));
+                    }
+                }
+
+                return target;
+            }
+
+            config.Bind(target, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.Add($"{section}: {ex.Message}" + (ex.InnerException is null ? "" : $" ({ex.InnerException.Message})"));
+        }
+        catch (FormatException ex)
+        {
+            errors.Add($"{section}: {ex.Message}");
+        }
+
+        return target;
+    }
+
+    public string SqliteJournalPath => Path.Combine(Path.GetFullPath(Node.DataDir), "journal.db");
+
+    public string SqliteSpoolPath => Path.Combine(Path.GetFullPath(Node.DataDir), "spool.db");
+
+    public bool IsPostgres => string.Equals(Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsValidCidr(string text) => IpNetwork.TryParse(text, out _);
+
+    public static bool IsValidHostPort(string text, bool portRequired)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon < 0)
+        {
+            return !portRequired && Uri.CheckHostName(text) != UriHostNameType.Unknown;
+        }
+
+        return colon > 0
+            && int.TryParse(text.AsSpan(colon + 1), out var port) && port is > 0 and < 65536
+            && (IPAddress.TryParse(text[..colon], out _) || Uri.CheckHostName(text[..colon]) != UriHostNameType.Unknown);
+    }
+}

@@ -1,0 +1,75 @@
+using MailCluster.Queue;
+
+namespace MailCluster.Host.Configuration;
+
+/// <summary>Range and shape checks; each error names the key in both of its spellings.</summary>
+internal static class NodeSettingsValidator
+{
+    public static IEnumerable<string> Validate(NodeSettings s)
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string key, string problem)
+        {
+            if (!ok)
+            {
+                errors.Add($"{ConfigurationKeys.Describe(key)}: {problem}");
+            }
+        }
+
+        static bool IsPort(int p) => p is > 0 and < 65536;
+        Check(IsPort(s.Smtp.MxPort), "MailCluster:Smtp:MxPort", $"must be a port 1-65535, got {s.Smtp.MxPort}");
+        Check(IsPort(s.Smtp.SubmissionPort), "MailCluster:Smtp:SubmissionPort", $"must be a port 1-65535, got {s.Smtp.SubmissionPort}");
+        Check(IsPort(s.Smtp.SubmissionsPort), "MailCluster:Smtp:SubmissionsPort", $"must be a port 1-65535, got {s.Smtp.SubmissionsPort}");
+        Check(IsPort(s.Ops.Port), "MailCluster:Ops:Port", $"must be a port 1-65535, got {s.Ops.Port}");
+        Check(IsPort(s.Outbound.Port), "MailCluster:Outbound:Port", $"must be a port 1-65535, got {s.Outbound.Port}");
+        Check(s.Cluster.Port is >= 0 and < 65536, "MailCluster:Cluster:Port", $"must be 0 (any) or a port 1-65535, got {s.Cluster.Port}");
+        var ports = new[] { s.Smtp.MxPort, s.Smtp.SubmissionPort, s.Smtp.SubmissionsPort, s.Ops.Port };
+        Check(ports.Distinct().Count() == ports.Length, "MailCluster:Smtp", "the SMTP and ops ports must all differ");
+        Check(s.Smtp.MaxMessageSize > 0, "MailCluster:Smtp:MaxMessageSize", "must be positive");
+        Check(s.Smtp.MaxRecipients >= 1, "MailCluster:Smtp:MaxRecipients", "must be at least 1 (RFC 5321 asks for 100)");
+        Check(s.Smtp.MaxCommandLineLength >= 512, "MailCluster:Smtp:MaxCommandLineLength", "must be at least 512 (RFC 5321 §4.5.3.1.4)");
+        Check(s.Smtp.IdleTimeoutSeconds > 0, "MailCluster:Smtp:IdleTimeoutSeconds", "must be positive");
+        for (var i = 0; i < s.Smtp.TrustedNetworks.Count; i++)
+        {
+            Check(NodeSettings.IsValidCidr(s.Smtp.TrustedNetworks[i]), $"MailCluster:Smtp:TrustedNetworks:{i}", $"'{s.Smtp.TrustedNetworks[i]}' is not a CIDR network such as 10.0.0.0/8");
+        }
+
+        CheckDomains(s.Domains.Local, "MailCluster:Domains:Local", Check);
+        CheckDomains(s.Domains.Relay, "MailCluster:Domains:Relay", Check);
+        for (var i = 0; i < s.Dns.Servers.Count; i++)
+        {
+            Check(NodeSettings.IsValidHostPort(s.Dns.Servers[i], portRequired: false), $"MailCluster:Dns:Servers:{i}", $"'{s.Dns.Servers[i]}' is not host:port");
+        }
+
+        for (var i = 0; i < s.Cluster.Seeds.Count; i++)
+        {
+            Check(NodeSettings.IsValidHostPort(s.Cluster.Seeds[i], portRequired: true), $"MailCluster:Cluster:Seeds:{i}", $"'{s.Cluster.Seeds[i]}' is not host:port");
+        }
+
+        foreach (var (role, i) in s.Cluster.Roles.Select((r, i) => (r, i)))
+        {
+            Check(role is "edge" or "delivery", $"MailCluster:Cluster:Roles:{i}", $"'{role}' is not a role (edge, delivery)");
+        }
+
+        Check(s.Retry.InitialSeconds > 0, "MailCluster:Retry:InitialSeconds", "must be positive");
+        Check(s.Retry.MaxSeconds >= s.Retry.InitialSeconds, "MailCluster:Retry:MaxSeconds", "must be at least MailCluster:Retry:InitialSeconds");
+        Check(s.Retry.MaxAgeSeconds > 0, "MailCluster:Retry:MaxAgeSeconds", "must be positive");
+        Check(s.Retry.Jitter is >= 0 and <= 0.5, "MailCluster:Retry:Jitter", "must be between 0 and 0.5");
+        Check(s.Queue.MaxConcurrentDeliveriesPerDomain >= 1, "MailCluster:Queue:MaxConcurrentDeliveriesPerDomain", "must be at least 1");
+        Check(s.Queue.SnapshotEvery >= 1, "MailCluster:Queue:SnapshotEvery", "must be at least 1");
+        Check(s.Queue.Shards >= 1, "MailCluster:Queue:Shards", "must be at least 1");
+        Check(s.Storage.Provider is "Sqlite" or "PostgreSql", "MailCluster:Storage:Provider", $"must be Sqlite or PostgreSql, got '{s.Storage.Provider}'");
+        Check(!s.IsPostgres || !string.IsNullOrWhiteSpace(s.Storage.ConnectionString), "MailCluster:Storage:ConnectionString", "is required when the provider is PostgreSql");
+        Check(!string.IsNullOrWhiteSpace(s.Node.DataDir), "MailCluster:DataDir", "must not be empty");
+        Check(!string.IsNullOrWhiteSpace(s.Node.Hostname), "MailCluster:Hostname", "must not be empty");
+        return errors;
+    }
+
+    private static void CheckDomains(List<string> domains, string key, Action<bool, string, string> check)
+    {
+        for (var i = 0; i < domains.Count; i++)
+        {
+            check(DomainKey.TryNormalize(domains[i]) is not null, $"{key}:{i}", $"'{domains[i]}' is not a domain name");
+        }
+    }
+}

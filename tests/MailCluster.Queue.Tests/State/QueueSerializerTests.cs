@@ -1,0 +1,75 @@
+using System.Text;
+using Akka.Actor;
+using MailCluster.Queue.Protocol;
+using MailCluster.Queue.Serialization;
+using Xunit;
+
+namespace MailCluster.Queue.Tests.State;
+
+/// <summary>Persisted events are a storage format: their manifests and JSON shapes are approved here, and a
+/// change to either must be deliberate (a new manifest), never a side effect of a rename.</summary>
+public sealed class QueueSerializerTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+    private readonly ActorSystem _system = ActorSystem.Create("serializer-test");
+    private readonly QueueSerializer _serializer;
+
+    public QueueSerializerTests() => _serializer = new QueueSerializer((ExtendedActorSystem)_system);
+
+    public void Dispose() => _system.Dispose();
+
+    public static TheoryData<object, string, string> Approved => new()
+    {
+        {
+            new Enqueued("example.com", "M1", "s@x.test", ["a@example.com"], T0),
+            "mc.queue.enqueued.v1",
+            """{"domain":"example.com","messageId":"M1","sender":"s@x.test","recipients":["a@example.com"],"arrivedAt":"2026-11-29T12:00:00+00:00"}"""
+        },
+        {
+            new AttemptCompleted("M1", T0, [new RecipientResult("a@example.com", RecipientResultKind.Deferred, 451, "4.3.0", "later", T0.AddMinutes(5))], "mx", "TLSv1.3"),
+            "mc.queue.attempt-completed.v1",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","results":[{"recipient":"a@example.com","kind":1,"code":451,"enhancedCode":"4.3.0","text":"later","nextAttemptAt":"2026-11-29T12:05:00+00:00"}],"remoteMta":"mx","tlsProtocol":"TLSv1.3"}"""
+        },
+        {
+            new MessageAbandoned("M1", T0, "never committed"),
+            "mc.queue.abandoned.v1",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","reason":"never committed"}"""
+        },
+        {
+            new DomainQueueSnapshot("example.com", [new QueuedMessageSnapshot("M1", "", T0, [new PendingRecipientSnapshot("a@example.com", 2, T0, "451 4.3.0 later")])]),
+            "mc.queue.snapshot.v1",
+            """{"domain":"example.com","messages":[{"messageId":"M1","sender":"","arrivedAt":"2026-11-29T12:00:00+00:00","pending":[{"address":"a@example.com","attempts":2,"nextAttemptAt":"2026-11-29T12:00:00+00:00","lastError":"451 4.3.0 later"}]}]}"""
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Approved))]
+    public void Persisted_shapes_are_approved(object value, string manifest, string json)
+    {
+        Assert.Equal(manifest, _serializer.Manifest(value));
+        Assert.Equal(json, Encoding.UTF8.GetString(_serializer.ToBinary(value)));
+        var back = _serializer.FromBinary(Encoding.UTF8.GetBytes(json), manifest);
+        Assert.Equal(json, Encoding.UTF8.GetString(_serializer.ToBinary(back)));
+    }
+
+    [Fact]
+    public void Every_queue_message_type_has_a_unique_manifest()
+    {
+        var types = typeof(IQueueMessage).Assembly.GetTypes()
+            .Where(t => typeof(IQueueMessage).IsAssignableFrom(t) && t is { IsInterface: false, IsAbstract: false });
+        Assert.All(types, t => Assert.True(QueueSerializer.Manifests.ContainsKey(t), $"{t.Name} has no manifest"));
+        Assert.Equal(QueueSerializer.Manifests.Count, QueueSerializer.Manifests.Values.Distinct().Count());
+    }
+
+    [Fact]
+    public void Akka_picks_this_serializer_when_bound()
+    {
+        var config = Akka.Configuration.ConfigurationFactory.ParseString($$"""
+            akka.actor.serializers.mc = "{{typeof(QueueSerializer).AssemblyQualifiedName}}"
+            akka.actor.serialization-bindings { "{{typeof(IQueueMessage).AssemblyQualifiedName}}" = mc }
+            """);
+        using var system = ActorSystem.Create("binding-test", config);
+        var serializer = system.Serialization.FindSerializerFor(new MessageAbandoned("M", T0, "r"));
+        Assert.IsType<QueueSerializer>(serializer);
+    }
+}
