@@ -13,7 +13,7 @@ namespace MailCluster.Host.Configuration;
 /// such as <c>MailCluster__Smtp__MxPort</c>) and validated once at start. Unknown keys under
 /// <c>MailCluster</c> are errors too: a mistyped variable must not be silently ignored.
 /// </summary>
-public sealed record NodeSettings(
+public sealed partial record NodeSettings(
     NodeOptions Node,
     ClusterNodeOptions Cluster,
     SmtpOptions Smtp,
@@ -64,36 +64,48 @@ public sealed record NodeSettings(
     private static T Bind<T>(IConfiguration configuration, string section, T target, List<string> errors, bool topLevelOnly = false)
         where T : class
     {
+        var config = configuration.GetSection(section);
+        var properties = typeof(T).GetProperties().Where(p => p.CanWrite || !p.PropertyType.IsValueType && p.PropertyType != typeof(string)).ToList();
+        if (!topLevelOnly)
+        {
+            foreach (var child in config.GetChildren())
+            {
+                if (!properties.Exists(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase)))
+                {
+                    errors.Add($"{ConfigurationKeys.Describe(child.Path)}: unknown key");
+                }
+            }
+        }
+
         try
         {
-            var config = configuration.GetSection(section);
             if (topLevelOnly)
             {
                 // Only the scalar keys directly under MailCluster belong to NodeOptions.
-                foreach (var property in typeof(T).GetProperties())
+                foreach (var property in properties.Where(p => p.PropertyType == typeof(string)))
                 {
                     if (config[property.Name] is { } value)
                     {
-                        property.SetValue(target, Convert.ChangeType(value, property.PropertyType, System.Globalization.CultureInfo.InvariantCulture));
+                        property.SetValue(target, value);
                     }
                 }
 
                 return target;
             }
 
-            config.Bind(target, o => o.ErrorOnUnknownConfiguration = true);
+            config.Bind(target);
         }
         catch (InvalidOperationException ex)
         {
-            errors.Add($"{section}: {ex.Message}" + (ex.InnerException is null ? "" : $" ({ex.InnerException.Message})"));
-        }
-        catch (FormatException ex)
-        {
-            errors.Add($"{section}: {ex.Message}");
+            var key = FailedKey().Match(ex.Message) is { Success: true } m ? m.Groups[1].Value : section;
+            errors.Add($"{ConfigurationKeys.Describe(key)}: {ex.Message}");
         }
 
         return target;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("at '([^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex FailedKey();
 
     public string SqliteJournalPath => Path.Combine(Path.GetFullPath(Node.DataDir), "journal.db");
 
