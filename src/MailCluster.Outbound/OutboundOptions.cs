@@ -25,5 +25,9 @@ public sealed class DnsOptions
     /// <summary>DNS servers as <c>host:port</c> (or <c>host</c> for port 53). Empty: the system resolvers.</summary>
     public List<string> Servers { get; } = [];
 
+    /// <summary>Time to wait for one answer from one server.</summary>
     public int TimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Extra attempts per query after a timeout (DnsClient retries the same servers).</summary>
+    public int Retries { get; set; } = 1;
 }
