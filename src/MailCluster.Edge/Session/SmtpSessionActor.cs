@@ -60,7 +60,7 @@ public sealed class SmtpSessionActor : ReceiveActor
 
         if (reply.Reply.Code < 400)
         {
-            _state = SmtpStateTable.Next(_state, command.Verb);
+            _state = SmtpStateTable.Next(_state, command);
         }
 
         return reply;
