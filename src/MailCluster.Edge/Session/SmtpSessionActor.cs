@@ -182,7 +182,7 @@ public sealed class SmtpSessionActor : ReceiveActor
         header.CopyTo(body, 0);
         data.Text.CopyTo(body.AsMemory(header.Length));
 
-        var result = await _services.Acceptor.AcceptAsync(queueId, _sender?.Address ?? "", _recipients.ToList(), body, CancellationToken.None).ConfigureAwait(false);
+        var result = await _services.Acceptor.AcceptAsync(queueId, _sender?.Address ?? "", _recipients.ToList(), dsn: null, body, CancellationToken.None).ConfigureAwait(false);
         return result.Outcome == AcceptOutcome.Accepted
             ? new SmtpReply(250, "2.0.0", $"Ok: queued as {result.MessageId}")
             : new SmtpReply(451, "4.3.0", "Temporary failure storing the message, try again later");

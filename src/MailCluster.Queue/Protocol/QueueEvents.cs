@@ -8,7 +8,8 @@ public sealed record Enqueued(
     string MessageId,
     string Sender,
     IReadOnlyList<string> Recipients,
-    DateTimeOffset ArrivedAt) : IQueueMessage;
+    DateTimeOffset ArrivedAt,
+    DsnEnvelope? Dsn = null) : IQueueMessage;
 
 public enum RecipientResultKind
 {

@@ -18,7 +18,8 @@ public sealed record Enqueue(
     string MessageId,
     string Sender,
     IReadOnlyList<string> Recipients,
-    DateTimeOffset ArrivedAt) : IDomainQueueCommand;
+    DateTimeOffset ArrivedAt,
+    DsnEnvelope? Dsn = null) : IDomainQueueCommand;
 
 public sealed record EnqueueAck(string Domain, string MessageId) : IQueueMessage;
 

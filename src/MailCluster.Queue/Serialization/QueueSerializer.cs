@@ -18,7 +18,10 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
     /// <summary>Registered serializer id; ids below 100 are reserved by Akka.</summary>
     public const int Id = 7301;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
 
     private static readonly FrozenDictionary<Type, string> ManifestByType = new Dictionary<Type, string>
     {

@@ -24,7 +24,7 @@ public sealed record DomainQueueState(string Domain, ImmutableDictionary<string,
         ArgumentNullException.ThrowIfNull(command);
         return Messages.ContainsKey(command.MessageId)
             ? null
-            : new Enqueued(command.Domain, command.MessageId, command.Sender, command.Recipients, command.ArrivedAt);
+            : new Enqueued(command.Domain, command.MessageId, command.Sender, command.Recipients, command.ArrivedAt, command.Dsn);
     }
 
     /// <summary>

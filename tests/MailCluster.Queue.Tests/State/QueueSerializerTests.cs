@@ -26,6 +26,11 @@ public sealed class QueueSerializerTests : IDisposable
             """{"domain":"example.com","messageId":"M1","sender":"s@x.test","recipients":["a@example.com"],"arrivedAt":"2026-11-29T12:00:00+00:00"}"""
         },
         {
+            new Enqueued("example.com", "M2", "", ["a@example.com"], T0, new DsnEnvelope("HDRS", "env-1", [new DsnRecipient("a@example.com", "FAILURE,DELAY", "rfc822;A@example.com")])),
+            "mc.queue.enqueued.v1",
+            """{"domain":"example.com","messageId":"M2","sender":"","recipients":["a@example.com"],"arrivedAt":"2026-11-29T12:00:00+00:00","dsn":{"ret":"HDRS","envId":"env-1","recipients":[{"address":"a@example.com","notify":"FAILURE,DELAY","originalRecipient":"rfc822;A@example.com"}]}}"""
+        },
+        {
             new AttemptCompleted("M1", T0, [new RecipientResult("a@example.com", RecipientResultKind.Deferred, 451, "4.3.0", "later", T0.AddMinutes(5))], "mx", "TLSv1.3"),
             "mc.queue.attempt-completed.v1",
             """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","results":[{"recipient":"a@example.com","kind":1,"code":451,"enhancedCode":"4.3.0","text":"later","nextAttemptAt":"2026-11-29T12:05:00+00:00"}],"remoteMta":"mx","tlsProtocol":"TLSv1.3"}"""

@@ -1,0 +1,14 @@
+namespace MailCluster.Queue.Protocol;
+
+/// <summary>
+/// The RFC 3461 (DSN) parameters of a message, kept with the envelope for the bounce logic.
+/// Null on <see cref="Enqueued"/> when the client gave none.
+/// </summary>
+/// <param name="Ret">MAIL RET: <c>FULL</c> or <c>HDRS</c>, or null.</param>
+/// <param name="EnvId">MAIL ENVID, xtext-decoded, or null.</param>
+/// <param name="Recipients">Per-recipient NOTIFY and ORCPT, only for recipients that gave either.</param>
+public sealed record DsnEnvelope(string? Ret, string? EnvId, IReadOnlyList<DsnRecipient> Recipients);
+
+/// <param name="Notify">RCPT NOTIFY, upper-cased: <c>NEVER</c> or a comma list of SUCCESS, FAILURE, DELAY; null when absent.</param>
+/// <param name="OriginalRecipient">RCPT ORCPT as given, e.g. <c>rfc822;user@example.com</c> (xtext-decoded); null when absent.</param>
+public sealed record DsnRecipient(string Address, string? Notify, string? OriginalRecipient);
