@@ -1,7 +1,21 @@
+using MailCluster.Edge.Auth;
 using MailCluster.Edge.Policy;
+using MailCluster.Edge.Tls;
 using MailCluster.Queue.Acceptance;
 
 namespace MailCluster.Edge;
 
 /// <summary>What SMTP sessions need from the node, built once at start.</summary>
-public sealed record EdgeServices(string Hostname, SmtpOptions Smtp, RelayPolicy Policy, MessageAcceptor Acceptor, TimeProvider Clock);
+/// <param name="Shutdown">Cancelled when the node starts shutting down: sessions waiting for a command get 421 4.3.2.</param>
+/// <param name="DrainDeadline">Cancelled the drain timeout after <paramref name="Shutdown"/>: message text still in flight is cut off.</param>
+public sealed record EdgeServices(
+    string Hostname,
+    SmtpOptions Smtp,
+    RelayPolicy Policy,
+    MessageAcceptor Acceptor,
+    TimeProvider Clock,
+    CertificateProvider Certificates,
+    ConnectionLimiter Limiter,
+    UserDirectory Users,
+    CancellationToken Shutdown,
+    CancellationToken DrainDeadline);

@@ -37,6 +37,44 @@ public sealed class SmtpOptions
 
     /// <summary>"Received:" headers above which a message is taken to be looping (554 5.4.6).</summary>
     public int MaxReceivedHeaders { get; set; } = 50;
+
+    /// <summary>Open SMTP connections per node; more get 421 4.7.0 at the greeting.</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Open SMTP connections per client IP address (Postfix: smtpd_client_connection_count_limit).</summary>
+    public int MaxConnectionsPerClient { get; set; } = 50;
+
+    /// <summary>Messages per connection; the next MAIL gets 421 4.7.0 and the client reconnects.</summary>
+    public int MaxMessagesPerConnection { get; set; } = 1000;
+
+    /// <summary>Slowloris defence: after <see cref="DataRateGraceSeconds"/>, DATA/BDAT must average at least this rate.</summary>
+    public int MinDataRateBytesPerSecond { get; set; } = 256;
+
+    public int DataRateGraceSeconds { get; set; } = 30;
+
+    /// <summary>Failed AUTH attempts per session before 421; each failure is answered after <see cref="AuthFailureDelayMilliseconds"/>.</summary>
+    public int MaxAuthFailures { get; set; } = 3;
+
+    public int AuthFailureDelayMilliseconds { get; set; } = 1000;
+
+    /// <summary>Pause before the greeting; a client that talks before it is refused (pre-greeting traffic is a spambot tell).</summary>
+    public int GreetingDelayMilliseconds { get; set; }
+
+    /// <summary>On shutdown, how long DATA in progress may take to finish before connections are closed.</summary>
+    public int DrainTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Name the authenticated user in the Received header (Postfix: smtpd_sasl_authenticated_header).</summary>
+    public bool ShowAuthenticatedUser { get; set; }
+
+    /// <summary>PEM certificate (chain) for STARTTLS and implicit TLS; reloaded when the file changes.
+    /// Empty: a self-signed certificate is generated at start (with a warning).</summary>
+    public string? TlsCertificatePath { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificatePath"/>.</summary>
+    public string? TlsKeyPath { get; set; }
+
+    /// <summary>Users who may authenticate (AUTH PLAIN/LOGIN, after TLS only).</summary>
+    public List<Auth.SmtpUserOptions> Users { get; } = [];
 }
 
 /// <summary>Configuration section <c>MailCluster:Domains</c>.</summary>

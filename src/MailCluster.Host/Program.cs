@@ -4,6 +4,12 @@ using MailCluster.Ops;
 using MailCluster.Outbound;
 
 // The composition root (STYLE habit 6): read and validate configuration, chain one extension per feature.
+if (args.Length > 0 && args[0] == "hash-password")
+{
+    // Prints the PBKDF2 hash of the password read from standard input, for MailCluster__Smtp__Users__N__PasswordHash.
+    return MailCluster.Edge.Auth.PasswordHashCommand.Run(args[1..], Console.In, Console.Out, Console.Error);
+}
+
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 NodeSettings settings;
 try

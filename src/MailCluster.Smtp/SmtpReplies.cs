@@ -34,7 +34,7 @@ public static class SmtpReplies
     public static SmtpReply RecipientOk { get; } = new(250, "2.1.5", "Recipient OK");
 
     /// <summary>250 after the message is durably queued (DESIGN invariant 1: only after commit).</summary>
-    public static SmtpReply Queued(string id) => new(250, "2.0.0", $"OK queued as {id}");
+    public static SmtpReply Queued(string id) => new(250, "2.0.0", $"Ok: queued as {id}");
 
     /// <summary>250 to a non-LAST BDAT chunk (RFC 3030 §2).</summary>
     public static SmtpReply ChunkReceived(long size) => new(250, "2.0.0", string.Create(CultureInfo.InvariantCulture, $"{size} octets received"));

@@ -5,35 +5,53 @@ namespace MailCluster.Edge.Session;
 
 /// <summary>
 /// The trace field prepended to every accepted message (RFC 5321 §4.4, RFC 5322 §3.6.7):
-/// <c>Received: from helo ([ip]) by host (MailCluster) with PROTOCOL id QUEUEID [for &lt;rcpt&gt;]; date</c>.
-/// "for" is only given for a single recipient, so a message never discloses its Bcc list.
+/// <c>Received: from helo ([ip]) by host (MailCluster) with PROTOCOL (tls) (authenticated as user) id QUEUEID
+/// [for &lt;rcpt&gt;]; date</c>. "for" is only given for a single recipient, so a message never discloses
+/// its Bcc list.
 /// </summary>
 public static class ReceivedHeader
 {
-    public static byte[] Build(
-        string heloName, string? clientAddress, string hostname, string protocol, string queueId, IReadOnlyList<string> recipients, DateTimeOffset now, string? tls)
+    /// <param name="Tls">"TLSv1.3 cipher ..." when the session is encrypted.</param>
+    /// <param name="AuthenticatedAs">The SASL user, when configured to be shown.</param>
+    public sealed record Trace(
+        string HeloName,
+        string? ClientAddress,
+        string Hostname,
+        string Protocol,
+        string QueueId,
+        IReadOnlyList<string> Recipients,
+        DateTimeOffset Now,
+        string? Tls,
+        string? AuthenticatedAs);
+
+    public static byte[] Build(Trace trace)
     {
-        ArgumentNullException.ThrowIfNull(recipients);
+        ArgumentNullException.ThrowIfNull(trace);
         var builder = new StringBuilder(256);
-        builder.Append("Received: from ").Append(heloName);
-        if (clientAddress is not null)
+        builder.Append("Received: from ").Append(trace.HeloName);
+        if (trace.ClientAddress is not null)
         {
-            builder.Append(" ([").Append(clientAddress).Append("])");
+            builder.Append(" ([").Append(trace.ClientAddress).Append("])");
         }
 
-        builder.Append("\r\n\tby ").Append(hostname).Append(" (MailCluster) with ").Append(protocol);
-        if (tls is not null)
+        builder.Append("\r\n\tby ").Append(trace.Hostname).Append(" (MailCluster) with ").Append(trace.Protocol);
+        if (trace.Tls is not null)
         {
-            builder.Append(" (").Append(tls).Append(')');
+            builder.Append(" (").Append(trace.Tls).Append(')');
         }
 
-        builder.Append(" id ").Append(queueId);
-        if (recipients.Count == 1)
+        if (trace.AuthenticatedAs is not null)
         {
-            builder.Append("\r\n\tfor <").Append(recipients[0]).Append('>');
+            builder.Append("\r\n\t(authenticated as ").Append(trace.AuthenticatedAs).Append(')');
         }
 
-        builder.Append("; ").Append(now.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture)).Append("\r\n");
+        builder.Append("\r\n\tid ").Append(trace.QueueId);
+        if (trace.Recipients.Count == 1)
+        {
+            builder.Append("\r\n\tfor <").Append(trace.Recipients[0]).Append('>');
+        }
+
+        builder.Append("; ").Append(trace.Now.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture)).Append("\r\n");
         return Encoding.UTF8.GetBytes(builder.ToString());
     }
 }

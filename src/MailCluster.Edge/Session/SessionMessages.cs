@@ -3,15 +3,24 @@ using MailCluster.Smtp;
 
 namespace MailCluster.Edge.Session;
 
-/// <summary>What the connection handler does after writing a reply.</summary>
+/// <summary>What the connection handler does after a session decision.</summary>
 public enum SessionAction
 {
     None,
 
-    /// <summary>Switch the connection to reading message text (after 354).</summary>
+    /// <summary>Switch the connection to reading DATA message text (after 354).</summary>
     ReadData,
 
-    /// <summary>Flush and close the connection.</summary>
+    /// <summary>Read the BDAT chunk announced by the command, then report it (RFC 3030); no reply yet.</summary>
+    ReadChunk,
+
+    /// <summary>The next line is a SASL response (RFC 4954 §4), not a command.</summary>
+    ReadAuthLine,
+
+    /// <summary>Flush the reply, discard any buffered plaintext, then negotiate TLS (RFC 3207).</summary>
+    StartTls,
+
+    /// <summary>Flush the reply and close the connection.</summary>
     Close,
 }
 
@@ -22,7 +31,16 @@ public sealed record SessionStart;
 
 public sealed record SessionCommand(SmtpCommand Command);
 
-/// <summary>The message text of a DATA transaction, dot-unstuffed, without its terminator.</summary>
-public sealed record SessionData(ReadOnlyMemory<byte> Text, bool TooLarge, bool HasLongLine, bool HasNul, int ReceivedHeaders);
+/// <summary>A line of a SASL exchange; null when the line was too long.</summary>
+public sealed record SessionAuthLine(string? Line);
+
+/// <summary>TLS is now in place (after STARTTLS): the session resets (RFC 3207 §4.2).</summary>
+public sealed record SessionTlsStarted(string Protocol, string Cipher);
+
+/// <summary>A non-final BDAT chunk was read completely.</summary>
+public sealed record SessionChunk(long Size);
+
+/// <summary>The message text of a DATA or BDAT transaction (dot-unstuffed for DATA, without its terminator).</summary>
+public sealed record SessionData(ReadOnlyMemory<byte> Text, bool TooLarge, bool HasLongLine, bool HasNul, int ReceivedHeaders, bool HasBareLineEnding = false);
 
 public sealed record SessionReply(SmtpReply Reply, SessionAction Action = SessionAction.None);

@@ -1,40 +1,51 @@
 using Akka.Actor;
-using MailCluster.Edge.Policy;
-using MailCluster.Queue;
-using MailCluster.Queue.Acceptance;
+using MailCluster.Edge.Auth;
+using MailCluster.Queue.Protocol;
 using MailCluster.Smtp;
 
 namespace MailCluster.Edge.Session;
 
 /// <summary>
-/// One SMTP session (one TCP connection). The connection handler owns the socket and the byte-level
-/// reading; this actor owns the conversation: sequencing (from <see cref="SmtpStateTable"/>), the envelope,
-/// relay policy and the hand-off of a finished message to <see cref="MessageAcceptor"/>. Every message
-/// is answered with exactly one <see cref="SessionReply"/>.
+/// One SMTP session (one TCP connection). <see cref="SmtpConnection"/> owns the socket and the byte-level
+/// reading; this actor owns the conversation: sequencing (from <see cref="SmtpStateTable"/>), TLS and AUTH
+/// state, listener policy, the envelope, and the hand-off of a finished message to the queue. Every
+/// message it receives is answered with exactly one <see cref="SessionReply"/>.
 /// </summary>
-public sealed class SmtpSessionActor : ReceiveActor
+public sealed partial class SmtpSessionActor : ReceiveActor
 {
     private readonly ConnectionInfo _connection;
     private readonly EdgeServices _services;
     private readonly List<string> _recipients = [];
+    private readonly List<DsnRecipient> _dsnRecipients = [];
     private SessionState _state = SessionState.Connected;
     private string _heloName = "unknown";
     private bool _extended;
-    private SmtpPath? _sender;
+    private string? _tlsProtocol;
+    private string? _tlsCipher;
+    private SmtpUser? _user;
+    private MailCommand? _mail;
+    private int _messages;
 
     public SmtpSessionActor(ConnectionInfo connection, EdgeServices services)
     {
         _connection = connection;
         _services = services;
-        Receive<SessionStart>(_ => Sender.Tell(new SessionReply(new SmtpReply(220, "", $"{services.Hostname} ESMTP MailCluster"))));
-        Receive<SessionCommand>(c => Sender.Tell(Handle(c.Command)));
+        _tlsProtocol = connection.TlsProtocol;
+        _tlsCipher = connection.TlsCipher;
+        Receive<SessionStart>(_ => Sender.Tell(new SessionReply(SmtpReplies.Greeting(services.Hostname))));
+        ReceiveAsync<SessionCommand>(async c => Sender.Tell(await HandleAsync(c.Command).ConfigureAwait(false)));
+        ReceiveAsync<SessionAuthLine>(async l => Sender.Tell(await ContinueAuthAsync(l.Line).ConfigureAwait(false)));
+        Receive<SessionTlsStarted>(OnTlsStarted);
+        Receive<SessionChunk>(c => Sender.Tell(new SessionReply(SmtpReplies.ChunkReceived(c.Size))));
         ReceiveAsync<SessionData>(OnDataAsync);
     }
 
     public static Props Props(ConnectionInfo connection, EdgeServices services) =>
         Akka.Actor.Props.Create(() => new SmtpSessionActor(connection, services));
 
-    private SessionReply Handle(SmtpCommand command)
+    private bool IsTls => _tlsProtocol is not null;
+
+    private async Task<SessionReply> HandleAsync(SmtpCommand command)
     {
         if (SmtpStateTable.Check(_state, command.Verb) is { } sequenceError)
         {
@@ -46,19 +57,24 @@ public sealed class SmtpSessionActor : ReceiveActor
             HeloCommand h => OnHelo(h),
             MailCommand m => OnMail(m),
             RcptCommand r => OnRcpt(r),
-            SimpleCommand { Verb: SmtpVerb.Data } => new SessionReply(new SmtpReply(354, "", "End data with <CR><LF>.<CR><LF>"), SessionAction.ReadData),
-            SimpleCommand { Verb: SmtpVerb.Rset } => Reset(new SmtpReply(250, "2.0.0", "Flushed")),
-            SimpleCommand { Verb: SmtpVerb.Noop } => new SessionReply(new SmtpReply(250, "2.0.0", "OK")),
+            BdatCommand b => OnBdat(b),
+            AuthCommand a => await StartAuthAsync(a).ConfigureAwait(false),
+            SimpleCommand { Verb: SmtpVerb.Data } => new SessionReply(SmtpReplies.StartMailInput, SessionAction.ReadData),
+            SimpleCommand { Verb: SmtpVerb.StartTls } => IsTls
+                ? new SessionReply(SmtpReplies.BadSequence("TLS already active"))
+                : new SessionReply(SmtpReplies.ReadyToStartTls, SessionAction.StartTls),
+            SimpleCommand { Verb: SmtpVerb.Rset } => Reset(SmtpReplies.Ok),
+            SimpleCommand { Verb: SmtpVerb.Noop } => new SessionReply(SmtpReplies.Ok),
             SimpleCommand { Verb: SmtpVerb.Quit } => new SessionReply(new SmtpReply(221, "2.0.0", $"{_services.Hostname} closing connection"), SessionAction.Close),
 
             // RFC 5321 §3.5.3: 252 neither confirms nor denies that a mailbox exists (no harvesting).
-            SimpleCommand { Verb: SmtpVerb.Vrfy } => new SessionReply(new SmtpReply(252, "2.5.0", "Cannot VRFY user; send mail and delivery will be attempted")),
+            SimpleCommand { Verb: SmtpVerb.Vrfy } => new SessionReply(SmtpReplies.CannotVerify),
             SimpleCommand { Verb: SmtpVerb.Expn } => new SessionReply(new SmtpReply(502, "5.5.1", "EXPN not supported")),
-            SimpleCommand { Verb: SmtpVerb.Help } => new SessionReply(new SmtpReply(214, "2.0.0", "See RFC 5321")),
-            _ => new SessionReply(new SmtpReply(502, "5.5.1", $"{command.Verb.ToString().ToUpperInvariant()} not implemented")),
+            SimpleCommand { Verb: SmtpVerb.Help } => new SessionReply(SmtpReplies.HelpText),
+            _ => new SessionReply(SmtpReplies.NotImplemented),
         };
 
-        if (reply.Reply.Code < 400)
+        if (reply.Reply.IsPositive || reply.Action is SessionAction.ReadChunk)
         {
             _state = SmtpStateTable.Next(_state, command);
         }
@@ -71,121 +87,40 @@ public sealed class SmtpSessionActor : ReceiveActor
         ResetTransaction();
         _heloName = helo.Domain;
         _extended = helo.Extended;
-        if (!helo.Extended)
-        {
-            return new SessionReply(new SmtpReply(250, "", _services.Hostname));
-        }
-
-        var client = _connection.Remote?.Address.ToString() ?? "unknown";
-        var lines = string.Join('\n',
-            $"{_services.Hostname} greets {helo.Domain} [{client}]",
-            "PIPELINING",
-            $"SIZE {_services.Smtp.MaxMessageSize}",
-            "8BITMIME",
-            "ENHANCEDSTATUSCODES");
-        return new SessionReply(new SmtpReply(250, "", lines));
+        return helo.Extended
+            ? new SessionReply(SmtpReplies.Ehlo(_services.Hostname, helo.Domain, EhloKeywords()))
+            : new SessionReply(SmtpReplies.Helo(_services.Hostname, helo.Domain));
     }
 
-    private SessionReply OnMail(MailCommand mail)
+    private IEnumerable<string> EhloKeywords()
     {
-        foreach (var (key, value) in mail.Parameters)
+        yield return "PIPELINING";
+        yield return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SIZE {_services.Smtp.MaxMessageSize}");
+        yield return "8BITMIME";
+        yield return "SMTPUTF8";
+        yield return "ENHANCEDSTATUSCODES";
+        yield return "CHUNKING";
+        yield return "DSN";
+        if (!IsTls)
         {
-            switch (key)
-            {
-                case "SIZE" when !long.TryParse(value, out _):
-                    return new SessionReply(new SmtpReply(501, "5.5.4", "Bad SIZE parameter"));
-                case "SIZE" when long.Parse(value!, System.Globalization.CultureInfo.InvariantCulture) > _services.Smtp.MaxMessageSize:
-                    return new SessionReply(new SmtpReply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
-                case "SIZE":
-                    break;
-                case "BODY" when string.Equals(value, "7BIT", StringComparison.OrdinalIgnoreCase) || string.Equals(value, "8BITMIME", StringComparison.OrdinalIgnoreCase):
-                    break;
-                default:
-                    return new SessionReply(new SmtpReply(555, "5.5.4", $"Unsupported parameter {key}"));
-            }
+            yield return "STARTTLS";
         }
-
-        if (mail.ReversePath.IsUtf8)
+        else if (_user is null && _services.Users.Count > 0)
         {
-            return new SessionReply(new SmtpReply(553, "5.6.7", "UTF-8 addresses are not supported"));
+            // RFC 4954 §4 and RFC 8314: credentials only ever travel inside TLS.
+            yield return "AUTH " + string.Join(' ', SaslMechanisms.Advertised);
         }
-
-        _sender = mail.ReversePath;
-        return new SessionReply(new SmtpReply(250, "2.1.0", "Sender OK"));
     }
 
-    private SessionReply OnRcpt(RcptCommand rcpt)
+    private void OnTlsStarted(SessionTlsStarted tls)
     {
-        if (rcpt.Parameters.Count > 0)
-        {
-            return new SessionReply(new SmtpReply(555, "5.5.4", $"Unsupported parameter {rcpt.Parameters.Keys.First()}"));
-        }
-
-        if (rcpt.ForwardPath.IsNull || rcpt.ForwardPath.IsUtf8 || DomainKey.TryNormalize(rcpt.ForwardPath.Domain) is not { } domain)
-        {
-            return new SessionReply(new SmtpReply(553, "5.1.3", "Bad recipient address syntax"));
-        }
-
-        if (_recipients.Count >= _services.Smtp.MaxRecipients)
-        {
-            return new SessionReply(new SmtpReply(452, "4.5.3", "Too many recipients"));
-        }
-
-        if (_services.Policy.CheckRecipient(domain, _connection.Remote?.Address, authenticated: false) == RecipientVerdict.RelayDenied)
-        {
-            return new SessionReply(new SmtpReply(554, "5.7.1", $"<{rcpt.ForwardPath.Address}>: Relay access denied"));
-        }
-
-        _recipients.Add(rcpt.ForwardPath.Address);
-        return new SessionReply(new SmtpReply(250, "2.1.5", "Recipient OK"));
-    }
-
-    private async Task OnDataAsync(SessionData data)
-    {
-        var replyTo = Sender;
-        var reply = Reject(data) ?? await AcceptAsync(data).ConfigureAwait(false);
+        // RFC 3207 §4.2: discard all knowledge obtained from the client; EHLO must be sent again.
+        _tlsProtocol = tls.Protocol;
+        _tlsCipher = tls.Cipher;
         ResetTransaction();
-        _state = SessionState.Greeted;
-        replyTo.Tell(new SessionReply(reply));
-    }
-
-    private SmtpReply? Reject(SessionData data)
-    {
-        if (data.TooLarge)
-        {
-            return new SmtpReply(552, "5.3.4", "Message size exceeds fixed maximum message size");
-        }
-
-        if (data.HasNul)
-        {
-            return new SmtpReply(554, "5.6.0", "Message contains NUL characters");
-        }
-
-        if (data.HasLongLine)
-        {
-            return new SmtpReply(500, "5.5.6", "Line too long (RFC 5321 allows 1000 octets)");
-        }
-
-        return data.ReceivedHeaders > _services.Smtp.MaxReceivedHeaders
-            ? new SmtpReply(554, "5.4.6", "Too many Received headers: mail loop detected")
-            : null;
-    }
-
-    private async Task<SmtpReply> AcceptAsync(SessionData data)
-    {
-        var queueId = MessageIds.New();
-        var protocol = (_extended ? "ESMTP" : "SMTP") + (_connection.TlsProtocol is null ? "" : "S");
-        var tls = _connection.TlsProtocol is null ? null : $"version={_connection.TlsProtocol} cipher={_connection.TlsCipher}";
-        var header = ReceivedHeader.Build(
-            _heloName, _connection.Remote?.Address.ToString(), _services.Hostname, protocol, queueId, _recipients, _services.Clock.GetUtcNow(), tls);
-        var body = new byte[header.Length + data.Text.Length];
-        header.CopyTo(body, 0);
-        data.Text.CopyTo(body.AsMemory(header.Length));
-
-        var result = await _services.Acceptor.AcceptAsync(queueId, _sender?.Address ?? "", _recipients.ToList(), dsn: null, body, CancellationToken.None).ConfigureAwait(false);
-        return result.Outcome == AcceptOutcome.Accepted
-            ? new SmtpReply(250, "2.0.0", $"Ok: queued as {result.MessageId}")
-            : new SmtpReply(451, "4.3.0", "Temporary failure storing the message, try again later");
+        _state = SessionState.Connected;
+        _heloName = "unknown";
+        Sender.Tell(new SessionReply(SmtpReplies.Ok));
     }
 
     private SessionReply Reset(SmtpReply reply)
@@ -196,7 +131,8 @@ public sealed class SmtpSessionActor : ReceiveActor
 
     private void ResetTransaction()
     {
-        _sender = null;
+        _mail = null;
         _recipients.Clear();
+        _dsnRecipients.Clear();
     }
 }

@@ -25,6 +25,10 @@ public static class AkkaComposition
     {
         services.AddAkka(SystemName, (builder, provider) =>
         {
+            // Shutdown is driven by the host alone (SIGTERM → ApplicationStopping): Kestrel drains SMTP sessions
+            // first, then Akka.Hosting runs CoordinatedShutdown. Akka's own CLR exit hook would leave the cluster
+            // while sessions still need the queue.
+            builder.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
             builder
                 .ConfigureLoggers(l =>
                 {

@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using Akka.Actor;
 using Akka.Hosting;
 using MailCluster.Edge;
+using MailCluster.Edge.Auth;
 using MailCluster.Edge.Policy;
 using MailCluster.Edge.Tls;
 using MailCluster.Host.Configuration;
@@ -10,15 +11,28 @@ using MailCluster.Queue.Acceptance;
 using MailCluster.Queue.Spool;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace MailCluster.Host.Composition;
 
 /// <summary>The SMTP listeners (one Kestrel endpoint and one <see cref="SmtpConnectionHandler"/> each) and the ops listener.</summary>
-public static partial class EdgeComposition
+public static class EdgeComposition
 {
     public static IServiceCollection AddEdge(this IServiceCollection services, NodeSettings settings)
     {
-        services.AddSingleton(sp => new EdgeServices(
+        // Sessions drain for DrainTimeoutSeconds (Kestrel waits for them), then the cluster leaves gracefully.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Smtp.DrainTimeoutSeconds + 15));
+        services.AddSingleton(sp => new CertificateProvider(
+            settings.Smtp.TlsCertificatePath,
+            settings.Smtp.TlsKeyPath,
+            settings.Node.Hostname,
+            sp.GetRequiredService<ILogger<CertificateProvider>>()));
+        services.AddSingleton(sp =>
+        {
+            var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
+            var drain = new CancellationTokenSource();
+            lifetime.ApplicationStopping.Register(() => drain.CancelAfter(TimeSpan.FromSeconds(settings.Smtp.DrainTimeoutSeconds)));
+            return new EdgeServices(
             settings.Node.Hostname,
             settings.Smtp,
             new RelayPolicy(settings.Domains, settings.Smtp),
@@ -28,35 +42,37 @@ public static partial class EdgeComposition
                 settings.Queue,
                 TimeProvider.System,
                 sp.GetRequiredService<ILogger<MessageAcceptor>>()),
-            TimeProvider.System));
+            TimeProvider.System,
+            sp.GetRequiredService<CertificateProvider>(),
+            new ConnectionLimiter(settings.Smtp.MaxConnections, settings.Smtp.MaxConnectionsPerClient),
+            new UserDirectory(settings.Smtp.Users),
+            lifetime.ApplicationStopping,
+            drain.Token);
+        });
         return services;
     }
 
     public static void ConfigureListeners(this KestrelServerOptions kestrel, NodeSettings settings)
     {
-        var ops = Endpoint(settings.Ops.BindAddress, settings.Ops.Port);
-        kestrel.Listen(ops, l => l.Protocols = HttpProtocols.Http1);
+        kestrel.Listen(Endpoint(settings.Ops.BindAddress, settings.Ops.Port), l => l.Protocols = HttpProtocols.Http1);
         if (!settings.Cluster.EffectiveRoles.Contains("edge"))
         {
             return;
         }
 
         var logger = kestrel.ApplicationServices.GetRequiredService<ILogger<SmtpConnectionHandler>>();
-        var certificate = new Lazy<System.Security.Cryptography.X509Certificates.X509Certificate2>(() =>
-        {
-            LogSelfSigned(logger, settings.Node.Hostname);
-            return SelfSignedCertificate.Create(settings.Node.Hostname);
-        });
         foreach (var listener in SmtpListener.FromOptions(settings.Smtp))
         {
             kestrel.Listen(Endpoint(settings.Smtp.BindAddress, listener.Port), l =>
             {
                 if (listener.ImplicitTls)
                 {
-                    l.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
+                    var certificates = l.ApplicationServices.GetRequiredService<CertificateProvider>();
+                    l.UseHttps(new HttpsConnectionAdapterOptions
                     {
-                        ServerCertificate = certificate.Value,
+                        ServerCertificateSelector = (_, _) => certificates.Current,
                         SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        HandshakeTimeout = TimeSpan.FromSeconds(30),
                     });
                 }
 
@@ -76,7 +92,4 @@ public static partial class EdgeComposition
 
     private static IPEndPoint Endpoint(string bind, int port) =>
         bind is "*" or "" ? new IPEndPoint(IPAddress.IPv6Any, port) : new IPEndPoint(IPAddress.Parse(bind), port);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No TLS certificate configured: using a self-signed certificate for {Hostname}")]
-    private static partial void LogSelfSigned(ILogger logger, string hostname);
 }

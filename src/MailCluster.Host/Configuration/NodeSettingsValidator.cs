@@ -51,6 +51,20 @@ internal static class NodeSettingsValidator
             Check(role is "edge" or "delivery", $"MailCluster:Cluster:Roles:{i}", $"'{role}' is not a role (edge, delivery)");
         }
 
+        Check(s.Smtp.MaxConnections >= 1, "MailCluster:Smtp:MaxConnections", "must be at least 1");
+        Check(s.Smtp.MaxConnectionsPerClient >= 1, "MailCluster:Smtp:MaxConnectionsPerClient", "must be at least 1");
+        Check(s.Smtp.MaxMessagesPerConnection >= 1, "MailCluster:Smtp:MaxMessagesPerConnection", "must be at least 1");
+        Check(s.Smtp.MinDataRateBytesPerSecond >= 0, "MailCluster:Smtp:MinDataRateBytesPerSecond", "must not be negative");
+        Check(s.Smtp.DataRateGraceSeconds >= 1, "MailCluster:Smtp:DataRateGraceSeconds", "must be at least 1");
+        Check(s.Smtp.MaxAuthFailures >= 1, "MailCluster:Smtp:MaxAuthFailures", "must be at least 1");
+        Check(s.Smtp.AuthFailureDelayMilliseconds >= 0, "MailCluster:Smtp:AuthFailureDelayMilliseconds", "must not be negative");
+        Check(s.Smtp.GreetingDelayMilliseconds is >= 0 and <= 60_000, "MailCluster:Smtp:GreetingDelayMilliseconds", "must be 0-60000");
+        Check(s.Smtp.DrainTimeoutSeconds >= 0, "MailCluster:Smtp:DrainTimeoutSeconds", "must not be negative");
+        var tlsFiles = new[] { s.Smtp.TlsCertificatePath, s.Smtp.TlsKeyPath }.Count(p => !string.IsNullOrWhiteSpace(p));
+        Check(tlsFiles != 1, "MailCluster:Smtp:TlsKeyPath", "MailCluster:Smtp:TlsCertificatePath and MailCluster:Smtp:TlsKeyPath must be set together");
+        Check(string.IsNullOrWhiteSpace(s.Smtp.TlsCertificatePath) || File.Exists(s.Smtp.TlsCertificatePath), "MailCluster:Smtp:TlsCertificatePath", $"file '{s.Smtp.TlsCertificatePath}' does not exist");
+        Check(string.IsNullOrWhiteSpace(s.Smtp.TlsKeyPath) || File.Exists(s.Smtp.TlsKeyPath), "MailCluster:Smtp:TlsKeyPath", $"file '{s.Smtp.TlsKeyPath}' does not exist");
+        errors.AddRange(new MailCluster.Edge.Auth.UserDirectory(s.Smtp.Users).Validate());
         Check(s.Retry.InitialSeconds > 0, "MailCluster:Retry:InitialSeconds", "must be positive");
         Check(s.Retry.MaxSeconds >= s.Retry.InitialSeconds, "MailCluster:Retry:MaxSeconds", "must be at least MailCluster:Retry:InitialSeconds");
         Check(s.Retry.MaxAgeSeconds > 0, "MailCluster:Retry:MaxAgeSeconds", "must be positive");

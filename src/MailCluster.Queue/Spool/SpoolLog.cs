@@ -10,6 +10,6 @@ internal static partial class SpoolLog
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Spool batch of {Count} operations hit {SqlState}; retrying (attempt {Attempt})")]
     public static partial void BatchRetry(ILogger logger, int count, string sqlState, int attempt);
 
-    [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "DeleteUncommitted ignored for committed message {MessageId}")]
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "DeleteUncommitted left {MessageId} alone: it is committed or already gone")]
     public static partial void DeleteOfCommittedIgnored(ILogger logger, string messageId);
 }

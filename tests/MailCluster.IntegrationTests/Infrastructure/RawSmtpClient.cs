@@ -1,14 +1,20 @@
+using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 
 namespace MailCluster.IntegrationTests.Infrastructure;
 
-/// <summary>A client for when the exact bytes are the point: writes what it is given, reads CRLF-ended replies.</summary>
+/// <summary>
+/// A client for when the exact bytes are the point: writes what it is given, reads CRLF-ended replies, and can
+/// switch to TLS (STARTTLS) or start in it (implicit TLS). It accepts any server certificate.
+/// </summary>
 public sealed class RawSmtpClient : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
     private readonly StringBuilder _pending = new();
+    private Stream _stream;
 
     private RawSmtpClient(TcpClient tcp)
     {
@@ -16,16 +22,47 @@ public sealed class RawSmtpClient : IAsyncDisposable
         _stream = tcp.GetStream();
     }
 
-    public static async Task<RawSmtpClient> ConnectAsync(int port)
+    public SslStream? Tls => _stream as SslStream;
+
+    public static async Task<RawSmtpClient> ConnectAsync(int port, bool implicitTls = false, IPAddress? from = null)
     {
-        var tcp = new TcpClient();
+        var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
         await tcp.ConnectAsync("127.0.0.1", port).ConfigureAwait(false);
-        return new RawSmtpClient(tcp);
+        var client = new RawSmtpClient(tcp);
+        if (implicitTls)
+        {
+            await client.StartTlsAsync().ConfigureAwait(false);
+        }
+
+        return client;
     }
 
-    public Task WriteAsync(string text) => _stream.WriteAsync(Encoding.UTF8.GetBytes(text)).AsTask();
+    public async Task StartTlsAsync(SslProtocols protocols = SslProtocols.None)
+    {
+        var ssl = new SslStream(_stream, leaveInnerStreamOpen: true, (_, _, _, _) => true);
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "mc.test", EnabledSslProtocols = protocols })
+            .ConfigureAwait(false);
+        _stream = ssl;
+        _pending.Clear();
+    }
 
-    /// <summary>Reads one whole reply (all lines of a multi-line reply) and returns it without the final CRLF.</summary>
+    public async Task WriteAsync(string text) => await WriteAsync(Encoding.UTF8.GetBytes(text)).ConfigureAwait(false);
+
+    public async Task WriteAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes).ConfigureAwait(false);
+        await _stream.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Writes one command line and reads one reply.</summary>
+    public async Task<string> CommandAsync(string line)
+    {
+        await WriteAsync(line + "\r\n").ConfigureAwait(false);
+        return await ReadReplyAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Reads one whole reply (all lines of a multi-line reply) and returns it without the final CRLF,
+    /// or "&lt;closed&gt;" when the server closed the connection.</summary>
     public async Task<string> ReadReplyAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
@@ -84,7 +121,16 @@ public sealed class RawSmtpClient : IAsyncDisposable
                 return text[..end];
             }
 
-            var read = await _stream.ReadAsync(buffer, ct).ConfigureAwait(false);
+            int read;
+            try
+            {
+                read = await _stream.ReadAsync(buffer, ct).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+
             if (read == 0)
             {
                 return null;
@@ -94,9 +140,9 @@ public sealed class RawSmtpClient : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await _stream.DisposeAsync().ConfigureAwait(false);
         _tcp.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -1,0 +1,109 @@
+using Akka.Actor;
+using System.Text;
+using MailCluster.Queue;
+using MailCluster.Queue.Acceptance;
+using MailCluster.Smtp;
+using MimeKit.Utils;
+
+namespace MailCluster.Edge.Session;
+
+/// <summary>The end of DATA/BDAT: content checks, trace header, submission fix-ups, durable acceptance.</summary>
+public sealed partial class SmtpSessionActor
+{
+    private async Task OnDataAsync(SessionData data)
+    {
+        var replyTo = Sender;
+        var reply = Reject(data) ?? await AcceptAsync(data).ConfigureAwait(false);
+        ResetTransaction();
+        _state = SmtpStateTable.AfterMessage(_state);
+        replyTo.Tell(new SessionReply(reply));
+    }
+
+    private SmtpReply? Reject(SessionData data)
+    {
+        if (_recipients.Count == 0)
+        {
+            return SmtpReplies.NeedRcptFirst;
+        }
+
+        if (data.TooLarge)
+        {
+            return SmtpReplies.MessageTooLarge;
+        }
+
+        if (data.HasBareLineEnding)
+        {
+            return SmtpReplies.BadContent("Message contains a bare <CR> or <LF>");
+        }
+
+        if (data.HasNul)
+        {
+            return SmtpReplies.BadContent("Message contains NUL characters");
+        }
+
+        if (data.HasLongLine)
+        {
+            return SmtpReplies.MessageLineTooLong;
+        }
+
+        return data.ReceivedHeaders > _services.Smtp.MaxReceivedHeaders ? SmtpReplies.RoutingLoop : null;
+    }
+
+    private async Task<SmtpReply> AcceptAsync(SessionData data)
+    {
+        var queueId = MessageIds.New();
+        var now = _services.Clock.GetUtcNow();
+        var header = ReceivedHeader.Build(new ReceivedHeader.Trace(
+            _heloName,
+            _connection.Remote?.Address.ToString(),
+            _services.Hostname,
+            Protocol(),
+            queueId,
+            _recipients,
+            now,
+            IsTls ? $"{_tlsProtocol} cipher {_tlsCipher}" : null,
+            _services.Smtp.ShowAuthenticatedUser ? _user?.Name : null));
+        var added = RequiresAuth ? SubmissionHeaders(data.Text.Span, queueId, now) : [];
+        var body = new byte[header.Length + added.Length + data.Text.Length];
+        header.CopyTo(body, 0);
+        added.CopyTo(body, header.Length);
+        data.Text.CopyTo(body.AsMemory(header.Length + added.Length));
+
+        var sender = _mail?.ReversePath.Address ?? "";
+        var result = await _services.Acceptor.AcceptAsync(queueId, sender, _recipients.ToList(), Dsn(), body, CancellationToken.None).ConfigureAwait(false);
+        if (result.Outcome != AcceptOutcome.Accepted)
+        {
+            return SmtpReplies.LocalError;
+        }
+
+        _messages++;
+        return SmtpReplies.Queued(result.MessageId);
+    }
+
+    /// <summary>RFC 3848 protocol names: ESMTP, plus S for TLS and A for AUTH; UTF8 variants per RFC 6531.</summary>
+    private string Protocol()
+    {
+        var name = !_extended ? "SMTP" : _mail?.SmtpUtf8 == true ? "UTF8SMTP" : "ESMTP";
+        return name + (IsTls ? "S" : "") + (_user is not null ? "A" : "");
+    }
+
+    /// <summary>
+    /// RFC 6409 §8.1-8.2: a submission server may add a missing Message-ID and Date. They are prepended as
+    /// whole header fields, formatted by MimeKit; nothing else in the message is touched or re-encoded.
+    /// </summary>
+    private byte[] SubmissionHeaders(ReadOnlySpan<byte> text, string queueId, DateTimeOffset now)
+    {
+        var builder = new StringBuilder();
+        if (!HeaderScan.HasField(text, "Message-ID"))
+        {
+            builder.Append("Message-ID: <").Append(queueId).Append('@').Append(_services.Hostname).Append(">\r\n");
+        }
+
+        if (!HeaderScan.HasField(text, "Date"))
+        {
+            builder.Append("Date: ").Append(DateUtils.FormatDate(now)).Append("\r\n");
+        }
+
+        return Encoding.ASCII.GetBytes(builder.ToString());
+    }
+}

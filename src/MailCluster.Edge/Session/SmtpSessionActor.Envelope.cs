@@ -1,0 +1,111 @@
+using MailCluster.Edge.Auth;
+using MailCluster.Edge.Policy;
+using MailCluster.Queue;
+using MailCluster.Queue.Protocol;
+using MailCluster.Smtp;
+
+namespace MailCluster.Edge.Session;
+
+/// <summary>MAIL, RCPT and BDAT: the envelope and the listener's policy.</summary>
+public sealed partial class SmtpSessionActor
+{
+    private bool RequiresAuth => _connection.Listener.Role is ListenerRole.Submission or ListenerRole.Submissions;
+
+    private SessionReply OnMail(MailCommand mail)
+    {
+        if (_messages >= _services.Smtp.MaxMessagesPerConnection)
+        {
+            return new SessionReply(new SmtpReply(421, "4.7.0", "Too many messages in this connection, reconnect"), SessionAction.Close);
+        }
+
+        // RFC 6409 §4.3 and RFC 8314: submission wants TLS, then AUTH, before any mail.
+        if (RequiresAuth && !IsTls)
+        {
+            return new SessionReply(SmtpReplies.StartTlsFirst);
+        }
+
+        if (RequiresAuth && _user is null)
+        {
+            return new SessionReply(SmtpReplies.AuthRequired);
+        }
+
+        if (mail.Size is { } size && size > _services.Smtp.MaxMessageSize)
+        {
+            return new SessionReply(SmtpReplies.MessageTooLarge);
+        }
+
+        if (mail.Body is { } body && body is not ("7BIT" or "8BITMIME"))
+        {
+            return new SessionReply(SmtpReplies.SyntaxError($"BODY={body} not supported"));
+        }
+
+        if (mail.ReversePath.IsUtf8 && !mail.SmtpUtf8)
+        {
+            return new SessionReply(SmtpReplies.Utf8AddressNeedsSmtpUtf8);
+        }
+
+        if (_user is not null && !SenderAuthorization.IsAllowed(_user, mail.ReversePath.Address))
+        {
+            return new SessionReply(new SmtpReply(553, "5.7.1", $"<{mail.ReversePath.Address}>: Sender address not owned by user {_user.Name}"));
+        }
+
+        _mail = mail;
+        return new SessionReply(SmtpReplies.SenderOk);
+    }
+
+    private SessionReply OnRcpt(RcptCommand rcpt)
+    {
+        var path = rcpt.ForwardPath;
+        if (path.IsNull || DomainKey.TryNormalize(path.Domain) is not { } domain)
+        {
+            return new SessionReply(SmtpReplies.BadAddress);
+        }
+
+        if (path.IsUtf8 && _mail?.SmtpUtf8 != true)
+        {
+            return new SessionReply(SmtpReplies.Utf8AddressNeedsSmtpUtf8);
+        }
+
+        if (_recipients.Count >= _services.Smtp.MaxRecipients)
+        {
+            return new SessionReply(SmtpReplies.TooManyRecipients);
+        }
+
+        if (_services.Policy.CheckRecipient(domain, _connection.Remote?.Address, authenticated: _user is not null) == RecipientVerdict.RelayDenied)
+        {
+            return new SessionReply(new SmtpReply(554, "5.7.1", $"<{path.Address}>: Relay access denied"));
+        }
+
+        _recipients.Add(path.Address);
+        var notify = rcpt.Parameters.GetValueOrDefault("NOTIFY");
+        var orcpt = rcpt.Parameters.GetValueOrDefault("ORCPT");
+        if (notify is not null || orcpt is not null)
+        {
+            _dsnRecipients.Add(new DsnRecipient(path.Address, notify, orcpt is null ? null : Xtext.Decode(orcpt)));
+        }
+
+        return new SessionReply(SmtpReplies.RecipientOk);
+    }
+
+    /// <summary>RFC 3030: the chunk is read by the connection; sequencing and size are checked here first.</summary>
+    private SessionReply OnBdat(BdatCommand bdat)
+    {
+        if (_recipients.Count == 0)
+        {
+            return new SessionReply(SmtpReplies.NeedRcptFirst);
+        }
+
+        return bdat.Size > _services.Smtp.MaxMessageSize
+            ? new SessionReply(SmtpReplies.MessageTooLarge)
+            : new SessionReply(SmtpReplies.Ok, SessionAction.ReadChunk);
+    }
+
+    private DsnEnvelope? Dsn()
+    {
+        var ret = _mail?.Parameters.GetValueOrDefault("RET");
+        var envId = _mail?.Parameters.GetValueOrDefault("ENVID");
+        return ret is null && envId is null && _dsnRecipients.Count == 0
+            ? null
+            : new DsnEnvelope(ret, envId is null ? null : Xtext.Decode(envId), _dsnRecipients.ToList());
+    }
+}

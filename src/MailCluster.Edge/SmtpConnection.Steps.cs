@@ -1,0 +1,203 @@
+using System.Buffers;
+using System.Text;
+using MailCluster.Edge.Session;
+using MailCluster.Smtp;
+
+namespace MailCluster.Edge;
+
+/// <summary>The synchronous half of <see cref="SmtpConnection"/>: turn buffered bytes into the next step.</summary>
+internal sealed partial class SmtpConnection
+{
+    private enum StepKind
+    {
+        NeedMore,
+        Write,
+        WriteAndClose,
+        Ask,
+    }
+
+    private readonly record struct Step(StepKind Kind, object? Message = null, SmtpReply Reply = default, SmtpCommand? Command = null)
+    {
+        public static Step NeedMore => new(StepKind.NeedMore);
+    }
+
+    private Step ReadLine(ref ReadOnlySequence<byte> buffer)
+    {
+        var status = _lines.TryRead(ref buffer, out var line);
+        switch (status)
+        {
+            case LineStatus.NeedMore:
+                return Step.NeedMore;
+            case LineStatus.BareLineEnding:
+                // RFC 5321 §2.3.8: only CRLF ends a line. Accepting bare CR or LF enables SMTP smuggling
+                // (CVE-2023-51764 class), so the session ends, as Postfix does with smtpd_forbid_bare_newline.
+                return new Step(StepKind.WriteAndClose, Reply: SmtpReplies.BareLineEnding);
+            case LineStatus.TooLong when _mode == Mode.AuthLine:
+                _mode = Mode.Command;
+                _lines.MaxLength = services.Smtp.MaxCommandLineLength;
+                return new Step(StepKind.Ask, new SessionAuthLine(null));
+            case LineStatus.TooLong:
+                return CountBad(new Step(StepKind.Write, Reply: SmtpReplies.LineTooLong));
+        }
+
+        if (_mode == Mode.AuthLine)
+        {
+            _mode = Mode.Command;
+            _lines.MaxLength = services.Smtp.MaxCommandLineLength;
+            return new Step(StepKind.Ask, new SessionAuthLine(Encoding.ASCII.GetString(line)));
+        }
+
+        if (services.Shutdown.IsCancellationRequested)
+        {
+            return new Step(StepKind.WriteAndClose, Reply: SmtpReplies.ShuttingDown(services.Hostname));
+        }
+
+        var parsed = SmtpCommandParser.Parse(line);
+        return parsed.Command is { } command
+            ? new Step(StepKind.Ask, new SessionCommand(command), Command: command)
+            : CountBad(new Step(StepKind.Write, Reply: parsed.Error!.Value));
+    }
+
+    private Step CountBad(Step step) =>
+        ++_badCommands > services.Smtp.MaxBadCommands ? new Step(StepKind.WriteAndClose, Reply: SmtpReplies.TooManyErrors) : step;
+
+    private Step ReadData(ref ReadOnlySequence<byte> buffer)
+    {
+        var status = _data!.Read(ref buffer, _text!);
+        if (status == DataStatus.NeedMore)
+        {
+            return Step.NeedMore;
+        }
+
+        if (status == DataStatus.BareLineEnding)
+        {
+            return new Step(StepKind.WriteAndClose, Reply: SmtpReplies.BareLineEnding);
+        }
+
+        var message = new SessionData(_text!.WrittenMemory, _data.IsTooLarge, _data.HasLongLine, _data.HasNul, _data.ReceivedHeaderCount);
+        _mode = Mode.Command;
+        EndMessage();
+        return new Step(StepKind.Ask, message);
+    }
+
+    private Step ReadChunk(ref ReadOnlySequence<byte> buffer)
+    {
+        if (!_chunkReader!.Read(ref buffer, _chunkRefusal is null ? _text! : DiscardWriter.Instance))
+        {
+            return Step.NeedMore;
+        }
+
+        _mode = Mode.Command;
+        _chunkReader = null;
+        if (_chunkRefusal is { } refusal)
+        {
+            _chunkRefusal = null;
+            return new Step(StepKind.Write, Reply: refusal);
+        }
+
+        if (!_bdat!.IsLast)
+        {
+            return new Step(StepKind.Ask, new SessionChunk(_bdat.Size));
+        }
+
+        var text = _text!.WrittenMemory;
+        var message = new SessionData(
+            text, _bdat.IsTooLarge, HasLongLine: false, _bdat.HasNul, HeaderScan.CountReceived(text.Span), _bdat.HasBareLineEnding);
+        EndMessage();
+        return new Step(StepKind.Ask, message);
+    }
+
+    private Next Write(SmtpReply reply, bool close)
+    {
+        reply.WriteTo(_output);
+        return close ? Next.Close : Next.ReadMore;
+    }
+
+    private Task<Next> OnSessionReplyAsync(Step step, SessionReply reply)
+    {
+        if (step.Command is BdatCommand bdat)
+        {
+            return Task.FromResult(BeginChunk(bdat, reply));
+        }
+
+        if (step.Command is { Verb: SmtpVerb.Rset or SmtpVerb.Ehlo or SmtpVerb.Helo } && reply.Reply.IsPositive)
+        {
+            EndMessage();
+        }
+
+        if (step.Command is not null && reply.Reply.Code is 500 or 501 or 502 or 503 or 504 or 555
+            && CountBad(default).Kind == StepKind.WriteAndClose)
+        {
+            return Task.FromResult(Write(SmtpReplies.TooManyErrors, close: true));
+        }
+
+        reply.Reply.WriteTo(_output);
+        switch (reply.Action)
+        {
+            case SessionAction.ReadData:
+                _mode = Mode.Data;
+                _data = new DataReader(services.Smtp.MaxMessageSize);
+                _text = new ArrayBufferWriter<byte>(16 * 1024);
+                _transferStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+                return Task.FromResult(Next.ReadMore);
+            case SessionAction.ReadAuthLine:
+                // RFC 4954 §4: a SASL response line may be longer than a command line.
+                _mode = Mode.AuthLine;
+                _lines.MaxLength = Math.Max(services.Smtp.MaxCommandLineLength, Auth.SaslMechanisms.MaxResponseLength);
+                return Task.FromResult(Next.ReadMore);
+            case SessionAction.StartTls:
+                return Task.FromResult(Next.StartTls);
+            case SessionAction.Close:
+                return Task.FromResult(Next.Close);
+            default:
+                return Task.FromResult(Next.ReadMore);
+        }
+    }
+
+    /// <summary>RFC 3030 §2: the chunk's octets are read even when the command is refused.</summary>
+    private Next BeginChunk(BdatCommand command, SessionReply reply)
+    {
+        if (reply.Action != SessionAction.ReadChunk)
+        {
+            _chunkRefusal = reply.Reply;
+            _chunkReader = new BdatReader(0);
+        }
+        else
+        {
+            if (_bdat is null || _text is null)
+            {
+                _bdat = new BdatReader(services.Smtp.MaxMessageSize);
+                _text = new ArrayBufferWriter<byte>(16 * 1024);
+                _transferStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+
+            _chunkReader = _bdat;
+        }
+
+        _chunkReader.BeginChunk(command.Size, command.Last);
+        _mode = Mode.Chunk;
+        return Next.ReadMore;
+    }
+
+    private void EndMessage()
+    {
+        _data = null;
+        _bdat = null;
+        _text = null;
+    }
+
+    /// <summary>Swallows the octets of a refused BDAT chunk.</summary>
+    private sealed class DiscardWriter : IBufferWriter<byte>
+    {
+        public static readonly DiscardWriter Instance = new();
+        private readonly byte[] _scratch = new byte[8192];
+
+        public void Advance(int count)
+        {
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _scratch.Length >= sizeHint ? _scratch : new byte[sizeHint];
+
+        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+    }
+}

@@ -1,0 +1,221 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Security.Authentication;
+using Akka.Actor;
+using MailCluster.Edge.Session;
+using MailCluster.Edge.Tls;
+using MailCluster.Smtp;
+
+namespace MailCluster.Edge;
+
+/// <summary>
+/// The byte side of one SMTP connection: reads command lines, SASL lines, DATA text and BDAT chunks from
+/// the transport, asks the <see cref="SmtpSessionActor"/> what to answer, and writes the replies.
+/// Replies to pipelined commands (RFC 2920) are flushed once the input holds no further complete command.
+/// Nothing is buffered without bound: lines are capped by <see cref="SmtpLineReader"/>, message text by
+/// <see cref="DataReader"/>/<see cref="BdatReader"/> and the configured message size.
+/// </summary>
+internal sealed partial class SmtpConnection(IDuplexPipe transport, IActorRef session, EdgeServices services, CancellationToken closed)
+    : IAsyncDisposable
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly SmtpLineReader _lines = new(services.Smtp.MaxCommandLineLength);
+    private PipeReader _input = transport.Input;
+    private PipeWriter _output = transport.Output;
+    private SslStream? _tls;
+    private Mode _mode = Mode.Command;
+    private DataReader? _data;
+    private BdatReader? _bdat;
+    private BdatReader? _chunkReader;
+    private ArrayBufferWriter<byte>? _text;
+    private SmtpReply? _chunkRefusal;
+    private long _transferStarted;
+    private int _badCommands;
+
+    private enum Mode
+    {
+        Command,
+        AuthLine,
+        Data,
+        Chunk,
+    }
+
+    private enum Next
+    {
+        ReadMore,
+        Close,
+        StartTls,
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_tls is not null)
+        {
+            await _tls.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async Task RunAsync(string greetingRefusal)
+    {
+        if (!string.IsNullOrEmpty(greetingRefusal))
+        {
+            await WriteAndFlushAsync(new SmtpReply(421, "4.7.0", $"{services.Hostname} {greetingRefusal}")).ConfigureAwait(false);
+            return;
+        }
+
+        if (await TalksBeforeGreetingAsync().ConfigureAwait(false))
+        {
+            await WriteAndFlushAsync(new SmtpReply(554, "5.5.1", "Protocol error: talking before the greeting")).ConfigureAwait(false);
+            return;
+        }
+
+        var greeting = await AskAsync(new SessionStart()).ConfigureAwait(false);
+        await WriteAndFlushAsync(greeting.Reply).ConfigureAwait(false);
+        await LoopAsync().ConfigureAwait(false);
+    }
+
+    private async Task LoopAsync()
+    {
+        var idle = TimeSpan.FromSeconds(services.Smtp.IdleTimeoutSeconds);
+        while (true)
+        {
+            ReadResult read;
+
+            // Shutdown interrupts a session waiting for a command; message text in flight may finish.
+            var interruptible = _mode is Mode.Command or Mode.AuthLine;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed, interruptible ? services.Shutdown : services.DrainDeadline))
+            {
+                timeout.CancelAfter(idle);
+                try
+                {
+                    read = await _input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!closed.IsCancellationRequested)
+                {
+                    await WriteAndFlushAsync(services.Shutdown.IsCancellationRequested
+                        ? SmtpReplies.ShuttingDown(services.Hostname)
+                        : SmtpReplies.Timeout).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            var buffer = read.Buffer;
+            var next = Next.ReadMore;
+            while (next == Next.ReadMore)
+            {
+                var step = _mode switch
+                {
+                    Mode.Data => ReadData(ref buffer),
+                    Mode.Chunk => ReadChunk(ref buffer),
+                    _ => ReadLine(ref buffer),
+                };
+                if (step.Kind == StepKind.NeedMore)
+                {
+                    break;
+                }
+
+                next = step.Kind == StepKind.Ask
+                    ? await OnSessionReplyAsync(step, await AskAsync(step.Message!).ConfigureAwait(false)).ConfigureAwait(false)
+                    : Write(step.Reply, step.Kind == StepKind.WriteAndClose);
+            }
+
+            if (next == Next.StartTls)
+            {
+                // CVE-2011-0411: plaintext pipelined after STARTTLS is discarded, never read as a command.
+                _input.AdvanceTo(buffer.End);
+                await _output.FlushAsync(closed).ConfigureAwait(false);
+                if (!await UpgradeAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            await _output.FlushAsync(closed).ConfigureAwait(false);
+            if (next == Next.Close || read.IsCompleted)
+            {
+                return;
+            }
+
+            if (TooSlow())
+            {
+                await WriteAndFlushAsync(new SmtpReply(421, "4.4.2", "Data rate too low, closing connection")).ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    private async Task<bool> TalksBeforeGreetingAsync()
+    {
+        if (services.Smtp.GreetingDelayMilliseconds > 0)
+        {
+            await Task.Delay(services.Smtp.GreetingDelayMilliseconds, closed).ConfigureAwait(false);
+        }
+
+        if (!_input.TryRead(out var early))
+        {
+            return false;
+        }
+
+        var talked = !early.Buffer.IsEmpty;
+        _input.AdvanceTo(early.Buffer.Start, early.Buffer.End);
+        return talked;
+    }
+
+    private async Task<bool> UpgradeAsync()
+    {
+        var stream = new DuplexPipeStream(transport);
+        _tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(closed);
+        handshake.CancelAfter(HandshakeTimeout);
+        try
+        {
+            await _tls.AuthenticateAsServerAsync(
+                new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = services.Certificates.Current,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateRequired = false,
+                },
+                handshake.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
+
+        _input = PipeReader.Create(_tls, new StreamPipeReaderOptions(leaveOpen: true));
+        _output = PipeWriter.Create(_tls, new StreamPipeWriterOptions(leaveOpen: true));
+        _lines.Reset();
+        await AskAsync(new SessionTlsStarted(TlsNames.Protocol(_tls.SslProtocol), _tls.NegotiatedCipherSuite.ToString())).ConfigureAwait(false);
+        return true;
+    }
+
+    private bool TooSlow()
+    {
+        if (_mode is not (Mode.Data or Mode.Chunk))
+        {
+            return false;
+        }
+
+        var elapsed = TimeSpanSince(_transferStarted);
+        var size = _mode == Mode.Data ? _data!.Size : _chunkReader?.Size ?? 0;
+        return elapsed.TotalSeconds > services.Smtp.DataRateGraceSeconds
+            && size / elapsed.TotalSeconds < services.Smtp.MinDataRateBytesPerSecond;
+    }
+
+    private static TimeSpan TimeSpanSince(long timestamp) => System.Diagnostics.Stopwatch.GetElapsedTime(timestamp);
+
+    private Task<SessionReply> AskAsync(object message) => session.Ask<SessionReply>(message, AskTimeout, closed);
+
+    private async Task WriteAndFlushAsync(SmtpReply reply)
+    {
+        reply.WriteTo(_output);
+        await _output.FlushAsync(closed).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MailCluster.Queue.Spool;
+
+/// <summary>
+/// The shared half of every spool store: argument checks and group commit. Mutations go through one
+/// <see cref="GroupCommitQueue{TOp}"/>; a provider only says how to apply a batch in one transaction, how
+/// to read, and how to create its schema.
+/// <para>Domains are lower-cased (invariant) on write and release, so a reference can never be leaked by
+/// a case difference between the two calls.</para>
+/// <para>Disposing applies everything already queued, then closes the provider's connections.</para>
+/// </summary>
+public abstract class GroupCommitSpoolStore : ISpoolStore, IAsyncDisposable
+{
+    private readonly GroupCommitQueue<SpoolOp> queue;
+    private int disposed;
+
+    private protected GroupCommitSpoolStore(GroupCommitOptions? options, ILogger? logger)
+    {
+        Logger = logger ?? NullLogger.Instance;
+        queue = new GroupCommitQueue<SpoolOp>(ApplyBatchWithHookAsync, op => op.Size, options ?? GroupCommitOptions.Default, Logger);
+    }
+
+    /// <summary>Transactions committed by the writer loop so far (one per batch, however many calls it held).</summary>
+    public long BatchesCommitted => queue.BatchesCommitted;
+
+    /// <summary>Batches whose transaction failed; each faulted all of its callers.</summary>
+    public long BatchesFailed => queue.BatchesFailed;
+
+    private protected ILogger Logger { get; }
+
+    /// <summary>
+    /// Test seam: runs inside each batch's transaction just before it commits; throwing rolls the batch back.
+    /// </summary>
+    internal Func<IReadOnlyList<SpoolOp>, Task>? BeforeCommitForTests { get; set; }
+
+    public abstract Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <remarks><paramref name="body"/> must not change until the returned task completes (it is not copied).</remarks>
+    public Task WriteAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        ArgumentNullException.ThrowIfNull(domains);
+        var normalised = domains.Select(NormaliseDomain).Distinct(StringComparer.Ordinal).ToArray();
+        if (normalised.Length == 0)
+        {
+            // A body without references could never be released: refuse it rather than leak it.
+            throw new ArgumentException("A spooled message needs at least one recipient domain.", nameof(domains));
+        }
+
+        return queue.EnqueueAsync(new WriteOp(messageId, body, normalised), cancellationToken);
+    }
+
+    public Task CommitAsync(string messageId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        return queue.EnqueueAsync(new CommitOp(messageId), cancellationToken);
+    }
+
+    public Task ReleaseAsync(string messageId, string domain, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        return queue.EnqueueAsync(new ReleaseOp(messageId, NormaliseDomain(domain)), cancellationToken);
+    }
+
+    public Task DeleteUncommittedAsync(string messageId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        return queue.EnqueueAsync(new DeleteUncommittedOp(messageId), cancellationToken);
+    }
+
+    public abstract Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken);
+
+    public abstract Task PingAsync(CancellationToken cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await queue.DisposeAsync().ConfigureAwait(false);
+        await DisposeCoreAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="ops"/> in order in ONE transaction and commits it (awaiting
+    /// <paramref name="beforeCommit"/> just before the commit). Returns one entry per op: null when applied,
+    /// or the exception for an op rejected without side effects. Throws (after rolling back) when the
+    /// transaction as a whole failed.
+    /// </summary>
+    private protected abstract Task<Exception?[]> ApplyBatchAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit);
+
+    /// <summary>Releases provider resources; the writer loop has already stopped.</summary>
+    private protected abstract ValueTask DisposeCoreAsync();
+
+    private static string NormaliseDomain(string domain)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(domain);
+        return domain.ToLowerInvariant();
+    }
+
+    private Task<Exception?[]> ApplyBatchWithHookAsync(IReadOnlyList<SpoolOp> ops) =>
+        ApplyBatchAsync(ops, () => BeforeCommitForTests?.Invoke(ops) ?? Task.CompletedTask);
+}

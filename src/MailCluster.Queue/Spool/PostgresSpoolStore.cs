@@ -1,0 +1,190 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace MailCluster.Queue.Spool;
+
+/// <summary>
+/// Spool in PostgreSQL, shared by every node of a cluster (tables <c>mc_spool</c> and <c>mc_spool_ref</c>).
+/// A batch is sent as ONE <see cref="NpgsqlBatch"/> (one round-trip) inside one transaction; a completed
+/// call is committed. Rows touched by commit/release/delete are locked first, in id order, so that two
+/// nodes releasing the last two references of one body cannot both miss the "no refs left" moment
+/// (write skew under READ COMMITTED) and so that concurrent batches cannot deadlock on each other.
+/// </summary>
+public sealed class PostgresSpoolStore : GroupCommitSpoolStore
+{
+    /// <summary>Deadlock and serialization failures roll the whole transaction back, so a retry is safe.</summary>
+    private const int MaxAttempts = 3;
+
+    private const string Schema = """
+        SELECT pg_advisory_xact_lock(hashtext('mc_spool_schema'));
+        CREATE TABLE IF NOT EXISTS mc_spool(
+            message_id text PRIMARY KEY,
+            body bytea NOT NULL,
+            committed boolean NOT NULL DEFAULT false,
+            created_at timestamptz NOT NULL DEFAULT now());
+        CREATE TABLE IF NOT EXISTS mc_spool_ref(
+            message_id text NOT NULL,
+            domain text NOT NULL,
+            PRIMARY KEY(message_id, domain));
+        """;
+
+    // RecordsAffected = references inserted; 0 means the body insert hit an existing id (a write always has >= 1 domain).
+    private const string WriteSql = """
+        WITH ins AS (
+            INSERT INTO mc_spool(message_id, body) VALUES ($1, $2)
+            ON CONFLICT (message_id) DO NOTHING RETURNING message_id)
+        INSERT INTO mc_spool_ref(message_id, domain)
+        SELECT ins.message_id, d FROM ins CROSS JOIN unnest($3::text[]) AS d
+        ON CONFLICT DO NOTHING
+        """;
+
+    private readonly NpgsqlDataSource dataSource;
+
+    public PostgresSpoolStore(string connectionString, ILogger? logger = null, GroupCommitOptions? options = null)
+        : base(options, logger)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        dataSource = NpgsqlDataSource.Create(connectionString);
+    }
+
+    public override async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        // The advisory lock serialises nodes starting together: concurrent CREATE TABLE IF NOT EXISTS can
+        // otherwise fail with a unique violation in the catalog.
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await using var command = new NpgsqlCommand(Schema, connection, transaction);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public override async Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        await using var command = dataSource.CreateCommand("SELECT committed, body FROM mc_spool WHERE message_id = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = messageId });
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return SpoolEntry.Missing;
+            }
+
+            var status = reader.GetBoolean(0) ? SpoolStatus.Committed : SpoolStatus.Uncommitted;
+            return new SpoolEntry(status, await reader.GetFieldValueAsync<byte[]>(1, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    public override async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT 1");
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private protected override async Task<Exception?[]> ApplyBatchAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ApplyOnceAsync(ops, beforeCommit).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (attempt < MaxAttempts && e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                SpoolLog.BatchRetry(Logger, ops.Count, e.SqlState, attempt + 1);
+            }
+        }
+    }
+
+    private protected override ValueTask DisposeCoreAsync() => dataSource.DisposeAsync();
+
+    private async Task<Exception?[]> ApplyOnceAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit)
+    {
+        var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                var lockIds = ops.Where(op => op is not WriteOp).Select(op => op.MessageId)
+                    .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                if (lockIds.Length > 0)
+                {
+                    Add(batch, "SELECT message_id FROM mc_spool WHERE message_id = ANY($1) ORDER BY message_id FOR UPDATE", Text(lockIds));
+                }
+
+                // Which batch command decides each op's result (-1: none, the op cannot be rejected).
+                var decisive = new int[ops.Count];
+                for (var i = 0; i < ops.Count; i++)
+                {
+                    decisive[i] = AddOperation(batch, ops[i]);
+                }
+
+                await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
+
+                var results = new Exception?[ops.Count];
+                for (var i = 0; i < ops.Count; i++)
+                {
+                    if (decisive[i] >= 0 && batch.BatchCommands[decisive[i]].RecordsAffected == 0)
+                    {
+                        results[i] = ops[i] is WriteOp
+                            ? DuplicateMessageIdException.For(ops[i].MessageId)
+                            : SpoolMessageNotFoundException.For(ops[i].MessageId);
+                    }
+                }
+
+                await beforeCommit().ConfigureAwait(false);
+                await transaction.CommitAsync().ConfigureAwait(false);
+                return results;
+            }
+        }
+    }
+
+    private static int AddOperation(NpgsqlBatch batch, SpoolOp op)
+    {
+        var id = op.MessageId;
+        switch (op)
+        {
+            case WriteOp write:
+                return Add(batch, WriteSql, Text(id), new NpgsqlParameter<ReadOnlyMemory<byte>> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = write.Body }, Text(write.Domains));
+
+            case CommitOp:
+                return Add(batch, "UPDATE mc_spool SET committed = true WHERE message_id = $1", Text(id));
+
+            case ReleaseOp release:
+                Add(batch, "DELETE FROM mc_spool_ref WHERE message_id = $1 AND domain = $2", Text(id), Text(release.Domain));
+                Add(batch, "DELETE FROM mc_spool WHERE message_id = $1 AND NOT EXISTS (SELECT 1 FROM mc_spool_ref WHERE message_id = $1)", Text(id));
+                return -1;
+
+            case DeleteUncommittedOp:
+                // References go first, and only while the body is still uncommitted.
+                Add(batch, "DELETE FROM mc_spool_ref WHERE message_id = $1 AND NOT EXISTS (SELECT 1 FROM mc_spool WHERE message_id = $1 AND committed)", Text(id));
+                Add(batch, "DELETE FROM mc_spool WHERE message_id = $1 AND NOT committed", Text(id));
+                return -1;
+
+            default:
+                throw new NotSupportedException($"Unknown spool operation {op.GetType().Name}.");
+        }
+    }
+
+    private static int Add(NpgsqlBatch batch, string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        batch.BatchCommands.Add(command);
+        return batch.BatchCommands.Count - 1;
+    }
+
+    private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
+
+    private static NpgsqlParameter<string[]> Text(string[] values) => new() { TypedValue = values };
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Runs every MailCluster test on a fresh machine (the README's one command; CI runs it as root on a clean
+# clone with only the .NET SDK). Steps: install missing Debian packages the tests start for real
+# (PostgreSQL, dnsmasq), build the solution in Release (warnings are errors), run every test project
+# with TRX results, then print failing tests and, as the very last line, "N passed, N failed".
+# Exit status is non-zero when the build failed or any test failed, timed out, aborted or never reported.
+#
+# Environment: TEST_RESULTS_DIR (default TestResults/test-sh), TEST_HANG_TIMEOUT (default 10m, per test),
+# TEST_RUN_TIMEOUT_MINUTES (default 80, whole run; CI allows 90).
+set -uo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Debian packages whose programs the tests start (keep in step with tests/MailCluster.Testing).
+REQUIRED_PACKAGES=(postgresql dnsmasq-base)
+RESULTS_DIR=${TEST_RESULTS_DIR:-$PWD/TestResults/test-sh}
+HANG_TIMEOUT=${TEST_HANG_TIMEOUT:-10m}
+RUN_TIMEOUT_MINUTES=${TEST_RUN_TIMEOUT_MINUTES:-80}
+
+summary() { # passed failed
+  echo "$1 passed, $2 failed"
+}
+
+install_packages() {
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "test.sh: not a Debian system; make sure these are installed: ${REQUIRED_PACKAGES[*]}" >&2
+    return 0
+  fi
+  local missing=() p
+  for p in "${REQUIRED_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "== installing ${missing[*]}"
+  "${sudo[@]}" apt-get update &&
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+if ! install_packages; then
+  echo "test.sh: installing ${REQUIRED_PACKAGES[*]} failed" >&2
+  summary 0 1
+  exit 1
+fi
+
+echo "== dotnet build MailCluster.sln -c Release"
+if ! dotnet build MailCluster.sln -c Release; then
+  echo "BUILD FAILED"
+  summary 0 1
+  exit 1
+fi
+
+rm -rf "$RESULTS_DIR"
+mkdir -p "$RESULTS_DIR"
+echo "== dotnet test (results in $RESULTS_DIR)"
+# One project at a time, each into its own results folder: TRX file names are only unique to the second,
+# and integration scenarios start real processes that should not compete with other test runs for 2 cores.
+test_status=0
+deadline=$((SECONDS + RUN_TIMEOUT_MINUTES * 60))
+while IFS= read -r project; do
+  name=$(basename "$project" .csproj)
+  remaining=$((deadline - SECONDS))
+  if [ "$remaining" -le 0 ]; then
+    echo "test.sh: run timeout reached before $name" >&2
+    test_status=1
+    break
+  fi
+  echo "== $name"
+  timeout --kill-after=60s "$remaining" dotnet test "$project" -c Release --no-build \
+    --logger trx --results-directory "$RESULTS_DIR/$name" \
+    --blame-hang-timeout "$HANG_TIMEOUT" --blame-hang-dump-type none || test_status=$?
+done < <(dotnet sln MailCluster.sln list | grep -E 'Tests\.csproj$')
+
+passed=0 failed=0
+shopt -s nullglob
+trx_files=("$RESULTS_DIR"/*.trx "$RESULTS_DIR"/*/*.trx)
+
+# Counters: passed; failed = failed + error + timeout + aborted.
+for trx in "${trx_files[@]}"; do
+  read -r p f < <(grep -o '<Counters [^>]*>' "$trx" | head -n 1 | awk '{
+      p = 0; f = 0
+      for (i = 1; i <= NF; i++) {
+        split($i, kv, "="); gsub(/[^0-9]/, "", kv[2])
+        if (kv[1] == "passed") p += kv[2]
+        if (kv[1] == "failed" || kv[1] == "error" || kv[1] == "timeout" || kv[1] == "aborted") f += kv[2]
+      }
+      print p, f }')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+
+problems=()
+for trx in "${trx_files[@]}"; do
+  while IFS= read -r name; do
+    problems+=("FAILED $name")
+  done < <(grep -o '<UnitTestResult [^>]*>' "$trx" | grep -E 'outcome="(Failed|Error|Timeout|Aborted)"' |
+    sed -n 's/.*testName="\([^"]*\)".*/\1/p')
+done
+
+# A test project without results (crashed, hung and killed, or never started) counts as one failure.
+while IFS= read -r project; do
+  assembly=$(basename "$project" .csproj).dll
+  if [ ${#trx_files[@]} -eq 0 ] || ! grep -qiF "/$assembly\"" "${trx_files[@]}"; then
+    problems+=("NO RESULTS from $project (crashed, hung or did not run)")
+    failed=$((failed + 1))
+  fi
+done < <(dotnet sln MailCluster.sln list | grep -E 'Tests\.csproj$')
+
+if [ "$test_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  problems+=("dotnet test exited with $test_status although every reported test passed")
+  failed=1
+fi
+
+if ((${#problems[@]})); then
+  echo "== failures"
+  printf '%s\n' "${problems[@]}"
+fi
+summary "$passed" "$failed"
+[ "$failed" -eq 0 ]

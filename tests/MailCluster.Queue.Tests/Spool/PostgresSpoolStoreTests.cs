@@ -1,0 +1,68 @@
+using MailCluster.Queue.Spool;
+using Npgsql;
+using Xunit;
+
+namespace MailCluster.Queue.Tests.Spool;
+
+/// <summary>The spool contract against a real PostgreSQL server (started by the harness for this class).</summary>
+public sealed class PostgresSpoolStoreTests(PostgresFixture postgres) : SpoolStoreContract, IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task Nodes_releasing_the_last_two_references_at_once_still_delete_the_body()
+    {
+        // Two stores = two nodes sharing the database; each releases one domain of the same bodies concurrently.
+        var database = await NewLocationAsync();
+        await using var node1 = await OpenAsync(database);
+        await using var node2 = await OpenAsync(database);
+        var ids = Enumerable.Range(0, 100).Select(i => $"m{i}").ToList();
+        await Task.WhenAll(ids.Select(id => node1.WriteAsync(id, Body(10, 1), ["a.example", "b.example"], Ct)));
+        await Task.WhenAll(ids.Select(id => node1.CommitAsync(id, Ct)));
+
+        await Task.WhenAll(ids.SelectMany(id => new[]
+        {
+            Task.Run(() => node1.ReleaseAsync(id, "a.example", Ct)),
+            Task.Run(() => node2.ReleaseAsync(id, "b.example", Ct)),
+        }));
+
+        await using var command = new NpgsqlCommand("SELECT (SELECT count(*) FROM mc_spool) + (SELECT count(*) FROM mc_spool_ref)", new NpgsqlConnection(database));
+        await command.Connection!.OpenAsync(Ct);
+        Assert.Equal(0L, await command.ExecuteScalarAsync(Ct));
+        await command.Connection.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Schema_creation_is_safe_when_nodes_start_together()
+    {
+        var database = await NewLocationAsync();
+        var stores = Enumerable.Range(0, 4).Select(_ => new PostgresSpoolStore(database)).ToList();
+        try
+        {
+            await Task.WhenAll(stores.Select(s => s.InitializeAsync(Ct)));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Factory_builds_the_postgres_store()
+    {
+        await using var store = SpoolStoreFactory.Create(SpoolStoreFactory.PostgreSql, await NewLocationAsync());
+        Assert.IsType<PostgresSpoolStore>(store);
+        await store.InitializeAsync(Ct);
+        await store.PingAsync(Ct);
+    }
+
+    protected override Task<string> NewLocationAsync() => postgres.NewDatabaseAsync();
+
+    protected override async Task<GroupCommitSpoolStore> OpenAsync(string location, GroupCommitOptions? options = null)
+    {
+        var store = new PostgresSpoolStore(location, logger: null, options);
+        await store.InitializeAsync(Ct);
+        return store;
+    }
+}
