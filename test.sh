@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages whose programs the tests start (keep in step with tests/MailCluster.Testing).
-REQUIRED_PACKAGES=(postgresql dnsmasq-base)
+REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix)
 RESULTS_DIR=${TEST_RESULTS_DIR:-$PWD/TestResults/test-sh}
 HANG_TIMEOUT=${TEST_HANG_TIMEOUT:-10m}
 RUN_TIMEOUT_MINUTES=${TEST_RUN_TIMEOUT_MINUTES:-80}
@@ -36,7 +36,9 @@ install_packages() {
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   echo "== installing ${missing[*]}"
   "${sudo[@]}" apt-get update &&
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" || return 1
+  # Debian's postinst may start the system Postfix (and PostgreSQL); tests run private instances of their own.
+  "${sudo[@]}" postfix stop >/dev/null 2>&1 || true
 }
 
 if ! install_packages; then

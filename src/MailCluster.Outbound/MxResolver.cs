@@ -8,7 +8,8 @@ namespace MailCluster.Outbound;
 
 /// <summary>
 /// Resolves a recipient domain to the ordered hosts to deliver to (RFC 5321 §5.1) with DnsClient.
-/// Thread-safe; answers are cached for their TTL. Never throws except on cancellation.
+/// Thread-safe; answers (including negative ones) are cached for their TTL by DnsClient's response cache
+/// (<c>UseCache</c>, keyed by question, expiring at the record TTL). Never throws except on cancellation.
 /// </summary>
 public sealed class MxResolver
 {
@@ -149,8 +150,61 @@ public sealed class MxResolver
         return (addresses, addresses.Count > 0 ? null : error);
     }
 
+    /// <summary>Addresses of a relay host (smarthost/LMTP route): an address literal as is, else A and AAAA.</summary>
+    public async Task<MxResolution> ResolveHostAsync(string host, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            return MxResolution.Ok([new MxTarget(host, 0, [literal])]);
+        }
+
+        var lookup = await AddressesAsync(host.TrimEnd('.'), cancellationToken).ConfigureAwait(false);
+        if (lookup.Addresses.Count > 0)
+        {
+            return MxResolution.Ok([new MxTarget(host, 0, lookup.Addresses)]);
+        }
+
+        return lookup.TransientError is { } error
+            ? MxResolution.Transient("4.4.3", $"DNS lookup of relay host {host} failed: {error}")
+            : MxResolution.Transient("4.4.4", $"relay host {host} has no A/AAAA record");
+    }
+
+    /// <summary>At most this many CNAME hops are followed (a loop or a long chain is a DNS failure).</summary>
+    private const int MaxCnameHops = 8;
+
+    /// <summary>
+    /// One query, following CNAMEs (RFC 1034 §3.6.2; RFC 5321 §5.1 allows a CNAME at the domain): when the answer
+    /// holds a CNAME for the name but no record of the asked type, the canonical name is queried in turn.
+    /// </summary>
     /// <returns>The response (possibly with an error RCODE), or null and the reason when no answer came.</returns>
     private async Task<(IDnsQueryResponse? Response, string? Error)> QueryAsync(string name, QueryType type, CancellationToken ct)
+    {
+        string current = name;
+        for (int hop = 0; ; hop++)
+        {
+            var (response, error) = await QueryOnceAsync(current, type, ct).ConfigureAwait(false);
+            if (response is null || response.HasError || response.Answers.Any(r => r.RecordType == (ResourceRecordType)type))
+            {
+                return (response, error);
+            }
+
+            var cname = response.Answers.CnameRecords().LastOrDefault();
+            if (cname is null)
+            {
+                return (response, error);
+            }
+
+            if (hop >= MaxCnameHops)
+            {
+                return (null, $"more than {MaxCnameHops} CNAME hops from {name}");
+            }
+
+            current = cname.CanonicalName.Value.TrimEnd('.');
+        }
+    }
+
+    private async Task<(IDnsQueryResponse? Response, string? Error)> QueryOnceAsync(string name, QueryType type, CancellationToken ct)
     {
         try
         {

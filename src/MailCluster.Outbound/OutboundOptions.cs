@@ -13,8 +13,92 @@ public sealed class OutboundOptions
 
     public int ConnectTimeoutSeconds { get; set; } = 30;
 
-    /// <summary>Per-command timeout (RFC 5321 §4.5.3.2 asks for minutes; MailKit applies one timeout per operation).</summary>
+    /// <summary>Timeout of commands outside the RFC 5321 §4.5.3.2 stages: RSET between reused transactions, QUIT.</summary>
     public int CommandTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>RFC 5321 §4.5.3.2.1: initial 220 greeting (5 minutes); also covers EHLO and STARTTLS.</summary>
+    public int GreetingTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>RFC 5321 §4.5.3.2.2: MAIL (5 minutes); also RSET between reused transactions.</summary>
+    public int MailTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>RFC 5321 §4.5.3.2.3: each RCPT (5 minutes).</summary>
+    public int RcptTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>RFC 5321 §4.5.3.2.4: the 354 reply to DATA (2 minutes).</summary>
+    public int DataStartTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>RFC 5321 §4.5.3.2.5: each data block written (3 minutes).</summary>
+    public int DataBlockTimeoutSeconds { get; set; } = 180;
+
+    /// <summary>RFC 5321 §4.5.3.2.6: the reply to the final "." (10 minutes).</summary>
+    public int DataEndTimeoutSeconds { get; set; } = 600;
+
+    /// <summary>Deliver to MX hosts whose addresses are loopback, private (RFC 1918, RFC 4193), link-local or
+    /// otherwise non-public. Off by default: an MX record must not turn the MTA into a probe of the inside.</summary>
+    public bool AllowPrivateDestinations { get; set; }
+
+    /// <summary><c>Ipv4</c> (default: IPv4 addresses first, then IPv6), <c>Ipv6</c> (IPv6 first),
+    /// <c>Ipv4Only</c> or <c>Ipv6Only</c>.</summary>
+    public AddressPreference AddressPreference { get; set; } = AddressPreference.Ipv4;
+
+    /// <summary>TLS policy for domains without their own: <c>none|opportunistic|required|verify</c>.</summary>
+    public string TlsPolicy { get; set; } = "opportunistic";
+
+    /// <summary>Send everything not routed per domain through this relay: <c>smtp:host:port</c> or <c>lmtp:host:port</c>.</summary>
+    public string? Smarthost { get; set; }
+
+    /// <summary>AUTH user name for <see cref="Smarthost"/> (optional).</summary>
+    public string? SmarthostUsername { get; set; }
+
+    public string? SmarthostPassword { get; set; }
+
+    /// <summary>Connections open at once to one destination domain.</summary>
+    public int MaxConnectionsPerDomain { get; set; } = 10;
+
+    /// <summary>Messages sent over one connection before QUIT.</summary>
+    public int MessagesPerConnection { get; set; } = 100;
+
+    /// <summary>Messages started per minute to one domain; 0 = no limit.</summary>
+    public int RatePerMinute { get; set; }
+
+    /// <summary>An idle connection waits this long for another message before QUIT.</summary>
+    public int ConnectionIdleSeconds { get; set; } = 5;
+
+    /// <summary>Per-destination-domain overrides, a list (environment variables cannot carry dots portably):
+    /// <c>MailCluster__Outbound__Domains__0__Name=example.com</c>.</summary>
+    public List<DomainOutboundOptions> Domains { get; } = [];
+}
+
+public enum AddressPreference
+{
+    Ipv4,
+    Ipv6,
+    Ipv4Only,
+    Ipv6Only,
+}
+
+/// <summary>One entry of <c>MailCluster:Outbound:Domains</c>; unset values fall back to the global ones.</summary>
+public sealed class DomainOutboundOptions
+{
+    /// <summary>The recipient domain (matched case-insensitively, IDNA A-label).</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary><c>mx</c> (default), <c>smtp:host:port</c> (smarthost) or <c>lmtp:host:port</c>.</summary>
+    public string? Route { get; set; }
+
+    /// <summary><c>none|opportunistic|required|verify</c>.</summary>
+    public string? TlsPolicy { get; set; }
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    public int? MaxConnections { get; set; }
+
+    public int? MessagesPerConnection { get; set; }
+
+    public int? RatePerMinute { get; set; }
 }
 
 /// <summary>Configuration section <c>MailCluster:Dns</c>.</summary>

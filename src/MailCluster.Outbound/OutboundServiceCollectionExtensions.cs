@@ -21,7 +21,12 @@ public static class OutboundServiceCollectionExtensions
             .Validate(o => o.Port is > 0 and <= 65535, $"{OutboundOptions.Section}:Port must be 1-65535")
             .Validate(o => o.ConnectTimeoutSeconds > 0, $"{OutboundOptions.Section}:ConnectTimeoutSeconds must be positive")
             .Validate(o => o.CommandTimeoutSeconds > 0, $"{OutboundOptions.Section}:CommandTimeoutSeconds must be positive")
+            .Validate(o => new[] { o.GreetingTimeoutSeconds, o.MailTimeoutSeconds, o.RcptTimeoutSeconds, o.DataStartTimeoutSeconds, o.DataBlockTimeoutSeconds, o.DataEndTimeoutSeconds }.All(t => t > 0),
+                $"{OutboundOptions.Section}: every *TimeoutSeconds must be positive")
+            .Validate(o => o.MaxConnectionsPerDomain > 0 && o.MessagesPerConnection > 0 && o.RatePerMinute >= 0 && o.ConnectionIdleSeconds > 0,
+                $"{OutboundOptions.Section}: MaxConnectionsPerDomain, MessagesPerConnection and ConnectionIdleSeconds must be positive, RatePerMinute not negative")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OutboundOptions>, DestinationOptionsValidator>();
         services.AddOptions<DnsOptions>()
             .Bind(configuration.GetSection(DnsOptions.Section))
             .Validate(o => o.TimeoutSeconds > 0, $"{DnsOptions.Section}:TimeoutSeconds must be positive")
@@ -31,6 +36,7 @@ public static class OutboundServiceCollectionExtensions
         services.AddSingleton(sp => new MxResolver(sp.GetRequiredService<IOptions<DnsOptions>>().Value));
         services.AddSingleton<SmtpDeliverer>();
         services.AddSingleton<IDeliverer>(sp => sp.GetRequiredService<SmtpDeliverer>());
+        services.AddSingleton<IDeliveryConnector>(sp => sp.GetRequiredService<SmtpDeliverer>());
         return services;
     }
 
@@ -44,6 +50,16 @@ public static class OutboundServiceCollectionExtensions
         catch (Exception e) when (e is FormatException or OverflowException or System.Net.Sockets.SocketException or ArgumentException)
         {
             return false;
+        }
+    }
+
+    /// <summary>Per-domain entries, routes and TLS policies; the failure names each bad key.</summary>
+    private sealed class DestinationOptionsValidator : IValidateOptions<OutboundOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, OutboundOptions options)
+        {
+            var problems = DestinationPolicies.Problems(options);
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
         }
     }
 }

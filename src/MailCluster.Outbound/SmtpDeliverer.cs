@@ -1,21 +1,21 @@
-using System.Runtime.InteropServices;
 using MailCluster.Queue.Delivery;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using MimeKit;
 
 namespace MailCluster.Outbound;
 
 /// <summary>
-/// Delivers one message to one recipient domain over SMTP (MailKit): resolve the MX hosts, then try each host
-/// and each of its addresses in order until one SMTP transaction runs (RFC 5321 §5.1). Connection-level failures
-/// (refused, timeout, TLS, greeting/EHLO refused, dropped connection) move on to the next address; replies inside
-/// a transaction are final for this attempt. Never throws except on cancellation (see <see cref="IDeliverer"/>).
+/// Connects to a recipient domain's next hop: its route (<see cref="DestinationPolicies"/>: MX, smarthost or LMTP),
+/// then each host and each usable address in order until one session opens (RFC 5321 §5.1). Connection-level
+/// failures (refused, timeout, TLS, greeting/EHLO refused) move on to the next address; when every one fails, the
+/// failure says so (<see cref="ConnectFailure.EveryHostUnreachable"/>) and the domain queue backs the destination off.
+/// Never throws except on cancellation (see <see cref="IDeliverer"/>, <see cref="IDeliveryConnector"/>).
 /// </summary>
-public sealed partial class SmtpDeliverer : IDeliverer
+public sealed partial class SmtpDeliverer : IDeliverer, IDeliveryConnector
 {
     private readonly MxResolver _resolver;
     private readonly OutboundOptions _options;
+    private readonly DestinationPolicies _policies;
     private readonly ILogger<SmtpDeliverer> _logger;
 
     public SmtpDeliverer(MxResolver resolver, IOptions<OutboundOptions> options, ILogger<SmtpDeliverer> logger)
@@ -25,132 +25,110 @@ public sealed partial class SmtpDeliverer : IDeliverer
         ArgumentNullException.ThrowIfNull(logger);
         _resolver = resolver;
         _options = options.Value;
+        _policies = new DestinationPolicies(_options);
         _logger = logger;
     }
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken cancellationToken)
+    public DomainShaping ShapingFor(string domain) => _policies.For(domain).Shaping;
+
+    public async Task<ConnectResult> ConnectAsync(string domain, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        cancellationToken.ThrowIfCancellationRequested();
-        var outcomes = new RecipientOutcome?[request.Recipients.Count];
-        var mailboxes = new List<(int Index, MailboxAddress Mailbox)>();
-        for (int i = 0; i < outcomes.Length; i++)
-        {
-            if (TryMailbox(request.Recipients[i], out var mailbox))
-            {
-                mailboxes.Add((i, mailbox));
-            }
-            else
-            {
-                outcomes[i] = new RecipientOutcome(request.Recipients[i], OutcomeKind.Permanent, 0, "5.1.3", "bad recipient address syntax");
-            }
-        }
-
-        if (!TryMailbox(request.Sender, out var sender))
-        {
-            return Finish(outcomes, request, OutcomeKind.Permanent, 0, "5.1.7", $"bad sender address syntax: <{request.Sender}>", null, null);
-        }
-
-        if (mailboxes.Count == 0)
-        {
-            return new DeliveryResult([.. outcomes.Select(o => o!)], null, null);
-        }
-
+        ArgumentException.ThrowIfNullOrWhiteSpace(domain);
+        var policy = _policies.For(domain);
+        var route = policy.Route;
         MxResolution resolution;
         try
         {
-            resolution = await _resolver.ResolveAsync(request.Domain, cancellationToken).ConfigureAwait(false);
+            resolution = route.Kind == RouteKind.Mx
+                ? await _resolver.ResolveAsync(domain, cancellationToken).ConfigureAwait(false)
+                : await _resolver.ResolveHostAsync(route.Host!, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // E.g. a domain DnsClient refuses to encode. The contract says only cancellation escapes.
-            resolution = MxResolution.Transient("4.4.3", $"MX lookup for {request.Domain} failed: {e.Message}");
+            resolution = MxResolution.Transient("4.4.3", $"lookup for {domain} failed: {e.Message}");
         }
 
         if (resolution.Kind != MxResolutionKind.Ok)
         {
+            LogResolutionFailed(domain, resolution.Text);
             var kind = resolution.Kind == MxResolutionKind.Permanent ? OutcomeKind.Permanent : OutcomeKind.Transient;
-            LogResolutionFailed(request.MessageId, request.Domain, resolution.Text);
-            return Finish(outcomes, request, kind, resolution.Code, resolution.EnhancedCode, resolution.Text, null, null);
+            return ConnectResult.Failed(new ConnectFailure(kind, resolution.Code, resolution.EnhancedCode, resolution.Text, null, false));
         }
 
-        MimeMessage message;
-        try
-        {
-            message = Load(request.Body, cancellationToken);
-        }
-        catch (FormatException e)
-        {
-            // MimeKit found no header block at all; MailKit can only send what MimeKit can parse.
-            return Finish(outcomes, request, OutcomeKind.Permanent, 0, "5.6.0", $"message cannot be parsed for relay: {e.Message}", null, null);
-        }
-
-        var session = new SmtpDeliverySession(_options, message, sender, mailboxes);
-        AttemptResult? last = null;
+        // An operator-configured relay may be private; an address published in DNS by the recipient domain may not.
+        bool allowPrivate = _options.AllowPrivateDestinations || route.Kind != RouteKind.Mx;
+        int port = route.Kind == RouteKind.Mx ? _options.Port : route.Port;
+        OpenResult? last = null;
+        int tried = 0;
         foreach (var target in resolution.Targets)
         {
-            foreach (var address in target.Addresses)
+            foreach (var address in AddressPolicy.Select(target.Addresses, _options.AddressPreference, allowPrivate))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var attempt = await session.RunAsync(target.Host, address, cancellationToken).ConfigureAwait(false);
-                if (attempt.Outcomes is not null)
+                tried++;
+                if (route.Kind == RouteKind.Lmtp)
                 {
-                    foreach (var (index, outcome) in attempt.Outcomes)
+                    var lmtp = await LmtpConnection.OpenAsync(_options, target.Host, address, port, cancellationToken).ConfigureAwait(false);
+                    if (lmtp.Connection is not null)
                     {
-                        outcomes[index] = outcome with { Recipient = request.Recipients[index] };
+                        return ConnectResult.Opened(lmtp.Connection);
                     }
 
-                    return new DeliveryResult([.. outcomes.Select(o => o!)], attempt.RemoteMta, attempt.TlsProtocol);
+                    last = new OpenResult(null, lmtp.Remote, lmtp.Error, lmtp.Connected);
+                }
+                else
+                {
+                    var open = await SmtpConnection.OpenAsync(_options, policy.Tls, target.Host, address, port, policy.Username, policy.Password, cancellationToken)
+                        .ConfigureAwait(false);
+                    if (open.Connection is not null)
+                    {
+                        return ConnectResult.Opened(open.Connection);
+                    }
+
+                    last = open;
                 }
 
-                LogAttemptFailed(request.MessageId, attempt.RemoteMta ?? target.Host, attempt.Error);
-                last = attempt;
+                LogAttemptFailed(domain, last.Remote, last.Error);
             }
+        }
+
+        if (tried == 0)
+        {
+            string hosts = string.Join(", ", resolution.Targets.Select(t => $"{t.Host}[{string.Join(' ', t.Addresses)}]"));
+            return ConnectResult.Failed(new ConnectFailure(OutcomeKind.Permanent, 554, "5.4.4",
+                $"no usable address for {domain}: {hosts} (private or loopback addresses are refused unless {OutboundOptions.Section}:AllowPrivateDestinations)",
+                null, false));
         }
 
         // RFC 3463: X.4.1 "no answer from host" when nothing connected, X.4.2 "bad connection" when one dropped.
         string enhanced = last?.Connected == true ? "4.4.2" : "4.4.1";
-        string text = $"delivery to {request.Domain} failed at every MX host; last error: {last?.Error ?? "no address to try"}";
-        return Finish(outcomes, request, OutcomeKind.Transient, 0, enhanced, text, last?.Connected == true ? last.RemoteMta : null, null);
+        string text = $"delivery to {domain} failed at every host; last error: {last?.Error}";
+        return ConnectResult.Failed(new ConnectFailure(OutcomeKind.Transient, 0, enhanced, text, last?.Connected == true ? last.Remote : null, true));
     }
 
-    /// <summary>Every recipient without an outcome yet gets the same one.</summary>
-    private static DeliveryResult Finish(RecipientOutcome?[] outcomes, DeliveryRequest request, OutcomeKind kind, int code,
-        string enhancedCode, string text, string? remoteMta, string? tls)
+    /// <summary>One message on a fresh connection, closed afterwards (no reuse); the domain queue uses
+    /// <see cref="ConnectAsync"/> instead to reuse connections.</summary>
+    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken cancellationToken)
     {
-        var all = outcomes.Select((o, i) => o ?? new RecipientOutcome(request.Recipients[i], kind, code, enhancedCode, text));
-        return new DeliveryResult([.. all], remoteMta, tls);
-    }
-
-    /// <summary>An empty sender is the null reverse-path: MailKit writes <c>MAIL FROM:&lt;&gt;</c> for an empty address.</summary>
-    private static bool TryMailbox(string address, out MailboxAddress mailbox)
-    {
-        try
+        ArgumentNullException.ThrowIfNull(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        var connect = await ConnectAsync(request.Domain, cancellationToken).ConfigureAwait(false);
+        if (connect.Connection is not { } connection)
         {
-            mailbox = new MailboxAddress("", address ?? "");
-            return true;
+            var f = connect.Failure!;
+            return new DeliveryResult([.. request.Recipients.Select(r => new RecipientOutcome(r, f.Kind, f.Code, f.EnhancedCode, f.Text))], f.RemoteMta, null);
         }
-        catch (ParseException)
+
+        await using (connection.ConfigureAwait(false))
         {
-            mailbox = null!;
-            return false;
+            return await connection.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static MimeMessage Load(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
-    {
-        var stream = MemoryMarshal.TryGetArray(body, out var segment)
-            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(body.ToArray(), writable: false);
-        using (stream)
-        {
-            return MimeMessage.Load(stream, cancellationToken);
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Resolving {Domain} failed: {Reason}")]
+    private partial void LogResolutionFailed(string domain, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{MessageId}: MX resolution for {Domain} failed: {Reason}")]
-    private partial void LogResolutionFailed(string messageId, string domain, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{MessageId}: delivery via {Remote} failed: {Reason}")]
-    private partial void LogAttemptFailed(string messageId, string remote, string? reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection for {Domain} via {Remote} failed: {Reason}")]
+    private partial void LogAttemptFailed(string domain, string remote, string? reason);
 }

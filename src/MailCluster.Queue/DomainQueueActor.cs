@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using MailCluster.Queue.Delivery;
+using MailCluster.Queue.Dsn;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Spool;
 using MailCluster.Queue.State;
@@ -12,8 +13,9 @@ namespace MailCluster.Queue;
 /// <summary>
 /// The persistent, sharded queue of one recipient domain: a thin shell over <see cref="DomainQueueState"/>.
 /// It persists Enqueued events in batches (commands that arrive while a write is in flight go into the next
-/// write), runs up to N deliveries at once, persists their outcomes, releases spool bodies, snapshots every
-/// N events, and passivates when nothing is pending (so remember-entities forgets it).
+/// write), hands due messages to its outbound connection children (one per open connection, reused, shaped per
+/// destination), persists their outcomes, queues DSNs, releases spool bodies, snapshots every N events, and
+/// passivates when nothing is pending (so remember-entities forgets it).
 /// </summary>
 public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
 {
@@ -24,6 +26,12 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _holdUntil = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string?> _connections = [];
+    private readonly HashSet<string> _dsnInFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _dsnHoldUntil = new(StringComparer.Ordinal);
+    private readonly DomainShaping _limits;
+    private DestinationShaping _shaping = DestinationShaping.Initial;
+    private int _connectionSerial;
     private List<(Enqueue Command, IActorRef ReplyTo)> _enqueueBuffer = [];
     private bool _writingEnqueues;
     private DomainQueueState _state;
@@ -33,16 +41,20 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         _services = services;
         _state = DomainQueueState.Empty(domain);
         PersistenceId = "dq-" + domain;
+        _limits = services.Connector.ShapingFor(domain);
 
         Recover<SnapshotOffer>(offer => _state = DomainQueueState.FromSnapshot((DomainQueueSnapshot)offer.Snapshot));
         Recover<Enqueued>(e => _state = _state.Apply(e));
         Recover<AttemptCompleted>(e => _state = _state.Apply(e));
         Recover<MessageAbandoned>(e => _state = _state.Apply(e));
+        Recover<DsnQueued>(e => _state = _state.Apply(e));
 
         Command<Enqueue>(OnEnqueue);
         Command<MessageCommitted>(OnCommitted);
         Command<Tick>(_ => StartDueDeliveries());
         Command<DeliveryFinished>(OnDeliveryFinished);
+        Command<DsnFinished>(OnDsnFinished);
+        Command<Terminated>(OnConnectionStopped);
         Command<GetQueueStatus>(_ => Sender.Tell(new QueueStatus(_state.Domain, _state.Messages.Count, _state.RecipientCount, _inFlight.Count)));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {0} failed", PersistenceId));
@@ -128,33 +140,93 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// Hands due messages to idle connections, and opens new ones while the destination's shaping allows
+    /// (connection cap, rate per minute, backoff and probe: <see cref="DestinationShaping"/>); then queues due DSNs.
+    /// </summary>
     private void StartDueDeliveries()
     {
         var now = Now;
+        int cap = DestinationShaping.Cap(_limits, _services.Options.MaxConcurrentDeliveriesPerDomain);
         foreach (var message in _state.Due(now))
         {
-            if (_inFlight.Count >= _services.Options.MaxConcurrentDeliveriesPerDomain)
-            {
-                break;
-            }
-
             if (_inFlight.Contains(message.MessageId) || (_holdUntil.TryGetValue(message.MessageId, out var hold) && hold > now))
             {
                 continue;
             }
 
+            if (!_shaping.CanStart(now, _limits.RatePerMinute))
+            {
+                break;
+            }
+
+            var connection = _connections.FirstOrDefault(kv => kv.Value is null).Key;
+            if (connection is null)
+            {
+                if (!_shaping.CanOpen(now, _connections.Count, cap))
+                {
+                    break;
+                }
+
+                connection = Context.Watch(Context.ActorOf(OutboundConnectionActor.Props(_services, _state.Domain, _limits), $"connection-{++_connectionSerial}"));
+            }
+
             _holdUntil.Remove(message.MessageId);
             _inFlight.Add(message.MessageId);
-            var recipients = message.DueAt(now).Select(r => r.Address).ToList();
-            DeliveryRun.Start(_services, _state.Domain, message, recipients).PipeTo(Self);
+            _connections[connection] = message.MessageId;
+            _shaping = _shaping.Started(now);
+            connection.Tell(new SendMessage(message, [.. message.DueAt(now).Select(r => r.Address)]));
+        }
+
+        foreach (var message in _state.ReportsDue)
+        {
+            if (!_dsnInFlight.Contains(message.MessageId) && !(_dsnHoldUntil.TryGetValue(message.MessageId, out var hold) && hold > now))
+            {
+                _dsnInFlight.Add(message.MessageId);
+                DsnRun.Start(_services, message).PipeTo(Self);
+            }
         }
 
         ScheduleNext();
     }
 
+    private void OnConnectionStopped(Terminated terminated)
+    {
+        // A connection that stopped while holding a message (crash, or a message sent as it closed) frees it.
+        if (_connections.Remove(terminated.ActorRef, out var assigned) && assigned is not null)
+        {
+            _inFlight.Remove(assigned);
+        }
+
+        AfterChange();
+    }
+
     private void OnDeliveryFinished(DeliveryFinished finished)
     {
         _inFlight.Remove(finished.MessageId);
+        if (_connections.ContainsKey(Sender))
+        {
+            if (finished.Closing)
+            {
+                _connections.Remove(Context.Unwatch(Sender));
+            }
+            else
+            {
+                _connections[Sender] = null;
+            }
+        }
+
+        if (finished.ConnectFailure is { EveryHostUnreachable: true } failure)
+        {
+            _shaping = _shaping.ConnectFailed(Now, _services.Retry);
+            _log.Warning("Every host of {0} failed at connection level; the destination backs off until {1:o}, then probes: {2}",
+                _state.Domain, _shaping.BackoffUntil, failure.Text);
+        }
+        else if (finished.Result is not null && finished.ConnectFailure is null)
+        {
+            _shaping = _shaping.Connected();
+        }
+
         switch (finished.Spool)
         {
             case SpoolStatus.Committed when finished.Result is { } result:
@@ -194,12 +266,46 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         AfterChange();
     }
 
+    private void OnDsnFinished(DsnFinished finished)
+    {
+        _dsnInFlight.Remove(finished.MessageId);
+        if (finished.Retry)
+        {
+            _log.Warning("Queueing the DSN for {0} failed; retrying: {1}", finished.MessageId, finished.Error);
+            _dsnHoldUntil[finished.MessageId] = Now + TimeSpan.FromSeconds(_services.Retry.Options.InitialSeconds);
+            AfterChange();
+            return;
+        }
+
+        _dsnHoldUntil.Remove(finished.MessageId);
+        if (_state.DecideDsnQueued(finished.MessageId, finished.Recipients, finished.DsnMessageId, Now) is not { } e)
+        {
+            AfterChange();
+            return;
+        }
+
+        Persist(e, queued =>
+        {
+            _log.Info("DSN for {0} ({1}) queued as {2}{3}", queued.MessageId, string.Join(", ", queued.Recipients),
+                queued.DsnMessageId ?? "nothing", finished.Error is null ? "" : ": " + finished.Error);
+            _state = _state.Apply(queued);
+            if (!_state.Messages.ContainsKey(queued.MessageId))
+            {
+                ReleaseBody(queued.MessageId);
+            }
+
+            MaybeSnapshot();
+            AfterChange();
+        });
+    }
+
     private void OnAttemptPersisted(AttemptCompleted e)
     {
         _state = _state.Apply(e);
         foreach (var r in e.Results)
         {
-            _log.Info("{0} to <{1}> {2}: {3} {4} {5}", e.MessageId, r.Recipient, r.Kind, r.Code, r.EnhancedCode, r.Text);
+            _log.Info("{0} to <{1}> {2}: {3} (via {4}, {5})", e.MessageId, r.Recipient, r.Kind, $"{r.Code} {r.EnhancedCode} {r.Text}",
+                e.RemoteMta ?? "no connection", e.TlsProtocol ?? "no TLS");
         }
 
         if (!_state.Messages.ContainsKey(e.MessageId))
@@ -224,7 +330,7 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
 
     private void AfterChange()
     {
-        if (_state.IsEmpty && _inFlight.Count == 0 && !_writingEnqueues && _enqueueBuffer.Count == 0)
+        if (_state.IsEmpty && _inFlight.Count == 0 && _dsnInFlight.Count == 0 && !_writingEnqueues && _enqueueBuffer.Count == 0)
         {
             Timers.CancelAll();
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
@@ -242,23 +348,35 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         }
     }
 
+    /// <summary>One timer for the earliest of: a due recipient (after holds, the destination backoff and the rate
+    /// limit) and a DSN waiting to be retried.</summary>
     private void ScheduleNext()
     {
+        var now = Now;
         DateTimeOffset? next = null;
         foreach (var message in _state.Messages.Values)
         {
-            if (_inFlight.Contains(message.MessageId))
+            if (!_inFlight.Contains(message.MessageId) && !message.Pending.IsEmpty)
             {
-                continue;
+                var at = message.NextAttemptAt;
+                if (_holdUntil.TryGetValue(message.MessageId, out var hold) && hold > at)
+                {
+                    at = hold;
+                }
+
+                if (_shaping.BackingOff && _shaping.BackoffUntil > at)
+                {
+                    at = _shaping.BackoffUntil;
+                }
+
+                var rate = _shaping.NextStart(now, _limits.RatePerMinute);
+                next = Earliest(next, rate > at ? rate : at);
             }
 
-            var at = message.NextAttemptAt;
-            if (_holdUntil.TryGetValue(message.MessageId, out var hold) && hold > at)
+            if (!message.Reports.IsEmpty && !_dsnInFlight.Contains(message.MessageId))
             {
-                at = hold;
+                next = Earliest(next, _dsnHoldUntil.TryGetValue(message.MessageId, out var dsnHold) ? dsnHold : now);
             }
-
-            next = next is null || at < next ? at : next;
         }
 
         if (next is null)
@@ -267,9 +385,11 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var delay = next.Value - Now;
+        var delay = next.Value - now;
         Timers.StartSingleTimer(TickTimer, Tick.Instance, delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
     }
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset b) => a is null || b < a ? b : a;
 
     private sealed class Tick
     {

@@ -1,7 +1,19 @@
+using Akka.Actor;
 using MailCluster.Queue.Delivery;
 using MailCluster.Queue.Spool;
 
 namespace MailCluster.Queue;
 
 /// <summary>What a domain queue needs from the node, resolved once from DI.</summary>
-public sealed record QueueServices(ISpoolStore Spool, IDeliverer Deliverer, RetryPolicy Retry, QueueOptions Options, TimeProvider Clock);
+/// <param name="Connector">Opens the outbound connections the queue's connection actors use.</param>
+/// <param name="DomainQueues">The domain-queue shard region, resolved lazily (it does not exist while the region's
+/// own entity props are built): DSNs are queued through it like any other message.</param>
+/// <param name="ReportingMta">This node's name in DSNs (Reporting-MTA, MAILER-DAEMON@).</param>
+public sealed record QueueServices(
+    ISpoolStore Spool,
+    IDeliveryConnector Connector,
+    RetryPolicy Retry,
+    QueueOptions Options,
+    TimeProvider Clock,
+    Func<IActorRef> DomainQueues,
+    string ReportingMta);

@@ -51,4 +51,8 @@ public sealed class RetryOptions
 
     /// <summary>Relative spread of each delay, 0 to 0.5 (default 0.1 = ±10%).</summary>
     public double Jitter { get; set; } = 0.1;
+
+    /// <summary>Age after which a still-deferred recipient's sender gets one "delayed" DSN (RFC 3464 action
+    /// "delayed", Postfix's delay_warning_time); 0 (default) sends none.</summary>
+    public double DelayWarningSeconds { get; set; }
 }

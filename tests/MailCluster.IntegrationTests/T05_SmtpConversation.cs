@@ -57,6 +57,9 @@ public sealed class T05_SmtpConversation : IAsyncLifetime
         Assert.StartsWith("250 2.0.0 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
         await client.WriteAsync("VRFY postmaster\r\n");
         Assert.StartsWith("252 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("502 5.5.1 ", await client.CommandAsync("EXPN staff"), StringComparison.Ordinal);
+        Assert.StartsWith("214 ", await client.CommandAsync("HELP"), StringComparison.Ordinal);
+        Assert.StartsWith("250 2.0.0 ", await client.CommandAsync("RSET"), StringComparison.Ordinal);
         await client.WriteAsync("QUIT\r\n");
         Assert.StartsWith("221 2.0.0 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
         Assert.True(await client.IsClosedAsync(TimeSpan.FromSeconds(10)));
@@ -108,6 +111,25 @@ public sealed class T05_SmtpConversation : IAsyncLifetime
         var received = await _scenario.Sink.WaitForRecipientAsync("pipe@relay.test", TimeSpan.FromSeconds(60));
         var text = System.Text.Encoding.UTF8.GetString(received.Data);
         Assert.EndsWith("\r\nSubject: pipelined\r\n\r\n.stuffed line\r\nlast\r\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bare_lf_in_a_command_ends_the_session()
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(_config.MxPort);
+        await client.ReadReplyAsync();
+        await client.WriteAsync("EHLO client.example\nMAIL FROM:<a@example.org>\r\n");
+        Assert.StartsWith("521 5.5.2 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
+        Assert.True(await client.IsClosedAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Nul_in_a_command_is_refused()
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(_config.MxPort);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO client.example");
+        Assert.Matches("^5(01|53) ", await client.CommandAsync("MAIL FROM:<a\0b@example.org>"));
     }
 
     [Fact]

@@ -21,6 +21,7 @@ public sealed class T30_SessionLimits : IAsyncLifetime
         _config = _scenario.NewNodeConfig(new Dictionary<string, string>
         {
             ["MailCluster__Smtp__MaxConnectionsPerClient"] = "3",
+            ["MailCluster__Smtp__MaxConnections"] = "5",
             ["MailCluster__Smtp__MaxRecipients"] = "3",
             ["MailCluster__Smtp__MaxMessageSize"] = "2000",
             ["MailCluster__Smtp__MaxBadCommands"] = "3",
@@ -68,6 +69,33 @@ public sealed class T30_SessionLimits : IAsyncLifetime
                 await client.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task Connections_per_node_are_capped_at_the_greeting()
+    {
+        var open = new List<RawSmtpClient>();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                open.Add(await GreetedAsync(IPAddress.Parse($"127.0.1.{i + 1}")));
+            }
+
+            await using var sixth = await RawSmtpClient.ConnectAsync(_config.MxPort, from: IPAddress.Parse("127.0.1.9"));
+            Assert.StartsWith("421 4.7.0 ", await sixth.ReadReplyAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var client in open)
+            {
+                await client.DisposeAsync();
+            }
+        }
+
+        // Slots are released when connections close.
+        await Task.Delay(500);
+        await using var again = await GreetedAsync(IPAddress.Parse("127.0.1.9"));
     }
 
     [Fact]

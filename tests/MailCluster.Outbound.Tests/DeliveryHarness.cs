@@ -11,14 +11,15 @@ internal sealed class DeliveryHarness : IAsyncDisposable
     public static readonly string[] DefaultRecords =
         [DnsmasqServer.Mx("example.test", "mx1.example.test", 10), DnsmasqServer.HostRecord("mx1.example.test", "127.0.0.1")];
 
-    private DeliveryHarness(ScriptedSmtpServer smtp, DnsmasqServer dns, int port)
+    private DeliveryHarness(ScriptedSmtpServer smtp, DnsmasqServer dns, int port, Action<OutboundOptions>? configure)
     {
         Smtp = smtp;
         Dns = dns;
         var dnsOptions = new DnsOptions { TimeoutSeconds = 2 };
         dnsOptions.Servers.Add(dns.Endpoint);
         Resolver = new MxResolver(dnsOptions);
-        var options = new OutboundOptions { Port = port, HeloName = "client.test", ConnectTimeoutSeconds = 5, CommandTimeoutSeconds = 10 };
+        var options = new OutboundOptions { Port = port, HeloName = "client.test", ConnectTimeoutSeconds = 5, CommandTimeoutSeconds = 10, AllowPrivateDestinations = true };
+        configure?.Invoke(options);
         Deliverer = new SmtpDeliverer(Resolver, Options.Create(options), NullLogger<SmtpDeliverer>.Instance);
     }
 
@@ -31,12 +32,16 @@ internal sealed class DeliveryHarness : IAsyncDisposable
     public SmtpDeliverer Deliverer { get; }
 
     /// <param name="port">The port the deliverer connects to; the SMTP server's when null.</param>
-    public static async Task<DeliveryHarness> StartAsync(string[]? records = null, bool startTls = false, int? port = null)
+    /// <param name="configure">Changes to the deliverer's options (TLS policy, timeouts, routes...).</param>
+    public static async Task<DeliveryHarness> StartAsync(string[]? records = null, bool startTls = false, int? port = null, Action<OutboundOptions>? configure = null)
     {
         var smtp = new ScriptedSmtpServer(startTls, "mx1.example.test");
         var dns = await DnsmasqServer.StartAsync(records ?? DefaultRecords);
-        return new DeliveryHarness(smtp, dns, port ?? smtp.Port);
+        return new DeliveryHarness(smtp, dns, port ?? smtp.Port, configure);
     }
+
+    public static DeliveryRequest Request(byte[] body, params string[] recipients) =>
+        new("example.test", "msg-1", "ann@origin.test", recipients.Length == 0 ? ["bob@example.test"] : recipients, body);
 
     public Task<DeliveryResult> DeliverAsync(byte[] body, string sender = "ann@origin.test", params string[] recipients) =>
         Deliverer.DeliverAsync(

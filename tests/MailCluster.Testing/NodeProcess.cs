@@ -49,7 +49,12 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the host with <paramref name="environment"/> added to (overriding) the current environment.</summary>
-    public static NodeProcess Start(IDictionary<string, string> environment, string? name = null)
+    public static NodeProcess Start(IDictionary<string, string> environment, string? name = null) =>
+        Start(environment, name, [], standardInput: null);
+
+    /// <summary>Starts the host with command-line <paramref name="arguments"/> and, when given, writes
+    /// <paramref name="standardInput"/> to it and closes its input.</summary>
+    public static NodeProcess Start(IDictionary<string, string> environment, string? name, IReadOnlyList<string> arguments, string? standardInput)
     {
         ArgumentNullException.ThrowIfNull(environment);
         var dll = LocateHostDll();
@@ -62,6 +67,11 @@ public sealed class NodeProcess : IAsyncDisposable
             WorkingDirectory = Path.GetDirectoryName(dll)!, // the content root: appsettings.json is found here
         };
         start.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
@@ -82,6 +92,12 @@ public sealed class NodeProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => node.Append(e.Data, "[stderr] ");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (standardInput is not null)
+        {
+            process.StandardInput.Write(standardInput);
+            process.StandardInput.Close();
+        }
+
         return node;
     }
 

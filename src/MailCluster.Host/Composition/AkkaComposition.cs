@@ -70,12 +70,15 @@ public static class AkkaComposition
             return builder.WithShardRegionProxy<DomainQueueRegion>("domain-queue", "delivery", extractor);
         }
 
+        var registry = new Lazy<IActorRef>(() => ActorRegistry.For(provider.GetRequiredService<ActorSystem>()).Get<DomainQueueRegion>());
         var services = new QueueServices(
             provider.GetRequiredService<ISpoolStore>(),
-            provider.GetRequiredService<IDeliverer>(),
+            provider.GetRequiredService<IDeliveryConnector>(),
             new RetryPolicy(settings.Retry),
             settings.Queue,
-            TimeProvider.System);
+            TimeProvider.System,
+            () => registry.Value,
+            settings.Node.Hostname);
         return builder.WithShardRegion<DomainQueueRegion>(
             "domain-queue",
             domain => DomainQueueActor.Props(domain, services),

@@ -14,12 +14,14 @@ public interface IDeliverer
 /// <param name="Domain">The normalised recipient domain (lower-case, IDNA A-label) the recipients share.</param>
 /// <param name="Sender">The reverse-path without angle brackets; empty for the null sender.</param>
 /// <param name="Body">The message exactly as spooled (CRLF line endings, Received header already prepended).</param>
+/// <param name="Dsn">RFC 3461 parameters to pass on to a next hop that offers DSN; null when none were given.</param>
 public sealed record DeliveryRequest(
     string Domain,
     string MessageId,
     string Sender,
     IReadOnlyList<string> Recipients,
-    ReadOnlyMemory<byte> Body);
+    ReadOnlyMemory<byte> Body,
+    Protocol.DsnEnvelope? Dsn = null);
 
 public enum OutcomeKind
 {
@@ -34,4 +36,12 @@ public sealed record RecipientOutcome(string Recipient, OutcomeKind Kind, int Co
 
 /// <param name="RemoteMta">The host that gave the final answer, if any connection succeeded.</param>
 /// <param name="TlsProtocol">"TLSv1.3" etc. when the transaction ran over TLS, else null.</param>
-public sealed record DeliveryResult(IReadOnlyList<RecipientOutcome> Outcomes, string? RemoteMta, string? TlsProtocol);
+/// <param name="RemoteOffersDsn">Whether the next hop advertised DSN (RFC 3461): a successful delivery to
+/// one that did not is reported as "relayed" to a sender who asked NOTIFY=SUCCESS.</param>
+/// <param name="FinalDelivery">True when the next hop is the final mailbox store (LMTP): success is "delivered".</param>
+public sealed record DeliveryResult(
+    IReadOnlyList<RecipientOutcome> Outcomes,
+    string? RemoteMta,
+    string? TlsProtocol,
+    bool RemoteOffersDsn = false,
+    bool FinalDelivery = false);

@@ -20,13 +20,16 @@ public enum RecipientResultKind
 }
 
 /// <param name="NextAttemptAt">Set for <see cref="RecipientResultKind.Deferred"/>.</param>
+/// <param name="Report">The RFC 3464 action to report to the sender for this result (<c>failed</c>, <c>delayed</c>,
+/// <c>delivered</c>, <c>relayed</c>), or null when no DSN is due (null sender, NOTIFY=NEVER, not asked for).</param>
 public sealed record RecipientResult(
     string Recipient,
     RecipientResultKind Kind,
     int Code,
     string EnhancedCode,
     string Text,
-    DateTimeOffset? NextAttemptAt);
+    DateTimeOffset? NextAttemptAt,
+    string? Report = null);
 
 public sealed record AttemptCompleted(
     string MessageId,
@@ -39,12 +42,28 @@ public sealed record AttemptCompleted(
 /// dropped without delivery or bounce.</summary>
 public sealed record MessageAbandoned(string MessageId, DateTimeOffset At, string Reason) : IQueueMessage;
 
-public sealed record PendingRecipientSnapshot(string Address, int Attempts, DateTimeOffset NextAttemptAt, string? LastError);
+/// <summary>The DSN for <paramref name="Recipients"/> of the message is durably queued as message
+/// <paramref name="DsnMessageId"/> (or was dropped, with a null id, when it could not be built); their reports are done.</summary>
+public sealed record DsnQueued(string MessageId, DateTimeOffset At, IReadOnlyList<string> Recipients, string? DsnMessageId) : IQueueMessage;
+
+public sealed record PendingRecipientSnapshot(string Address, int Attempts, DateTimeOffset NextAttemptAt, string? LastError, bool? DelayWarned = null);
+
+/// <summary>One recipient's line of a DSN still to be sent (RFC 3464 §2.3).</summary>
+public sealed record DsnReportSnapshot(
+    string Recipient,
+    string Action,
+    string Status,
+    int Code,
+    string Text,
+    string? RemoteMta,
+    DateTimeOffset At);
 
 public sealed record QueuedMessageSnapshot(
     string MessageId,
     string Sender,
     DateTimeOffset ArrivedAt,
-    IReadOnlyList<PendingRecipientSnapshot> Pending);
+    IReadOnlyList<PendingRecipientSnapshot> Pending,
+    DsnEnvelope? Dsn = null,
+    IReadOnlyList<DsnReportSnapshot>? Reports = null);
 
 public sealed record DomainQueueSnapshot(string Domain, IReadOnlyList<QueuedMessageSnapshot> Messages) : IQueueMessage;

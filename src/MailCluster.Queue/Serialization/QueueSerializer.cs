@@ -34,6 +34,7 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(AttemptCompleted)] = "mc.queue.attempt-completed.v1",
         [typeof(MessageAbandoned)] = "mc.queue.abandoned.v1",
         [typeof(DomainQueueSnapshot)] = "mc.queue.snapshot.v1",
+        [typeof(DsnQueued)] = "mc.queue.dsn-queued.v1",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypeByManifest =

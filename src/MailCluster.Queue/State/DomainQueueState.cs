@@ -18,6 +18,9 @@ public sealed record DomainQueueState(string Domain, ImmutableDictionary<string,
 
     public int RecipientCount => Messages.Values.Sum(m => m.Pending.Count);
 
+    /// <summary>Messages with DSN lines waiting to be queued.</summary>
+    public IEnumerable<QueuedMessage> ReportsDue => Messages.Values.Where(m => !m.Reports.IsEmpty);
+
     /// <summary>Enqueue is idempotent: a message id already queued yields no event (a retried Ask).</summary>
     public Enqueued? Decide(Enqueue command)
     {
@@ -51,7 +54,10 @@ public sealed record DomainQueueState(string Domain, ImmutableDictionary<string,
                 continue;
             }
 
-            results.Add(Classify(message, pending, outcome, now, retry, random));
+            var classified = Classify(message, pending, outcome, now, retry, random);
+            var report = DsnPolicy.ReportFor(message.Sender, message.NotifyOf(pending.Address), classified.Kind, pending.DelayWarned,
+                now - message.ArrivedAt, TimeSpan.FromSeconds(retry.Options.DelayWarningSeconds), result);
+            results.Add(classified with { Report = report });
         }
 
         return results.Count == 0 ? null : new AttemptCompleted(messageId, now, results, result.RemoteMta, result.TlsProtocol);
@@ -79,6 +85,7 @@ public sealed record DomainQueueState(string Domain, ImmutableDictionary<string,
         Enqueued e => ApplyEnqueued(e),
         AttemptCompleted e => ApplyAttempt(e),
         MessageAbandoned e => this with { Messages = Messages.Remove(e.MessageId) },
+        DsnQueued e => ApplyDsnQueued(e),
         _ => throw new ArgumentException($"Unknown event {@event.GetType().Name}", nameof(@event)),
     };
 
@@ -90,7 +97,7 @@ public sealed record DomainQueueState(string Domain, ImmutableDictionary<string,
         }
 
         var pending = e.Recipients.Select(r => new PendingRecipient(r, 0, e.ArrivedAt, null)).ToImmutableList();
-        return this with { Messages = Messages.Add(e.MessageId, new QueuedMessage(e.MessageId, e.Sender, e.ArrivedAt, pending)) };
+        return this with { Messages = Messages.Add(e.MessageId, new QueuedMessage(e.MessageId, e.Sender, e.ArrivedAt, pending) { Dsn = e.Dsn }) };
     }
 
     private DomainQueueState ApplyAttempt(AttemptCompleted e)
@@ -101,6 +108,7 @@ public sealed record DomainQueueState(string Domain, ImmutableDictionary<string,
         }
 
         var pending = message.Pending;
+        var reports = message.Reports;
         foreach (var r in e.Results)
         {
             var current = pending.Find(p => string.Equals(p.Address, r.Recipient, StringComparison.Ordinal));
@@ -109,17 +117,52 @@ public sealed record DomainQueueState(string Domain, ImmutableDictionary<string,
                 continue;
             }
 
+            if (r.Report is { } action)
+            {
+                reports = reports.Add(new DsnReport(r.Recipient, action, r.EnhancedCode, r.Code, r.Text, e.RemoteMta, e.At));
+            }
+
             pending = r.Kind == RecipientResultKind.Deferred && r.NextAttemptAt is { } next
-                ? pending.Replace(current, current with { Attempts = current.Attempts + 1, NextAttemptAt = next, LastError = $"{r.Code} {r.EnhancedCode} {r.Text}" })
+                ? pending.Replace(current, current with
+                {
+                    Attempts = current.Attempts + 1,
+                    NextAttemptAt = next,
+                    LastError = $"{r.Code} {r.EnhancedCode} {r.Text}",
+                    DelayWarned = current.DelayWarned || r.Report == DsnPolicy.Delayed,
+                })
                 : pending.Remove(current);
         }
 
-        return this with { Messages = pending.IsEmpty ? Messages.Remove(e.MessageId) : Messages.SetItem(e.MessageId, message with { Pending = pending }) };
+        return WithMessage(message with { Pending = pending, Reports = reports });
     }
+
+    private DomainQueueState ApplyDsnQueued(DsnQueued e)
+    {
+        if (!Messages.TryGetValue(e.MessageId, out var message))
+        {
+            return this;
+        }
+
+        var done = e.Recipients.ToHashSet(StringComparer.Ordinal);
+        return WithMessage(message with { Reports = message.Reports.RemoveAll(r => done.Contains(r.Recipient)) });
+    }
+
+    /// <summary>A message with nothing pending and nothing to report is gone.</summary>
+    private DomainQueueState WithMessage(QueuedMessage message) => this with
+    {
+        Messages = message.IsDone ? Messages.Remove(message.MessageId) : Messages.SetItem(message.MessageId, message),
+    };
 
     /// <summary>Messages with a recipient due at <paramref name="now"/>, oldest first.</summary>
     public IEnumerable<QueuedMessage> Due(DateTimeOffset now) =>
         Messages.Values.Where(m => m.Pending.Exists(r => r.NextAttemptAt <= now)).OrderBy(m => m.ArrivedAt);
+
+    /// <summary>Decides that the reports of <paramref name="recipients"/> are done (their DSN was queued as
+    /// <paramref name="dsnMessageId"/>); null when nothing is left to mark.</summary>
+    public DsnQueued? DecideDsnQueued(string messageId, IReadOnlyList<string> recipients, string? dsnMessageId, DateTimeOffset now) =>
+        Messages.TryGetValue(messageId, out var m) && m.Reports.Exists(r => recipients.Contains(r.Recipient, StringComparer.Ordinal))
+            ? new DsnQueued(messageId, now, recipients, dsnMessageId)
+            : null;
 
     public DomainQueueSnapshot ToSnapshot() => new(
         Domain,
@@ -127,7 +170,9 @@ public sealed record DomainQueueState(string Domain, ImmutableDictionary<string,
             m.MessageId,
             m.Sender,
             m.ArrivedAt,
-            m.Pending.Select(p => new PendingRecipientSnapshot(p.Address, p.Attempts, p.NextAttemptAt, p.LastError)).ToList())).ToList());
+            m.Pending.Select(p => new PendingRecipientSnapshot(p.Address, p.Attempts, p.NextAttemptAt, p.LastError, p.DelayWarned ? true : null)).ToList(),
+            m.Dsn,
+            m.Reports.IsEmpty ? null : m.Reports.Select(r => new DsnReportSnapshot(r.Recipient, r.Action, r.Status, r.Code, r.Text, r.RemoteMta, r.At)).ToList())).ToList());
 
     public static DomainQueueState FromSnapshot(DomainQueueSnapshot snapshot)
     {
@@ -138,7 +183,11 @@ public sealed record DomainQueueState(string Domain, ImmutableDictionary<string,
                 m.MessageId,
                 m.Sender,
                 m.ArrivedAt,
-                m.Pending.Select(p => new PendingRecipient(p.Address, p.Attempts, p.NextAttemptAt, p.LastError)).ToImmutableList()));
+                m.Pending.Select(p => new PendingRecipient(p.Address, p.Attempts, p.NextAttemptAt, p.LastError, p.DelayWarned ?? false)).ToImmutableList())
+            {
+                Dsn = m.Dsn,
+                Reports = (m.Reports ?? []).Select(r => new DsnReport(r.Recipient, r.Action, r.Status, r.Code, r.Text, r.RemoteMta, r.At)).ToImmutableList(),
+            });
         return new DomainQueueState(snapshot.Domain, messages);
     }
 }

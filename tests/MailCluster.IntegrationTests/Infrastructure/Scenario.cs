@@ -14,6 +14,9 @@ public sealed class Scenario : IAsyncDisposable
 {
     public const string RelayDomain = "relay.test";
 
+    /// <summary>A sender domain whose MX is the same sink, so that DSNs to senders there can be observed.</summary>
+    public const string SenderDomain = "senders.test";
+
     private readonly List<NodeProcess> _nodes = [];
 
     private Scenario(DnsmasqServer dns, ScriptedSmtpServer sink, string dataDir)
@@ -29,14 +32,20 @@ public sealed class Scenario : IAsyncDisposable
 
     public string DataDir { get; }
 
-    public static async Task<Scenario> StartAsync()
+    public static Task<Scenario> StartAsync() => StartAsync([]);
+
+    /// <param name="extraRecords">More dnsmasq records (<see cref="DnsmasqServer.Mx"/> etc.) besides the relay and sender domains.</param>
+    /// <param name="sink">The destination MTA; a plain <see cref="ScriptedSmtpServer"/> when null.</param>
+    public static async Task<Scenario> StartAsync(IEnumerable<string> extraRecords, ScriptedSmtpServer? sink = null)
     {
         var dns = await DnsmasqServer.StartAsync(
         [
             DnsmasqServer.Mx(RelayDomain, "mx1.relay.test", 10),
             DnsmasqServer.HostRecord("mx1.relay.test", "127.0.0.1"),
+            DnsmasqServer.Mx(SenderDomain, "mx1.relay.test", 10),
+            .. extraRecords,
         ]).ConfigureAwait(false);
-        var sink = new ScriptedSmtpServer();
+        sink ??= new ScriptedSmtpServer();
         var dataDir = Path.Combine(Path.GetTempPath(), "mc-it-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dataDir);
         return new Scenario(dns, sink, dataDir);
@@ -56,6 +65,9 @@ public sealed class Scenario : IAsyncDisposable
         env["MailCluster__Domains__Relay__0"] = RelayDomain;
         env["MailCluster__Dns__Servers__0"] = Dns.Endpoint;
         env["MailCluster__Outbound__Port"] = Sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // Every MX here is on 127.0.0.0/8, which production refuses (MX records must not reach inside the network).
+        env["MailCluster__Outbound__AllowPrivateDestinations"] = "true";
         env["MailCluster__Retry__InitialSeconds"] = "1";
         env["MailCluster__Retry__MaxSeconds"] = "8";
         env["MailCluster__Cluster__Host"] = "127.0.0.1";
@@ -77,10 +89,10 @@ public sealed class Scenario : IAsyncDisposable
     }
 
     /// <summary>A message as a real client builds it: MimeKit, with 8-bit text, a folded header and a dot line.</summary>
-    public static MimeMessage NewMessage(string to, string subject)
+    public static MimeMessage NewMessage(string to, string subject, string from = "sender@example.org")
     {
         var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse("sender@example.org"));
+        message.From.Add(MailboxAddress.Parse(from));
         message.To.Add(MailboxAddress.Parse(to));
         message.Subject = subject;
         message.MessageId = Guid.NewGuid().ToString("N") + "@example.org";

@@ -78,12 +78,19 @@ public class DomainQueueStateTests
     }
 
     [Fact]
-    public void Transient_past_max_age_expires_and_the_message_completes()
+    public void Transient_past_max_age_expires_and_the_message_completes_once_its_DSN_is_queued()
     {
         var state = WithMessage("a@example.com");
         var attempt = state.Decide("M1", Result(new RecipientOutcome("a@example.com", OutcomeKind.Transient, 421, "4.4.2", "gone")), T0.AddHours(2), Retry, () => 0.5)!;
         Assert.Equal(RecipientResultKind.Expired, attempt.Results[0].Kind);
-        Assert.True(state.Apply(attempt).IsEmpty);
+        Assert.Equal("failed", attempt.Results[0].Report);
+        state = state.Apply(attempt);
+        var report = Assert.Single(Assert.Single(state.ReportsDue).Reports);
+        Assert.Equal(("a@example.com", "failed", "4.4.2", 421, "mx.example.com"), (report.Recipient, report.Action, report.Status, report.Code, report.RemoteMta));
+        Assert.Empty(state.Due(T0.AddDays(1)));
+
+        var queued = state.DecideDsnQueued("M1", ["a@example.com"], "DSN1", T0.AddHours(2))!;
+        Assert.True(state.Apply(queued).IsEmpty);
     }
 
     [Fact]

@@ -45,6 +45,24 @@ public sealed class QueueSerializerTests : IDisposable
             "mc.queue.snapshot.v1",
             """{"domain":"example.com","messages":[{"messageId":"M1","sender":"","arrivedAt":"2026-11-29T12:00:00+00:00","pending":[{"address":"a@example.com","attempts":2,"nextAttemptAt":"2026-11-29T12:00:00+00:00","lastError":"451 4.3.0 later"}]}]}"""
         },
+        {
+            new AttemptCompleted("M1", T0, [new RecipientResult("a@example.com", RecipientResultKind.Failed, 550, "5.1.1", "no such user", null, "failed")], "mx", null),
+            "mc.queue.attempt-completed.v1",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","results":[{"recipient":"a@example.com","kind":2,"code":550,"enhancedCode":"5.1.1","text":"no such user","report":"failed"}],"remoteMta":"mx"}"""
+        },
+        {
+            new DsnQueued("M1", T0, ["a@example.com"], "D1"),
+            "mc.queue.dsn-queued.v1",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","recipients":["a@example.com"],"dsnMessageId":"D1"}"""
+        },
+        {
+            new DomainQueueSnapshot("example.com", [new QueuedMessageSnapshot("M1", "s@x.test", T0,
+                [new PendingRecipientSnapshot("a@example.com", 1, T0, null, true)],
+                new DsnEnvelope("FULL", null, [new DsnRecipient("a@example.com", "DELAY", null)]),
+                [new DsnReportSnapshot("a@example.com", "delayed", "4.4.1", 0, "refused", null, T0)])]),
+            "mc.queue.snapshot.v1",
+            """{"domain":"example.com","messages":[{"messageId":"M1","sender":"s@x.test","arrivedAt":"2026-11-29T12:00:00+00:00","pending":[{"address":"a@example.com","attempts":1,"nextAttemptAt":"2026-11-29T12:00:00+00:00","delayWarned":true}],"dsn":{"ret":"FULL","recipients":[{"address":"a@example.com","notify":"DELAY"}]},"reports":[{"recipient":"a@example.com","action":"delayed","status":"4.4.1","code":0,"text":"refused","at":"2026-11-29T12:00:00+00:00"}]}]}"""
+        },
     };
 
     [Theory]

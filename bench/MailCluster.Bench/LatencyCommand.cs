@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace MailCluster.Bench;
+
+/// <summary>
+/// Open-loop load at a fixed offered rate: transaction i is due at i/rate seconds, whether or not earlier
+/// ones finished, and its latency is counted from when it was due (so a stalled server cannot hide its
+/// queueing delay: no coordinated omission). One transaction is a whole SMTP session: connect, greeting,
+/// EHLO, MAIL, RCPT, DATA, the message, and the 250 after the final dot (QUIT follows, untimed).
+/// </summary>
+internal static class LatencyCommand
+{
+    public static async Task<string> RunAsync(Options options, CancellationToken ct)
+    {
+        var endPoint = new IPEndPoint(IPAddress.Parse(options.Text("host", "127.0.0.1")), options.Integer("port", 25));
+        var rate = options.Number("rate", 100);
+        var seconds = options.Number("seconds", 10);
+        var to = options.Text("to", "user@defer.test");
+        var message = Message(options.Integer("size", 1024), to);
+        var total = (int)(rate * seconds);
+        var latencies = new double[total];
+        var failures = 0;
+        var clock = Stopwatch.StartNew();
+        var runs = new List<Task>(total);
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / rate);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(wait, ct).ConfigureAwait(false);
+            }
+
+            var index = i;
+            runs.Add(Task.Run(
+                async () =>
+                {
+                    var ok = await TransactionAsync(endPoint, to, message, ct).ConfigureAwait(false);
+                    latencies[index] = ok ? (clock.Elapsed - due).TotalMilliseconds : double.NaN;
+                    if (!ok)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                },
+                ct));
+        }
+
+        await Task.WhenAll(runs).ConfigureAwait(false);
+        var done = latencies.Where(l => !double.IsNaN(l)).Order().ToList();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"offered_rate={rate:F1} sent={total} ok={done.Count} failed={failures} p50_ms={Percentiles.Of(done, 50):F2} p99_ms={Percentiles.Of(done, 99):F2} max_ms={Percentiles.Of(done, 100):F2} seconds={clock.Elapsed.TotalSeconds:F2}");
+    }
+
+    private static async Task<bool> TransactionAsync(IPEndPoint endPoint, string to, byte[] message, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            var wire = await SmtpWire.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            await using (wire.ConfigureAwait(false))
+            {
+                var ok = await wire.ReadReplyAsync(timeout.Token).ConfigureAwait(false) == 220
+                    && await wire.CommandAsync("EHLO bench.client", timeout.Token).ConfigureAwait(false) == 250
+                    && await wire.CommandAsync("MAIL FROM:<bench@client.test>", timeout.Token).ConfigureAwait(false) == 250
+                    && await wire.CommandAsync($"RCPT TO:<{to}>", timeout.Token).ConfigureAwait(false) == 250
+                    && await wire.CommandAsync("DATA", timeout.Token).ConfigureAwait(false) == 354;
+                if (ok)
+                {
+                    await wire.SendAsync(message, timeout.Token).ConfigureAwait(false);
+                    ok = await wire.ReadReplyAsync(timeout.Token).ConfigureAwait(false) == 250;
+                }
+
+                if (ok)
+                {
+                    _ = await wire.CommandAsync("QUIT", timeout.Token).ConfigureAwait(false);
+                }
+
+                return ok;
+            }
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or InvalidDataException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Headers plus <paramref name="size"/> octets of 76-character body lines, then the final dot.</summary>
+    private static byte[] Message(int size, string to)
+    {
+        var text = new StringBuilder()
+            .Append("From: <bench@client.test>\r\n")
+            .Append(CultureInfo.InvariantCulture, $"To: <{to}>\r\n")
+            .Append("Subject: latency probe\r\n\r\n");
+        var line = new string('x', 76) + "\r\n";
+        for (var written = 0; written < size; written += line.Length)
+        {
+            text.Append(line);
+        }
+
+        return Encoding.ASCII.GetBytes(text.Append(".\r\n").ToString());
+    }
+}

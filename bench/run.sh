@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# MailCluster side by side with Postfix, same machine, same run (issue 6). See docs/BENCHMARKS.md.
+#
+#   bench/run.sh [--quick] [--out FILE] [--only mc|pf]
+#   MCBENCH_PROFILE=1 bench/run.sh --quick --only mc   # also perf/strace the node in scenario 1 (bench/profile/)
+#   MCBENCH_KEEP=1 ...                                  # keep the temp dir (logs, maillog, node logs)
+#
+# Sets up everything itself inside a private network namespace: dnsmasq (MX records for the test
+# domains) on 127.0.0.1:53, smtp-sink on 127.0.0.2:2600 (final destination), a private Postfix instance
+# (own config/queue/data directories under a temp dir, smtpd on 127.0.0.1:10025, chroot = n) and a
+# MailCluster node (Release build, SMTP on 127.0.0.1:2525). Postfix resolves MX through /etc/resolv.conf,
+# which `ip netns exec` bind-mounts from /etc/netns/<ns>/resolv.conf (nameserver 127.0.0.1); MailCluster
+# is told MailCluster__Dns__Servers__0=127.0.0.1:53. Nothing touches /etc/postfix or port 25 of the host.
+# Each MTA runs in its own cpuacct cgroup, so CPU seconds include every process it forks (Postfix's
+# smtpd/cleanup/qmgr/smtp ...), including those that exit. Every scenario starts each MTA afresh (empty
+# queue) and runs MailCluster and Postfix one after the other.
+set -euo pipefail
+
+QUICK=0
+OUT=""
+ONLY=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --out) OUT="$2"; shift ;;
+    --only) ONLY="$2"; shift ;;
+    *) echo "usage: $0 [--quick] [--out FILE] [--only mc|pf]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+RUN_START=$(date +%s)
+
+if [[ $QUICK -eq 1 ]]; then
+  N_ACCEPT=2000; N_E2E=2000; LAT_SECONDS=8; N_LARGE=40; N_IDLE=2000
+else
+  N_ACCEPT=10000; N_E2E=10000; LAT_SECONDS=30; N_LARGE=200; N_IDLE=10000
+fi
+SESSIONS=20
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------- setup
+[[ $(id -u) -eq 0 ]] || die "run as root (network namespace, cgroups, Postfix)"
+
+install_packages() {
+  local missing=()
+  command -v smtp-source >/dev/null && command -v smtp-sink >/dev/null && [[ -x /usr/lib/postfix/sbin/master ]] || missing+=(postfix)
+  command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
+  command -v ip >/dev/null || missing+=(iproute2)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    # policy-rc.d usually stops the package from starting the system Postfix; stop it if it did anyway.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+    postfix status >/dev/null 2>&1 && postfix stop >/dev/null 2>&1 || true
+  fi
+}
+install_packages
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+log "building Release (MailCluster.Host, MailCluster.Bench)"
+MC_BIN="$ROOT/src/MailCluster.Host/bin/Release/net10.0"
+if ! dotnet build -c Release "$ROOT/src/MailCluster.Host/MailCluster.Host.csproj" -v q -nologo >/tmp/mcbench-build.log 2>&1; then
+  grep -m5 ' error ' /tmp/mcbench-build.log >&2 || tail -10 /tmp/mcbench-build.log >&2
+  # The work tree may be mid-edit; benchmark the last good Release build rather than nothing, and say so.
+  [[ -f "$MC_BIN/MailCluster.Host.dll" && ${MCBENCH_STRICT_BUILD:-0} != 1 ]] || die "build failed"
+  log "WARNING: build failed; using the existing Release build of $(date -r "$MC_BIN/MailCluster.Host.dll" '+%F %T')"
+  BUILD_NOTE="existing Release build of $(date -r "$MC_BIN/MailCluster.Host.dll" '+%F %T') (the work tree did not build)"
+fi
+dotnet build -c Release "$ROOT/bench/MailCluster.Bench/MailCluster.Bench.csproj" -v q -nologo >>/tmp/mcbench-build.log 2>&1 \
+  || { tail -30 /tmp/mcbench-build.log; die "bench tool build failed"; }
+TOOL_DLL="$ROOT/bench/MailCluster.Bench/bin/Release/net10.0/MailCluster.Bench.dll"
+
+T="$(mktemp -d /tmp/mcbench.XXXXXX)"
+chmod 755 "$T"   # the postfix user must reach its queue directory below it
+# Run from a copy, so a concurrent build in the work tree cannot change the binaries mid-run.
+cp -r "$MC_BIN" "$T/mc-bin"
+MC_DLL="$T/mc-bin/MailCluster.Host.dll"
+BUILD_NOTE=${BUILD_NOTE:-"Release build of the work tree at $(date -r "$MC_BIN/MailCluster.Host.dll" '+%F %T')"}
+NS="mcbench$$"
+CG_MC="/sys/fs/cgroup/cpuacct/mcbench$$-mc"
+CG_PF="/sys/fs/cgroup/cpuacct/mcbench$$-pf"
+MC_PID=""
+PF_DIR="$T/pf"
+BG_PIDS=()
+
+cleanup() {
+  set +e
+  [[ -n "$MC_PID" ]] && stop_mc
+  [[ -f "$PF_DIR/etc/main.cf" ]] && ip netns exec "$NS" postfix -c "$PF_DIR/etc" stop >/dev/null 2>&1
+  for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  sleep 0.5
+  # Anything still in our namespace is ours (we created it); end it by pid.
+  for pid in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+  ip netns del "$NS" 2>/dev/null
+  rm -rf "/etc/netns/$NS"
+  for cg in "$CG_MC" "$CG_PF"; do
+    [[ -d "$cg" ]] && { for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done; sleep 0.2; rmdir "$cg"; }
+  done
+  if [[ "${MCBENCH_KEEP:-0}" == 1 ]]; then log "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+nsx() { ip netns exec "$NS" "$@"; }
+# Runs a command inside the namespace and inside cgroup $1 (the command replaces the shell: same pid).
+# (The cgroup is joined before entering the namespace: `ip netns exec` remounts /sys, hiding /sys/fs/cgroup.)
+in_cgroup() { local cg="$1"; shift; /bin/sh -c 'echo $$ > "$0/cgroup.procs" && ns=$1 && shift && exec ip netns exec "$ns" "$@"' "$cg" "$NS" "$@"; }
+cpu_ns() { cat "$1/cpuacct.usage"; }
+now() { date +%s.%N; }
+# The load tool enters only the network namespace (nsenter keeps /sys, so it can read the MTAs' cgroups).
+tool() { nsenter --net="/run/netns/$NS" dotnet "$TOOL_DLL" "$@"; }
+kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }   # value of key $1 in a key=value line
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+
+ip netns add "$NS"
+nsx ip link set lo up
+mkdir -p "/etc/netns/$NS"
+echo "nameserver 127.0.0.1" >"/etc/netns/$NS/resolv.conf"
+mkdir "$CG_MC" "$CG_PF"
+
+# dnsmasq: relay.test -> mx.relay.test (127.0.0.2, where smtp-sink listens); defer.test -> mx.defer.test
+# (127.0.0.3, where nothing listens: connection refused, i.e. delivery deferred for both MTAs).
+nsx dnsmasq --keep-in-foreground --port=53 --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+  --user=root --pid-file= --local=/test/ --local=/in-addr.arpa/ --local-ttl=300 \
+  --mx-host=relay.test,mx.relay.test,10 --host-record=mx.relay.test,127.0.0.2 \
+  --mx-host=defer.test,mx.defer.test,10 --host-record=mx.defer.test,127.0.0.3 \
+  --host-record=localhost,127.0.0.1 >"$T/dnsmasq.log" 2>&1 &
+BG_PIDS+=($!)
+
+# smtp-sink: the final destination of both MTAs. -c prints running counters on stdout.
+nsx smtp-sink -c -u nobody -m 2000 127.0.0.2:2600 1024 >"$T/sink.out" 2>"$T/sink.err" &
+BG_PIDS+=($!)
+sink_count() {
+  # smtp-sink -c rewrites "sess=N quit=N mesg=N<CR>" on each event; take the last complete one.
+  local n
+  n=$(tail -c 300 "$T/sink.out" | grep -ao $'mesg=[0-9]*\r' | tail -1 | tr -dc '0-9')
+  echo "${n:-0}"
+}
+
+# ---------------------------------------------------------------------------------------------- Postfix
+PF_PORT=10025
+pf_configure() {
+  mkdir -p "$PF_DIR/etc" "$PF_DIR/data"
+  # Debian's master.cf, minus its port-25 listener, with chroot off everywhere, plus our own listener.
+  awk '
+    /^#/ || /^[ \t]/ || NF < 8 { print; next }
+    $1 == "smtp" && $2 == "inet" { next }
+    { $5 = "n"; print }
+    END { print "127.0.0.1:'"$PF_PORT"' inet n - n - - smtpd" }
+  ' /etc/postfix/master.cf >"$PF_DIR/etc/master.cf"
+  cat >"$PF_DIR/etc/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $PF_DIR/queue
+data_directory = $PF_DIR/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+shlib_directory = /usr/lib/postfix
+meta_directory = /etc/postfix
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = pf.bench.test
+mydomain = bench.test
+myorigin = \$myhostname
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+relay_domains = relay.test, defer.test
+relay_recipient_maps =
+mynetworks = 127.0.0.0/8
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtp_tcp_port = 2600
+smtp_tls_security_level = may
+maillog_file = $PF_DIR/maillog
+maillog_file_prefixes = $T
+biff = no
+EOF
+}
+pf_start() {
+  ip netns exec "$NS" postfix -c "$PF_DIR/etc" stop >/dev/null 2>&1 || true
+  rm -rf "$PF_DIR/queue" "$PF_DIR/data"/*
+  mkdir -p "$PF_DIR/queue"
+  chown postfix "$PF_DIR/data"
+  nsx postfix -c "$PF_DIR/etc" post-install create-missing >>"$T/postfix-setup.log" 2>&1
+  # postfix start forks master (which detaches); it and all its children stay in the cgroup.
+  in_cgroup "$CG_PF" postfix -c "$PF_DIR/etc" start >>"$T/postfix-setup.log" 2>&1 || { cat "$T/postfix-setup.log" >&2; die "postfix start failed"; }
+  tool wait --port "$PF_PORT" --timeout 30 >/dev/null || die "Postfix does not greet on $PF_PORT"
+}
+pf_stop() {
+  nsx postfix -c "$PF_DIR/etc" stop >>"$T/postfix-setup.log" 2>&1 || true
+  for _ in $(seq 50); do [[ -z "$(cat "$CG_PF/cgroup.procs")" ]] && return; sleep 0.2; done
+  for p in $(cat "$CG_PF/cgroup.procs"); do kill -9 "$p" 2>/dev/null || true; done
+}
+
+# ---------------------------------------------------------------------------------------------- MailCluster
+MC_PORT=2525
+MC_RUN=0
+mc_start() {
+  MC_RUN=$((MC_RUN + 1))
+  local data="$T/mc-data-$MC_RUN"
+  local extra=()
+  # A colleague's switch: deliver to loopback MX addresses. Set only if this build knows the key
+  # (unknown keys stop the node with exit code 2).
+  grep -qs "AllowPrivateDestinations" "$T/mc-bin/MailCluster.Outbound.dll" && extra+=(MailCluster__Outbound__AllowPrivateDestinations=true)
+  # All load comes from 127.0.0.1; Postfix exempts $mynetworks from its per-client limits, so lift
+  # MailCluster's (default 50 per client, 10,000 in all) above the idle-connection count as well.
+  grep -qs "MaxConnectionsPerClient" "$T/mc-bin/MailCluster.Edge.dll" \
+    && extra+=(MailCluster__Smtp__MaxConnectionsPerClient=20000 MailCluster__Smtp__MaxConnections=20000)
+  # exec: the background subshell becomes the node itself, so $! is the node's pid.
+  ( exec /bin/sh -c 'echo $$ > "$0/cgroup.procs" && ns=$1 && shift && exec ip netns exec "$ns" "$@"' "$CG_MC" "$NS" env \
+    MailCluster__DataDir="$data" \
+    MailCluster__Hostname=mc.bench.test \
+    MailCluster__Smtp__BindAddress=127.0.0.1 \
+    MailCluster__Smtp__MxPort=$MC_PORT MailCluster__Smtp__SubmissionPort=2587 MailCluster__Smtp__SubmissionsPort=2465 \
+    MailCluster__Domains__Relay__0=relay.test MailCluster__Domains__Relay__1=defer.test \
+    MailCluster__Dns__Servers__0=127.0.0.1:53 \
+    MailCluster__Outbound__Port=2600 \
+    MailCluster__Ops__BindAddress=127.0.0.1 MailCluster__Ops__Port=8080 \
+    "${extra[@]}" \
+    DOTNET_PerfMapEnabled="${MCBENCH_PROFILE:-0}" DOTNET_EnableWriteXorExecute="$(( 1 - ${MCBENCH_PROFILE:-0} ))" \
+    dotnet "$MC_DLL" ) >"$T/mc-$MC_RUN.log" 2>&1 &
+  MC_PID=$!
+  tool wait --port "$MC_PORT" --timeout 60 >/dev/null || { tail -30 "$T/mc-$MC_RUN.log" >&2; die "MailCluster does not greet on $MC_PORT"; }
+  # The greeting comes before the cluster is Up and the shard region is ready: wait for /healthz/ready.
+  for _ in $(seq 100); do
+    nsx curl -fsS -o /dev/null http://127.0.0.1:8080/healthz/ready 2>/dev/null && return
+    sleep 0.2
+  done
+  log "MailCluster not ready after 20 s (continuing)"
+}
+stop_mc() {
+  kill -TERM "$MC_PID" 2>/dev/null || true
+  for _ in $(seq 75); do kill -0 "$MC_PID" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$MC_PID" 2>/dev/null && log "MailCluster did not stop within 15 s of SIGTERM; killing it"
+  kill -9 "$MC_PID" 2>/dev/null || true
+  wait "$MC_PID" 2>/dev/null || true
+  # Whatever is left in the node's cgroup is ours (it only ever holds the node).
+  for p in $(cat "$CG_MC/cgroup.procs"); do kill -9 "$p" 2>/dev/null || true; done
+  MC_PID=""
+}
+mc_stop() { stop_mc; }
+
+mta_start() { if [[ $1 == mc ]]; then mc_start; else pf_start; fi; }
+mta_stop() { if [[ $1 == mc ]]; then mc_stop; else pf_stop; fi; }
+mta_port() { if [[ $1 == mc ]]; then echo $MC_PORT; else echo $PF_PORT; fi; }
+mta_cg() { if [[ $1 == mc ]]; then echo "$CG_MC"; else echo "$CG_PF"; fi; }
+MTAS=(mc pf)
+[[ -n "$ONLY" ]] && MTAS=("$ONLY")
+
+pf_configure
+log "namespace $NS, temp dir $T; scenarios: accept $N_ACCEPT msgs, e2e $N_E2E, latency ${LAT_SECONDS}s, large $N_LARGE x 1 MB, idle $N_IDLE"
+
+declare -A R   # results: R[metric.mta]
+
+# smtp-source exits non-zero on any reply it did not expect (451, 421, ...), so a completed run means
+# every message was answered 250.
+source_run() { # mta count size extra-args...
+  local mta=$1 count=$2 size=$3; shift 3
+  nsx smtp-source -s $SESSIONS -l "$size" -m "$count" -M client.test -f bench@client.test "$@" "127.0.0.1:$(mta_port "$mta")"
+}
+
+# ---------------------------------------------------------------------------------------------- 1. acceptance
+scenario_accept() { # mta reuse(0|1)
+  local mta=$1 reuse=$2 flags=() key
+  key=$([[ $reuse == 1 ]] && echo accept_reuse || echo accept_new)
+  [[ $reuse == 1 ]] && flags+=(-d)
+  mta_start "$mta"
+  local c0 t0 t1 c1
+  local prof=""
+  if [[ ${MCBENCH_PROFILE:-0} == 1 && $mta == mc ]]; then
+    # perf samples the node (JIT frames resolve through DOTNET_PerfMapEnabled's /tmp/perf-PID.map);
+    # strace counts the syscalls that make a message durable. Both only in profiling runs: they cost.
+    if [[ $reuse == 1 ]]; then
+      perf record -F 999 -g -o "$T/perf.data" -p "$MC_PID" >"$T/perf-record.log" 2>&1 & prof=$!
+    else
+      strace -f -c -o "$T/strace-$key.txt" -p "$MC_PID" >/dev/null 2>&1 & prof=$!
+    fi
+    sleep 1
+  fi
+  c0=$(cpu_ns "$(mta_cg "$mta")"); t0=$(now)
+  source_run "$mta" "$N_ACCEPT" 1024 "${flags[@]}" -t user@defer.test >"$T/src-$key-$mta.log" 2>&1 \
+    || { log "$mta $key: smtp-source failed: $(tail -2 "$T/src-$key-$mta.log" | tr '\n' ' ')"; R[$key.$mta]="fail"; mta_stop "$mta"; return; }
+  t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")")
+  R[$key.$mta]=$(calc "$N_ACCEPT / ($t1 - $t0)" 0)
+  R[${key}_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / $N_ACCEPT * 1000" 2)
+  log "$mta $key: ${R[$key.$mta]} msg/s, ${R[${key}_cpu.$mta]} CPU s/1000"
+  if [[ -n "$prof" ]]; then
+    kill -INT "$prof"; wait "$prof" 2>/dev/null || true
+    mkdir -p "$ROOT/bench/profile"
+    if [[ $reuse == 1 ]]; then
+      perf report -i "$T/perf.data" --no-children --sort dso,sym --percent-limit 0.4 --stdio 2>/dev/null \
+        | grep -v '^$' | head -120 >"$ROOT/bench/profile/perf-accept-reuse.txt" || true
+      perf report -i "$T/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 \
+        >"$ROOT/bench/profile/perf-accept-reuse-by-dso.txt" || true  # head closes the pipe early (SIGPIPE)
+    else
+      cp "$T/strace-$key.txt" "$ROOT/bench/profile/strace-accept-new.txt"
+    fi
+  fi
+  mta_stop "$mta"
+}
+
+# ---------------------------------------------------------------------------------------------- 2. end to end
+scenario_e2e() {
+  local mta=$1
+  mta_start "$mta"
+  local base c0 t0 t1 c1 n deadline
+  base=$(sink_count); c0=$(cpu_ns "$(mta_cg "$mta")"); t0=$(now)
+  source_run "$mta" "$N_E2E" 1024 -d -t user@relay.test >"$T/src-e2e-$mta.log" 2>&1 \
+    || log "$mta e2e: smtp-source failed: $(tail -2 "$T/src-e2e-$mta.log" | tr '\n' ' ')"
+  local accepted; accepted=$(now)
+  deadline=$(( $(date +%s) + (QUICK == 1 ? 60 : 180) ))
+  while :; do
+    n=$(( $(sink_count) - base ))
+    [[ $n -ge $N_E2E ]] && break
+    [[ $(date +%s) -ge $deadline ]] && { log "$mta e2e: only $n of $N_E2E reached the sink before the deadline"; break; }
+    sleep 0.05
+  done
+  t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")")
+  R[e2e.$mta]=$(calc "$n / ($t1 - $t0)" 0)
+  R[e2e_n.$mta]=$n
+  R[e2e_accept_s.$mta]=$(calc "$accepted - $t0" 1)
+  R[e2e_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / ($n > 0 ? $n : 1) * 1000" 2)
+  log "$mta e2e: $n delivered, ${R[e2e.$mta]} msg/s (accepted in ${R[e2e_accept_s.$mta]} s), ${R[e2e_cpu.$mta]} CPU s/1000"
+  mta_stop "$mta"
+}
+
+# ---------------------------------------------------------------------------------------------- 3. latency
+scenario_latency() { # mta rate
+  local mta=$1 rate=$2 out c0 c1
+  mta_start "$mta"
+  c0=$(cpu_ns "$(mta_cg "$mta")")
+  out=$(tool latency --port "$(mta_port "$mta")" --rate "$rate" --seconds "$LAT_SECONDS" --size 1024 --to user@defer.test)
+  c1=$(cpu_ns "$(mta_cg "$mta")")
+  R[lat_p50.$mta]=$(kv p50_ms "$out"); R[lat_p99.$mta]=$(kv p99_ms "$out"); R[lat_failed.$mta]=$(kv failed "$out")
+  R[lat_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / $(kv sent "$out") * 1000" 2)
+  log "$mta latency @ $rate/s: $out"
+  mta_stop "$mta"
+}
+
+# ---------------------------------------------------------------------------------------------- 4. 1 MB messages
+scenario_large() {
+  local mta=$1 c0 t0 t1 c1
+  mta_start "$mta"
+  c0=$(cpu_ns "$(mta_cg "$mta")"); t0=$(now)
+  if nsx smtp-source -s 10 -d -l 1048576 -m "$N_LARGE" -M client.test -f bench@client.test -t user@defer.test \
+       "127.0.0.1:$(mta_port "$mta")" >"$T/src-large-$mta.log" 2>&1; then
+    t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")")
+    R[large.$mta]=$(calc "$N_LARGE / ($t1 - $t0)" 1)
+    R[large_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / $N_LARGE * 1000" 1)
+  else
+    log "$mta large: smtp-source failed: $(tail -2 "$T/src-large-$mta.log" | tr '\n' ' ')"; R[large.$mta]=fail
+  fi
+  log "$mta large: ${R[large.$mta]} MB/s"
+  mta_stop "$mta"
+}
+
+# ---------------------------------------------------------------------------------------------- 5. idle connections
+scenario_idle() {
+  local mta=$1 out
+  mta_start "$mta"
+  out=$(tool idle --port "$(mta_port "$mta")" --count "$N_IDLE" --concurrency 200 --greeting-timeout 5 --max-failures 300 \
+    --hold 5 --cgroup "$(mta_cg "$mta")")
+  R[idle_greeted.$mta]=$(kv greeted "$out"); R[idle_bytes.$mta]=$(kv bytes_per_conn "$out")
+  R[idle_p50.$mta]=$(kv greet_p50_ms "$out"); R[idle_p99.$mta]=$(kv greet_p99_ms "$out")
+  R[idle_failed.$mta]=$(kv not_greeted "$out")
+  log "$mta idle: $out"
+  mta_stop "$mta"
+}
+
+for mta in "${MTAS[@]}"; do scenario_accept "$mta" 1; done
+for mta in $(printf '%s\n' "${MTAS[@]}" | tac); do scenario_accept "$mta" 0; done
+for mta in "${MTAS[@]}"; do scenario_e2e "$mta"; done
+# Half of Postfix's maximum: its new-connection acceptance rate (the latency client opens one session per message).
+base_rate=${R[accept_new.pf]:-${R[accept_new.mc]:-100}}
+[[ "$base_rate" == fail ]] && base_rate=100
+LAT_RATE=$(calc "$base_rate / 2" 0)
+for mta in $(printf '%s\n' "${MTAS[@]}" | tac); do scenario_latency "$mta" "$LAT_RATE"; done
+for mta in "${MTAS[@]}"; do scenario_large "$mta"; done
+for mta in "${MTAS[@]}"; do scenario_idle "$mta"; done
+
+# ---------------------------------------------------------------------------------------------- report
+ratio() { local a=${R[$1.mc]:-} b=${R[$1.pf]:-}; [[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]] && awk "BEGIN { if ($b > 0) printf \"%.2f\", $a / $b; else print \"-\" }" || echo "-"; }
+row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "${R[$2.mc]:--}" "${R[$2.pf]:--}" "$(ratio "$2")" "$3"; }
+report() {
+  echo "## MailCluster vs Postfix ($( [[ $QUICK == 1 ]] && echo quick || echo full ) run, $(date -u +%FT%TZ))"
+  echo
+  echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB memory, $(uname -r); Postfix $(postconf -d -h mail_version 2>/dev/null); .NET $(dotnet --version)."
+  echo "Durability: both MTAs make the message durable before 250 - Postfix fsyncs the queue file (cleanup), MailCluster"
+  echo "commits spool and journal (SQLite WAL, synchronous=FULL: fsync) before 250."
+  echo "MailCluster binaries: $BUILD_NOTE."
+  echo "Load: smtp-source, $SESSIONS sessions, 1 KB payload; deferred delivery = MX host with a closed port (connection refused)."
+  echo
+  echo "| Figure | MailCluster | Postfix | MC/Postfix | Target |"
+  echo "|---|---|---|---|---|"
+  row "1a. Acceptance, connection reused (msg/s)" accept_reuse "≥ 3×"
+  row "1b. Acceptance, new connection per msg (msg/s)" accept_new "≥ 3×"
+  row "2. End-to-end relay via MX to smtp-sink (msg/s)" e2e "≥ 2×"
+  row "3. Latency at ${LAT_RATE} msg/s, p50 (ms)" lat_p50 ""
+  row "3. Latency at ${LAT_RATE} msg/s, p99 (ms)" lat_p99 "≤ 1×"
+  row "3. Latency: failed transactions" lat_failed "0"
+  row "4. 1 MB messages accepted (MB/s)" large ""
+  row "5. Idle connections greeted (of $N_IDLE)" idle_greeted ""
+  row "5. Memory per idle connection (bytes, PSS)" idle_bytes "< 20480"
+  row "5. Greeting latency p50 (ms)" idle_p50 ""
+  row "5. Greeting latency p99 (ms)" idle_p99 ""
+  row "CPU s / 1000 msgs, 1a (reused)" accept_reuse_cpu "lower"
+  row "CPU s / 1000 msgs, 1b (new conn)" accept_new_cpu "lower"
+  row "CPU s / 1000 msgs, 2 (end-to-end)" e2e_cpu "lower"
+  row "CPU s / 1000 msgs, 3 (latency load)" lat_cpu "lower"
+  row "CPU s / 1000 msgs, 4 (1 MB msgs)" large_cpu "lower"
+  echo
+  echo "End-to-end: ${R[e2e_n.mc]:--} / ${R[e2e_n.pf]:--} messages reached the sink (MC / Postfix); all were accepted after ${R[e2e_accept_s.mc]:--} s / ${R[e2e_accept_s.pf]:--} s."
+  echo "Wall time: $(( $(date +%s) - RUN_START )) s. Command: bench/run.sh $( [[ $QUICK == 1 ]] && echo --quick )"
+}
+report | tee ${OUT:+"$OUT"}

@@ -1,0 +1,62 @@
+using System.Net.Security;
+using MailKit.Security;
+
+namespace MailCluster.Outbound;
+
+/// <summary>How much TLS a destination demands (RFC 3207 STARTTLS; RFC 7435 opportunistic security).</summary>
+public enum TlsMode
+{
+    /// <summary>Never STARTTLS, even when offered.</summary>
+    None,
+    /// <summary>STARTTLS when offered, any certificate; clear text when not offered (the default, as Postfix "may").</summary>
+    Opportunistic,
+    /// <summary>STARTTLS or nothing: a server that does not offer it, or a failed handshake, gets no message in clear.</summary>
+    Required,
+    /// <summary>As <see cref="Required"/>, and the certificate must chain to a trusted root and match the host name.</summary>
+    Verify,
+}
+
+/// <summary>Where a policy came from. MTA-STS (RFC 8461) and DANE (RFC 7672) will produce policies of the same
+/// shape (a mode plus the names a certificate may match), so the connection code needs no change for them.</summary>
+public enum TlsPolicySource
+{
+    Default,
+    Configuration,
+    MtaSts,
+    Dane,
+}
+
+/// <summary>The TLS policy for one destination, decided before connecting; pure.</summary>
+/// <param name="AllowedNames">Names the certificate may match under <see cref="TlsMode.Verify"/>; empty means "the
+/// host name connected to" (the MX name). MTA-STS supplies its "mx" patterns here.</param>
+public sealed record TlsPolicy(TlsMode Mode, TlsPolicySource Source, IReadOnlyList<string> AllowedNames)
+{
+    public static readonly TlsPolicy Default = new(TlsMode.Opportunistic, TlsPolicySource.Default, []);
+
+    /// <summary>Parses <c>none|opportunistic|required|verify</c> (case-insensitive); null for anything else.</summary>
+    public static TlsMode? ParseMode(string? value) => value?.Trim().ToUpperInvariant() switch
+    {
+        "NONE" => TlsMode.None,
+        "OPPORTUNISTIC" or "MAY" => TlsMode.Opportunistic,
+        "REQUIRED" or "ENCRYPT" => TlsMode.Required,
+        "VERIFY" => TlsMode.Verify,
+        _ => null,
+    };
+
+    /// <summary>MailKit's connect option: only <see cref="TlsMode.None"/> and <see cref="TlsMode.Opportunistic"/>
+    /// may continue in clear; with StartTls MailKit refuses before MAIL when STARTTLS is not offered.</summary>
+    public SecureSocketOptions SocketOptions => Mode switch
+    {
+        TlsMode.None => SecureSocketOptions.None,
+        TlsMode.Opportunistic => SecureSocketOptions.StartTlsWhenAvailable,
+        _ => SecureSocketOptions.StartTls,
+    };
+
+    /// <summary>Whether a certificate with <paramref name="errors"/> (from SslStream's validation against the host
+    /// name MailKit connected with) may be used. Only <see cref="TlsMode.Verify"/> checks anything: encryption
+    /// without authentication still beats clear text (RFC 7435 §3), and MX certificates often name another host.</summary>
+    public bool AcceptCertificate(SslPolicyErrors errors) => Mode != TlsMode.Verify || errors == SslPolicyErrors.None;
+
+    /// <summary>True when a session that ended up in clear text may carry a message.</summary>
+    public bool AllowsClearText => Mode is TlsMode.None or TlsMode.Opportunistic;
+}

@@ -1,0 +1,121 @@
+using Akka.Actor;
+using Akka.Event;
+using MailCluster.Queue.Delivery;
+using MailCluster.Queue.Spool;
+using MailCluster.Queue.State;
+
+namespace MailCluster.Queue;
+
+/// <summary>Parent → connection: deliver these due recipients of this message (not persisted, local only).</summary>
+internal sealed record SendMessage(QueuedMessage Message, IReadOnlyList<string> Recipients);
+
+/// <summary>Connection → parent: the outcome of one <see cref="SendMessage"/> (local only, never persisted).</summary>
+/// <param name="ConnectFailure">Set when the connection could not be opened (the outcomes are the failure's).</param>
+/// <param name="Closing">The connection stops after this; give it no more work.</param>
+internal sealed record DeliveryFinished(string MessageId, SpoolStatus Spool, DeliveryResult? Result, Exception? Error,
+    ConnectFailure? ConnectFailure = null, bool Closing = true);
+
+/// <summary>
+/// One outbound connection of a domain queue (a child of the DomainQueue, DESIGN "Outbound actors"): it opens on its
+/// first message, delivers one message at a time as the parent sends them, and closes (QUIT) after the configured
+/// number of messages, after an idle timeout, when the peer breaks the connection, or when the parent stops.
+/// All I/O runs off the actor thread and comes back as messages.
+/// </summary>
+internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
+{
+    private const string IdleTimer = "idle";
+    private readonly QueueServices _services;
+    private readonly string _domain;
+    private readonly DomainShaping _shaping;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IDeliveryConnection? _connection;
+    private int _sent;
+
+    public OutboundConnectionActor(QueueServices services, string domain, DomainShaping shaping)
+    {
+        _services = services;
+        _domain = domain;
+        _shaping = shaping;
+        Receive<SendMessage>(m => RunAsync(m).PipeTo(Self));
+        Receive<Opened>(o => _connection = o.Connection);
+        Receive<DeliveryFinished>(OnFinished);
+        Receive<IdleTimeout>(_ => Context.Stop(Self));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(QueueServices services, string domain, DomainShaping shaping) =>
+        Akka.Actor.Props.Create(() => new OutboundConnectionActor(services, domain, shaping));
+
+    private void OnFinished(DeliveryFinished finished)
+    {
+        _sent++;
+        bool closing = _connection is not { IsUsable: true } || _sent >= _shaping.MessagesPerConnection;
+        Context.Parent.Tell(finished with { Closing = closing });
+        if (closing)
+        {
+            Context.Stop(Self);
+            return;
+        }
+
+        Timers.StartSingleTimer(IdleTimer, IdleTimeout.Instance, _shaping.IdleTimeout);
+    }
+
+    private async Task<object> RunAsync(SendMessage job)
+    {
+        Timers.Cancel(IdleTimer);
+        var self = Self; // Self is not available after an await (no actor context there).
+        var message = job.Message;
+        try
+        {
+            var entry = await _services.Spool.ReadAsync(message.MessageId, CancellationToken.None).ConfigureAwait(false);
+            if (entry.Status != SpoolStatus.Committed)
+            {
+                return new DeliveryFinished(message.MessageId, entry.Status, null, null);
+            }
+
+            var connection = _connection;
+            if (connection is null)
+            {
+                var connect = await _services.Connector.ConnectAsync(_domain, CancellationToken.None).ConfigureAwait(false);
+                if (connect.Connection is null)
+                {
+                    var f = connect.Failure!;
+                    var outcomes = job.Recipients.Select(r => new RecipientOutcome(r, f.Kind, f.Code, f.EnhancedCode, f.Text)).ToList();
+                    return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, new DeliveryResult(outcomes, f.RemoteMta, null), null, f);
+                }
+
+                connection = connect.Connection;
+                self.Tell(new Opened(connection)); // Processed before the DeliveryFinished piped below.
+            }
+
+            var request = new DeliveryRequest(_domain, message.MessageId, message.Sender, job.Recipients, entry.Body, message.Dsn);
+            var result = await connection.SendAsync(request, CancellationToken.None).ConfigureAwait(false);
+            return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, result, null);
+        }
+#pragma warning disable CA1031 // The connector contract is not to throw; anything that does is retried, not allowed to kill the entity.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, null, ex);
+        }
+    }
+
+    protected override void PostStop()
+    {
+        if (_connection is { } connection)
+        {
+            var log = _log;
+            _ = connection.DisposeAsync().AsTask().ContinueWith(
+                t => log.Debug("Closing a connection failed: {0}", t.Exception?.GetBaseException().Message),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    private sealed record Opened(IDeliveryConnection Connection);
+
+    private sealed class IdleTimeout
+    {
+        public static readonly IdleTimeout Instance = new();
+    }
+}
