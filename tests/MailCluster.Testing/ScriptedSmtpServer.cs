@@ -27,6 +27,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private readonly List<Task> _sessions = [];
     private readonly List<Func<SmtpStage, ScriptContext, string?>> _rules = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<string> _authentications = [];
     private int _connections;
     private int _current;
     private int _maxConcurrent;
@@ -64,6 +65,23 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     public Func<SmtpStage, ScriptContext, string?>? Responder { get; set; }
 
     internal X509Certificate2? Certificate { get; }
+
+    /// <summary>When set, EHLO offers AUTH PLAIN and MAIL needs a successful AUTH with these credentials.</summary>
+    public (string User, string Password)? Credentials { get; set; }
+
+    /// <summary>User names that authenticated successfully, in order.</summary>
+    public IReadOnlyList<string> Authentications
+    {
+        get { lock (_gate) { return [.. _authentications]; } }
+    }
+
+    internal void RecordAuthentication(string user)
+    {
+        lock (_gate)
+        {
+            _authentications.Add(user);
+        }
+    }
 
     /// <summary>TCP connections accepted so far.</summary>
     public int ConnectionCount => Volatile.Read(ref _connections);

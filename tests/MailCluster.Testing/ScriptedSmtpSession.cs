@@ -42,6 +42,8 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
         }
     }
 
+    private string? _user;
+
     private async Task<string?> ReadCommandAsync(CancellationToken cancellationToken)
     {
         byte[]? line = await _reader.ReadLineAsync(cancellationToken);
@@ -60,8 +62,17 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
             case "HELO":
                 ResetTransaction();
                 List<string> lines = verb == "HELO" ? [server.HostName] : [server.HostName, .. server.Extensions];
+                if (verb == "EHLO" && server.Credentials is not null)
+                {
+                    lines.Add("AUTH PLAIN");
+                }
+
                 string ehlo = string.Join("\r\n", lines.Select((text, i) => (i == lines.Count - 1 ? "250 " : "250-") + text));
                 return await ReplyAsync(SmtpStage.Ehlo, argument, null, null, ehlo, ct);
+            case "AUTH":
+                return await AuthAsync(argument, ct);
+            case "MAIL" when server.Credentials is not null && _user is null:
+                return await WriteAsync("530 5.7.0 Authentication required", ct);
             case "MAIL":
                 if (_mailFrom is not null)
                 {
@@ -99,6 +110,35 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
             default:
                 return await WriteAsync("502 5.5.2 Command not recognized", ct);
         }
+    }
+
+    /// <summary>AUTH PLAIN with an initial response (RFC 4616), checked against <see cref="ScriptedSmtpServer.Credentials"/>.</summary>
+    private async Task<bool> AuthAsync(string argument, CancellationToken ct)
+    {
+        var parts = argument.Split(' ', 2);
+        if (server.Credentials is not { } expected || !parts[0].Equals("PLAIN", StringComparison.OrdinalIgnoreCase) || parts.Length < 2)
+        {
+            return await WriteAsync("504 5.5.4 Only AUTH PLAIN with an initial response", ct);
+        }
+
+        string[] fields;
+        try
+        {
+            fields = Encoding.UTF8.GetString(Convert.FromBase64String(parts[1])).Split('\0');
+        }
+        catch (FormatException)
+        {
+            return await WriteAsync("501 5.5.2 Bad base64", ct);
+        }
+
+        if (fields.Length == 3 && fields[1] == expected.User && fields[2] == expected.Password)
+        {
+            _user = fields[1];
+            server.RecordAuthentication(_user);
+            return await WriteAsync("235 2.7.0 Authentication successful", ct);
+        }
+
+        return await WriteAsync("535 5.7.8 Authentication credentials invalid", ct);
     }
 
     private async Task<bool> DataAsync(CancellationToken ct)
