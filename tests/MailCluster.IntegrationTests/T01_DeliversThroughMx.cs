@@ -16,6 +16,16 @@ public class T01_DeliversThroughMx
     {
         await using var scenario = await Scenario.StartAsync();
         await DeliverAndCompareAsync(scenario, scenario.NewNodeConfig());
+
+        // The embedded journal runs in WAL mode; SQLite's default synchronous level for every connection that
+        // Microsoft.Data.Sqlite opens (the journal's included) is FULL, so each commit is fsync'd.
+        await using var journal = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(scenario.DataDir, "journal.db")}");
+        await journal.OpenAsync();
+        await using var pragma = journal.CreateCommand();
+        pragma.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", (string?)await pragma.ExecuteScalarAsync());
+        pragma.CommandText = "PRAGMA synchronous;";
+        Assert.Equal(2L, (long?)await pragma.ExecuteScalarAsync());
     }
 
     [Fact]

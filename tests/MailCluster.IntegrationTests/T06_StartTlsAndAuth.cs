@@ -133,6 +133,17 @@ public sealed class T06_StartTlsAndAuth : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Implicit_tls_listener_still_requires_auth_before_mail()
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(_config.SubmissionsPort, implicitTls: true);
+        Assert.StartsWith("220 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
+        var ehlo = await client.CommandAsync("EHLO client.example");
+        Assert.DoesNotContain("STARTTLS", ehlo, StringComparison.Ordinal);
+        Assert.Contains("AUTH PLAIN LOGIN", ehlo, StringComparison.Ordinal);
+        Assert.StartsWith("530 5.7.0 ", await client.CommandAsync("MAIL FROM:<alice@example.org>"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Tls_below_1_2_is_refused()
     {
         await using var client = await RawSmtpClient.ConnectAsync(_config.MxPort);

@@ -78,6 +78,15 @@ public sealed class T31_HostileInput : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Text_line_over_1000_octets_is_refused()
+    {
+        await using var client = await InDataAsync("long@relay.test");
+        await client.WriteAsync("Subject: long\r\n\r\n" + new string('z', 1200) + "\r\n.\r\n");
+        Assert.StartsWith("554 5.6.0 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("250 ", await client.CommandAsync("NOOP"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Mail_loop_is_refused()
     {
         await using var client = await InDataAsync("loop@relay.test");
