@@ -28,6 +28,8 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private readonly List<Func<SmtpStage, ScriptContext, string?>> _rules = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _authentications = [];
+    private long _midDataHangUpBytes;
+    private int _midDataHangUps;
     private int _connections;
     private int _current;
     private int _maxConcurrent;
@@ -65,6 +67,31 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     public Func<SmtpStage, ScriptContext, string?>? Responder { get; set; }
 
     internal X509Certificate2? Certificate { get; }
+
+    /// <summary>Drop the connection once <paramref name="bytes"/> of message text have arrived, the first
+    /// <paramref name="times"/> times: the peer dies in the middle of DATA.</summary>
+    public void HangUpMidData(long bytes, int times = 1)
+    {
+        lock (_gate)
+        {
+            _midDataHangUpBytes = bytes;
+            _midDataHangUps = times;
+        }
+    }
+
+    internal bool TakeMidDataHangUp(long received)
+    {
+        lock (_gate)
+        {
+            if (_midDataHangUps <= 0 || received < _midDataHangUpBytes)
+            {
+                return false;
+            }
+
+            _midDataHangUps--;
+            return true;
+        }
+    }
 
     /// <summary>When set, EHLO offers AUTH PLAIN and MAIL needs a successful AUTH with these credentials.</summary>
     public (string User, string Password)? Credentials { get; set; }

@@ -178,6 +178,10 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
             int skip = line.Length > 0 && line[0] == '.' ? 1 : 0;
             data.Write(line, skip, line.Length - skip);
             data.Write("\r\n"u8);
+            if (server.TakeMidDataHangUp(data.Length))
+            {
+                return false; // drop the connection in the middle of the message text
+            }
         }
 
         byte[] body = data.ToArray();
