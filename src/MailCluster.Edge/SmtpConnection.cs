@@ -60,6 +60,13 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, IActorRef se
 
     public async Task RunAsync(string greetingRefusal)
     {
+        if (services.Shutdown.IsCancellationRequested)
+        {
+            // Draining: the listener still accepts so that clients get a clear answer and try another MX.
+            await WriteAndFlushAsync(SmtpReplies.ShuttingDown(services.Hostname)).ConfigureAwait(false);
+            return;
+        }
+
         if (!string.IsNullOrEmpty(greetingRefusal))
         {
             await WriteAndFlushAsync(new SmtpReply(421, "4.7.0", $"{services.Hostname} {greetingRefusal}")).ConfigureAwait(false);

@@ -26,10 +26,25 @@ builder.Services
     .AddStorage(settings)
     .AddOutbound(builder.Configuration)
     .AddMailClusterAkka(settings)
-    .AddEdge(settings);
+    .AddEdge(settings)
+    .AddDrainReadiness();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureListeners(settings));
 
 var app = builder.Build();
 app.MapOps(settings.Ops.Port);
-await app.RunAsync().ConfigureAwait(false);
+app.MapClusterApi(settings.Ops.Port, sp => sp.GetRequiredService<Akka.Hosting.IRequiredActor<DomainQueueRegion>>().ActorRef);
+
+// Drain before stop. On SIGTERM or POST /api/v1/node/drain the SMTP listeners stay open while sessions drain: new
+// sessions get 421 4.3.2, sessions waiting for a command get 421 4.3.2, DATA in flight may finish (DrainTimeout).
+// Only then does the host stop Kestrel and run Akka's CoordinatedShutdown (hand off shards, leave the cluster).
+await app.StartAsync().ConfigureAwait(false);
+var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+using (app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()))
+{
+    await stopping.Task.ConfigureAwait(false);
+}
+
+await SessionDrain.WaitAsync(app.Services, settings).ConfigureAwait(false);
+await app.StopAsync().ConfigureAwait(false);
+await app.DisposeAsync().ConfigureAwait(false);
 return 0;

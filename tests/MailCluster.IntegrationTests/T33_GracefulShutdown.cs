@@ -4,9 +4,9 @@ using Xunit;
 namespace MailCluster.IntegrationTests;
 
 /// <summary>
-/// T33: on SIGTERM the node stops accepting connections, answers 421 4.3.2 to sessions waiting for a
-/// command, lets a DATA transfer in progress finish (250, and the message is delivered after restart), and
-/// exits cleanly.
+/// T33: on SIGTERM the node stops accepting mail: new sessions and sessions waiting for a command get 421 4.3.2,
+/// a DATA transfer in progress finishes (250, and the message is delivered after restart), then the node exits
+/// cleanly and its port is closed.
 /// </summary>
 public class T33_GracefulShutdown
 {
@@ -32,6 +32,12 @@ public class T33_GracefulShutdown
 
         var stopping = node.StopAsync(TimeSpan.FromSeconds(60));
         Assert.StartsWith("421 4.3.2 ", await idle.ReadReplyAsync(), StringComparison.Ordinal);
+
+        // While draining, the listener still answers: new sessions are told to go away.
+        await using (var late = await RawSmtpClient.ConnectAsync(config.MxPort))
+        {
+            Assert.StartsWith("421 4.3.2 ", await late.ReadReplyAsync(), StringComparison.Ordinal);
+        }
 
         await busy.WriteAsync("second half\r\n.\r\n");
         Assert.StartsWith("250 2.0.0 ", await busy.ReadReplyAsync(), StringComparison.Ordinal);

@@ -9,6 +9,7 @@ using Akka.Remote.Hosting;
 using LinqToDB;
 using MailCluster.Host.Configuration;
 using MailCluster.Queue;
+using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Delivery;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Serialization;
@@ -28,7 +29,8 @@ public static class AkkaComposition
             // Shutdown is driven by the host alone (SIGTERM → ApplicationStopping): Kestrel drains SMTP sessions
             // first, then Akka.Hosting runs CoordinatedShutdown. Akka's own CLR exit hook would leave the cluster
             // while sessions still need the queue.
-            builder.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
+            // Failure detection, split-brain resolution and sharding tuning: see ClusterHocon.
+            builder.AddHocon(ClusterHocon.For(settings.Cluster), HoconAddMode.Prepend);
             builder
                 .ConfigureLoggers(l =>
                 {
@@ -36,7 +38,7 @@ public static class AkkaComposition
                     l.AddLoggerFactory();
                 })
                 .WithCustomSerializer("mailcluster-queue", [typeof(IQueueMessage)], system => new QueueSerializer(system))
-                .WithRemoting(new RemoteOptions { HostName = "0.0.0.0", PublicHostName = settings.Cluster.Host, Port = settings.Cluster.Port })
+                .WithRemoting(new RemoteOptions { HostName = BindAddress(settings.Cluster.Host), PublicHostName = settings.Cluster.Host, Port = settings.Cluster.Port })
                 .WithClustering(new ClusterOptions
                 {
                     Roles = settings.Cluster.EffectiveRoles.ToArray(),
@@ -45,7 +47,18 @@ public static class AkkaComposition
                 .WithStorage(settings)
                 .WithDeliveryQueue(settings, provider);
 
-            if (settings.Cluster.Seeds.Count == 0)
+            if (settings.Cluster.DiscoveryService is not null)
+            {
+                // Seeds from the headless Service's DNS records; joining starts once this node is listed.
+                builder.AddStartup((system, _) =>
+                {
+                    var discovery = new SeedDiscovery(settings.Cluster, settings.Dns, provider.GetRequiredService<ILogger<SeedDiscovery>>());
+                    var stopping = provider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                    Task.Run(() => discovery.JoinAsync(system, stopping), stopping).ContinueWith(
+                        static _ => { }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                });
+            }
+            else if (settings.Cluster.Seeds.Count == 0)
             {
                 // No seeds: this node is a cluster of one. There is no non-cluster code path.
                 builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
@@ -53,6 +66,10 @@ public static class AkkaComposition
         });
         return services;
     }
+
+    /// <summary>Bind the advertised address when it is an IP address, so that several nodes can share a port on
+    /// distinct addresses (127.0.0.x locally, pod IPs in Kubernetes); bind every interface for a DNS name.</summary>
+    private static string BindAddress(string host) => System.Net.IPAddress.TryParse(host, out _) ? host : "0.0.0.0";
 
     private static AkkaConfigurationBuilder WithStorage(this AkkaConfigurationBuilder builder, NodeSettings settings)
     {
@@ -64,7 +81,7 @@ public static class AkkaComposition
 
     private static AkkaConfigurationBuilder WithDeliveryQueue(this AkkaConfigurationBuilder builder, NodeSettings settings, IServiceProvider provider)
     {
-        var extractor = new DomainQueueMessageExtractor(settings.Queue.Shards);
+        var extractor = new DomainQueueMessageExtractor(settings.Queue.Shards, settings.DomainBuckets);
         if (!settings.Cluster.EffectiveRoles.Contains("delivery"))
         {
             return builder.WithShardRegionProxy<DomainQueueRegion>("domain-queue", "delivery", extractor);
@@ -72,8 +89,8 @@ public static class AkkaComposition
 
         var registry = new Lazy<IActorRef>(() => ActorRegistry.For(provider.GetRequiredService<ActorSystem>()).Get<DomainQueueRegion>());
         var services = new QueueServices(
-            provider.GetRequiredService<ISpoolStore>(),
-            provider.GetRequiredService<IDeliveryConnector>(),
+            new BucketAwareSpoolStore(provider.GetRequiredService<ISpoolStore>()),
+            new BucketAwareConnector(provider.GetRequiredService<IDeliveryConnector>()),
             new RetryPolicy(settings.Retry),
             settings.Queue,
             TimeProvider.System,

@@ -29,8 +29,27 @@ public sealed class ClusterNodeOptions
     /// <summary><c>edge</c> (SMTP listeners) and/or <c>delivery</c> (domain queues). Empty: both.</summary>
     public List<string> Roles { get; } = [];
 
-    /// <summary>DNS name of a Kubernetes headless Service whose addresses are the seeds.</summary>
+    /// <summary>DNS name of a Kubernetes headless Service whose addresses are the seeds (SRV records when the
+    /// name has them, else A/AAAA records with <see cref="Port"/>); used when <see cref="Seeds"/> is empty.</summary>
     public string? DiscoveryService { get; set; }
 
+    /// <summary>How long a partition must stay unchanged before the Split Brain Resolver downs the minority
+    /// side (keep-majority). Failover after a crash takes about HeartbeatPauseSeconds + StableAfterSeconds + a few.</summary>
+    public int StableAfterSeconds { get; set; } = 7;
+
+    /// <summary>Silence (missed heartbeats, sent every second) after which a node is marked unreachable.</summary>
+    public int HeartbeatPauseSeconds { get; set; } = 4;
+
+    /// <summary>Seconds between shard rebalancing rounds (each moves at most 10% of the shards, 20 at most).</summary>
+    public int RebalanceIntervalSeconds { get; set; } = 5;
+
     public IReadOnlyList<string> EffectiveRoles => Roles.Count == 0 ? ["edge", "delivery"] : Roles;
+}
+
+/// <summary>One entry of <c>MailCluster:Queue:Buckets</c>: a hot domain split over <see cref="Count"/> entities.</summary>
+public sealed class QueueBucketOptions
+{
+    public string Domain { get; set; } = "";
+
+    public int Count { get; set; } = 1;
 }

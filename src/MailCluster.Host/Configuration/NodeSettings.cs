@@ -23,8 +23,12 @@ public sealed partial record NodeSettings(
     RetryOptions Retry,
     QueueOptions Queue,
     StorageOptions Storage,
-    OpsOptions Ops)
+    OpsOptions Ops,
+    IReadOnlyList<QueueBucketOptions> Buckets)
 {
+    /// <summary>Bound apart from <see cref="QueueOptions"/> (which belongs to the queue component) under the same section.</summary>
+    private const string BucketsSection = "MailCluster:Queue:Buckets";
+
     private static readonly string[] KnownSections =
         ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops"];
 
@@ -52,7 +56,8 @@ public sealed partial record NodeSettings(
             Bind(configuration, RetryOptions.Section, new RetryOptions(), errors),
             Bind(configuration, QueueOptions.Section, new QueueOptions(), errors),
             Bind(configuration, StorageOptions.Section, new StorageOptions(), errors),
-            Bind(configuration, OpsOptions.Section, new OpsOptions(), errors));
+            Bind(configuration, OpsOptions.Section, new OpsOptions(), errors),
+            BindBuckets(configuration, errors));
         if (errors.Count == 0)
         {
             errors.AddRange(NodeSettingsValidator.Validate(settings));
@@ -70,7 +75,8 @@ public sealed partial record NodeSettings(
         {
             foreach (var child in config.GetChildren())
             {
-                if (!properties.Exists(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase)))
+                if (!properties.Exists(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase))
+                    && !string.Equals(child.Path, BucketsSection, StringComparison.OrdinalIgnoreCase))
                 {
                     errors.Add($"{ConfigurationKeys.Describe(child.Path)}: unknown key");
                 }
@@ -104,12 +110,27 @@ public sealed partial record NodeSettings(
         return target;
     }
 
+    private static List<QueueBucketOptions> BindBuckets(IConfiguration configuration, List<string> errors)
+    {
+        var buckets = new List<QueueBucketOptions>();
+        foreach (var entry in configuration.GetSection(BucketsSection).GetChildren())
+        {
+            buckets.Add(Bind(configuration, entry.Path, new QueueBucketOptions(), errors));
+        }
+
+        return buckets;
+    }
+
     [System.Text.RegularExpressions.GeneratedRegex("at '([^']+)'")]
     private static partial System.Text.RegularExpressions.Regex FailedKey();
 
     public string SqliteJournalPath => Path.Combine(Path.GetFullPath(Node.DataDir), "journal.db");
 
     public string SqliteSpoolPath => Path.Combine(Path.GetFullPath(Node.DataDir), "spool.db");
+
+    /// <summary>The hot-domain buckets (<c>MailCluster:Queue:Buckets</c>) by normalised domain.</summary>
+    public MailCluster.Queue.Buckets.DomainBuckets DomainBuckets =>
+        new(Buckets.ToDictionary(b => DomainKey.Normalize(b.Domain), b => b.Count, StringComparer.Ordinal));
 
     public bool IsPostgres => string.Equals(Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase);
 

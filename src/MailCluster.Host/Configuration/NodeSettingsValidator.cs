@@ -51,6 +51,23 @@ internal static class NodeSettingsValidator
             Check(role is "edge" or "delivery", $"MailCluster:Cluster:Roles:{i}", $"'{role}' is not a role (edge, delivery)");
         }
 
+        Check(s.Cluster.StableAfterSeconds is >= 1 and <= 300, "MailCluster:Cluster:StableAfterSeconds", "must be 1-300");
+        Check(s.Cluster.HeartbeatPauseSeconds is >= 2 and <= 120, "MailCluster:Cluster:HeartbeatPauseSeconds", "must be 2-120");
+        Check(s.Cluster.RebalanceIntervalSeconds is >= 1 and <= 600, "MailCluster:Cluster:RebalanceIntervalSeconds", "must be 1-600");
+        var discovery = s.Cluster.DiscoveryService;
+        Check(discovery is null || Uri.CheckHostName(discovery) == UriHostNameType.Dns, "MailCluster:Cluster:DiscoveryService", $"'{discovery}' is not a DNS name");
+        Check(discovery is null || s.Cluster.Port > 0, "MailCluster:Cluster:Port", "must be set (1-65535) with MailCluster:Cluster:DiscoveryService: every node listens on the same port");
+        Check(discovery is null || s.Cluster.Seeds.Count == 0, "MailCluster:Cluster:DiscoveryService", "set either the seeds or the discovery service, not both");
+        var bucketDomains = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < s.Buckets.Count; i++)
+        {
+            var key = $"MailCluster:Queue:Buckets:{i}";
+            var normalized = DomainKey.TryNormalize(s.Buckets[i].Domain);
+            Check(normalized is not null, key + ":Domain", $"'{s.Buckets[i].Domain}' is not a domain name");
+            Check(normalized is null || bucketDomains.Add(normalized), key + ":Domain", $"'{s.Buckets[i].Domain}' is listed twice");
+            Check(s.Buckets[i].Count is >= 1 and <= 1024, key + ":Count", $"must be 1-1024, got {s.Buckets[i].Count}");
+        }
+
         Check(s.Smtp.MaxConnections >= 1, "MailCluster:Smtp:MaxConnections", "must be at least 1");
         Check(s.Smtp.MaxConnectionsPerClient >= 1, "MailCluster:Smtp:MaxConnectionsPerClient", "must be at least 1");
         Check(s.Smtp.MaxMessagesPerConnection >= 1, "MailCluster:Smtp:MaxMessagesPerConnection", "must be at least 1");

@@ -1,0 +1,54 @@
+using MailCluster.IntegrationTests.Infrastructure;
+using MailCluster.Testing;
+using Xunit;
+
+namespace MailCluster.IntegrationTests;
+
+/// <summary>
+/// T43: PostgreSQL (journal, sharding state, spool) is stopped during load and started again. While it is down
+/// clients get 451 4.3.0 and the nodes report not ready with the reason; afterwards they recover by themselves
+/// (journal circuit breaker, remembered entities restarted with backoff) and every message answered 250, before
+/// or after the outage, reaches the sink.
+/// </summary>
+public class T43_DatabaseOutage
+{
+    [Fact]
+    public async Task Database_restart_during_load_loses_nothing()
+    {
+        await using var cluster = await ClusterHarness.StartAsync(domainCount: 10);
+        var nodes = cluster.AddNodes(2);
+        await cluster.StartAllAsync();
+        var messages = ClusterHarness.Messages("t43", 1500, cluster.Domains);
+        var load = SmtpLoad.RunAsync(cluster.LivePorts, messages, workers: 8, TimeSpan.FromMinutes(3));
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var outageStart = DateTimeOffset.UtcNow;
+        await cluster.Postgres.StopAsync();
+        using (var http = new HttpClient())
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            using var ready = await http.GetAsync(new Uri($"http://127.0.0.1:{nodes[0].Config!.OpsPort}/healthz/ready"));
+            var body = await ready.Content.ReadAsStringAsync();
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Contains("journal", body, StringComparison.Ordinal);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await cluster.Postgres.StartAgainAsync();
+        var outageEnd = DateTimeOffset.UtcNow;
+
+        var result = await load;
+        var duringOutage = result.TransientReplies.Where(r => r.At >= outageStart && r.At <= outageEnd).Select(r => r.Reply).ToList();
+        Assert.Contains(duringOutage, r => r.StartsWith("451 4.3.0", StringComparison.Ordinal));
+        Assert.Equal(messages.Count, result.Accepted.Count);
+        var copies = await cluster.WaitForDeliveriesAsync([.. result.Accepted.Keys], TimeSpan.FromMinutes(2));
+        var lost = result.Accepted.Keys.Where(id => !copies.ContainsKey(id)).ToList();
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"T43: {result.Accepted.Count} answered 250, {duringOutage.Count} temporary failures during the outage, {lost.Count} lost");
+        Assert.Empty(lost);
+        foreach (var node in nodes)
+        {
+            await node.Process!.WaitReadyAsync(node.Config!.OpsPort, TimeSpan.FromSeconds(30));
+        }
+    }
+}

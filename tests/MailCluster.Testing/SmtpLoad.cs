@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+
+namespace MailCluster.Testing;
+
+/// <summary>One message of a load run: a unique Message-ID and its envelope.</summary>
+public sealed record LoadMessage(string MessageId, string From, IReadOnlyList<string> Recipients);
+
+/// <summary>What a load run saw, per message id: the final reply of the last attempt, and which ids got 250.</summary>
+public sealed class LoadResult
+{
+    public ConcurrentDictionary<string, bool> Accepted { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentBag<(DateTimeOffset At, string Reply)> TransientReplies { get; } = [];
+
+    private int _connectionFailures;
+    private int _gaveUp;
+
+    public int ConnectionFailures => Volatile.Read(ref _connectionFailures);
+
+    public int GaveUp => Volatile.Read(ref _gaveUp);
+
+    internal void AddConnectionFailure() => Interlocked.Increment(ref _connectionFailures);
+
+    internal void AddGaveUp() => Interlocked.Increment(ref _gaveUp);
+}
+
+/// <summary>
+/// A plain SMTP load generator for cluster scenarios and benchmarks: <c>workers</c> parallel clients, each
+/// keeping a connection open for many messages (small bodies, unique Message-IDs) and spreading over the given
+/// edge ports. A 4xx answer or a broken connection is retried on the next port after a short pause, as a real
+/// MTA would, until <c>deadline</c>; a message counts as accepted only when it got a 250.
+/// </summary>
+public static class SmtpLoad
+{
+    public static async Task<LoadResult> RunAsync(
+        Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        ArgumentNullException.ThrowIfNull(messages);
+        var result = new LoadResult();
+        var next = -1;
+        var stopAt = DateTimeOffset.UtcNow + deadline;
+        var tasks = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            Connection? connection = null;
+            var portIndex = w;
+            try
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < messages.Count)
+                {
+                    var message = messages[i];
+                    while (true)
+                    {
+                        if (DateTimeOffset.UtcNow > stopAt || cancellationToken.IsCancellationRequested)
+                        {
+                            result.AddGaveUp();
+                            break;
+                        }
+
+                        try
+                        {
+                            if (connection is null)
+                            {
+                                var list = ports();
+                                connection = await Connection.OpenAsync(list[portIndex++ % list.Count]).ConfigureAwait(false);
+                            }
+
+                            var reply = await connection.SendAsync(message).ConfigureAwait(false);
+                            if (reply.StartsWith('2'))
+                            {
+                                result.Accepted[message.MessageId] = true;
+                                break;
+                            }
+
+                            result.TransientReplies.Add((DateTimeOffset.UtcNow, reply));
+                            if (reply.StartsWith('5'))
+                            {
+                                result.AddGaveUp();
+                                break;
+                            }
+
+                            if (reply.StartsWith("421", StringComparison.Ordinal))
+                            {
+                                connection.Dispose();
+                                connection = null;
+                            }
+                        }
+                        catch (Exception e) when (e is IOException or SocketException or InvalidOperationException or OperationCanceledException)
+                        {
+                            result.AddConnectionFailure();
+                            connection?.Dispose();
+                            connection = null;
+                        }
+
+                        await Task.Delay(200, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+            }
+            finally
+            {
+                connection?.Dispose();
+            }
+        }, CancellationToken.None)).ToList();
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>The Message-ID header value of a received message (the bytes the sink got), or null.</summary>
+    public static string? MessageIdOf(byte[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var text = Encoding.ASCII.GetString(data, 0, Math.Min(data.Length, 8192));
+        var at = text.IndexOf("\r\nMessage-ID: <", StringComparison.OrdinalIgnoreCase);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var start = at + "\r\nMessage-ID: <".Length;
+        var end = text.IndexOf('>', start);
+        return end < 0 ? null : text[start..end];
+    }
+
+    private sealed class Connection : IDisposable
+    {
+        private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(60);
+        private readonly TcpClient _client;
+        private readonly StreamReader _reader;
+        private readonly Stream _stream;
+
+        private Connection(TcpClient client)
+        {
+            _client = client;
+            _stream = client.GetStream();
+            _reader = new StreamReader(_stream, Encoding.ASCII);
+        }
+
+        public static async Task<Connection> OpenAsync(int port)
+        {
+            var client = new TcpClient();
+            try
+            {
+                await client.ConnectAsync("127.0.0.1", port).ConfigureAwait(false);
+                var connection = new Connection(client);
+                var greeting = await connection.ReadReplyAsync().ConfigureAwait(false);
+                if (!greeting.StartsWith("220", StringComparison.Ordinal))
+                {
+                    throw new IOException("greeting: " + greeting);
+                }
+
+                var ehlo = await connection.CommandAsync("EHLO load.example").ConfigureAwait(false);
+                return ehlo.StartsWith('2') ? connection : throw new IOException("EHLO: " + ehlo);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>One transaction; returns the first non-success reply, or the reply to the final dot.</summary>
+        public async Task<string> SendAsync(LoadMessage message)
+        {
+            var reply = await CommandAsync($"MAIL FROM:<{message.From}>").ConfigureAwait(false);
+            if (!reply.StartsWith('2'))
+            {
+                return reply;
+            }
+
+            var anyRecipient = false;
+            foreach (var recipient in message.Recipients)
+            {
+                reply = await CommandAsync($"RCPT TO:<{recipient}>").ConfigureAwait(false);
+                anyRecipient |= reply.StartsWith('2');
+            }
+
+            if (!anyRecipient)
+            {
+                await CommandAsync("RSET").ConfigureAwait(false);
+                return reply;
+            }
+
+            reply = await CommandAsync("DATA").ConfigureAwait(false);
+            if (!reply.StartsWith("354", StringComparison.Ordinal))
+            {
+                return reply;
+            }
+
+            var body = string.Create(CultureInfo.InvariantCulture,
+                $"From: <{message.From}>\r\nTo: <{message.Recipients[0]}>\r\nMessage-ID: <{message.MessageId}>\r\nSubject: load\r\n\r\nsmall body {message.MessageId}\r\n.\r\n");
+            await WriteAsync(body).ConfigureAwait(false);
+            return await ReadReplyAsync().ConfigureAwait(false);
+        }
+
+        public void Dispose()
+        {
+            _reader.Dispose();
+            _client.Dispose();
+        }
+
+        private async Task<string> CommandAsync(string line)
+        {
+            await WriteAsync(line + "\r\n").ConfigureAwait(false);
+            return await ReadReplyAsync().ConfigureAwait(false);
+        }
+
+        private async Task WriteAsync(string text)
+        {
+            var bytes = Encoding.ASCII.GetBytes(text);
+            await _stream.WriteAsync(bytes).ConfigureAwait(false);
+        }
+
+        private async Task<string> ReadReplyAsync()
+        {
+            using var timeout = new CancellationTokenSource(ReplyTimeout);
+            while (true)
+            {
+                var line = await _reader.ReadLineAsync(timeout.Token).ConfigureAwait(false) ?? throw new IOException("connection closed");
+                if (line.Length < 4 || line[3] != '-')
+                {
+                    return line;
+                }
+            }
+        }
+    }
+}
