@@ -12,7 +12,7 @@ public sealed record EdgeServices(
     string Hostname,
     SmtpOptions Smtp,
     RelayPolicy Policy,
-    MessageAcceptor Acceptor,
+    IMessageAcceptor Acceptor,
     TimeProvider Clock,
     CertificateProvider Certificates,
     ConnectionLimiter Limiter,

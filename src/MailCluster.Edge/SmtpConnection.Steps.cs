@@ -113,11 +113,11 @@ internal sealed partial class SmtpConnection
         return close ? Next.Close : Next.ReadMore;
     }
 
-    private Task<Next> OnSessionReplyAsync(Step step, SessionReply reply)
+    private Next OnSessionReply(Step step, SessionReply reply)
     {
         if (step.Command is BdatCommand bdat)
         {
-            return Task.FromResult(BeginChunk(bdat, reply));
+            return BeginChunk(bdat, reply);
         }
 
         if (step.Command is { Verb: SmtpVerb.Rset or SmtpVerb.Ehlo or SmtpVerb.Helo } && reply.Reply.IsPositive)
@@ -128,7 +128,7 @@ internal sealed partial class SmtpConnection
         if (step.Command is not null && reply.Reply.Code is 500 or 501 or 502 or 503 or 504 or 555
             && CountBad(default).Kind == StepKind.WriteAndClose)
         {
-            return Task.FromResult(Write(SmtpReplies.TooManyErrors, close: true));
+            return Write(SmtpReplies.TooManyErrors, close: true);
         }
 
         reply.Reply.WriteTo(_output);
@@ -139,18 +139,18 @@ internal sealed partial class SmtpConnection
                 _data = new DataReader(services.Smtp.MaxMessageSize);
                 _text = new ArrayBufferWriter<byte>(16 * 1024);
                 _transferStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-                return Task.FromResult(Next.ReadMore);
+                return Next.ReadMore;
             case SessionAction.ReadAuthLine:
                 // RFC 4954 §4: a SASL response line may be longer than a command line.
                 _mode = Mode.AuthLine;
                 _lines.MaxLength = Math.Max(services.Smtp.MaxCommandLineLength, Auth.SaslMechanisms.MaxResponseLength);
-                return Task.FromResult(Next.ReadMore);
+                return Next.ReadMore;
             case SessionAction.StartTls:
-                return Task.FromResult(Next.StartTls);
+                return Next.StartTls;
             case SessionAction.Close:
-                return Task.FromResult(Next.Close);
+                return Next.Close;
             default:
-                return Task.FromResult(Next.ReadMore);
+                return Next.ReadMore;
         }
     }
 

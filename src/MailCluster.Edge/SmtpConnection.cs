@@ -11,12 +11,13 @@ namespace MailCluster.Edge;
 
 /// <summary>
 /// The byte side of one SMTP connection: reads command lines, SASL lines, DATA text and BDAT chunks from
-/// the transport, asks the <see cref="SmtpSessionActor"/> what to answer, and writes the replies.
+/// the transport, asks the <see cref="SmtpSession"/> what to answer (inline; a finished message through the
+/// <see cref="SmtpSessionActor"/>), and writes the replies.
 /// Replies to pipelined commands (RFC 2920) are flushed once the input holds no further complete command.
 /// Nothing is buffered without bound: lines are capped by <see cref="SmtpLineReader"/>, message text by
 /// <see cref="DataReader"/>/<see cref="BdatReader"/> and the configured message size.
 /// </summary>
-internal sealed partial class SmtpConnection(IDuplexPipe transport, IActorRef session, EdgeServices services, CancellationToken closed)
+internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession session, IActorRef sessionActor, EdgeServices services, CancellationToken closed)
     : IAsyncDisposable
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromMinutes(2);
@@ -35,6 +36,11 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, IActorRef se
     private long _transferStarted;
     private int _badCommands;
 
+    // One linked token source per kind of read, reused (TryReset) for every read of the connection rather than one
+    // allocated, linked and timed per read: reads happen per command line and per segment of message text.
+    private CancellationTokenSource? _commandTimeout;
+    private CancellationTokenSource? _textTimeout;
+
     private enum Mode
     {
         Command,
@@ -52,6 +58,8 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, IActorRef se
 
     public async ValueTask DisposeAsync()
     {
+        _commandTimeout?.Dispose();
+        _textTimeout?.Dispose();
         if (_tls is not null)
         {
             await _tls.DisposeAsync().ConfigureAwait(false);
@@ -93,20 +101,24 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, IActorRef se
 
             // Shutdown interrupts a session waiting for a command; message text in flight may finish.
             var interruptible = _mode is Mode.Command or Mode.AuthLine;
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed, interruptible ? services.Shutdown : services.DrainDeadline))
+            var timeout = ReadTimeout(interruptible);
+            timeout.CancelAfter(idle);
+            try
             {
-                timeout.CancelAfter(idle);
-                try
-                {
-                    read = await _input.ReadAsync(timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!closed.IsCancellationRequested)
-                {
-                    await WriteAndFlushAsync(services.Shutdown.IsCancellationRequested
-                        ? SmtpReplies.ShuttingDown(services.Hostname)
-                        : SmtpReplies.Timeout).ConfigureAwait(false);
-                    return;
-                }
+                read = await _input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!closed.IsCancellationRequested)
+            {
+                await WriteAndFlushAsync(services.Shutdown.IsCancellationRequested
+                    ? SmtpReplies.ShuttingDown(services.Hostname)
+                    : SmtpReplies.Timeout).ConfigureAwait(false);
+                return;
+            }
+
+            // Not cancelled (else the catch returned): stop its timer so it can serve the next read.
+            if (!timeout.TryReset())
+            {
+                ForgetReadTimeout(interruptible);
             }
 
             var buffer = read.Buffer;
@@ -125,7 +137,7 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, IActorRef se
                 }
 
                 next = step.Kind == StepKind.Ask
-                    ? await OnSessionReplyAsync(step, await AskAsync(step.Message!).ConfigureAwait(false)).ConfigureAwait(false)
+                    ? OnSessionReply(step, await AskAsync(step.Message!).ConfigureAwait(false))
                     : Write(step.Reply, step.Kind == StepKind.WriteAndClose);
             }
 
@@ -203,6 +215,19 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, IActorRef se
         return true;
     }
 
+    /// <summary>The read's timeout source: linked to the connection and to shutdown (between commands) or to the
+    /// drain deadline (message text in flight may finish).</summary>
+    private CancellationTokenSource ReadTimeout(bool interruptible) => interruptible
+        ? _commandTimeout ??= CancellationTokenSource.CreateLinkedTokenSource(closed, services.Shutdown)
+        : _textTimeout ??= CancellationTokenSource.CreateLinkedTokenSource(closed, services.DrainDeadline);
+
+    private void ForgetReadTimeout(bool interruptible)
+    {
+        ref var source = ref interruptible ? ref _commandTimeout : ref _textTimeout;
+        source?.Dispose();
+        source = null;
+    }
+
     private bool TooSlow()
     {
         if (_mode is not (Mode.Data or Mode.Chunk))
@@ -218,7 +243,10 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, IActorRef se
 
     private static TimeSpan TimeSpanSince(long timestamp) => System.Diagnostics.Stopwatch.GetElapsedTime(timestamp);
 
-    private Task<SessionReply> AskAsync(object message) => session.Ask<SessionReply>(message, AskTimeout, closed);
+    /// <summary>The session's answer: inline for commands, through the actor for a finished message.</summary>
+    private ValueTask<SessionReply> AskAsync(object message) => message is SessionData
+        ? new ValueTask<SessionReply>(sessionActor.Ask<SessionReply>(message, AskTimeout, closed))
+        : session.HandleAsync(message);
 
     private async Task WriteAndFlushAsync(SmtpReply reply)
     {

@@ -28,10 +28,11 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
             listener,
             tls is null ? null : TlsNames.Protocol(tls.Protocol),
             tls?.NegotiatedCipherSuite?.ToString());
-        var session = lease is null ? ActorRefs.Nobody : system.ActorOf(SmtpSessionActor.Props(info, services), "smtp-" + connection.ConnectionId);
+        var session = new SmtpSession(info, services);
+        var actor = lease is null ? ActorRefs.Nobody : system.ActorOf(SmtpSessionActor.Props(session), "smtp-" + connection.ConnectionId);
         try
         {
-            var smtp = new SmtpConnection(connection.Transport, session, services, connection.ConnectionClosed);
+            var smtp = new SmtpConnection(connection.Transport, session, actor, services, connection.ConnectionClosed);
             await using (smtp.ConfigureAwait(false))
             {
                 await smtp.RunAsync(refusal ?? "").ConfigureAwait(false);
@@ -44,7 +45,7 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
         }
         finally
         {
-            session.Tell(PoisonPill.Instance);
+            actor.Tell(PoisonPill.Instance);
         }
     }
 

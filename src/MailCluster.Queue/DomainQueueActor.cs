@@ -17,9 +17,10 @@ namespace MailCluster.Queue;
 /// destination), persists their outcomes, queues DSNs, releases spool bodies, snapshots every N events, and
 /// passivates when nothing is pending (so remember-entities forgets it).
 /// </summary>
-public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
+public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTimers
 {
     private const string TickTimer = "tick";
+    private const string SnapshotTimer = "snapshot";
     private static readonly TimeSpan UncommittedRecheck = TimeSpan.FromSeconds(2);
 
     private readonly QueueServices _services;
@@ -32,8 +33,10 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
     private readonly DomainShaping _limits;
     private DestinationShaping _shaping = DestinationShaping.Initial;
     private int _connectionSerial;
-    private List<(Enqueue Command, IActorRef ReplyTo)> _enqueueBuffer = [];
-    private bool _writingEnqueues;
+    private int _eventsSinceSnapshot;
+    private bool _snapshotting;
+    private bool _passivating;
+    private bool _stopping;
     private DomainQueueState _state;
 
     public DomainQueueActor(string domain, QueueServices services)
@@ -43,11 +46,12 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         PersistenceId = "dq-" + domain;
         _limits = services.Connector.ShapingFor(domain);
 
-        Recover<SnapshotOffer>(offer => _state = DomainQueueState.FromSnapshot((DomainQueueSnapshot)offer.Snapshot));
-        Recover<Enqueued>(e => _state = _state.Apply(e));
-        Recover<AttemptCompleted>(e => _state = _state.Apply(e));
-        Recover<MessageAbandoned>(e => _state = _state.Apply(e));
-        Recover<DsnQueued>(e => _state = _state.Apply(e));
+        // Replayed events count towards the next snapshot, so restarts cannot let the replay grow without bound.
+        Recover<SnapshotOffer>(offer => (_state, _eventsSinceSnapshot) = (DomainQueueState.FromSnapshot((DomainQueueSnapshot)offer.Snapshot), 0));
+        Recover<Enqueued>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
+        Recover<AttemptCompleted>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
+        Recover<MessageAbandoned>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
+        Recover<DsnQueued>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
 
         Command<Enqueue>(OnEnqueue);
         Command<MessageCommitted>(OnCommitted);
@@ -57,9 +61,23 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         Command<Terminated>(OnConnectionStopped);
         Command<GetQueueStatus>(_ => Sender.Tell(new QueueStatus(_state.Domain, _state.Messages.Count, _state.RecipientCount, _inFlight.Count)));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {0} failed", PersistenceId));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Deleting old snapshots of {0} failed", PersistenceId));
+        Command<SaveSnapshotFailure>(f =>
+        {
+            _log.Warning(f.Cause, "Snapshot of {0} failed", PersistenceId);
+            SnapshotDone();
+        });
+        Command<DeleteSnapshotsSuccess>(_ => SnapshotDone());
+        Command<SnapshotTimeout>(_ => SnapshotDone());
+        Command<StopQueue>(_ =>
+        {
+            _stopping = true;
+            AfterChange();
+        });
+        Command<DeleteSnapshotsFailure>(f =>
+        {
+            _log.Warning(f.Cause, "Deleting old snapshots of {0} failed", PersistenceId);
+            SnapshotDone();
+        });
     }
 
     public override string PersistenceId { get; }
@@ -81,57 +99,6 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         ScheduleNext();
     }
 
-    private void OnEnqueue(Enqueue command)
-    {
-        _enqueueBuffer.Add((command, Sender));
-        if (!_writingEnqueues)
-        {
-            FlushEnqueues();
-        }
-    }
-
-    /// <summary>Group commit per entity: one journal write for everything buffered since the last one.</summary>
-    private void FlushEnqueues()
-    {
-        if (_enqueueBuffer.Count == 0)
-        {
-            return;
-        }
-
-        var batch = _enqueueBuffer;
-        _enqueueBuffer = [];
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var events = new List<Enqueued>(batch.Count);
-        foreach (var (command, _) in batch)
-        {
-            if (_state.Decide(command) is { } e && seen.Add(e.MessageId))
-            {
-                events.Add(e);
-            }
-        }
-
-        _writingEnqueues = true;
-        PersistAllAsync(events, e =>
-        {
-            _state = _state.Apply(e);
-
-            // The first attempt waits for the commit nudge (the body is not deliverable before it).
-            _holdUntil[e.MessageId] = Now + TimeSpan.FromSeconds(Math.Min(5, _services.Options.CommitGraceSeconds));
-            MaybeSnapshot();
-        });
-        DeferAsync(batch, done =>
-        {
-            foreach (var (command, replyTo) in done)
-            {
-                replyTo.Tell(new EnqueueAck(command.Domain, command.MessageId));
-            }
-
-            _writingEnqueues = false;
-            ScheduleNext();
-            FlushEnqueues();
-        });
-    }
-
     private void OnCommitted(MessageCommitted committed)
     {
         if (_holdUntil.Remove(committed.MessageId))
@@ -146,6 +113,11 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void StartDueDeliveries()
     {
+        if (_stopping)
+        {
+            return; // passivating: finish what is running, start nothing (the next incarnation will)
+        }
+
         var now = Now;
         int cap = DestinationShaping.Cap(_limits, _services.Options.MaxConcurrentDeliveriesPerDomain);
         foreach (var message in _state.Due(now))
@@ -230,15 +202,15 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         switch (finished.Spool)
         {
             case SpoolStatus.Committed when finished.Result is { } result:
-                var attempt = _state.Decide(finished.MessageId, result, Now, _services.Retry, Random.Shared.NextDouble);
-                if (attempt is not null)
-                {
-                    Persist(attempt, OnAttemptPersisted);
-                    return;
-                }
-
+                // The message stays in flight until its outcome is persisted and applied (so it is not sent again).
+                _inFlight.Add(finished.MessageId);
+                _outcomeBuffer.Add((finished.MessageId, result, Now));
+                FlushWrites();
                 break;
-            case SpoolStatus.Uncommitted when _state.Messages.TryGetValue(finished.MessageId, out var message)
+            // Not committed yet: acceptance may still be under way. The body may even be Missing for now, because
+            // acceptance writes it side by side with the Enqueued events (PipelinedMessageAcceptor); only after the
+            // grace is the message given up.
+            case SpoolStatus.Uncommitted or SpoolStatus.Missing when _state.Messages.TryGetValue(finished.MessageId, out var message)
                 && Now - message.ArrivedAt < TimeSpan.FromSeconds(_services.Options.CommitGraceSeconds):
                 _holdUntil[finished.MessageId] = Now + UncommittedRecheck;
                 break;
@@ -299,8 +271,10 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>Applies a persisted outcome; the caller runs <see cref="AfterChange"/> once per batch.</summary>
     private void OnAttemptPersisted(AttemptCompleted e)
     {
+        _inFlight.Remove(e.MessageId);
         _state = _state.Apply(e);
         foreach (var r in e.Results)
         {
@@ -314,7 +288,6 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         }
 
         MaybeSnapshot();
-        AfterChange();
     }
 
     private void ReleaseBody(string messageId)
@@ -328,52 +301,108 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
             TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// Passivates when nothing is pending. The shard answers Passivate with <see cref="StopQueue"/>, not PoisonPill:
+    /// commands already in the mailbox before it (an Enqueue that arrived as the queue ran empty) must still be
+    /// persisted and acknowledged, and a PoisonPill would stop the entity with that write in flight, leaving its
+    /// session waiting for an ack that never comes (451 after the enqueue timeout; seen in the e2e benchmark).
+    /// Once told to stop, the queue starts nothing new and stops as soon as its writes and deliveries are done.
+    /// </summary>
     private void AfterChange()
     {
-        if (_state.IsEmpty && _inFlight.Count == 0 && _dsnInFlight.Count == 0 && !_writingEnqueues && _enqueueBuffer.Count == 0)
+        var quiet = !_writing && _enqueueBuffer.Count == 0 && _outcomeBuffer.Count == 0 && _inFlight.Count == 0 && _dsnInFlight.Count == 0;
+        if (_stopping)
         {
-            Timers.CancelAll();
-            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (quiet)
+            {
+                Context.Stop(Self);
+            }
+
+            return;
+        }
+
+        if (quiet && _state.IsEmpty)
+        {
+            if (!_passivating)
+            {
+                _passivating = true;
+                Timers.CancelAll();
+                Context.Parent.Tell(new Passivate(StopQueue.Instance));
+            }
+
             return;
         }
 
         StartDueDeliveries();
     }
 
+    /// <summary>
+    /// Snapshots after SnapshotEvery events, or after as many events as the queue holds messages, whichever is more.
+    /// A snapshot costs O(queue size) (and, on SQLite, holds the journal's write lock while it is stored); spacing
+    /// them in proportion keeps that O(1) per event (a deep queue was re-serialised in full every 200 events:
+    /// quadratic), while recovery still loads one snapshot and replays O(queue size) events.
+    /// <para>While a snapshot is saved and the older ones deleted, this entity's next journal write waits
+    /// (<see cref="FlushWrites"/>): on SQLite both go to one file with one write lock, and a writer that finds it
+    /// taken backs off for 150 ms (Microsoft.Data.Sqlite's busy retry), which stalled every session waiting for 250.</para>
+    /// </summary>
     private void MaybeSnapshot()
     {
-        if (LastSequenceNr % _services.Options.SnapshotEvery == 0)
+        if (++_eventsSinceSnapshot >= Math.Max(_services.Options.SnapshotEvery, _state.Messages.Count) && !_snapshotting)
         {
+            _eventsSinceSnapshot = 0;
+            _snapshotting = true;
             SaveSnapshot(_state.ToSnapshot());
+
+            // Liveness: a snapshot store that never answers must not hold the queue's writes for ever.
+            Timers.StartSingleTimer(SnapshotTimer, SnapshotTimeout.Instance, TimeSpan.FromSeconds(5));
         }
     }
 
+    private void SnapshotDone()
+    {
+        Timers.Cancel(SnapshotTimer);
+        _snapshotting = false;
+        FlushWrites();
+    }
+
     /// <summary>One timer for the earliest of: a due recipient (after holds, the destination backoff and the rate
-    /// limit) and a DSN waiting to be retried.</summary>
+    /// limit) and a DSN waiting to be retried. Walks the state's next-attempt index only as far as needed: past the
+    /// messages in flight or held, up to the first one that is neither (no later message can be due earlier), so the
+    /// cost does not grow with the queue.</summary>
     private void ScheduleNext()
     {
         var now = Now;
         DateTimeOffset? next = null;
-        foreach (var message in _state.Messages.Values)
+        foreach (var (messageId, due) in _state.ByNextAttempt.InOrder())
         {
-            if (!_inFlight.Contains(message.MessageId) && !message.Pending.IsEmpty)
+            if (next is { } earliest && due >= earliest)
             {
-                var at = message.NextAttemptAt;
-                if (_holdUntil.TryGetValue(message.MessageId, out var hold) && hold > at)
-                {
-                    at = hold;
-                }
-
-                if (_shaping.BackingOff && _shaping.BackoffUntil > at)
-                {
-                    at = _shaping.BackoffUntil;
-                }
-
-                var rate = _shaping.NextStart(now, _limits.RatePerMinute);
-                next = Earliest(next, rate > at ? rate : at);
+                break;
             }
 
-            if (!message.Reports.IsEmpty && !_dsnInFlight.Contains(message.MessageId))
+            if (_inFlight.Contains(messageId))
+            {
+                continue;
+            }
+
+            var at = _holdUntil.TryGetValue(messageId, out var hold) && hold > due ? hold : due;
+            next = Earliest(next, at);
+        }
+
+        if (next is { } first)
+        {
+            if (_shaping.BackingOff && _shaping.BackoffUntil > first)
+            {
+                first = _shaping.BackoffUntil;
+            }
+
+            var rate = _shaping.NextStart(now, _limits.RatePerMinute);
+            next = rate > first ? rate : first;
+        }
+
+        foreach (var message in _state.ReportsDue)
+        {
+            if (!_dsnInFlight.Contains(message.MessageId))
             {
                 next = Earliest(next, _dsnHoldUntil.TryGetValue(message.MessageId, out var dsnHold) ? dsnHold : now);
             }
@@ -394,5 +423,16 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
     private sealed class Tick
     {
         public static readonly Tick Instance = new();
+    }
+
+    private sealed class SnapshotTimeout
+    {
+        public static readonly SnapshotTimeout Instance = new();
+    }
+
+    /// <summary>The shard's stop message for a passivating queue (local only).</summary>
+    private sealed class StopQueue
+    {
+        public static readonly StopQueue Instance = new();
     }
 }

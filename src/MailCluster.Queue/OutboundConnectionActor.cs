@@ -40,6 +40,11 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
         Receive<Opened>(o => _connection = o.Connection);
         Receive<DeliveryFinished>(OnFinished);
         Receive<IdleTimeout>(_ => Context.Stop(Self));
+        Receive<Closed>(c =>
+        {
+            Context.Parent.Tell(c.Report);
+            Context.Stop(Self);
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -51,14 +56,38 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
     {
         _sent++;
         bool closing = _connection is not { IsUsable: true } || _sent >= _shaping.MessagesPerConnection;
-        Context.Parent.Tell(finished with { Closing = closing });
         if (closing)
         {
-            Context.Stop(Self);
+            // Close (QUIT) first, then report: the parent counts this connection against the destination's cap until
+            // it hears Closing, so the peer never sees more connections at once than the cap, however fast the
+            // parent hands out the next message.
+            var connection = _connection;
+            _connection = null;
+            CloseAsync(connection).PipeTo(Self, success: () => new Closed(finished with { Closing = true }));
             return;
         }
 
+        Context.Parent.Tell(finished with { Closing = false });
         Timers.StartSingleTimer(IdleTimer, IdleTimeout.Instance, _shaping.IdleTimeout);
+    }
+
+    private async Task CloseAsync(IDeliveryConnection? connection)
+    {
+        if (connection is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failed QUIT changes nothing for the message; the report must still go out.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _log.Debug("Closing a connection failed: {0}", ex.GetBaseException().Message);
+        }
     }
 
     private async Task<object> RunAsync(SendMessage job)
@@ -113,6 +142,8 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
     }
 
     private sealed record Opened(IDeliveryConnection Connection);
+
+    private sealed record Closed(DeliveryFinished Report);
 
     private sealed class IdleTimeout
     {

@@ -1,138 +1,26 @@
 using Akka.Actor;
-using MailCluster.Edge.Auth;
-using MailCluster.Queue.Protocol;
-using MailCluster.Smtp;
 
 namespace MailCluster.Edge.Session;
 
 /// <summary>
-/// One SMTP session (one TCP connection). <see cref="SmtpConnection"/> owns the socket and the byte-level
-/// reading; this actor owns the conversation: sequencing (from <see cref="SmtpStateTable"/>), TLS and AUTH
-/// state, listener policy, the envelope, and the hand-off of a finished message to the queue. Every
-/// message it receives is answered with exactly one <see cref="SessionReply"/>.
+/// The actor of one SMTP connection (DESIGN: one session actor per connection). It takes the hand-off that leaves
+/// the connection: the finished message, which it makes durable through the acceptor before answering (invariant 1).
+/// The command-by-command conversation runs inline in the connection (<see cref="SmtpSession"/>): a round trip
+/// through a mailbox per SMTP command cost two thread switches per line and was the largest share of the edge's
+/// CPU. ReceiveAsync keeps the actor on one message at a time; every <see cref="SessionData"/> gets exactly one
+/// <see cref="SessionReply"/>.
 /// </summary>
-public sealed partial class SmtpSessionActor : ReceiveActor
+public sealed class SmtpSessionActor : ReceiveActor
 {
-    private readonly ConnectionInfo _connection;
-    private readonly EdgeServices _services;
-    private readonly List<string> _recipients = [];
-    private readonly List<DsnRecipient> _dsnRecipients = [];
-    private SessionState _state = SessionState.Connected;
-    private string _heloName = "unknown";
-    private bool _extended;
-    private string? _tlsProtocol;
-    private string? _tlsCipher;
-    private SmtpUser? _user;
-    private MailCommand? _mail;
-    private int _messages;
-
-    public SmtpSessionActor(ConnectionInfo connection, EdgeServices services)
+    public SmtpSessionActor(SmtpSession session)
     {
-        _connection = connection;
-        _services = services;
-        _tlsProtocol = connection.TlsProtocol;
-        _tlsCipher = connection.TlsCipher;
-        Receive<SessionStart>(_ => Sender.Tell(new SessionReply(SmtpReplies.Greeting(services.Hostname))));
-        ReceiveAsync<SessionCommand>(async c => Sender.Tell(await HandleAsync(c.Command).ConfigureAwait(false)));
-        ReceiveAsync<SessionAuthLine>(async l => Sender.Tell(await ContinueAuthAsync(l.Line).ConfigureAwait(false)));
-        Receive<SessionTlsStarted>(OnTlsStarted);
-        Receive<SessionChunk>(c => Sender.Tell(new SessionReply(SmtpReplies.ChunkReceived(c.Size))));
-        ReceiveAsync<SessionData>(OnDataAsync);
-    }
-
-    public static Props Props(ConnectionInfo connection, EdgeServices services) =>
-        Akka.Actor.Props.Create(() => new SmtpSessionActor(connection, services));
-
-    private bool IsTls => _tlsProtocol is not null;
-
-    private async Task<SessionReply> HandleAsync(SmtpCommand command)
-    {
-        if (SmtpStateTable.Check(_state, command.Verb) is { } sequenceError)
+        ArgumentNullException.ThrowIfNull(session);
+        ReceiveAsync<SessionData>(async data =>
         {
-            return new SessionReply(sequenceError);
-        }
-
-        var reply = command switch
-        {
-            HeloCommand h => OnHelo(h),
-            MailCommand m => OnMail(m),
-            RcptCommand r => OnRcpt(r),
-            BdatCommand b => OnBdat(b),
-            AuthCommand a => await StartAuthAsync(a).ConfigureAwait(false),
-            SimpleCommand { Verb: SmtpVerb.Data } => new SessionReply(SmtpReplies.StartMailInput, SessionAction.ReadData),
-            SimpleCommand { Verb: SmtpVerb.StartTls } => IsTls
-                ? new SessionReply(SmtpReplies.BadSequence("TLS already active"))
-                : new SessionReply(SmtpReplies.ReadyToStartTls, SessionAction.StartTls),
-            SimpleCommand { Verb: SmtpVerb.Rset } => Reset(SmtpReplies.Ok),
-            SimpleCommand { Verb: SmtpVerb.Noop } => new SessionReply(SmtpReplies.Ok),
-            SimpleCommand { Verb: SmtpVerb.Quit } => new SessionReply(new SmtpReply(221, "2.0.0", $"{_services.Hostname} closing connection"), SessionAction.Close),
-
-            // RFC 5321 §3.5.3: 252 neither confirms nor denies that a mailbox exists (no harvesting).
-            SimpleCommand { Verb: SmtpVerb.Vrfy } => new SessionReply(SmtpReplies.CannotVerify),
-            SimpleCommand { Verb: SmtpVerb.Expn } => new SessionReply(new SmtpReply(502, "5.5.1", "EXPN not supported")),
-            SimpleCommand { Verb: SmtpVerb.Help } => new SessionReply(SmtpReplies.HelpText),
-            _ => new SessionReply(SmtpReplies.NotImplemented),
-        };
-
-        if (reply.Reply.IsPositive || reply.Action is SessionAction.ReadChunk)
-        {
-            _state = SmtpStateTable.Next(_state, command);
-        }
-
-        return reply;
+            var replyTo = Sender;
+            replyTo.Tell(await session.OnDataAsync(data).ConfigureAwait(false));
+        });
     }
 
-    private SessionReply OnHelo(HeloCommand helo)
-    {
-        ResetTransaction();
-        _heloName = helo.Domain;
-        _extended = helo.Extended;
-        return helo.Extended
-            ? new SessionReply(SmtpReplies.Ehlo(_services.Hostname, helo.Domain, EhloKeywords()))
-            : new SessionReply(SmtpReplies.Helo(_services.Hostname, helo.Domain));
-    }
-
-    private IEnumerable<string> EhloKeywords()
-    {
-        yield return "PIPELINING";
-        yield return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SIZE {_services.Smtp.MaxMessageSize}");
-        yield return "8BITMIME";
-        yield return "SMTPUTF8";
-        yield return "ENHANCEDSTATUSCODES";
-        yield return "CHUNKING";
-        yield return "DSN";
-        if (!IsTls)
-        {
-            yield return "STARTTLS";
-        }
-        else if (_user is null && _services.Users.Count > 0)
-        {
-            // RFC 4954 §4 and RFC 8314: credentials only ever travel inside TLS.
-            yield return "AUTH " + string.Join(' ', SaslMechanisms.Advertised);
-        }
-    }
-
-    private void OnTlsStarted(SessionTlsStarted tls)
-    {
-        // RFC 3207 §4.2: discard all knowledge obtained from the client; EHLO must be sent again.
-        _tlsProtocol = tls.Protocol;
-        _tlsCipher = tls.Cipher;
-        ResetTransaction();
-        _state = SessionState.Connected;
-        _heloName = "unknown";
-        Sender.Tell(new SessionReply(SmtpReplies.Ok));
-    }
-
-    private SessionReply Reset(SmtpReply reply)
-    {
-        ResetTransaction();
-        return new SessionReply(reply);
-    }
-
-    private void ResetTransaction()
-    {
-        _mail = null;
-        _recipients.Clear();
-        _dsnRecipients.Clear();
-    }
+    public static Props Props(SmtpSession session) => Akka.Actor.Props.Create(() => new SmtpSessionActor(session));
 }

@@ -36,12 +36,13 @@ public static class EdgeComposition
             settings.Node.Hostname,
             settings.Smtp,
             new RelayPolicy(settings.Domains, settings.Smtp),
-            new MessageAcceptor(
+            // Body write and Enqueued events side by side, then the commit: two durable round trips per message.
+            new PipelinedMessageAcceptor(
                 sp.GetRequiredService<ISpoolStore>(),
                 sp.GetRequiredService<IRequiredActor<DomainQueueRegion>>().ActorRef,
                 settings.Queue,
                 TimeProvider.System,
-                sp.GetRequiredService<ILogger<MessageAcceptor>>()),
+                sp.GetRequiredService<ILogger<PipelinedMessageAcceptor>>()),
             TimeProvider.System,
             sp.GetRequiredService<CertificateProvider>(),
             new ConnectionLimiter(settings.Smtp.MaxConnections, settings.Smtp.MaxConnectionsPerClient),

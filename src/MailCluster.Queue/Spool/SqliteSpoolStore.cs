@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -6,9 +5,11 @@ namespace MailCluster.Queue.Spool;
 
 /// <summary>
 /// Spool in its own SQLite file (e.g. <c>{DataDir}/spool.db</c>) for the embedded single-node setup.
-/// Every connection it opens runs <c>journal_mode=WAL</c> (readers never block the writer) and
+/// Every connection that writes runs <c>journal_mode=WAL</c> (readers never block the writer) and
 /// <c>synchronous=FULL</c> (each commit is fsync'd, so a completed call survives power loss: DESIGN
 /// invariant 1). Only this process may use the file (DESIGN: never share one SQLite file between nodes).
+/// Writes go through one long-lived connection with prepared statements (<see cref="SqliteSpoolWriter"/>);
+/// reads open a pooled connection without the PRAGMAs, which only matter to a writer.
 /// </summary>
 public sealed class SqliteSpoolStore : GroupCommitSpoolStore
 {
@@ -31,6 +32,7 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
         """;
 
     private readonly string connectionString;
+    private readonly SqliteSpoolWriter writer;
 
     public SqliteSpoolStore(string path, ILogger? logger = null, GroupCommitOptions? options = null)
         : base(options, logger)
@@ -44,6 +46,7 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
             Pooling = true,
             DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
+        writer = new SqliteSpoolWriter(OpenConnectionAsync);
     }
 
     public string Path { get; }
@@ -66,9 +69,13 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
     public override async Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(messageId);
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // A reader needs none of the writer's PRAGMAs: WAL is a property of the file (set by the writer before any
+        // body exists), synchronous only matters for commits, and SQLITE_BUSY is retried up to DefaultTimeout.
+        var connection = new SqliteConnection(connectionString);
         await using (connection.ConfigureAwait(false))
         {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT committed, body FROM mc_spool WHERE message_id = $id";
             command.Parameters.AddWithValue("$id", messageId);
@@ -112,94 +119,17 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
         }
     }
 
-    private protected override async Task<Exception?[]> ApplyBatchAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit)
-    {
-        var connection = await OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            // BEGIN IMMEDIATE: take the write lock up front rather than fail to upgrade a read lock mid-batch.
-            var transaction = connection.BeginTransaction(deferred: false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                var results = new Exception?[ops.Count];
-                for (var i = 0; i < ops.Count; i++)
-                {
-                    results[i] = await ApplyAsync(connection, transaction, ops[i]).ConfigureAwait(false);
-                }
+    private protected override Task<Exception?[]> ApplyBatchAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit) =>
+        writer.ApplyAsync(ops, beforeCommit, id => SpoolLog.DeleteOfCommittedIgnored(Logger, id));
 
-                await beforeCommit().ConfigureAwait(false);
-                await transaction.CommitAsync().ConfigureAwait(false);
-                return results;
-            }
-        }
-    }
-
-    private protected override ValueTask DisposeCoreAsync()
+    private protected override async ValueTask DisposeCoreAsync()
     {
+        await writer.DisposeAsync().ConfigureAwait(false);
+
         // Pooled connections keep the file (and its WAL) open; close them so the file can be moved or reopened.
         using var connection = new SqliteConnection(connectionString);
         SqliteConnection.ClearPool(connection);
-        return ValueTask.CompletedTask;
     }
-
-    private async Task<Exception?> ApplyAsync(SqliteConnection connection, SqliteTransaction transaction, SpoolOp op)
-    {
-        var id = op.MessageId;
-        switch (op)
-        {
-            case WriteOp write:
-                var inserted = await ExecuteAsync(
-                    connection,
-                    transaction,
-                    "INSERT INTO mc_spool(message_id, body, committed, created_at) VALUES($id, $body, 0, $now) ON CONFLICT(message_id) DO NOTHING",
-                    CancellationToken.None,
-                    ("$id", id),
-                    ("$body", AsArray(write.Body)),
-                    ("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
-                if (inserted == 0)
-                {
-                    return DuplicateMessageIdException.For(id);
-                }
-
-                foreach (var domain in write.Domains)
-                {
-                    await ExecuteAsync(connection, transaction, "INSERT OR IGNORE INTO mc_spool_ref(message_id, domain) VALUES($id, $domain)", CancellationToken.None, ("$id", id), ("$domain", domain)).ConfigureAwait(false);
-                }
-
-                return null;
-
-            case CommitOp:
-                var updated = await ExecuteAsync(connection, transaction, "UPDATE mc_spool SET committed = 1 WHERE message_id = $id", CancellationToken.None, ("$id", id)).ConfigureAwait(false);
-                return updated == 0 ? SpoolMessageNotFoundException.For(id) : null;
-
-            case ReleaseOp release:
-                await ExecuteAsync(connection, transaction, "DELETE FROM mc_spool_ref WHERE message_id = $id AND domain = $domain", CancellationToken.None, ("$id", id), ("$domain", release.Domain)).ConfigureAwait(false);
-                await ExecuteAsync(connection, transaction, "DELETE FROM mc_spool WHERE message_id = $id AND NOT EXISTS (SELECT 1 FROM mc_spool_ref WHERE message_id = $id)", CancellationToken.None, ("$id", id)).ConfigureAwait(false);
-                return null;
-
-            case DeleteUncommittedOp:
-                var deleted = await ExecuteAsync(connection, transaction, "DELETE FROM mc_spool WHERE message_id = $id AND committed = 0", CancellationToken.None, ("$id", id)).ConfigureAwait(false);
-                if (deleted > 0)
-                {
-                    await ExecuteAsync(connection, transaction, "DELETE FROM mc_spool_ref WHERE message_id = $id", CancellationToken.None, ("$id", id)).ConfigureAwait(false);
-                }
-                else
-                {
-                    SpoolLog.DeleteOfCommittedIgnored(Logger, id);
-                }
-
-                return null;
-
-            default:
-                throw new NotSupportedException($"Unknown spool operation {op.GetType().Name}.");
-        }
-    }
-
-    /// <summary>SQLite binds byte[] only; avoid a copy when the caller's memory already is a whole array.</summary>
-    private static byte[] AsArray(ReadOnlyMemory<byte> body) =>
-        MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : body.ToArray();
 
     private static async Task<int> ExecuteAsync(
         SqliteConnection connection,

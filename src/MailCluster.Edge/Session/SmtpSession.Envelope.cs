@@ -7,7 +7,7 @@ using MailCluster.Smtp;
 namespace MailCluster.Edge.Session;
 
 /// <summary>MAIL, RCPT and BDAT: the envelope and the listener's policy.</summary>
-public sealed partial class SmtpSessionActor
+public sealed partial class SmtpSession
 {
     private bool RequiresAuth => _connection.Listener.Role is ListenerRole.Submission or ListenerRole.Submissions;
 

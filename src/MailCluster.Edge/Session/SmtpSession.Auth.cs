@@ -4,12 +4,12 @@ using MailCluster.Smtp;
 namespace MailCluster.Edge.Session;
 
 /// <summary>AUTH (RFC 4954): only inside TLS, one success per session, failures slowed down and capped.</summary>
-public sealed partial class SmtpSessionActor
+public sealed partial class SmtpSession
 {
     private ISaslMechanism? _sasl;
     private int _authFailures;
 
-    private async Task<SessionReply> StartAuthAsync(AuthCommand auth)
+    private async ValueTask<SessionReply> StartAuthAsync(AuthCommand auth)
     {
         if (!IsTls)
         {
@@ -30,7 +30,7 @@ public sealed partial class SmtpSessionActor
         return await OnSaslStepAsync(mechanism.Start(auth.InitialResponse)).ConfigureAwait(false);
     }
 
-    private async Task<SessionReply> ContinueAuthAsync(string? line)
+    private async ValueTask<SessionReply> ContinueAuthAsync(string? line)
     {
         if (_sasl is null)
         {
@@ -46,7 +46,7 @@ public sealed partial class SmtpSessionActor
         return await OnSaslStepAsync(_sasl.Continue(line)).ConfigureAwait(false);
     }
 
-    private async Task<SessionReply> OnSaslStepAsync(SaslStep step)
+    private async ValueTask<SessionReply> OnSaslStepAsync(SaslStep step)
     {
         switch (step)
         {

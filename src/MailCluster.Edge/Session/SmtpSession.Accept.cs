@@ -1,4 +1,3 @@
-using Akka.Actor;
 using System.Text;
 using MailCluster.Queue;
 using MailCluster.Queue.Acceptance;
@@ -8,15 +7,15 @@ using MimeKit.Utils;
 namespace MailCluster.Edge.Session;
 
 /// <summary>The end of DATA/BDAT: content checks, trace header, submission fix-ups, durable acceptance.</summary>
-public sealed partial class SmtpSessionActor
+public sealed partial class SmtpSession
 {
-    private async Task OnDataAsync(SessionData data)
+    /// <summary>The end of the message text; run by <see cref="SmtpSessionActor"/> (the durable hand-off).</summary>
+    internal async Task<SessionReply> OnDataAsync(SessionData data)
     {
-        var replyTo = Sender;
         var reply = Reject(data) ?? await AcceptAsync(data).ConfigureAwait(false);
         ResetTransaction();
         _state = SmtpStateTable.AfterMessage(_state);
-        replyTo.Tell(new SessionReply(reply));
+        return new SessionReply(reply);
     }
 
     private SmtpReply? Reject(SessionData data)

@@ -1,0 +1,143 @@
+using MailCluster.Edge.Auth;
+using MailCluster.Queue.Protocol;
+using MailCluster.Smtp;
+
+namespace MailCluster.Edge.Session;
+
+/// <summary>
+/// The conversation of one SMTP session (one TCP connection): sequencing (from <see cref="SmtpStateTable"/>), TLS and
+/// AUTH state, listener policy and the envelope. <see cref="SmtpConnection"/> owns the socket and runs the commands
+/// inline (no thread hand-off per command); the end of a message goes through the connection's
+/// <see cref="SmtpSessionActor"/>, which makes it durable. Not thread-safe, and it need not be: the connection awaits
+/// every call, including the actor's reply, before it reads the next input, so only one thread uses it at a time.
+/// Every input is answered with exactly one <see cref="SessionReply"/>.
+/// </summary>
+public sealed partial class SmtpSession
+{
+    private readonly ConnectionInfo _connection;
+    private readonly EdgeServices _services;
+    private readonly List<string> _recipients = [];
+    private readonly List<DsnRecipient> _dsnRecipients = [];
+    private SessionState _state = SessionState.Connected;
+    private string _heloName = "unknown";
+    private bool _extended;
+    private string? _tlsProtocol;
+    private string? _tlsCipher;
+    private SmtpUser? _user;
+    private MailCommand? _mail;
+    private int _messages;
+
+    public SmtpSession(ConnectionInfo connection, EdgeServices services)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        _connection = connection;
+        _services = services;
+        _tlsProtocol = connection.TlsProtocol;
+        _tlsCipher = connection.TlsCipher;
+    }
+
+    /// <summary>Answers every input but <see cref="SessionData"/> (that one goes to the actor). Completes
+    /// synchronously, without allocating a task, except for AUTH (user lookup, failure delay).</summary>
+    public ValueTask<SessionReply> HandleAsync(object input) => input switch
+    {
+        SessionStart => new(new SessionReply(SmtpReplies.Greeting(_services.Hostname))),
+        SessionCommand c => HandleAsync(c.Command),
+        SessionAuthLine l => ContinueAuthAsync(l.Line),
+        SessionTlsStarted t => new(OnTlsStarted(t)),
+        SessionChunk c => new(new SessionReply(SmtpReplies.ChunkReceived(c.Size))),
+        _ => throw new ArgumentException($"{input.GetType().Name} is not a session input the connection may run inline", nameof(input)),
+    };
+
+    private bool IsTls => _tlsProtocol is not null;
+
+    private async ValueTask<SessionReply> HandleAsync(SmtpCommand command)
+    {
+        if (SmtpStateTable.Check(_state, command.Verb) is { } sequenceError)
+        {
+            return new SessionReply(sequenceError);
+        }
+
+        var reply = command switch
+        {
+            HeloCommand h => OnHelo(h),
+            MailCommand m => OnMail(m),
+            RcptCommand r => OnRcpt(r),
+            BdatCommand b => OnBdat(b),
+            AuthCommand a => await StartAuthAsync(a).ConfigureAwait(false),
+            SimpleCommand { Verb: SmtpVerb.Data } => new SessionReply(SmtpReplies.StartMailInput, SessionAction.ReadData),
+            SimpleCommand { Verb: SmtpVerb.StartTls } => IsTls
+                ? new SessionReply(SmtpReplies.BadSequence("TLS already active"))
+                : new SessionReply(SmtpReplies.ReadyToStartTls, SessionAction.StartTls),
+            SimpleCommand { Verb: SmtpVerb.Rset } => Reset(SmtpReplies.Ok),
+            SimpleCommand { Verb: SmtpVerb.Noop } => new SessionReply(SmtpReplies.Ok),
+            SimpleCommand { Verb: SmtpVerb.Quit } => new SessionReply(new SmtpReply(221, "2.0.0", $"{_services.Hostname} closing connection"), SessionAction.Close),
+
+            // RFC 5321 §3.5.3: 252 neither confirms nor denies that a mailbox exists (no harvesting).
+            SimpleCommand { Verb: SmtpVerb.Vrfy } => new SessionReply(SmtpReplies.CannotVerify),
+            SimpleCommand { Verb: SmtpVerb.Expn } => new SessionReply(new SmtpReply(502, "5.5.1", "EXPN not supported")),
+            SimpleCommand { Verb: SmtpVerb.Help } => new SessionReply(SmtpReplies.HelpText),
+            _ => new SessionReply(SmtpReplies.NotImplemented),
+        };
+
+        if (reply.Reply.IsPositive || reply.Action is SessionAction.ReadChunk)
+        {
+            _state = SmtpStateTable.Next(_state, command);
+        }
+
+        return reply;
+    }
+
+    private SessionReply OnHelo(HeloCommand helo)
+    {
+        ResetTransaction();
+        _heloName = helo.Domain;
+        _extended = helo.Extended;
+        return helo.Extended
+            ? new SessionReply(SmtpReplies.Ehlo(_services.Hostname, helo.Domain, EhloKeywords()))
+            : new SessionReply(SmtpReplies.Helo(_services.Hostname, helo.Domain));
+    }
+
+    private IEnumerable<string> EhloKeywords()
+    {
+        yield return "PIPELINING";
+        yield return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SIZE {_services.Smtp.MaxMessageSize}");
+        yield return "8BITMIME";
+        yield return "SMTPUTF8";
+        yield return "ENHANCEDSTATUSCODES";
+        yield return "CHUNKING";
+        yield return "DSN";
+        if (!IsTls)
+        {
+            yield return "STARTTLS";
+        }
+        else if (_user is null && _services.Users.Count > 0)
+        {
+            // RFC 4954 §4 and RFC 8314: credentials only ever travel inside TLS.
+            yield return "AUTH " + string.Join(' ', SaslMechanisms.Advertised);
+        }
+    }
+
+    private SessionReply OnTlsStarted(SessionTlsStarted tls)
+    {
+        // RFC 3207 §4.2: discard all knowledge obtained from the client; EHLO must be sent again.
+        _tlsProtocol = tls.Protocol;
+        _tlsCipher = tls.Cipher;
+        ResetTransaction();
+        _state = SessionState.Connected;
+        _heloName = "unknown";
+        return new SessionReply(SmtpReplies.Ok);
+    }
+
+    private SessionReply Reset(SmtpReply reply)
+    {
+        ResetTransaction();
+        return new SessionReply(reply);
+    }
+
+    private void ResetTransaction()
+    {
+        _mail = null;
+        _recipients.Clear();
+        _dsnRecipients.Clear();
+    }
+}

@@ -1,0 +1,14 @@
+using MailCluster.Queue.Protocol;
+
+namespace MailCluster.Queue.Acceptance;
+
+/// <summary>
+/// Makes a finished message durable before the edge answers 250 (DESIGN invariant 1). A result of
+/// <see cref="AcceptOutcome.Accepted"/> means the body and every recipient domain's Enqueued event are committed
+/// and the message is deliverable; <see cref="AcceptOutcome.Failed"/> means the edge answers 451 4.3.0 and nothing
+/// written for the message will ever be delivered.
+/// </summary>
+public interface IMessageAcceptor
+{
+    Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+}

@@ -1,0 +1,148 @@
+using System.Runtime.InteropServices;
+using Microsoft.Data.Sqlite;
+
+namespace MailCluster.Queue.Spool;
+
+/// <summary>
+/// The spool's one writer connection and its prepared statements. Only the group-commit loop uses it (one batch at
+/// a time, never concurrently), so it is opened once, its PRAGMAs run once, and each statement is compiled once
+/// instead of per batch and per operation. After a failed batch the connection is dropped and reopened on the next
+/// one, so a broken handle never outlives the batch that found it.
+/// </summary>
+internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConnection>> open) : IAsyncDisposable
+{
+    private SqliteConnection? _connection;
+    private SqliteCommand? _insertBody;
+    private SqliteCommand? _insertRef;
+    private SqliteCommand? _commit;
+    private SqliteCommand? _releaseRef;
+    private SqliteCommand? _releaseBody;
+    private SqliteCommand? _deleteUncommitted;
+    private SqliteCommand? _deleteRefs;
+
+    /// <summary>Applies <paramref name="ops"/> in one IMMEDIATE transaction (see <see cref="GroupCommitSpoolStore"/>).</summary>
+    public async Task<Exception?[]> ApplyAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit, Action<string> deleteOfCommittedIgnored)
+    {
+        var connection = _connection ??= await OpenAsync().ConfigureAwait(false);
+        try
+        {
+            // BEGIN IMMEDIATE: take the write lock up front rather than fail to upgrade a read lock mid-batch.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var results = new Exception?[ops.Count];
+            for (var i = 0; i < ops.Count; i++)
+            {
+                results[i] = Apply(transaction, ops[i], deleteOfCommittedIgnored);
+            }
+
+            await beforeCommit().ConfigureAwait(false);
+            transaction.Commit();
+            return results;
+        }
+        catch
+        {
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var command in new[] { _insertBody, _insertRef, _commit, _releaseRef, _releaseBody, _deleteUncommitted, _deleteRefs })
+        {
+            command?.Dispose();
+        }
+
+        _insertBody = _insertRef = _commit = _releaseRef = _releaseBody = _deleteUncommitted = _deleteRefs = null;
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+            _connection = null;
+        }
+    }
+
+    private async Task<SqliteConnection> OpenAsync()
+    {
+        var connection = await open(CancellationToken.None).ConfigureAwait(false);
+        _insertBody = Prepare(connection, "INSERT INTO mc_spool(message_id, body, committed, created_at) VALUES($id, $body, 0, $now) ON CONFLICT(message_id) DO NOTHING", "$id", "$body", "$now");
+        _insertRef = Prepare(connection, "INSERT OR IGNORE INTO mc_spool_ref(message_id, domain) VALUES($id, $domain)", "$id", "$domain");
+        _commit = Prepare(connection, "UPDATE mc_spool SET committed = 1 WHERE message_id = $id", "$id");
+        _releaseRef = Prepare(connection, "DELETE FROM mc_spool_ref WHERE message_id = $id AND domain = $domain", "$id", "$domain");
+        _releaseBody = Prepare(connection, "DELETE FROM mc_spool WHERE message_id = $id AND NOT EXISTS (SELECT 1 FROM mc_spool_ref WHERE message_id = $id)", "$id");
+        _deleteUncommitted = Prepare(connection, "DELETE FROM mc_spool WHERE message_id = $id AND committed = 0", "$id");
+        _deleteRefs = Prepare(connection, "DELETE FROM mc_spool_ref WHERE message_id = $id", "$id");
+        return connection;
+    }
+
+    private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        command.Prepare();
+        return command;
+    }
+
+    private static int Run(SqliteCommand command, SqliteTransaction transaction, params object[] values)
+    {
+        command.Transaction = transaction;
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+
+        return command.ExecuteNonQuery();
+    }
+
+    private Exception? Apply(SqliteTransaction transaction, SpoolOp op, Action<string> deleteOfCommittedIgnored)
+    {
+        var id = op.MessageId;
+        switch (op)
+        {
+            case WriteOp write:
+                if (Run(_insertBody!, transaction, id, AsArray(write.Body), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) == 0)
+                {
+                    return DuplicateMessageIdException.For(id);
+                }
+
+                foreach (var domain in write.Domains)
+                {
+                    Run(_insertRef!, transaction, id, domain);
+                }
+
+                return null;
+
+            case CommitOp:
+                return Run(_commit!, transaction, id) == 0 ? SpoolMessageNotFoundException.For(id) : null;
+
+            case ReleaseOp release:
+                Run(_releaseRef!, transaction, id, release.Domain);
+                Run(_releaseBody!, transaction, id);
+                return null;
+
+            case DeleteUncommittedOp:
+                if (Run(_deleteUncommitted!, transaction, id) > 0)
+                {
+                    Run(_deleteRefs!, transaction, id);
+                }
+                else
+                {
+                    deleteOfCommittedIgnored(id);
+                }
+
+                return null;
+
+            default:
+                throw new NotSupportedException($"Unknown spool operation {op.GetType().Name}.");
+        }
+    }
+
+    /// <summary>SQLite binds byte[] only; avoid a copy when the caller's memory already is a whole array.</summary>
+    private static byte[] AsArray(ReadOnlyMemory<byte> body) =>
+        MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : body.ToArray();
+}
