@@ -8,7 +8,8 @@ public sealed class QueueOptions
     /// <summary>Deliveries one domain queue runs at once.</summary>
     public int MaxConcurrentDeliveriesPerDomain { get; set; } = 10;
 
-    /// <summary>A domain queue saves a snapshot every this many events, keeping recovery short.</summary>
+    /// <summary>A domain queue saves a snapshot after this many events, or after as many events as it holds
+    /// messages when that is more (a snapshot costs in proportion to the queue), keeping recovery short.</summary>
     public int SnapshotEvery { get; set; } = 200;
 
     /// <summary>How long acceptance waits for every domain queue to persist before answering 451.</summary>
