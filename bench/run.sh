@@ -3,12 +3,13 @@
 #
 #   bench/run.sh [--quick] [--out FILE] [--only mc|pf]
 #   MCBENCH_PROFILE=1 bench/run.sh --quick --only mc   # also perf/strace the node in scenario 1 (bench/profile/)
+#   MCBENCH_NODE_ENV="DOTNET_gcServer=0" ...           # extra environment for the node (experiments)
 #   MCBENCH_KEEP=1 ...                                  # keep the temp dir (logs, maillog, node logs)
 #
 # Sets up everything itself inside a private network namespace: dnsmasq (MX records for the test
 # domains) on 127.0.0.1:53, smtp-sink on 127.0.0.2:2600 (final destination), a private Postfix instance
 # (own config/queue/data directories under a temp dir, smtpd on 127.0.0.1:10025, chroot = n) and a
-# MailCluster node (Release build, SMTP on 127.0.0.1:2525). Postfix resolves MX through /etc/resolv.conf,
+# MailCluster node (published by deploy/publish.sh: Release, ReadyToRun; SMTP on 127.0.0.1:2525). Postfix resolves MX through /etc/resolv.conf,
 # which `ip netns exec` bind-mounts from /etc/netns/<ns>/resolv.conf (nameserver 127.0.0.1); MailCluster
 # is told MailCluster__Dns__Servers__0=127.0.0.1:53. Nothing touches /etc/postfix or port 25 of the host.
 # Each MTA runs in its own cpuacct cgroup, so CPU seconds include every process it forks (Postfix's
@@ -61,25 +62,21 @@ install_packages() {
 install_packages
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-log "building Release (MailCluster.Host, MailCluster.Bench)"
-MC_BIN="$ROOT/src/MailCluster.Host/bin/Release/net10.0"
-if ! dotnet build -c Release "$ROOT/src/MailCluster.Host/MailCluster.Host.csproj" -v q -nologo >/tmp/mcbench-build.log 2>&1; then
+T="$(mktemp -d /tmp/mcbench.XXXXXX)"
+chmod 755 "$T"   # the postfix user must reach its queue directory below it
+# MailCluster runs as an operator would run it: published by deploy/publish.sh (Release, ReadyToRun) into the temp
+# dir, so a concurrent build in the work tree cannot change the binaries mid-run.
+log "publishing MailCluster (deploy/publish.sh), building MailCluster.Bench"
+if ! "$ROOT/deploy/publish.sh" "$T/mc-bin" >/tmp/mcbench-build.log 2>&1; then
   grep -m5 ' error ' /tmp/mcbench-build.log >&2 || tail -10 /tmp/mcbench-build.log >&2
-  # The work tree may be mid-edit; benchmark the last good Release build rather than nothing, and say so.
-  [[ -f "$MC_BIN/MailCluster.Host.dll" && ${MCBENCH_STRICT_BUILD:-0} != 1 ]] || die "build failed"
-  log "WARNING: build failed; using the existing Release build of $(date -r "$MC_BIN/MailCluster.Host.dll" '+%F %T')"
-  BUILD_NOTE="existing Release build of $(date -r "$MC_BIN/MailCluster.Host.dll" '+%F %T') (the work tree did not build)"
+  die "publish failed (see /tmp/mcbench-build.log)"
 fi
+MC_DLL="$T/mc-bin/MailCluster.Host.dll"
+BUILD_NOTE="deploy/publish.sh (Release, ReadyToRun) of the work tree at $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src || echo ' with uncommitted changes in src/')"
 dotnet build -c Release "$ROOT/bench/MailCluster.Bench/MailCluster.Bench.csproj" -v q -nologo >>/tmp/mcbench-build.log 2>&1 \
   || { tail -30 /tmp/mcbench-build.log; die "bench tool build failed"; }
 TOOL_DLL="$ROOT/bench/MailCluster.Bench/bin/Release/net10.0/MailCluster.Bench.dll"
 
-T="$(mktemp -d /tmp/mcbench.XXXXXX)"
-chmod 755 "$T"   # the postfix user must reach its queue directory below it
-# Run from a copy, so a concurrent build in the work tree cannot change the binaries mid-run.
-cp -r "$MC_BIN" "$T/mc-bin"
-MC_DLL="$T/mc-bin/MailCluster.Host.dll"
-BUILD_NOTE=${BUILD_NOTE:-"Release build of the work tree at $(date -r "$MC_BIN/MailCluster.Host.dll" '+%F %T')"}
 NS="mcbench$$"
 CG_MC="/sys/fs/cgroup/cpuacct/mcbench$$-mc"
 CG_PF="/sys/fs/cgroup/cpuacct/mcbench$$-pf"
@@ -201,6 +198,8 @@ pf_stop() {
 # ---------------------------------------------------------------------------------------------- MailCluster
 MC_PORT=2525
 MC_RUN=0
+# perf needs the JIT's symbol map (and W^X off so the map stays valid); strace needs neither.
+PERFMAP=$([[ ${MCBENCH_PROFILE:-0} != 0 && ${MCBENCH_PROFILE:-0} != strace ]] && echo 1 || echo 0)
 mc_start() {
   MC_RUN=$((MC_RUN + 1))
   local data="$T/mc-data-$MC_RUN"
@@ -222,8 +221,8 @@ mc_start() {
     MailCluster__Dns__Servers__0=127.0.0.1:53 \
     MailCluster__Outbound__Port=2600 \
     MailCluster__Ops__BindAddress=127.0.0.1 MailCluster__Ops__Port=8080 \
-    "${extra[@]}" \
-    DOTNET_PerfMapEnabled="${MCBENCH_PROFILE:-0}" DOTNET_EnableWriteXorExecute="$(( 1 - ${MCBENCH_PROFILE:-0} ))" \
+    "${extra[@]}" ${MCBENCH_NODE_ENV:-} \
+    DOTNET_PerfMapEnabled="$PERFMAP" DOTNET_EnableWriteXorExecute="$(( 1 - PERFMAP ))" \
     dotnet "$MC_DLL" ) >"$T/mc-$MC_RUN.log" 2>&1 &
   MC_PID=$!
   tool wait --port "$MC_PORT" --timeout 60 >/dev/null || { tail -30 "$T/mc-$MC_RUN.log" >&2; die "MailCluster does not greet on $MC_PORT"; }
@@ -273,13 +272,14 @@ scenario_accept() { # mta reuse(0|1)
   mta_start "$mta"
   local c0 t0 t1 c1
   local prof=""
-  if [[ ${MCBENCH_PROFILE:-0} == 1 && $mta == mc ]]; then
-    # perf samples the node (JIT frames resolve through DOTNET_PerfMapEnabled's /tmp/perf-PID.map);
-    # strace counts the syscalls that make a message durable. Both only in profiling runs: they cost.
-    if [[ $reuse == 1 ]]; then
-      perf record -F 999 -g -o "$T/perf.data" -p "$MC_PID" >"$T/perf-record.log" 2>&1 & prof=$!
-    else
+  if [[ ${MCBENCH_PROFILE:-0} != 0 && $mta == mc ]]; then
+    # MCBENCH_PROFILE=1 (or perf): perf samples the node (JIT frames resolve through DOTNET_PerfMapEnabled's
+    # /tmp/perf-PID.map); MCBENCH_PROFILE=strace counts the syscalls that make a message durable. Only in
+    # profiling runs: both cost.
+    if [[ ${MCBENCH_PROFILE} == strace ]]; then
       strace -f -c -o "$T/strace-$key.txt" -p "$MC_PID" >/dev/null 2>&1 & prof=$!
+    else
+      perf record -F 999 -g -o "$T/perf-$key.data" -p "$MC_PID" >"$T/perf-record.log" 2>&1 & prof=$!
     fi
     sleep 1
   fi
@@ -293,13 +293,14 @@ scenario_accept() { # mta reuse(0|1)
   if [[ -n "$prof" ]]; then
     kill -INT "$prof"; wait "$prof" 2>/dev/null || true
     mkdir -p "$ROOT/bench/profile"
-    if [[ $reuse == 1 ]]; then
-      perf report -i "$T/perf.data" --no-children --sort dso,sym --percent-limit 0.4 --stdio 2>/dev/null \
-        | grep -v '^$' | head -120 >"$ROOT/bench/profile/perf-accept-reuse.txt" || true
-      perf report -i "$T/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 \
-        >"$ROOT/bench/profile/perf-accept-reuse-by-dso.txt" || true  # head closes the pipe early (SIGPIPE)
+    local name=${key//_/-}
+    if [[ ${MCBENCH_PROFILE} == strace ]]; then
+      cp "$T/strace-$key.txt" "$ROOT/bench/profile/strace-$name.txt"
     else
-      cp "$T/strace-$key.txt" "$ROOT/bench/profile/strace-accept-new.txt"
+      perf report -i "$T/perf-$key.data" --no-children --sort dso,sym --percent-limit 0.4 --stdio 2>/dev/null \
+        | grep -v '^$' | head -120 >"$ROOT/bench/profile/perf-$name.txt" || true
+      perf report -i "$T/perf-$key.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 \
+        >"$ROOT/bench/profile/perf-$name-by-dso.txt" || true  # head closes the pipe early (SIGPIPE)
     fi
   fi
   mta_stop "$mta"

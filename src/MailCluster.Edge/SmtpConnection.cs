@@ -20,7 +20,7 @@ namespace MailCluster.Edge;
 internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession session, IActorRef sessionActor, EdgeServices services, CancellationToken closed)
     : IAsyncDisposable
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan HandOffTimeout = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
     private readonly SmtpLineReader _lines = new(services.Smtp.MaxCommandLineLength);
@@ -244,9 +244,18 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession 
     private static TimeSpan TimeSpanSince(long timestamp) => System.Diagnostics.Stopwatch.GetElapsedTime(timestamp);
 
     /// <summary>The session's answer: inline for commands, through the actor for a finished message.</summary>
-    private ValueTask<SessionReply> AskAsync(object message) => message is SessionData
-        ? new ValueTask<SessionReply>(sessionActor.Ask<SessionReply>(message, AskTimeout, closed))
-        : session.HandleAsync(message);
+    private ValueTask<SessionReply> AskAsync(object message)
+    {
+        if (message is not SessionData data)
+        {
+            return session.HandleAsync(message);
+        }
+
+        // Asynchronous continuations: the connection must not resume on the actor's thread, inside its message.
+        var handOff = new SessionHandOff(data, new TaskCompletionSource<SessionReply>(TaskCreationOptions.RunContinuationsAsynchronously));
+        sessionActor.Tell(handOff);
+        return new ValueTask<SessionReply>(handOff.Reply.Task.WaitAsync(HandOffTimeout, closed));
+    }
 
     private async Task WriteAndFlushAsync(SmtpReply reply)
     {

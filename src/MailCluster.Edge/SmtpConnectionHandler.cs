@@ -39,7 +39,7 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
             }
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException or OperationCanceledException or ObjectDisposedException
-            or InvalidOperationException or Akka.Actor.AskTimeoutException)
+            or InvalidOperationException or TimeoutException)
         {
             LogConnectionEnded(logger, connection.ConnectionId, ex.Message);
         }

@@ -43,4 +43,11 @@ public sealed record SessionChunk(long Size);
 /// <summary>The message text of a DATA or BDAT transaction (dot-unstuffed for DATA, without its terminator).</summary>
 public sealed record SessionData(ReadOnlyMemory<byte> Text, bool TooLarge, bool HasLongLine, bool HasNul, int ReceivedHeaders, bool HasBareLineEnding = false);
 
+/// <summary>
+/// The finished message handed to the connection's <see cref="SmtpSessionActor"/>; the actor completes
+/// <paramref name="Reply"/>. A completion source rather than an Ask: no temporary actor and no scheduler timer per
+/// message (the connection bounds the wait itself).
+/// </summary>
+public sealed record SessionHandOff(SessionData Data, TaskCompletionSource<SessionReply> Reply);
+
 public sealed record SessionReply(SmtpReply Reply, SessionAction Action = SessionAction.None);

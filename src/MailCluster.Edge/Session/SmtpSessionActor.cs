@@ -7,20 +7,39 @@ namespace MailCluster.Edge.Session;
 /// the connection: the finished message, which it makes durable through the acceptor before answering (invariant 1).
 /// The command-by-command conversation runs inline in the connection (<see cref="SmtpSession"/>): a round trip
 /// through a mailbox per SMTP command cost two thread switches per line and was the largest share of the edge's
-/// CPU. ReceiveAsync keeps the actor on one message at a time; every <see cref="SessionData"/> gets exactly one
-/// <see cref="SessionReply"/>.
+/// CPU. ReceiveAsync keeps the actor on one message at a time; every <see cref="SessionHandOff"/> is completed exactly
+/// once, with the reply or with the exception that prevented one.
 /// </summary>
 public sealed class SmtpSessionActor : ReceiveActor
 {
     public SmtpSessionActor(SmtpSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
-        ReceiveAsync<SessionData>(async data =>
+        ReceiveAsync<SessionHandOff>(async handOff =>
         {
-            var replyTo = Sender;
-            replyTo.Tell(await session.OnDataAsync(data).ConfigureAwait(false));
+            try
+            {
+                handOff.Reply.TrySetResult(await session.OnDataAsync(handOff.Data).ConfigureAwait(false));
+            }
+            catch (Exception ex)
+            {
+                handOff.Reply.TrySetException(ex);
+            }
         });
     }
 
-    public static Props Props(SmtpSession session) => Akka.Actor.Props.Create(() => new SmtpSessionActor(session));
+    /// <summary>Props that construct the actor directly: one is made per connection, and <c>Props.Create(() => ...)</c>
+    /// builds an expression tree and creates the actor by reflection each time.</summary>
+    public static Props Props(SmtpSession session) => Akka.Actor.Props.CreateBy(new Producer(session));
+
+    private sealed class Producer(SmtpSession session) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(SmtpSessionActor);
+
+        public ActorBase Produce() => new SmtpSessionActor(session);
+
+        public void Release(ActorBase actor)
+        {
+        }
+    }
 }
