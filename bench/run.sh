@@ -36,7 +36,7 @@ RUN_START=$(date +%s)
 if [[ $QUICK -eq 1 ]]; then
   N_ACCEPT=2000; N_E2E=2000; LAT_SECONDS=8; N_LARGE=40; N_IDLE=2000
 else
-  N_ACCEPT=10000; N_E2E=10000; LAT_SECONDS=30; N_LARGE=200; N_IDLE=10000
+  N_ACCEPT=10000; N_E2E=10000; LAT_SECONDS=30; N_LARGE=1000; N_IDLE=10000
 fi
 SESSIONS=20
 
@@ -264,6 +264,37 @@ source_run() { # mta count size extra-args...
   nsx smtp-source -s $SESSIONS -l "$size" -m "$count" -M client.test -f bench@client.test "$@" "127.0.0.1:$(mta_port "$mta")"
 }
 
+# ---------------------------------------------------------------------------------------------- profiling
+# MCBENCH_PROFILE=1 (or perf): perf samples the node during scenarios 1 and 4 (JIT frames resolve through
+# DOTNET_PerfMapEnabled's /tmp/perf-PID.map); MCBENCH_PROFILE=strace counts the node's syscalls instead. Only in
+# profiling runs: both cost. Reports go to bench/profile/.
+PROF=""
+prof_start() { # mta key
+  PROF=""
+  [[ ${MCBENCH_PROFILE:-0} != 0 && $1 == mc ]] || return 0
+  if [[ ${MCBENCH_PROFILE} == strace ]]; then
+    strace -f -c -o "$T/strace-$2.txt" -p "$MC_PID" >/dev/null 2>&1 & PROF=$!
+  else
+    perf record -F 999 -g -o "$T/perf-$2.data" -p "$MC_PID" >"$T/perf-record.log" 2>&1 & PROF=$!
+  fi
+  sleep 1
+}
+prof_stop() { # key
+  [[ -n "$PROF" ]] || return 0
+  kill -INT "$PROF"; wait "$PROF" 2>/dev/null || true
+  mkdir -p "$ROOT/bench/profile"
+  local name=${1//_/-}
+  if [[ ${MCBENCH_PROFILE} == strace ]]; then
+    cp "$T/strace-$1.txt" "$ROOT/bench/profile/strace-$name.txt"
+  else
+    perf report -i "$T/perf-$1.data" -g none --no-children --sort dso,sym --percent-limit 0.3 --stdio 2>/dev/null \
+      | grep -v '^$' | head -150 >"$ROOT/bench/profile/perf-$name.txt" || true
+    perf report -i "$T/perf-$1.data" -g none --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' \
+      | head -25 >"$ROOT/bench/profile/perf-$name-by-dso.txt" || true  # head closes the pipe early (SIGPIPE)
+  fi
+  PROF=""
+}
+
 # ---------------------------------------------------------------------------------------------- 1. acceptance
 scenario_accept() { # mta reuse(0|1)
   local mta=$1 reuse=$2 flags=() key
@@ -271,38 +302,15 @@ scenario_accept() { # mta reuse(0|1)
   [[ $reuse == 1 ]] && flags+=(-d)
   mta_start "$mta"
   local c0 t0 t1 c1
-  local prof=""
-  if [[ ${MCBENCH_PROFILE:-0} != 0 && $mta == mc ]]; then
-    # MCBENCH_PROFILE=1 (or perf): perf samples the node (JIT frames resolve through DOTNET_PerfMapEnabled's
-    # /tmp/perf-PID.map); MCBENCH_PROFILE=strace counts the syscalls that make a message durable. Only in
-    # profiling runs: both cost.
-    if [[ ${MCBENCH_PROFILE} == strace ]]; then
-      strace -f -c -o "$T/strace-$key.txt" -p "$MC_PID" >/dev/null 2>&1 & prof=$!
-    else
-      perf record -F 999 -g -o "$T/perf-$key.data" -p "$MC_PID" >"$T/perf-record.log" 2>&1 & prof=$!
-    fi
-    sleep 1
-  fi
+  prof_start "$mta" "$key"
   c0=$(cpu_ns "$(mta_cg "$mta")"); t0=$(now)
   source_run "$mta" "$N_ACCEPT" 1024 "${flags[@]}" -t user@defer.test >"$T/src-$key-$mta.log" 2>&1 \
-    || { log "$mta $key: smtp-source failed: $(tail -2 "$T/src-$key-$mta.log" | tr '\n' ' ')"; R[$key.$mta]="fail"; mta_stop "$mta"; return; }
+    || { log "$mta $key: smtp-source failed: $(tail -2 "$T/src-$key-$mta.log" | tr '\n' ' ')"; R[$key.$mta]="fail"; prof_stop "$key"; mta_stop "$mta"; return; }
   t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")")
   R[$key.$mta]=$(calc "$N_ACCEPT / ($t1 - $t0)" 0)
   R[${key}_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / $N_ACCEPT * 1000" 2)
   log "$mta $key: ${R[$key.$mta]} msg/s, ${R[${key}_cpu.$mta]} CPU s/1000"
-  if [[ -n "$prof" ]]; then
-    kill -INT "$prof"; wait "$prof" 2>/dev/null || true
-    mkdir -p "$ROOT/bench/profile"
-    local name=${key//_/-}
-    if [[ ${MCBENCH_PROFILE} == strace ]]; then
-      cp "$T/strace-$key.txt" "$ROOT/bench/profile/strace-$name.txt"
-    else
-      perf report -i "$T/perf-$key.data" --no-children --sort dso,sym --percent-limit 0.4 --stdio 2>/dev/null \
-        | grep -v '^$' | head -120 >"$ROOT/bench/profile/perf-$name.txt" || true
-      perf report -i "$T/perf-$key.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 \
-        >"$ROOT/bench/profile/perf-$name-by-dso.txt" || true  # head closes the pipe early (SIGPIPE)
-    fi
-  fi
+  prof_stop "$key"
   mta_stop "$mta"
 }
 
@@ -349,6 +357,7 @@ scenario_latency() { # mta rate
 scenario_large() {
   local mta=$1 c0 t0 t1 c1
   mta_start "$mta"
+  prof_start "$mta" large
   c0=$(cpu_ns "$(mta_cg "$mta")"); t0=$(now)
   if nsx smtp-source -s 10 -d -l 1048576 -m "$N_LARGE" -M client.test -f bench@client.test -t user@defer.test \
        "127.0.0.1:$(mta_port "$mta")" >"$T/src-large-$mta.log" 2>&1; then
@@ -359,6 +368,7 @@ scenario_large() {
     log "$mta large: smtp-source failed: $(tail -2 "$T/src-large-$mta.log" | tr '\n' ' ')"; R[large.$mta]=fail
   fi
   log "$mta large: ${R[large.$mta]} MB/s"
+  prof_stop large
   mta_stop "$mta"
 }
 

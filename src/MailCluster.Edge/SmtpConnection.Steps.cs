@@ -74,7 +74,7 @@ internal sealed partial class SmtpConnection
             return new Step(StepKind.WriteAndClose, Reply: SmtpReplies.BareLineEnding);
         }
 
-        var message = new SessionData(_text!.WrittenMemory, _data.IsTooLarge, _data.HasLongLine, _data.HasNul, _data.ReceivedHeaderCount);
+        var message = new SessionData(_text!.Written, _data.IsTooLarge, _data.HasLongLine, _data.HasNul, _data.ReceivedHeaderCount, Buffer: _text);
         _mode = Mode.Command;
         EndMessage();
         return new Step(StepKind.Ask, message);
@@ -100,9 +100,9 @@ internal sealed partial class SmtpConnection
             return new Step(StepKind.Ask, new SessionChunk(_bdat.Size));
         }
 
-        var text = _text!.WrittenMemory;
+        var text = _text!.Written;
         var message = new SessionData(
-            text, _bdat.IsTooLarge, HasLongLine: false, _bdat.HasNul, HeaderScan.CountReceived(text.Span), _bdat.HasBareLineEnding);
+            text, _bdat.IsTooLarge, HasLongLine: false, _bdat.HasNul, HeaderScan.CountReceived(text.Span), _bdat.HasBareLineEnding, _text);
         EndMessage();
         return new Step(StepKind.Ask, message);
     }
@@ -122,7 +122,7 @@ internal sealed partial class SmtpConnection
 
         if (step.Command is { Verb: SmtpVerb.Rset or SmtpVerb.Ehlo or SmtpVerb.Helo } && reply.Reply.IsPositive)
         {
-            EndMessage();
+            AbandonMessage();
         }
 
         if (step.Command is not null && reply.Reply.Code is 500 or 501 or 502 or 503 or 504 or 555
@@ -137,7 +137,7 @@ internal sealed partial class SmtpConnection
             case SessionAction.ReadData:
                 _mode = Mode.Data;
                 _data = new DataReader(services.Smtp.MaxMessageSize);
-                _text = new ArrayBufferWriter<byte>(16 * 1024);
+                _text = new MessageBuffer(session.DeclaredSize);
                 _transferStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                 return Next.ReadMore;
             case SessionAction.ReadAuthLine:
@@ -167,7 +167,7 @@ internal sealed partial class SmtpConnection
             if (_bdat is null || _text is null)
             {
                 _bdat = new BdatReader(services.Smtp.MaxMessageSize);
-                _text = new ArrayBufferWriter<byte>(16 * 1024);
+                _text = new MessageBuffer(session.DeclaredSize);
                 _transferStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             }
 
@@ -179,11 +179,19 @@ internal sealed partial class SmtpConnection
         return Next.ReadMore;
     }
 
+    /// <summary>The message was handed to the session, which now owns its buffer.</summary>
     private void EndMessage()
     {
         _data = null;
         _bdat = null;
         _text = null;
+    }
+
+    /// <summary>A message in progress is dropped (RSET, EHLO, end of connection): its buffer goes back to the pool.</summary>
+    private void AbandonMessage()
+    {
+        _text?.Release();
+        EndMessage();
     }
 
     /// <summary>Swallows the octets of a refused BDAT chunk.</summary>

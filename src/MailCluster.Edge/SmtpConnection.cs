@@ -31,7 +31,7 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession 
     private DataReader? _data;
     private BdatReader? _bdat;
     private BdatReader? _chunkReader;
-    private ArrayBufferWriter<byte>? _text;
+    private MessageBuffer? _text;
     private SmtpReply? _chunkRefusal;
     private long _transferStarted;
     private int _badCommands;
@@ -58,6 +58,7 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession 
 
     public async ValueTask DisposeAsync()
     {
+        AbandonMessage();
         _commandTimeout?.Dispose();
         _textTimeout?.Dispose();
         if (_tls is not null)

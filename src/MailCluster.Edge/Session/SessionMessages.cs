@@ -40,8 +40,10 @@ public sealed record SessionTlsStarted(string Protocol, string Cipher);
 /// <summary>A non-final BDAT chunk was read completely.</summary>
 public sealed record SessionChunk(long Size);
 
-/// <summary>The message text of a DATA or BDAT transaction (dot-unstuffed for DATA, without its terminator).</summary>
-public sealed record SessionData(ReadOnlyMemory<byte> Text, bool TooLarge, bool HasLongLine, bool HasNul, int ReceivedHeaders, bool HasBareLineEnding = false);
+/// <summary>The message text of a DATA or BDAT transaction (dot-unstuffed for DATA, without its terminator).
+/// <paramref name="Buffer"/>, when set, holds <paramref name="Text"/>; the session owns it from now on.</summary>
+public sealed record SessionData(
+    ReadOnlyMemory<byte> Text, bool TooLarge, bool HasLongLine, bool HasNul, int ReceivedHeaders, bool HasBareLineEnding = false, MessageBuffer? Buffer = null);
 
 /// <summary>
 /// The finished message handed to the connection's <see cref="SmtpSessionActor"/>; the actor completes

@@ -9,10 +9,23 @@ namespace MailCluster.Edge.Session;
 /// <summary>The end of DATA/BDAT: content checks, trace header, submission fix-ups, durable acceptance.</summary>
 public sealed partial class SmtpSession
 {
+    /// <summary>The size the client declared with MAIL SIZE= (RFC 1870), if any: a hint for the message buffer.</summary>
+    internal long? DeclaredSize => _mail?.Size;
+
     /// <summary>The end of the message text; run by <see cref="SmtpSessionActor"/> (the durable hand-off).</summary>
     internal async Task<SessionReply> OnDataAsync(SessionData data)
     {
-        var reply = Reject(data) ?? await AcceptAsync(data).ConfigureAwait(false);
+        SmtpReply reply;
+        if (Reject(data) is { } rejection)
+        {
+            data.Buffer?.Release();
+            reply = rejection;
+        }
+        else
+        {
+            reply = await AcceptAsync(data).ConfigureAwait(false);
+        }
+
         ResetTransaction();
         _state = SmtpStateTable.AfterMessage(_state);
         return new SessionReply(reply);
@@ -63,20 +76,30 @@ public sealed partial class SmtpSession
             IsTls ? $"{_tlsProtocol} cipher {_tlsCipher}" : null,
             _services.Smtp.ShowAuthenticatedUser ? _user?.Name : null));
         var added = RequiresAuth ? SubmissionHeaders(data.Text.Span, queueId, now) : [];
-        var body = new byte[header.Length + added.Length + data.Text.Length];
-        header.CopyTo(body, 0);
-        added.CopyTo(body, header.Length);
-        data.Text.CopyTo(body.AsMemory(header.Length + added.Length));
+        var body = data.Buffer is { } buffer ? buffer.WithPrefix(header, added) : Concat(header, added, data.Text.Span);
 
         var sender = _mail?.ReversePath.Address ?? "";
         var result = await _services.Acceptor.AcceptAsync(queueId, sender, _recipients.ToList(), Dsn(), body, CancellationToken.None).ConfigureAwait(false);
         if (result.Outcome != AcceptOutcome.Accepted)
         {
+            // Not released: after a failure a spool write may still be reading the body (see MessageBuffer).
             return SmtpReplies.LocalError;
         }
 
+        // Accepted: the body is durable and nothing reads this copy any more.
+        data.Buffer?.Release();
+
         _messages++;
         return SmtpReplies.Queued(result.MessageId);
+    }
+
+    private static byte[] Concat(ReadOnlySpan<byte> header, ReadOnlySpan<byte> added, ReadOnlySpan<byte> text)
+    {
+        var body = new byte[header.Length + added.Length + text.Length];
+        header.CopyTo(body);
+        added.CopyTo(body.AsSpan(header.Length));
+        text.CopyTo(body.AsSpan(header.Length + added.Length));
+        return body;
     }
 
     /// <summary>RFC 3848 protocol names: ESMTP, plus S for TLS and A for AUTH; UTF8 variants per RFC 6531.</summary>

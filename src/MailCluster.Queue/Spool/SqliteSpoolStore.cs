@@ -33,6 +33,7 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
 
     private readonly string connectionString;
     private readonly SqliteSpoolWriter writer;
+    private readonly SqliteCheckpointer checkpointer;
 
     public SqliteSpoolStore(string path, ILogger? logger = null, GroupCommitOptions? options = null)
         : base(options, logger)
@@ -46,10 +47,14 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
             Pooling = true,
             DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
-        writer = new SqliteSpoolWriter(OpenConnectionAsync);
+        checkpointer = new SqliteCheckpointer(OpenConnectionAsync, Logger);
+        writer = new SqliteSpoolWriter(OpenConnectionAsync, checkpointer.Written);
     }
 
     public string Path { get; }
+
+    /// <summary>Background WAL checkpoints completed so far.</summary>
+    internal int CheckpointsCompleted => checkpointer.Completed;
 
     public override async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -125,6 +130,7 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
     private protected override async ValueTask DisposeCoreAsync()
     {
         await writer.DisposeAsync().ConfigureAwait(false);
+        await checkpointer.DisposeAsync().ConfigureAwait(false);
 
         // Pooled connections keep the file (and its WAL) open; close them so the file can be moved or reopened.
         using var connection = new SqliteConnection(connectionString);

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace MailCluster.Queue.Spool;
 
@@ -9,10 +9,16 @@ namespace MailCluster.Queue.Spool;
 /// instead of per batch and per operation. After a failed batch the connection is dropped and reopened on the next
 /// one, so a broken handle never outlives the batch that found it.
 /// </summary>
-internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConnection>> open) : IAsyncDisposable
+internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConnection>> open, Action<long>? committed = null) : IAsyncDisposable
 {
+    private const string InsertBodySql =
+        "INSERT INTO mc_spool(message_id, body, committed, created_at) VALUES(?1, ?2, 0, ?3) ON CONFLICT(message_id) DO NOTHING";
+
     private SqliteConnection? _connection;
-    private SqliteCommand? _insertBody;
+
+    // The body insert is a raw SQLite statement: Microsoft.Data.Sqlite binds a BLOB only from a whole byte[], so a body
+    // that is a slice of a pooled buffer (the edge's MessageBuffer) would be copied once more; this binds the span.
+    private sqlite3_stmt? _insertBody;
     private SqliteCommand? _insertRef;
     private SqliteCommand? _commit;
     private SqliteCommand? _releaseRef;
@@ -36,6 +42,7 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
 
             await beforeCommit().ConfigureAwait(false);
             transaction.Commit();
+            committed?.Invoke(WrittenBytes(ops));
             return results;
         }
         catch
@@ -47,12 +54,14 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var command in new[] { _insertBody, _insertRef, _commit, _releaseRef, _releaseBody, _deleteUncommitted, _deleteRefs })
+        foreach (var command in new[] { _insertRef, _commit, _releaseRef, _releaseBody, _deleteUncommitted, _deleteRefs })
         {
             command?.Dispose();
         }
 
-        _insertBody = _insertRef = _commit = _releaseRef = _releaseBody = _deleteUncommitted = _deleteRefs = null;
+        _insertBody?.Dispose(); // sqlite3_finalize, before the connection closes
+        _insertBody = null;
+        _insertRef = _commit = _releaseRef = _releaseBody = _deleteUncommitted = _deleteRefs = null;
         if (_connection is not null)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
@@ -63,7 +72,8 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
     private async Task<SqliteConnection> OpenAsync()
     {
         var connection = await open(CancellationToken.None).ConfigureAwait(false);
-        _insertBody = Prepare(connection, "INSERT INTO mc_spool(message_id, body, committed, created_at) VALUES($id, $body, 0, $now) ON CONFLICT(message_id) DO NOTHING", "$id", "$body", "$now");
+        Check(connection, raw.sqlite3_prepare_v2(connection.Handle, InsertBodySql, out var insertBody));
+        _insertBody = insertBody;
         _insertRef = Prepare(connection, "INSERT OR IGNORE INTO mc_spool_ref(message_id, domain) VALUES($id, $domain)", "$id", "$domain");
         _commit = Prepare(connection, "UPDATE mc_spool SET committed = 1 WHERE message_id = $id", "$id");
         _releaseRef = Prepare(connection, "DELETE FROM mc_spool_ref WHERE message_id = $id AND domain = $domain", "$id", "$domain");
@@ -103,7 +113,7 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
         switch (op)
         {
             case WriteOp write:
-                if (Run(_insertBody!, transaction, id, AsArray(write.Body), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) == 0)
+                if (InsertBody(transaction.Connection!, id, write.Body.Span) == 0)
                 {
                     return DuplicateMessageIdException.For(id);
                 }
@@ -140,9 +150,42 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
         }
     }
 
-    /// <summary>SQLite binds byte[] only; avoid a copy when the caller's memory already is a whole array.</summary>
-    private static byte[] AsArray(ReadOnlyMemory<byte> body) =>
-        MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : body.ToArray();
+    /// <summary>What a batch added to the WAL, roughly: the bodies plus a page per operation.</summary>
+    private static long WrittenBytes(IReadOnlyList<SpoolOp> ops)
+    {
+        long bytes = 0;
+        foreach (var op in ops)
+        {
+            bytes += 4096 + (op is WriteOp write ? write.Body.Length : 0);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Runs the body insert inside the open transaction (same connection); returns the rows inserted.</summary>
+    private int InsertBody(SqliteConnection connection, string id, ReadOnlySpan<byte> body)
+    {
+        var statement = _insertBody!;
+        raw.sqlite3_reset(statement);
+        Check(connection, raw.sqlite3_bind_text(statement, 1, id));
+        Check(connection, body.IsEmpty ? raw.sqlite3_bind_zeroblob(statement, 2, 0) : raw.sqlite3_bind_blob(statement, 2, body));
+        Check(connection, raw.sqlite3_bind_int64(statement, 3, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        var step = raw.sqlite3_step(statement);
+        raw.sqlite3_clear_bindings(statement); // drop SQLite's copy of the body now, not at the next insert
+        raw.sqlite3_reset(statement);
+        if (step != raw.SQLITE_DONE)
+        {
+            Check(connection, step);
+        }
+
+        return raw.sqlite3_changes(connection.Handle);
+    }
+
+    private static void Check(SqliteConnection connection, int rc)
+    {
+        if (rc != raw.SQLITE_OK && rc != raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+        }
+    }
 }

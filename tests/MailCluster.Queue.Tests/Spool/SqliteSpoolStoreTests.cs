@@ -53,6 +53,53 @@ public sealed class SqliteSpoolStoreTests : SpoolStoreContract, IDisposable
         Assert.Throws<ArgumentException>(() => SpoolStoreFactory.Create("mysql", "x"));
     }
 
+    [Fact]
+    public async Task A_body_that_is_a_slice_of_a_larger_array_is_stored_exactly()
+    {
+        // The edge hands the spool a slice of a pooled buffer (header room in front, spare capacity behind).
+        await using var store = await OpenAsync(await NewLocationAsync());
+        var array = Body(70_000, seed: 7).ToArray();
+        var slice = array.AsMemory(1_000, 50_000);
+        await store.WriteAsync("slice", slice, ["example.com"], Ct);
+        await store.WriteAsync("empty", ReadOnlyMemory<byte>.Empty, ["example.com"], Ct);
+
+        Assert.Equal(slice.ToArray(), (await store.ReadAsync("slice", Ct)).Body.ToArray());
+        var empty = await store.ReadAsync("empty", Ct);
+        Assert.Equal(SpoolStatus.Uncommitted, empty.Status);
+        Assert.True(empty.Body.IsEmpty);
+        await Assert.ThrowsAsync<DuplicateMessageIdException>(() => store.WriteAsync("slice", slice, ["example.com"], Ct));
+    }
+
+    [Fact]
+    public async Task Checkpoints_run_in_the_background_and_move_the_WAL_into_the_database_file()
+    {
+        var path = await NewLocationAsync();
+        await using var store = new SqliteSpoolStore(path);
+        await store.InitializeAsync(Ct);
+        var before = new FileInfo(path).Length;
+
+        // 6 MB of bodies: past SqliteCheckpointer.SignalBytes, far below the writer's own backstop (64 MB).
+        for (var i = 0; i < 24; i++)
+        {
+            await store.WriteAsync($"m{i}", Body(256 * 1024, seed: i), ["example.com"], Ct);
+        }
+
+        for (var wait = 0; store.CheckpointsCompleted == 0 && wait < 100; wait++)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.True(store.CheckpointsCompleted > 0, "no background checkpoint ran");
+        Assert.True(new FileInfo(path).Length > before + (4L * 1024 * 1024), "the bodies did not reach the database file");
+        for (var i = 0; i < 24; i++)
+        {
+            Assert.Equal(Body(256 * 1024, seed: i).ToArray(), (await store.ReadAsync($"m{i}", Ct)).Body.ToArray());
+        }
+
+        await using var connection = await store.OpenConnectionAsync(Ct);
+        Assert.Equal(2L, await ScalarAsync(connection, "PRAGMA synchronous")); // the checkpointer's connection is FULL too
+    }
+
     protected override Task<string> NewLocationAsync() =>
         Task.FromResult(Path.Combine(directory, $"{Guid.NewGuid():N}", "spool.db"));
 
