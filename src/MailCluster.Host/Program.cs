@@ -33,6 +33,7 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureListeners(settings)
 var app = builder.Build();
 app.MapOps(settings.Ops.Port);
 app.MapClusterApi(settings.Ops.Port, sp => sp.GetRequiredService<Akka.Hosting.IRequiredActor<DomainQueueRegion>>().ActorRef);
+app.MapQueueApi(settings.Ops.Port, sp => sp.GetRequiredService<Akka.Hosting.IRequiredActor<DomainQueueRegion>>().ActorRef, settings.DomainBuckets);
 
 // Drain before stop. On SIGTERM or POST /api/v1/node/drain the SMTP listeners stay open while sessions drain: new
 // sessions get 421 4.3.2, sessions waiting for a command get 421 4.3.2, DATA in flight may finish (DrainTimeout).

@@ -21,7 +21,11 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
 {
     private const string TickTimer = "tick";
     private const string SnapshotTimer = "snapshot";
+    private const string StopGraceTimer = "stop-grace";
     private static readonly TimeSpan UncommittedRecheck = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a stopping queue waits for deliveries already running (journal writes are always waited for).</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     private readonly QueueServices _services;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -37,6 +41,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     private bool _snapshotting;
     private bool _passivating;
     private bool _stopping;
+    private bool _stopGraceOver;
     private DomainQueueState _state;
 
     public DomainQueueActor(string domain, QueueServices services)
@@ -52,6 +57,8 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         Recover<AttemptCompleted>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
         Recover<MessageAbandoned>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
         Recover<DsnQueued>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
+        Recover<QueueFlushed>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
+        Recover<MessageDeleted>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
 
         Command<Enqueue>(OnEnqueue);
         Command<MessageCommitted>(OnCommitted);
@@ -60,6 +67,11 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         Command<DsnFinished>(OnDsnFinished);
         Command<Terminated>(OnConnectionStopped);
         Command<GetQueueStatus>(_ => Sender.Tell(new QueueStatus(_state.Domain, _state.Messages.Count, _state.RecipientCount, _inFlight.Count)));
+        Command<ListMessages>(OnList);
+        Command<FlushMessages>(OnFlush);
+        Command<DeleteMessage>(OnDelete);
+        Command<BounceMessage>(OnBounce);
+        Command<WakeUp>(_ => AfterChange());
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f =>
         {
@@ -71,6 +83,12 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         Command<StopQueue>(_ =>
         {
             _stopping = true;
+            Timers.StartSingleTimer(StopGraceTimer, StopGraceOver.Instance, StopGrace);
+            AfterChange();
+        });
+        Command<StopGraceOver>(_ =>
+        {
+            _stopGraceOver = true;
             AfterChange();
         });
         Command<DeleteSnapshotsFailure>(f =>
@@ -290,31 +308,38 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         MaybeSnapshot();
     }
 
-    private void ReleaseBody(string messageId)
-    {
-        var domain = _state.Domain;
-        var log = _log;
-        _services.Spool.ReleaseAsync(messageId, domain, CancellationToken.None).ContinueWith(
-            t => log.Warning(t.Exception, "Releasing spool body {0} for {1} failed; the body stays until cleaned", messageId, domain),
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted,
-            TaskScheduler.Default);
-    }
+    /// <summary>Drops this domain's reference to the body without waiting; a failed release is retried by the
+    /// node's <see cref="SpoolReleaser"/> until it succeeds.</summary>
+    private void ReleaseBody(string messageId) => _ = _services.Releaser.Release(messageId, _state.Domain, _log);
 
     /// <summary>
-    /// Passivates when nothing is pending. The shard answers Passivate with <see cref="StopQueue"/>, not PoisonPill:
-    /// commands already in the mailbox before it (an Enqueue that arrived as the queue ran empty) must still be
-    /// persisted and acknowledged, and a PoisonPill would stop the entity with that write in flight, leaving its
-    /// session waiting for an ack that never comes (451 after the enqueue timeout; seen in the e2e benchmark).
-    /// Once told to stop, the queue starts nothing new and stops as soon as its writes and deliveries are done.
+    /// Passivates when nothing is pending, and stops cleanly when the shard says so. The shard answers Passivate, and
+    /// starts a hand-off (rebalance, node leaving), with <see cref="StopQueue"/>, not PoisonPill: commands already in
+    /// the mailbox before it (an Enqueue that arrived as the queue ran empty, or just before the hand-off) must still be
+    /// persisted and acknowledged, and a PoisonPill would stop the entity with that write in flight, leaving its session
+    /// waiting for an ack that never comes (451 after the enqueue timeout; seen in the e2e benchmark).
+    /// Once told to stop, the queue starts nothing new and stops as soon as its journal writes are done and its
+    /// deliveries have reported (their outcomes persisted, so the next owner does not send them again), but waits for
+    /// deliveries at most <see cref="StopGrace"/>: the shard buffers the mail of every queue in it until all have
+    /// stopped, so a slow remote MTA must not hold new mail past the enqueue timeout. A delivery cut short is retried
+    /// by the next owner (a duplicate only if the remote had already accepted DATA).
     /// </summary>
     private void AfterChange()
     {
-        var quiet = !_writing && _enqueueBuffer.Count == 0 && _outcomeBuffer.Count == 0 && _inFlight.Count == 0 && _dsnInFlight.Count == 0;
+        var written = !_writing && _enqueueBuffer.Count == 0 && _outcomeBuffer.Count == 0;
+        var quiet = written && _inFlight.Count == 0 && _dsnInFlight.Count == 0;
         if (_stopping)
         {
-            if (quiet)
+            if (quiet || (written && _stopGraceOver))
             {
+                if (_passivating && !_state.IsEmpty)
+                {
+                    // Mail reached this queue after it asked to passivate and before the shard's stop: the shard would
+                    // forget it (remember-entities) with that mail queued. The shard buffers this wake-up for the
+                    // passivating entity and, finding it buffered, starts the queue again once it has stopped.
+                    _services.DomainQueues().Tell(new WakeUp(_state.Domain), ActorRefs.NoSender);
+                }
+
                 Context.Stop(Self);
             }
 
@@ -430,8 +455,14 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         public static readonly SnapshotTimeout Instance = new();
     }
 
-    /// <summary>The shard's stop message for a passivating queue (local only).</summary>
-    private sealed class StopQueue
+    private sealed class StopGraceOver
+    {
+        public static readonly StopGraceOver Instance = new();
+    }
+
+    /// <summary>The shard's stop message for a passivating queue and for a shard hand-off (local only; see
+    /// <see cref="DomainQueueEntity.StopMessage"/>).</summary>
+    internal sealed class StopQueue
     {
         public static readonly StopQueue Instance = new();
     }

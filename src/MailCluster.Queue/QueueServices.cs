@@ -16,4 +16,8 @@ public sealed record QueueServices(
     QueueOptions Options,
     TimeProvider Clock,
     Func<IActorRef> DomainQueues,
-    string ReportingMta);
+    string ReportingMta)
+{
+    /// <summary>Releases spool bodies, retrying failed releases in the background (one per node).</summary>
+    public SpoolReleaser Releaser { get; init; } = new(Spool, Clock);
+}

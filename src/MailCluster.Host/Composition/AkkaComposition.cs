@@ -98,7 +98,7 @@ public static class AkkaComposition
             settings.Node.Hostname);
         return builder.WithShardRegion<DomainQueueRegion>(
             "domain-queue",
-            domain => DomainQueueActor.Props(domain, services),
+            domain => DomainQueueEntity.Props(domain, services),
             extractor,
             new ShardOptions
             {
@@ -109,6 +109,9 @@ public static class AkkaComposition
                 RememberEntities = true,
                 RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
                 StateStoreMode = StateStoreMode.DData,
+
+                // Hand-off stops a queue as passivation does: its journal writes are persisted and acked first.
+                HandOffStopMessage = DomainQueueEntity.StopMessage,
             });
     }
 }

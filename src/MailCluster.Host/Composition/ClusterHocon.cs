@@ -14,9 +14,10 @@ namespace MailCluster.Host.Composition;
 /// clean half/half split keeps only the lowest-address half, and two nodes cannot lose either one safely.
 /// <c>down-all-when-unstable</c> downs everything if membership keeps flapping rather than guessing.</item>
 /// <item>Sharding: least-shard allocation, rebalancing at most 10% of the shards (20 at most) per round every
-/// <c>RebalanceIntervalSeconds</c>; remembered entities that stop unexpectedly (a journal failure while the
-/// database is down) are restarted by their shard after <c>entity-restart-backoff</c>, again and again until
-/// recovery succeeds, so a domain queue never stays dead.</item>
+/// <c>RebalanceIntervalSeconds</c>. A domain queue that stops on a journal failure (the database is down) is
+/// restarted by its entity (DomainQueueEntity) after a growing backoff, 2 s doubling to 60 s, again and again until
+/// recovery succeeds, so a domain queue never stays dead; <c>entity-restart-backoff</c> only applies should an
+/// entity itself stop unexpectedly.</item>
 /// <item>Journal circuit breaker: opens after 5 failed calls and half-opens after 3 s, so writes resume within
 /// seconds of the database coming back (the default 30 s would keep answering 451 long after).</item>
 /// </list>

@@ -67,3 +67,9 @@ public sealed record QueuedMessageSnapshot(
     IReadOnlyList<DsnReportSnapshot>? Reports = null);
 
 public sealed record DomainQueueSnapshot(string Domain, IReadOnlyList<QueuedMessageSnapshot> Messages) : IQueueMessage;
+
+/// <summary>An operator flushed the queue: every pending recipient due after <paramref name="At"/> is due at it.</summary>
+public sealed record QueueFlushed(DateTimeOffset At) : IQueueMessage;
+
+/// <summary>An operator removed the message from the queue: no delivery, no bounce.</summary>
+public sealed record MessageDeleted(string MessageId, DateTimeOffset At) : IQueueMessage;

@@ -31,3 +31,7 @@ public sealed record MessageCommitted(string Domain, string MessageId) : IDomain
 public sealed record GetQueueStatus(string Domain) : IDomainQueueCommand;
 
 public sealed record QueueStatus(string Domain, int Messages, int Recipients, int InFlight) : IQueueMessage;
+
+/// <summary>Starts the domain queue if it is not running; does nothing else. A queue that passivated while mail
+/// arrived sends it to itself through the region (see DomainQueueActor.AfterChange).</summary>
+public sealed record WakeUp(string Domain) : IDomainQueueCommand;

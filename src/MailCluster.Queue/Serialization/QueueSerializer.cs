@@ -35,6 +35,16 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(MessageAbandoned)] = "mc.queue.abandoned.v1",
         [typeof(DomainQueueSnapshot)] = "mc.queue.snapshot.v1",
         [typeof(DsnQueued)] = "mc.queue.dsn-queued.v1",
+        [typeof(QueueFlushed)] = "mc.queue.flushed.v1",
+        [typeof(MessageDeleted)] = "mc.queue.deleted.v1",
+        [typeof(ListMessages)] = "mc.queue.list.v1",
+        [typeof(QueueListing)] = "mc.queue.listing.v1",
+        [typeof(FlushMessages)] = "mc.queue.flush.v1",
+        [typeof(QueueFlushAck)] = "mc.queue.flush-ack.v1",
+        [typeof(DeleteMessage)] = "mc.queue.delete.v1",
+        [typeof(BounceMessage)] = "mc.queue.bounce.v1",
+        [typeof(MessageAdminAck)] = "mc.queue.message-admin-ack.v1",
+        [typeof(WakeUp)] = "mc.queue.wake-up.v1",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypeByManifest =

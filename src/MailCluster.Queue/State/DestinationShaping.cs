@@ -61,6 +61,10 @@ public sealed record DestinationShaping(int ConnectFailures, DateTimeOffset Back
         return this with { ConnectFailures = failures, BackoffUntil = now + delay };
     }
 
+    /// <summary>The operator flushed the queue: a backing-off destination is probed now (one connection, as after any
+    /// backoff) instead of at <see cref="BackoffUntil"/>; the failure count stays, so a failed probe backs off further.</summary>
+    public DestinationShaping Flushed(DateTimeOffset now) => BackingOff && BackoffUntil > now ? this with { BackoffUntil = now } : this;
+
     /// <summary>A connection opened: the destination is healthy again.</summary>
     public DestinationShaping Connected() => this with { ConnectFailures = 0, BackoffUntil = DateTimeOffset.MinValue };
 

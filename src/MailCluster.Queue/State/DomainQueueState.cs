@@ -13,7 +13,7 @@ namespace MailCluster.Queue.State;
 /// <see cref="DueIndex"/> (messages by next attempt) and the ids of messages with DSN lines to queue. So an event
 /// costs O(log n) and "what is due / when next" never walks the whole queue (one hot domain holds 100,000s).</para>
 /// </summary>
-public sealed record DomainQueueState
+public sealed partial record DomainQueueState
 {
     private readonly ImmutableHashSet<string> _reporting;
 
@@ -110,6 +110,8 @@ public sealed record DomainQueueState
         Enqueued e => ApplyEnqueued(e),
         AttemptCompleted e => ApplyAttempt(e),
         MessageAbandoned e => Messages.TryGetValue(e.MessageId, out var gone) ? With(gone, null) : this,
+        MessageDeleted e => Messages.TryGetValue(e.MessageId, out var deleted) ? With(deleted, null) : this,
+        QueueFlushed e => ApplyFlushed(e),
         DsnQueued e => ApplyDsnQueued(e),
         _ => throw new ArgumentException($"Unknown event {@event.GetType().Name}", nameof(@event)),
     };

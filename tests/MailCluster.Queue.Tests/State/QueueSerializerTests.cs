@@ -63,7 +63,45 @@ public sealed class QueueSerializerTests : IDisposable
             "mc.queue.snapshot.v1",
             """{"domain":"example.com","messages":[{"messageId":"M1","sender":"s@x.test","arrivedAt":"2026-11-29T12:00:00+00:00","pending":[{"address":"a@example.com","attempts":1,"nextAttemptAt":"2026-11-29T12:00:00+00:00","delayWarned":true}],"dsn":{"ret":"FULL","recipients":[{"address":"a@example.com","notify":"DELAY"}]},"reports":[{"recipient":"a@example.com","action":"delayed","status":"4.4.1","code":0,"text":"refused","at":"2026-11-29T12:00:00+00:00"}]}]}"""
         },
+        {
+            new QueueFlushed(T0),
+            "mc.queue.flushed.v1",
+            """{"at":"2026-11-29T12:00:00+00:00"}"""
+        },
+        {
+            new MessageDeleted("M1", T0),
+            "mc.queue.deleted.v1",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00"}"""
+        },
+        {
+            new AttemptCompleted("M1", T0, [new RecipientResult("a@example.com", RecipientResultKind.Failed, 0, "5.0.0", "delivery cancelled by the postmaster", null, "failed")], null, null),
+            "mc.queue.attempt-completed.v1",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","results":[{"recipient":"a@example.com","kind":2,"code":0,"enhancedCode":"5.0.0","text":"delivery cancelled by the postmaster","report":"failed"}]}"""
+        },
     };
+
+    /// <summary>Admin commands and replies cross nodes (not persisted): they must round-trip.</summary>
+    public static TheoryData<object> AdminMessages => new()
+    {
+        new ListMessages("example.com#1", 100, 50),
+        new QueueListing("example.com", 1, [new QueuedMessageView("M1", "s@x.test", T0, T0, [new RecipientView("a@example.com", "pending", 1, T0, "451 4.3.0 later")])], null),
+        new FlushMessages("example.com"),
+        new QueueFlushAck("example.com", 3),
+        new DeleteMessage("example.com", "M1"),
+        new BounceMessage("example.com", "M1"),
+        new MessageAdminAck("example.com", "M1", MessageAdminOutcome.InFlight),
+        new WakeUp("example.com#2"),
+    };
+
+    [Theory]
+    [MemberData(nameof(AdminMessages))]
+    public void Admin_messages_round_trip(object value)
+    {
+        var bytes = _serializer.ToBinary(value);
+        var back = _serializer.FromBinary(bytes, _serializer.Manifest(value));
+        Assert.Equal(value.GetType(), back.GetType());
+        Assert.Equal(Encoding.UTF8.GetString(bytes), Encoding.UTF8.GetString(_serializer.ToBinary(back)));
+    }
 
     [Theory]
     [MemberData(nameof(Approved))]

@@ -1,0 +1,55 @@
+namespace MailCluster.Queue.Protocol;
+
+// Queue administration (what postqueue -p / -f and postsuper -d give a Postfix operator), sent by the ops API to
+// one domain-queue entity each (a bucketed domain gets one command per bucket). They cross nodes: every command
+// and reply has a manifest in QueueSerializer, and a reply stays well under the remoting frame size (128 kB).
+
+/// <summary>Lists the messages with a pending recipient, by next attempt, from <paramref name="Offset"/> on.
+/// Answered with <see cref="QueueListing"/> holding at most <paramref name="Limit"/> messages (fewer when the
+/// entity's size budget for one reply is reached; <see cref="QueueListing.NextOffset"/> says where to go on).</summary>
+public sealed record ListMessages(string Domain, int Offset, int Limit) : IDomainQueueCommand;
+
+/// <param name="Total">Messages with a pending recipient in this entity.</param>
+/// <param name="NextOffset">The offset of the next page, or null when this page reaches the end.</param>
+public sealed record QueueListing(string Domain, int Total, IReadOnlyList<QueuedMessageView> Messages, int? NextOffset) : IQueueMessage;
+
+/// <summary>One queued message as an operator sees it.</summary>
+public sealed record QueuedMessageView(
+    string MessageId,
+    string Sender,
+    DateTimeOffset ArrivedAt,
+    DateTimeOffset NextAttemptAt,
+    IReadOnlyList<RecipientView> Recipients);
+
+/// <param name="State"><c>pending</c> (waiting for its next attempt) or <c>in-flight</c> (being delivered now).</param>
+/// <param name="LastError">The last transient failure: the SMTP reply or the DNS/connection reason; null before any attempt.</param>
+public sealed record RecipientView(string Address, string State, int Attempts, DateTimeOffset NextAttemptAt, string? LastError);
+
+/// <summary>Makes every deferred recipient due now, once (the destination backoff included). Answered with
+/// <see cref="QueueFlushAck"/> once the flush is persisted.</summary>
+public sealed record FlushMessages(string Domain) : IDomainQueueCommand;
+
+/// <param name="Messages">Messages made due by the flush.</param>
+public sealed record QueueFlushAck(string Domain, int Messages) : IQueueMessage;
+
+/// <summary>Removes a message from the queue without delivery or bounce (postsuper -d). Answered with
+/// <see cref="MessageAdminAck"/> once the removal is persisted.</summary>
+public sealed record DeleteMessage(string Domain, string MessageId) : IDomainQueueCommand;
+
+/// <summary>Gives up on a message now: every pending recipient fails permanently and the sender gets the usual
+/// RFC 3464 bounce (never for a null sender). Answered with <see cref="MessageAdminAck"/>.</summary>
+public sealed record BounceMessage(string Domain, string MessageId) : IDomainQueueCommand;
+
+public enum MessageAdminOutcome
+{
+    /// <summary>Done and persisted.</summary>
+    Done = 0,
+
+    /// <summary>This entity does not hold the message.</summary>
+    NotFound = 1,
+
+    /// <summary>A delivery of the message is running; try again when it has finished.</summary>
+    InFlight = 2,
+}
+
+public sealed record MessageAdminAck(string Domain, string MessageId, MessageAdminOutcome Outcome) : IQueueMessage;
