@@ -12,8 +12,9 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Debian packages whose programs the tests start (keep in step with tests/MailCluster.Testing).
-REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix)
+# Debian packages whose programs the tests start (keep in step with tests/MailCluster.Testing). prometheus brings
+# promtool, which checks ops/prometheus/alerts.yml and the /metrics output (about 20 MB; installs in ~5 s here).
+REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus)
 RESULTS_DIR=${TEST_RESULTS_DIR:-$PWD/TestResults/test-sh}
 HANG_TIMEOUT=${TEST_HANG_TIMEOUT:-10m}
 RUN_TIMEOUT_MINUTES=${TEST_RUN_TIMEOUT_MINUTES:-80}
@@ -37,8 +38,9 @@ install_packages() {
   echo "== installing ${missing[*]}"
   "${sudo[@]}" apt-get update &&
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" || return 1
-  # Debian's postinst may start the system Postfix (and PostgreSQL); tests run private instances of their own.
+  # Debian's postinst may start the system Postfix (and PostgreSQL, Prometheus); tests run private instances of their own.
   "${sudo[@]}" postfix stop >/dev/null 2>&1 || true
+  "${sudo[@]}" invoke-rc.d prometheus stop >/dev/null 2>&1 || true
 }
 
 if ! install_packages; then

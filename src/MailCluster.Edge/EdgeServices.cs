@@ -18,4 +18,8 @@ public sealed record EdgeServices(
     ConnectionLimiter Limiter,
     UserDirectory Users,
     CancellationToken Shutdown,
-    CancellationToken DrainDeadline);
+    CancellationToken DrainDeadline)
+{
+    /// <summary>Where the edge counts what it does; <see cref="EdgeMetrics.Detached"/> unless the node wires its registry.</summary>
+    public EdgeMetrics Metrics { get; init; } = EdgeMetrics.Detached;
+}

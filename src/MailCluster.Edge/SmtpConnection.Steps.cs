@@ -109,7 +109,7 @@ internal sealed partial class SmtpConnection
 
     private Next Write(SmtpReply reply, bool close)
     {
-        reply.WriteTo(_output);
+        Send(reply);
         return close ? Next.Close : Next.ReadMore;
     }
 
@@ -131,7 +131,7 @@ internal sealed partial class SmtpConnection
             return Write(SmtpReplies.TooManyErrors, close: true);
         }
 
-        reply.Reply.WriteTo(_output);
+        Send(reply.Reply);
         switch (reply.Action)
         {
             case SessionAction.ReadData:

@@ -17,7 +17,8 @@ namespace MailCluster.Edge;
 /// Nothing is buffered without bound: lines are capped by <see cref="SmtpLineReader"/>, message text by
 /// <see cref="DataReader"/>/<see cref="BdatReader"/> and the configured message size.
 /// </summary>
-internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession session, IActorRef sessionActor, EdgeServices services, CancellationToken closed)
+internal sealed partial class SmtpConnection(
+    IDuplexPipe transport, SmtpSession session, IActorRef sessionActor, EdgeServices services, ListenerMetrics metrics, CancellationToken closed)
     : IAsyncDisposable
 {
     private static readonly TimeSpan HandOffTimeout = TimeSpan.FromMinutes(2);
@@ -72,6 +73,7 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession 
         if (services.Shutdown.IsCancellationRequested)
         {
             // Draining: the listener still accepts so that clients get a clear answer and try another MX.
+            metrics.Refused(ConnectionRefusalReason.Draining).Inc();
             await WriteAndFlushAsync(SmtpReplies.ShuttingDown(services.Hostname)).ConfigureAwait(false);
             return;
         }
@@ -84,9 +86,12 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession 
 
         if (await TalksBeforeGreetingAsync().ConfigureAwait(false))
         {
+            metrics.Refused(ConnectionRefusalReason.EarlyTalker).Inc();
             await WriteAndFlushAsync(new SmtpReply(554, "5.5.1", "Protocol error: talking before the greeting")).ConfigureAwait(false);
             return;
         }
+
+        metrics.Connections.Inc();
 
         var greeting = await AskAsync(new SessionStart()).ConfigureAwait(false);
         await WriteAndFlushAsync(greeting.Reply).ConfigureAwait(false);
@@ -206,9 +211,11 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession 
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
         {
+            metrics.TlsFailed.Inc();
             return false;
         }
 
+        metrics.TlsSucceeded.Inc();
         _input = PipeReader.Create(_tls, new StreamPipeReaderOptions(leaveOpen: true));
         _output = PipeWriter.Create(_tls, new StreamPipeWriterOptions(leaveOpen: true));
         _lines.Reset();
@@ -252,6 +259,8 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession 
             return session.HandleAsync(message);
         }
 
+        metrics.BytesReceived.Inc(data.Text.Length);
+
         // Asynchronous continuations: the connection must not resume on the actor's thread, inside its message.
         var handOff = new SessionHandOff(data, new TaskCompletionSource<SessionReply>(TaskCreationOptions.RunContinuationsAsynchronously));
         sessionActor.Tell(handOff);
@@ -260,7 +269,14 @@ internal sealed partial class SmtpConnection(IDuplexPipe transport, SmtpSession 
 
     private async Task WriteAndFlushAsync(SmtpReply reply)
     {
-        reply.WriteTo(_output);
+        Send(reply);
         await _output.FlushAsync(closed).ConfigureAwait(false);
+    }
+
+    /// <summary>Every reply goes out through here, so that each 4xx/5xx is counted once.</summary>
+    private void Send(in SmtpReply reply)
+    {
+        metrics.OnReply(reply);
+        reply.WriteTo(_output);
     }
 }

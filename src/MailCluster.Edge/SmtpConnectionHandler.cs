@@ -14,14 +14,45 @@ namespace MailCluster.Edge;
 public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeServices services, ActorSystem system, ILogger<SmtpConnectionHandler> logger)
     : ConnectionHandler
 {
+    private readonly ListenerMetrics _metrics = services.Metrics.For(listener.Role);
+
+    /// <summary>Set on a connection that reached the handler: on the implicit-TLS listener, the handshake succeeded.</summary>
+    private const string ReachedHandler = "mailcluster.reached-handler";
+
     public SmtpListener Listener => listener;
+
+    /// <summary>Kestrel connection middleware to install before <c>UseHttps</c> on the implicit-TLS listener: a
+    /// connection whose handshake fails never reaches the handler (Kestrel closes it), so the failure is counted on
+    /// the way out.</summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> CountFailedImplicitTls(ListenerMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        return next => async connection =>
+        {
+            await next(connection).ConfigureAwait(false);
+            if (!connection.Items.ContainsKey(ReachedHandler))
+            {
+                metrics.TlsFailed.Inc();
+            }
+        };
+    }
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
         var remote = connection.RemoteEndPoint as IPEndPoint;
-        using var lease = services.Limiter.TryAcquire(remote?.Address, out var refusal);
+        using var lease = services.Limiter.TryAcquire(remote?.Address, out var refusal, out var refusalReason);
         var tls = connection.Features.Get<ITlsHandshakeFeature>();
+        if (tls is not null)
+        {
+            _metrics.TlsSucceeded.Inc(); // implicit TLS: Kestrel completed the handshake before handing the connection over
+            connection.Items[ReachedHandler] = null;
+        }
+
+        if (refusalReason is { } reason)
+        {
+            _metrics.Refused(reason).Inc();
+        }
         var info = new ConnectionInfo(
             connection.ConnectionId,
             remote,
@@ -30,9 +61,15 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
             tls?.NegotiatedCipherSuite?.ToString());
         var session = new SmtpSession(info, services);
         var actor = lease is null ? ActorRefs.Nobody : system.ActorOf(SmtpSessionActor.Props(session), "smtp-" + connection.ConnectionId);
+        var admitted = lease is not null;
+        if (admitted)
+        {
+            _metrics.SessionsOpen.Inc();
+        }
+
         try
         {
-            var smtp = new SmtpConnection(connection.Transport, session, actor, services, connection.ConnectionClosed);
+            var smtp = new SmtpConnection(connection.Transport, session, actor, services, _metrics, connection.ConnectionClosed);
             await using (smtp.ConfigureAwait(false))
             {
                 await smtp.RunAsync(refusal ?? "").ConfigureAwait(false);
@@ -46,6 +83,10 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
         finally
         {
             actor.Tell(PoisonPill.Instance);
+            if (admitted)
+            {
+                _metrics.SessionsOpen.Dec();
+            }
         }
     }
 

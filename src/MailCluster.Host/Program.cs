@@ -23,6 +23,7 @@ catch (ConfigurationException ex)
 }
 
 builder.Services
+    .AddNodeMetrics()
     .AddStorage(settings)
     .AddOutbound(builder.Configuration)
     .AddMailClusterAkka(settings)

@@ -2,13 +2,16 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
 
 namespace MailCluster.Ops;
 
 /// <summary>
 /// Health endpoints (STYLE habit 9: ops endpoints say why). <c>/healthz/live</c> answers 200 while the
 /// process serves HTTP; <c>/healthz/ready</c> answers 200 only when every <see cref="ReadinessCheck"/>
-/// holds, else 503 with each failing check and its reason.
+/// holds, else 503 with each failing check and its reason. <c>/metrics</c> is the Prometheus exposition of the
+/// node's <see cref="CollectorRegistry"/> (when one is registered), and <c>/</c> and <c>/dashboard</c> the
+/// <see cref="Dashboard"/> page. Every route answers on the ops port only.
 /// </summary>
 public static class OpsEndpoints
 {
@@ -26,6 +29,14 @@ public static class OpsEndpoints
                 ? Results.Ok(new { status = "ready" })
                 : Results.Json(new { status = "not ready", reasons = report.Failures }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }).RequireHost(host);
+        if (endpoints.ServiceProvider.GetService<CollectorRegistry>() is { } registry)
+        {
+            _ = endpoints.ServiceProvider.GetService<NodeMetrics>(); // built now, so that its gauges are refreshed before each scrape
+            endpoints.MapMetrics("/metrics", registry).RequireHost(host);
+        }
+
+        endpoints.MapGet("/", () => Results.Content(Dashboard.Html, Dashboard.ContentType)).RequireHost(host);
+        endpoints.MapGet("/dashboard", () => Results.Content(Dashboard.Html, Dashboard.ContentType)).RequireHost(host);
         return endpoints;
     }
 

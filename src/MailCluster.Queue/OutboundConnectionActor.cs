@@ -37,7 +37,11 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
         _domain = domain;
         _shaping = shaping;
         Receive<SendMessage>(m => RunAsync(m).PipeTo(Self));
-        Receive<Opened>(o => _connection = o.Connection);
+        Receive<Opened>(o =>
+        {
+            _connection = o.Connection;
+            _services.Metrics.OutboundConnectionsOpen.Inc(); // decremented where the connection is disposed
+        });
         Receive<DeliveryFinished>(OnFinished);
         Receive<IdleTimeout>(_ => Context.Stop(Self));
         Receive<Closed>(c =>
@@ -78,6 +82,7 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
             return;
         }
 
+        _services.Metrics.OutboundConnectionsOpen.Dec();
         try
         {
             await connection.DisposeAsync().ConfigureAwait(false);
@@ -111,7 +116,9 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
                 {
                     var f = connect.Failure!;
                     var outcomes = job.Recipients.Select(r => new RecipientOutcome(r, f.Kind, f.Code, f.EnhancedCode, f.Text)).ToList();
-                    return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, new DeliveryResult(outcomes, f.RemoteMta, null), null, f);
+                    var failed = new DeliveryResult(outcomes, f.RemoteMta, null);
+                    _services.Metrics.OnAttempt(failed, message.ArrivedAt, _services.Clock.GetUtcNow());
+                    return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, failed, null, f);
                 }
 
                 connection = connect.Connection;
@@ -120,12 +127,14 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
 
             var request = new DeliveryRequest(_domain, message.MessageId, message.Sender, job.Recipients, entry.Body, message.Dsn);
             var result = await connection.SendAsync(request, CancellationToken.None).ConfigureAwait(false);
+            _services.Metrics.OnAttempt(result, message.ArrivedAt, _services.Clock.GetUtcNow());
             return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, result, null);
         }
 #pragma warning disable CA1031 // The connector contract is not to throw; anything that does is retried, not allowed to kill the entity.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            _services.Metrics.Attempts(OutcomeKind.Transient).Inc(job.Recipients.Count); // the queue retries the run
             return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, null, ex);
         }
     }
@@ -134,6 +143,7 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
     {
         if (_connection is { } connection)
         {
+            _services.Metrics.OutboundConnectionsOpen.Dec();
             var log = _log;
             _ = connection.DisposeAsync().AsTask().ContinueWith(
                 t => log.Debug("Closing a connection failed: {0}", t.Exception?.GetBaseException().Message),

@@ -20,4 +20,7 @@ public sealed record QueueServices(
 {
     /// <summary>Releases spool bodies, retrying failed releases in the background (one per node).</summary>
     public SpoolReleaser Releaser { get; init; } = new(Spool, Clock);
+
+    /// <summary>Where delivery outcomes are counted; <see cref="QueueMetrics.Detached"/> unless the node wires its registry.</summary>
+    public QueueMetrics Metrics { get; init; } = QueueMetrics.Detached;
 }

@@ -8,7 +8,8 @@ namespace MailCluster.IntegrationTests;
 /// T30 (DESIGN invariant 5): every session limit is enforced and answered with its RFC 5321/3463 code:
 /// connections per client (421 4.7.0 at the greeting), command line length (500), recipients (452 4.5.3),
 /// message size (552 5.3.4, declared and real), bad commands (421 4.7.0), messages per connection, idle
-/// timeout (421 4.4.2) and a minimum data rate against slowloris.
+/// timeout (421 4.4.2) and a minimum data rate against slowloris. Clients in a trusted network (here 127.0.0.1) are
+/// exempt from the per-client limit, not from the node's.
 /// </summary>
 public sealed class T30_SessionLimits : IAsyncLifetime
 {
@@ -29,6 +30,7 @@ public sealed class T30_SessionLimits : IAsyncLifetime
             ["MailCluster__Smtp__IdleTimeoutSeconds"] = "2",
             ["MailCluster__Smtp__MinDataRateBytesPerSecond"] = "1000",
             ["MailCluster__Smtp__DataRateGraceSeconds"] = "1",
+            ["MailCluster__Smtp__TrustedNetworks__0"] = "127.0.0.1/32",
         });
         await _scenario.StartNodeAsync(_config);
     }
@@ -61,6 +63,31 @@ public sealed class T30_SessionLimits : IAsyncLifetime
 
             // Another client address is not affected.
             await using var other = await GreetedAsync(IPAddress.Parse("127.0.0.4"));
+        }
+        finally
+        {
+            foreach (var client in open)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_trusted_client_is_not_capped_per_client_but_the_node_total_applies()
+    {
+        var trusted = IPAddress.Loopback; // listed in TrustedNetworks; MaxConnectionsPerClient is 3, MaxConnections 5
+        var open = new List<RawSmtpClient>();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                open.Add(await GreetedAsync(trusted));
+            }
+
+            // The sixth is over the node's total (not the per-client limit, whose reply names the client).
+            await using var sixth = await RawSmtpClient.ConnectAsync(_config.MxPort, from: trusted);
+            Assert.Equal("421 4.7.0 mc.test Too many connections, try again later", await sixth.ReadReplyAsync());
         }
         finally
         {

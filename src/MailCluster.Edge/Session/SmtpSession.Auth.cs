@@ -63,8 +63,11 @@ public sealed partial class SmtpSession
         if (user is not null)
         {
             _user = user;
+            Metrics.AuthSucceeded.Inc();
             return new SessionReply(SmtpReplies.AuthSucceeded);
         }
+
+        Metrics.AuthFailed.Inc();
 
         // RFC 4954 §4: 535 5.7.8. Slow down guessing, then hang up.
         await Task.Delay(_services.Smtp.AuthFailureDelayMilliseconds).ConfigureAwait(false);

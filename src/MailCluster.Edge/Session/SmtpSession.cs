@@ -34,7 +34,11 @@ public sealed partial class SmtpSession
         _services = services;
         _tlsProtocol = connection.TlsProtocol;
         _tlsCipher = connection.TlsCipher;
+        Metrics = services.Metrics.For(connection.Listener.Role);
     }
+
+    /// <summary>The metrics of this session's listener.</summary>
+    internal ListenerMetrics Metrics { get; }
 
     /// <summary>Answers every input but <see cref="SessionData"/> (that one goes to the actor). Completes
     /// synchronously, without allocating a task, except for AUTH (user lookup, failure delay).</summary>

@@ -19,7 +19,13 @@ public sealed class SmtpSessionActor : ReceiveActor
         {
             try
             {
-                handOff.Reply.TrySetResult(await session.OnDataAsync(handOff.Data).ConfigureAwait(false));
+                var reply = await session.OnDataAsync(handOff.Data).ConfigureAwait(false);
+                if (reply.Reply.Code == 250)
+                {
+                    session.Metrics.MessagesAccepted.Inc();
+                }
+
+                handOff.Reply.TrySetResult(reply);
             }
             catch (Exception ex)
             {

@@ -95,7 +95,10 @@ public static class AkkaComposition
             settings.Queue,
             TimeProvider.System,
             () => registry.Value,
-            settings.Node.Hostname);
+            settings.Node.Hostname)
+        {
+            Metrics = provider.GetRequiredService<QueueMetrics>(),
+        };
         return builder.WithShardRegion<DomainQueueRegion>(
             "domain-queue",
             domain => DomainQueueEntity.Props(domain, services),

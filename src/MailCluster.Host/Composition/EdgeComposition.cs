@@ -7,6 +7,7 @@ using MailCluster.Edge.Auth;
 using MailCluster.Edge.Policy;
 using MailCluster.Edge.Tls;
 using MailCluster.Host.Configuration;
+using MailCluster.Queue;
 using MailCluster.Queue.Acceptance;
 using MailCluster.Queue.Spool;
 using Microsoft.AspNetCore.Connections;
@@ -32,23 +33,29 @@ public static class EdgeComposition
             var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
             var drain = new CancellationTokenSource();
             lifetime.ApplicationStopping.Register(() => drain.CancelAfter(TimeSpan.FromSeconds(settings.Smtp.DrainTimeoutSeconds)));
+            var policy = new RelayPolicy(settings.Domains, settings.Smtp);
             return new EdgeServices(
             settings.Node.Hostname,
             settings.Smtp,
-            new RelayPolicy(settings.Domains, settings.Smtp),
+            policy,
             // Body write and Enqueued events side by side, then the commit: two durable round trips per message.
             new PipelinedMessageAcceptor(
                 sp.GetRequiredService<ISpoolStore>(),
                 sp.GetRequiredService<IRequiredActor<DomainQueueRegion>>().ActorRef,
                 settings.Queue,
                 TimeProvider.System,
-                sp.GetRequiredService<ILogger<PipelinedMessageAcceptor>>()),
+                sp.GetRequiredService<ILogger<PipelinedMessageAcceptor>>(),
+                sp.GetRequiredService<QueueMetrics>()),
             TimeProvider.System,
             sp.GetRequiredService<CertificateProvider>(),
-            new ConnectionLimiter(settings.Smtp.MaxConnections, settings.Smtp.MaxConnectionsPerClient),
+            // Trusted networks are exempt from the per-client limit (Postfix: smtpd_client_event_limit_exceptions).
+            new ConnectionLimiter(settings.Smtp.MaxConnections, settings.Smtp.MaxConnectionsPerClient, policy.IsTrusted),
             new UserDirectory(settings.Smtp.Users),
             lifetime.ApplicationStopping,
-            drain.Token);
+            drain.Token)
+            {
+                Metrics = sp.GetRequiredService<EdgeMetrics>(),
+            };
         });
         return services;
     }
@@ -68,6 +75,7 @@ public static class EdgeComposition
             {
                 if (listener.ImplicitTls)
                 {
+                    l.Use(SmtpConnectionHandler.CountFailedImplicitTls(l.ApplicationServices.GetRequiredService<EdgeMetrics>().For(listener.Role)));
                     var certificates = l.ApplicationServices.GetRequiredService<CertificateProvider>();
                     l.UseHttps(new HttpsConnectionAdapterOptions
                     {

@@ -20,12 +20,17 @@ namespace MailCluster.Queue.Acceptance;
 /// always passes a new id; a caller that must retry with the same id uses <see cref="MessageAcceptor"/>, which writes
 /// the body first.</para>
 /// </summary>
-public sealed partial class PipelinedMessageAcceptor(ISpoolStore spool, IActorRef domainQueues, QueueOptions options, TimeProvider clock, ILogger<PipelinedMessageAcceptor> logger)
+/// <param name="metrics">Counts acceptance latency and failures (<see cref="QueueMetrics.Detached"/> when null).</param>
+public sealed partial class PipelinedMessageAcceptor(
+    ISpoolStore spool, IActorRef domainQueues, QueueOptions options, TimeProvider clock, ILogger<PipelinedMessageAcceptor> logger, QueueMetrics? metrics = null)
     : IMessageAcceptor
 {
+    private readonly QueueMetrics _metrics = metrics ?? QueueMetrics.Detached;
+
     public async Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipients);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var byDomain = ByDomain(recipients);
         var arrivedAt = clock.GetUtcNow();
         var timeout = TimeSpan.FromSeconds(options.EnqueueTimeoutSeconds);
@@ -47,6 +52,7 @@ public sealed partial class PipelinedMessageAcceptor(ISpoolStore spool, IActorRe
 #pragma warning restore CA1031
         {
             LogFailed(logger, ex, messageId);
+            _metrics.AcceptanceFailures.Inc();
 
             // The delete waits for every step, so that it queues behind the body write (same group-commit queue) and
             // finds the body if it was written; the client gets its 451 now (e.g. at once when the database is down,
@@ -54,6 +60,8 @@ public sealed partial class PipelinedMessageAcceptor(ISpoolStore spool, IActorRe
             _ = DeleteWhenSettledAsync(steps, messageId);
             return new AcceptResult(AcceptOutcome.Failed, messageId, ex.Message);
         }
+
+        _metrics.AcceptanceDuration.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
 
         // The nudge lets each queue start the first attempt at once instead of after its hold.
         foreach (var domain in byDomain.Keys)

@@ -50,9 +50,13 @@ internal static class DsnRun
             var acceptor = new MessageAcceptor(services.Spool, services.DomainQueues(), services.Options, services.Clock, NullLogger<MessageAcceptor>.Instance);
             string id = MessageIds.New();
             var accepted = await acceptor.AcceptAsync(id, "", [message.Sender], null, dsn, CancellationToken.None).ConfigureAwait(false);
-            return accepted.Outcome == AcceptOutcome.Accepted
-                ? new DsnFinished(message.MessageId, recipients, id, false, null)
-                : new DsnFinished(message.MessageId, recipients, null, true, accepted.Error);
+            if (accepted.Outcome != AcceptOutcome.Accepted)
+            {
+                return new DsnFinished(message.MessageId, recipients, null, true, accepted.Error);
+            }
+
+            services.Metrics.OnDsnQueued(reports.Select(r => r.Action));
+            return new DsnFinished(message.MessageId, recipients, id, false, null);
         }
 #pragma warning disable CA1031 // Whatever fails here is retried later; it must not kill the entity.
         catch (Exception e)

@@ -97,6 +97,26 @@ public sealed class PipelinedMessageAcceptorTests : IAsyncLifetime
         Assert.Equal(AcceptOutcome.Failed, (await accept).Outcome);
     }
 
+    [Fact]
+    public async Task Acceptance_latency_is_observed_for_accepted_messages_and_failures_are_counted()
+    {
+        var metrics = new QueueMetrics(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()));
+        var good = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), true)));
+        var silent = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), false)));
+        var options = new QueueOptions { EnqueueTimeoutSeconds = 1 };
+
+        var accepted = await new PipelinedMessageAcceptor(spool, good, options, TimeProvider.System, NullLogger<PipelinedMessageAcceptor>.Instance, metrics)
+            .AcceptAsync(MessageIds.New(), "s@x.test", ["a@one.test"], null, Body, Ct);
+        var failed = await new PipelinedMessageAcceptor(spool, silent, options, TimeProvider.System, NullLogger<PipelinedMessageAcceptor>.Instance, metrics)
+            .AcceptAsync(MessageIds.New(), "s@x.test", ["a@one.test"], null, Body, Ct);
+
+        Assert.Equal(AcceptOutcome.Accepted, accepted.Outcome);
+        Assert.Equal(AcceptOutcome.Failed, failed.Outcome);
+        Assert.Equal(1, metrics.AcceptanceDuration.Count);
+        Assert.InRange(metrics.AcceptanceDuration.Sum, 1e-6, 30);
+        Assert.Equal(1, metrics.AcceptanceFailures.Value);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         for (var i = 0; i < 100 && !await condition(); i++)
