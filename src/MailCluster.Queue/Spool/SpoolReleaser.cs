@@ -38,13 +38,15 @@ public sealed class SpoolReleaser(ISpoolStore spool, TimeProvider clock, Release
     /// <summary>Releases that failed and wait for their next try.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
-    /// <summary>Starts the release and returns at once; completion (after any retries) is the returned task, which never faults.</summary>
+    /// <summary>Starts the release and returns at once; completion (after any retries) is the returned task, which never faults.
+    /// Called directly, not through <c>Task.Run</c>: the store only queues the release for its group commit before its
+    /// first await, so the caller (a domain queue, once per delivered message) is not held, and no thread hop is spent.</summary>
     public Task Release(string messageId, string domain, ILoggingAdapter log)
     {
         ArgumentNullException.ThrowIfNull(messageId);
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentNullException.ThrowIfNull(log);
-        return Task.Run(() => ReleaseAsync(messageId, domain, log));
+        return ReleaseAsync(messageId, domain, log);
     }
 
     private async Task ReleaseAsync(string messageId, string domain, ILoggingAdapter log)
