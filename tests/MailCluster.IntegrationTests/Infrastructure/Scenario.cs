@@ -71,6 +71,10 @@ public sealed class Scenario : IAsyncDisposable
         env["MailCluster__Retry__InitialSeconds"] = "1";
         env["MailCluster__Retry__MaxSeconds"] = "8";
         env["MailCluster__Cluster__Host"] = "127.0.0.1";
+
+        // An explicit cluster port: with port 0 the kernel picks an ephemeral port for Akka.Remote, which once was the
+        // ops port FreePort had just handed out (the node then failed to bind it).
+        env["MailCluster__Cluster__Port"] = FreePort.Tcp().ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["Logging__LogLevel__Default"] = "Information";
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
         {
