@@ -17,16 +17,14 @@ public sealed partial class MessageAcceptor(ISpoolStore spool, IActorRef domainQ
     public async Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipients);
-        var byDomain = recipients
-            .GroupBy(DomainKey.OfAddress, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Distinct(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
+        var byDomain = RecipientDomains.ByDomain(recipients);
         var arrivedAt = clock.GetUtcNow();
         var timeout = TimeSpan.FromSeconds(options.EnqueueTimeoutSeconds);
         try
         {
             await spool.WriteAsync(messageId, body, byDomain.Keys, cancellationToken).ConfigureAwait(false);
             var acks = byDomain.Select(kv =>
-                domainQueues.Ask<EnqueueAck>(new Enqueue(kv.Key, messageId, sender, kv.Value, arrivedAt, ForDomain(dsn, kv.Value)), timeout, cancellationToken));
+                domainQueues.Ask<EnqueueAck>(new Enqueue(kv.Key, messageId, sender, kv.Value, arrivedAt, RecipientDomains.ForDomain(dsn, kv.Value)), timeout, cancellationToken));
             await Task.WhenAll(acks).ConfigureAwait(false);
             await spool.CommitAsync(messageId, cancellationToken).ConfigureAwait(false);
         }
@@ -48,10 +46,6 @@ public sealed partial class MessageAcceptor(ISpoolStore spool, IActorRef domainQ
         LogAccepted(logger, messageId, sender, recipients.Count, body.Length);
         return new AcceptResult(AcceptOutcome.Accepted, messageId, null);
     }
-
-    /// <summary>The DSN envelope restricted to one domain's recipients (each queue keeps only its own).</summary>
-    private static DsnEnvelope? ForDomain(DsnEnvelope? dsn, IReadOnlyList<string> recipients) =>
-        dsn is null ? null : dsn with { Recipients = dsn.Recipients.Where(r => recipients.Contains(r.Address, StringComparer.Ordinal)).ToList() };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Acceptance of {MessageId} failed; answering 451")]
     private static partial void LogFailed(ILogger logger, Exception ex, string messageId);

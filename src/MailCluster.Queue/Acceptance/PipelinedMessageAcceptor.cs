@@ -31,7 +31,7 @@ public sealed partial class PipelinedMessageAcceptor(
     {
         ArgumentNullException.ThrowIfNull(recipients);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var byDomain = ByDomain(recipients);
+        var byDomain = RecipientDomains.ByDomain(recipients);
         var arrivedAt = clock.GetUtcNow();
         var timeout = TimeSpan.FromSeconds(options.EnqueueTimeoutSeconds);
         var steps = new List<Task>(byDomain.Count + 1);
@@ -41,7 +41,7 @@ public sealed partial class PipelinedMessageAcceptor(
             foreach (var (domain, domainRecipients) in byDomain)
             {
                 steps.Add(domainQueues.Ask<EnqueueAck>(
-                    new Enqueue(domain, messageId, sender, domainRecipients, arrivedAt, ForDomain(dsn, domainRecipients)), timeout, cancellationToken));
+                    new Enqueue(domain, messageId, sender, domainRecipients, arrivedAt, RecipientDomains.ForDomain(dsn, domainRecipients)), timeout, cancellationToken));
             }
 
             await FirstFailureOrAllAsync(steps).ConfigureAwait(false);
@@ -107,32 +107,6 @@ public sealed partial class PipelinedMessageAcceptor(
             pending.Remove(done);
         }
     }
-
-    /// <summary>Recipients by normalised domain, duplicates dropped, in first-seen order.</summary>
-    private static Dictionary<string, IReadOnlyList<string>> ByDomain(IReadOnlyList<string> recipients)
-    {
-        var byDomain = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        foreach (var recipient in recipients)
-        {
-            var domain = DomainKey.OfAddress(recipient);
-            if (!byDomain.TryGetValue(domain, out var list))
-            {
-                byDomain[domain] = list = new List<string>(1);
-            }
-
-            var addresses = (List<string>)list;
-            if (!addresses.Contains(recipient, StringComparer.Ordinal))
-            {
-                addresses.Add(recipient);
-            }
-        }
-
-        return byDomain;
-    }
-
-    /// <summary>The DSN envelope restricted to one domain's recipients (each queue keeps only its own).</summary>
-    private static DsnEnvelope? ForDomain(DsnEnvelope? dsn, IReadOnlyList<string> recipients) =>
-        dsn is null ? null : dsn with { Recipients = dsn.Recipients.Where(r => recipients.Contains(r.Address, StringComparer.Ordinal)).ToList() };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Acceptance of {MessageId} failed; answering 451")]
     private static partial void LogFailed(ILogger logger, Exception ex, string messageId);
