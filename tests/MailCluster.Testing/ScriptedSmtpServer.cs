@@ -293,6 +293,17 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
         finally
         {
             client.Dispose();
+            SessionEnded(session);
+        }
+    }
+
+    /// <summary>Counts a session out of <see cref="MaxConcurrentConnections"/> once: when it answers QUIT, or when it
+    /// ends otherwise. At QUIT, not at the socket's end: a client may open its next connection as soon as it has read
+    /// 221, before this side has seen the first one's FIN, and that is not two sessions at once.</summary>
+    internal void SessionEnded(ScriptedSmtpSession session)
+    {
+        if (session.MarkEnded())
+        {
             Interlocked.Decrement(ref _current);
         }
     }

@@ -8,6 +8,11 @@ namespace MailCluster.Testing;
 /// <summary>One connection of <see cref="ScriptedSmtpServer"/>: the RFC 5321 §4.1 command loop.</summary>
 internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connectionId, TcpClient client)
 {
+    private int _ended;
+
+    /// <summary>True the first time only (see <see cref="ScriptedSmtpServer.SessionEnded"/>).</summary>
+    internal bool MarkEnded() => Interlocked.Exchange(ref _ended, 1) == 0;
+
     private const int MaxLineLength = 1024 * 1024;
     private Stream _stream = client.GetStream();
     private CrlfLineReader _reader = new(client.GetStream(), MaxLineLength);
@@ -103,6 +108,7 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
             case "NOOP":
                 return await WriteAsync("250 2.0.0 Ok", ct);
             case "QUIT":
+                server.SessionEnded(this);
                 await WriteAsync("221 2.0.0 Bye", ct);
                 return false;
             case "STARTTLS" when server.Certificate is not null:
