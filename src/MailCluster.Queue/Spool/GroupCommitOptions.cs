@@ -16,6 +16,10 @@ public sealed record GroupCommitOptions
 
     public int QueueCapacity { get; init; } = 4096;
 
+    /// <summary>Run the writer loop on a thread of its own rather than on the thread pool: for a provider whose
+    /// batches complete synchronously (SQLite blocks in fsync), so that the pool's workers never wait on the disk.</summary>
+    public bool DedicatedThread { get; init; }
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchOperations, 1, nameof(MaxBatchOperations));

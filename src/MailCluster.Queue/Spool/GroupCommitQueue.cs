@@ -14,6 +14,8 @@ namespace MailCluster.Queue.Spool;
 /// <item>Cancellation is honoured until an operation joins a batch; after that the caller gets the batch's
 /// real outcome, so a completed task always tells the truth about durability.</item>
 /// <item>Callers' continuations never run on the writer loop (<see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>).</item>
+/// <item>With <see cref="GroupCommitOptions.DedicatedThread"/> the loop owns a thread and waits on it (for the next
+/// operation and for <c>applyBatch</c>), so a provider that blocks in fsync never holds a thread-pool worker.</item>
 /// </list>
 /// </summary>
 internal sealed class GroupCommitQueue<TOp> : IAsyncDisposable
@@ -43,7 +45,7 @@ internal sealed class GroupCommitQueue<TOp> : IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        loop = Task.Run(RunAsync);
+        loop = options.DedicatedThread ? RunOnDedicatedThread() : Task.Run(RunAsync);
     }
 
     /// <summary>Transactions committed so far (one per batch); lets tests prove batching.</summary>
@@ -75,33 +77,74 @@ internal sealed class GroupCommitQueue<TOp> : IAsyncDisposable
         await loop.ConfigureAwait(false);
     }
 
+    private Task RunOnDedicatedThread()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var reader = channel.Reader;
+                var batch = new List<Pending>(options.MaxBatchOperations);
+                while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                {
+                    TakeBatch(reader, batch);
+                    if (batch.Count > 0)
+                    {
+                        ExecuteAsync(batch).GetAwaiter().GetResult();
+                        batch.Clear();
+                    }
+                }
+
+                done.TrySetResult();
+            }
+#pragma warning disable CA1031 // ExecuteAsync catches every batch failure; anything else ends the loop and is reported by DisposeAsync.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                done.TrySetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "spool writer",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
     private async Task RunAsync()
     {
         var reader = channel.Reader;
         var batch = new List<Pending>(options.MaxBatchOperations);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            long bytes = 0;
-            while (batch.Count < options.MaxBatchOperations
-                   && reader.TryPeek(out var next)
-                   && (batch.Count == 0 || bytes + next.Size <= options.MaxBatchBytes))
-            {
-                reader.TryRead(out _);
-                if (next.CancellationToken.IsCancellationRequested)
-                {
-                    next.Completion.TrySetCanceled(next.CancellationToken);
-                    continue;
-                }
-
-                batch.Add(next);
-                bytes += next.Size;
-            }
-
+            TakeBatch(reader, batch);
             if (batch.Count > 0)
             {
                 await ExecuteAsync(batch).ConfigureAwait(false);
                 batch.Clear();
             }
+        }
+    }
+
+    /// <summary>Moves queued operations into <paramref name="batch"/> up to the batch bounds, dropping cancelled ones.</summary>
+    private void TakeBatch(ChannelReader<Pending> reader, List<Pending> batch)
+    {
+        long bytes = 0;
+        while (batch.Count < options.MaxBatchOperations
+               && reader.TryPeek(out var next)
+               && (batch.Count == 0 || bytes + next.Size <= options.MaxBatchBytes))
+        {
+            reader.TryRead(out _);
+            if (next.CancellationToken.IsCancellationRequested)
+            {
+                next.Completion.TrySetCanceled(next.CancellationToken);
+                continue;
+            }
+
+            batch.Add(next);
+            bytes += next.Size;
         }
     }
 

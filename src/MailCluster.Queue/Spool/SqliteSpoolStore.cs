@@ -36,7 +36,7 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
     private readonly SqliteCheckpointer checkpointer;
 
     public SqliteSpoolStore(string path, ILogger? logger = null, GroupCommitOptions? options = null)
-        : base(options, logger)
+        : base((options ?? GroupCommitOptions.Default) with { DedicatedThread = true }, logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);

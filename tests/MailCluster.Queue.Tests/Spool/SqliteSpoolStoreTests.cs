@@ -35,6 +35,29 @@ public sealed class SqliteSpoolStoreTests : SpoolStoreContract, IDisposable
     }
 
     [Fact]
+    public async Task Batches_are_written_on_a_thread_of_their_own_not_on_a_thread_pool_worker()
+    {
+        // SQLite blocks in fsync; a pool worker waiting on the disk is one the SMTP sessions cannot use.
+        await using var store = await OpenAsync(await NewLocationAsync());
+        var threads = new List<(string? Name, bool Pooled)>();
+        store.BeforeCommitForTests = _ =>
+        {
+            lock (threads)
+            {
+                threads.Add((Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread));
+            }
+
+            return Task.CompletedTask;
+        };
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => store.WriteAsync($"t{i}", Body(100, i), ["example.com"], Ct)));
+        await store.CommitAsync("t0", Ct);
+
+        Assert.NotEmpty(threads);
+        Assert.All(threads, t => Assert.Equal(("spool writer", false), t));
+    }
+
+    [Fact]
     public async Task Creates_the_directory_of_the_file()
     {
         var path = Path.Combine(directory, "nested", "deeper", "spool.db");
