@@ -281,7 +281,7 @@ prof_start() { # mta key
   fi
   sleep 1
 }
-prof_stop() { # key
+prof_stop() { # key [messages]
   [[ -n "$PROF" ]] || return 0
   kill -INT "$PROF"; wait "$PROF" 2>/dev/null || true
   mkdir -p "$ROOT/bench/profile"
@@ -293,6 +293,11 @@ prof_stop() { # key
       | grep -v '^$' | head -150 >"$ROOT/bench/profile/perf-$name.txt" || true
     perf report -i "$T/perf-$1.data" -g none --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' \
       | head -25 >"$ROOT/bench/profile/perf-$name-by-dso.txt" || true  # head closes the pipe early (SIGPIPE)
+    # CPU-ms per message by subsystem, from the call stacks (python3 where installed).
+    if [[ -n ${2:-} ]] && command -v python3 >/dev/null; then
+      perf script -i "$T/perf-$1.data" 2>/dev/null | python3 "$ROOT/bench/perf-by-subsystem.py" "$2" 999 \
+        >"$ROOT/bench/profile/perf-$name-by-subsystem.txt" || true
+    fi
   fi
   PROF=""
 }
@@ -329,7 +334,7 @@ scenario_accept() { # mta reuse(0|1)
   R[${key}_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / $N_ACCEPT * 1000" 2)
   log "$mta $key: ${R[$key.$mta]} msg/s, ${R[${key}_cpu.$mta]} CPU s/1000"
   RS[$key.$mta]+="${R[$key.$mta]} "; RS[${key}_cpu.$mta]+="${R[${key}_cpu.$mta]} "
-  prof_stop "$key"
+  prof_stop "$key" "$N_ACCEPT"
   mta_stop "$mta"
 }
 
@@ -393,7 +398,7 @@ scenario_large() {
     log "$mta large: smtp-source failed: $(tail -2 "$T/src-large-$mta.log" | tr '\n' ' ')"; R[large.$mta]=fail
   fi
   log "$mta large: ${R[large.$mta]} MB/s"
-  prof_stop large
+  prof_stop large "$N_LARGE"
   mta_stop "$mta"
 }
 

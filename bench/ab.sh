@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/ab.sh (as root): two published builds of the node, A and B, measured in alternation under scenario 1's load
+# (smtp-source, 20 sessions, 1 KB, deferred domain), to decide whether a change helps. Each build is started afresh per
+# pair, warmed up (3,000 messages with and without connection reuse), then measured for ROUNDS rounds of N messages
+# with a new connection per message and with connections reused. Prints msg/s, CPU ms per message (the node's cpuacct
+# cgroup), context switches per message (all of the node's threads) and the machine's idle share during the round.
+#
+#   deploy/publish.sh /tmp/a; (change); deploy/publish.sh /tmp/b
+#   bench/ab.sh /tmp/a /tmp/b [PAIRS]          # PAIRS (default 2) alternations A B A B ...
+#   N=10000 ROUNDS=2 MODES="new reuse" NODE_ENV="DOTNET_x=1" bench/ab.sh ...
+# Loopback in a private network namespace; no DNS server (the deferred domain does not resolve: delivery deferred).
+set -euo pipefail
+[[ $(id -u) -eq 0 ]] || { echo "run as root (network namespace, cgroups)" >&2; exit 1; }
+[[ $# -ge 2 ]] || { echo "usage: $0 PUBLISHED_A PUBLISHED_B [PAIRS]" >&2; exit 2; }
+command -v smtp-source >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix >/dev/null; }
+N=${N:-10000}
+ROUNDS=${ROUNDS:-2}
+MODES=${MODES:-new reuse}
+
+measure() { # label published-dir
+  local label=$1 pub=$2 ns=mcab$$ cg=/sys/fs/cgroup/cpuacct/mcab$$ data pid
+  data=$(mktemp -d /tmp/mcab.XXXXXX)
+  ip netns add "$ns"; ip netns exec "$ns" ip link set lo up; mkdir "$cg"
+  # shellcheck disable=SC2086 # NODE_ENV is a list of VAR=value words
+  ( exec /bin/bash -c 'echo $$ > "$0/cgroup.procs" && exec ip netns exec "$1" env "${@:2}"' "$cg" "$ns" \
+    MailCluster__DataDir="$data/data" MailCluster__Hostname=mc.bench.test MailCluster__Smtp__BindAddress=127.0.0.1 \
+    MailCluster__Smtp__MxPort=2525 MailCluster__Smtp__SubmissionPort=2587 MailCluster__Smtp__SubmissionsPort=2465 \
+    MailCluster__Domains__Relay__0=defer.test MailCluster__Dns__Servers__0=127.0.0.1:53 \
+    MailCluster__Ops__BindAddress=127.0.0.1 MailCluster__Ops__Port=8080 \
+    MailCluster__Smtp__MaxConnectionsPerClient=20000 MailCluster__Smtp__MaxConnections=20000 \
+    ${NODE_ENV:-} dotnet "$pub/MailCluster.Host.dll" ) >"$data/node.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do ip netns exec "$ns" curl -fsS -o /dev/null http://127.0.0.1:8080/healthz/ready 2>/dev/null && break; sleep 0.2; done
+  src() { ip netns exec "$ns" smtp-source -s 20 -l 1024 -m "$1" -M client.test -f a@client.test -t b@defer.test "${@:2}" 127.0.0.1:2525; }
+  ctx() { cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s }'; }
+  src 3000; src 3000 -d
+  local line="$label"
+  for _ in $(seq "$ROUNDS"); do
+    for mode in $MODES; do
+      local flags=() c0 c1 x0 x1 t0 t1 s0 s1
+      [[ $mode == reuse ]] && flags=(-d)
+      read -ra s0 < <(head -1 /proc/stat); c0=$(cat "$cg/cpuacct.usage"); x0=$(ctx); t0=$(date +%s.%N)
+      src "$N" "${flags[@]}"
+      t1=$(date +%s.%N); c1=$(cat "$cg/cpuacct.usage"); x1=$(ctx); read -ra s1 < <(head -1 /proc/stat)
+      line+=$(awk -v m="$mode" -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v t0="$t0" -v t1="$t1" -v n="$N" \
+        -v idle=$((s1[4] - s0[4])) -v all=$(( (s1[1]+s1[2]+s1[3]+s1[4]+s1[5]+s1[6]+s1[7]) - (s0[1]+s0[2]+s0[3]+s0[4]+s0[5]+s0[6]+s0[7]) )) \
+        'BEGIN { printf " | %s %5.0f msg/s %.3f CPU-ms %4.1f cs %2.0f%% idle", m, n / (t1 - t0), c / 1e6 / n, x / n, 100 * idle / all }')
+    done
+  done
+  echo "$line"
+  for p in $(cat "$cg/cgroup.procs"); do kill -9 "$p" 2>/dev/null || true; done
+  { wait "$pid" || true; } 2>/dev/null
+  sleep 0.5; rmdir "$cg"; ip netns del "$ns"; rm -rf "$data"
+}
+
+for _ in $(seq "${3:-2}"); do
+  measure A "$1"
+  measure B "$2"
+done
