@@ -6,6 +6,7 @@ using MailCluster.Queue.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MailCluster.Ops;
 
@@ -23,9 +24,12 @@ namespace MailCluster.Ops;
 /// the usual DSN (never a null sender).</item>
 /// </list>
 /// The domain is normalised like every shard key (<see cref="DomainKey"/>); a domain split into buckets is covered
-/// bucket by bucket (<c>domain#0..N-1</c>, plus the unsplit entity, which keeps mail queued before the split).
+/// bucket by bucket: the unsplit entity (mail queued before the split), the configured <c>domain#0..N-1</c>, and any
+/// other bucket of the domain running anywhere in the cluster, such as <c>domain#4..7</c> after N was lowered from 8 to
+/// 4 (<see cref="QueueEntities"/>). Nodes that did not say which buckets they run are listed under <c>unanswered</c>.
 /// Answers: 400 for a bad domain, id or limit, naming the problem; 404 when no queue holds the message; 409 while the
-/// message is being delivered; 503 when a queue does not answer in time.
+/// message is being delivered; 503 when a queue does not answer in time, or the message was not found and a node did
+/// not say which buckets it runs.
 /// </summary>
 public static class QueueApi
 {
@@ -42,14 +46,15 @@ public static class QueueApi
         ArgumentNullException.ThrowIfNull(region);
         ArgumentNullException.ThrowIfNull(buckets);
         var host = $"*:{opsPort}";
+        QueueEntities Entities(IServiceProvider services) => new(services.GetRequiredService<ActorSystem>(), region(services), buckets);
         endpoints.MapGet("/api/v1/queues/{domain}", (string domain, string? limit, string? offset, IServiceProvider services, CancellationToken ct) =>
-            Guarded(domain, null, key => ListAsync(region(services), buckets, key, limit, offset, ct))).RequireHost(host);
+            Guarded(domain, null, key => ListAsync(region(services), Entities(services), key, limit, offset, ct))).RequireHost(host);
         endpoints.MapPost("/api/v1/queues/{domain}/flush", (string domain, IServiceProvider services, CancellationToken ct) =>
-            Guarded(domain, null, key => FlushAsync(region(services), buckets, key, ct))).RequireHost(host);
+            Guarded(domain, null, key => FlushAsync(region(services), Entities(services), key, ct))).RequireHost(host);
         endpoints.MapDelete("/api/v1/queues/{domain}/messages/{id}", (string domain, string id, IServiceProvider services, CancellationToken ct) =>
-            Guarded(domain, id, key => MessageAsync(region(services), buckets, key, id, "deleted", e => new DeleteMessage(e, id), ct))).RequireHost(host);
+            Guarded(domain, id, key => MessageAsync(region(services), Entities(services), key, id, "deleted", e => new DeleteMessage(e, id), ct))).RequireHost(host);
         endpoints.MapPost("/api/v1/queues/{domain}/messages/{id}/bounce", (string domain, string id, IServiceProvider services, CancellationToken ct) =>
-            Guarded(domain, id, key => MessageAsync(region(services), buckets, key, id, "bounced", e => new BounceMessage(e, id), ct))).RequireHost(host);
+            Guarded(domain, id, key => MessageAsync(region(services), Entities(services), key, id, "bounced", e => new BounceMessage(e, id), ct))).RequireHost(host);
         return endpoints;
     }
 
@@ -89,16 +94,6 @@ public static class QueueApi
         return (key, null);
     }
 
-    /// <summary>The entities that may hold <paramref name="domain"/>'s mail: the domain itself, then its buckets.</summary>
-    public static IReadOnlyList<string> EntitiesOf(DomainBuckets buckets, string domain)
-    {
-        ArgumentNullException.ThrowIfNull(buckets);
-        int n = buckets.CountOf(domain);
-        return n <= 1
-            ? [domain]
-            : [domain, .. Enumerable.Range(0, n).Select(k => domain + DomainBuckets.Separator + k.ToString(CultureInfo.InvariantCulture))];
-    }
-
     private static async Task<IResult> Guarded(string domain, string? id, Func<string, Task<IResult>> action)
     {
         var (key, problem) = ParseDomain(domain);
@@ -122,7 +117,7 @@ public static class QueueApi
         }
     }
 
-    private static async Task<IResult> ListAsync(IActorRef region, DomainBuckets buckets, string domain, string? limitText, string? offsetText, CancellationToken ct)
+    private static async Task<IResult> ListAsync(IActorRef region, QueueEntities queues, string domain, string? limitText, string? offsetText, CancellationToken ct)
     {
         if (!TryParseBounded(limitText, DefaultLimit, 1, MaxLimit, out int limit))
         {
@@ -136,7 +131,7 @@ public static class QueueApi
 
         // Entities in a fixed order, each listed by next attempt: the offset runs over their concatenation. Every
         // entity is asked at least once, for its total; a page is fetched in entity-sized pieces (each reply bounded).
-        var entities = EntitiesOf(buckets, domain);
+        var (entities, unanswered) = await queues.OfAsync(domain, ct).ConfigureAwait(false);
         var messages = new List<object>(Math.Min(limit, 1000));
         int total = 0;
         int skip = offset;
@@ -176,27 +171,35 @@ public static class QueueApi
         }
 
         int? nextOffset = offset + messages.Count < total ? offset + messages.Count : null;
-        return Results.Json(new { domain, queues = entities, total, offset, limit, nextOffset, messages });
+        return Results.Json(new { domain, queues = entities, unanswered, total, offset, limit, nextOffset, messages });
     }
 
-    private static async Task<IResult> FlushAsync(IActorRef region, DomainBuckets buckets, string domain, CancellationToken ct)
+    private static async Task<IResult> FlushAsync(IActorRef region, QueueEntities queues, string domain, CancellationToken ct)
     {
-        var acks = await Task.WhenAll(EntitiesOf(buckets, domain).Select(e => region.Ask<QueueFlushAck>(new FlushMessages(e), AskTimeout, ct))).ConfigureAwait(false);
-        return Results.Json(new { domain, flushed = acks.Sum(a => a.Messages) });
+        var (entities, unanswered) = await queues.OfAsync(domain, ct).ConfigureAwait(false);
+        var acks = await Task.WhenAll(entities.Select(e => region.Ask<QueueFlushAck>(new FlushMessages(e), AskTimeout, ct))).ConfigureAwait(false);
+        return Results.Json(new { domain, queues = entities, unanswered, flushed = acks.Sum(a => a.Messages) });
     }
 
     private static async Task<IResult> MessageAsync(
-        IActorRef region, DomainBuckets buckets, string domain, string id, string done, Func<string, IDomainQueueCommand> command, CancellationToken ct)
+        IActorRef region, QueueEntities queues, string domain, string id, string done, Func<string, IDomainQueueCommand> command, CancellationToken ct)
     {
-        // The bucket is a function of the id, but mail queued before the domain was split lives elsewhere: ask them all.
-        var acks = await Task.WhenAll(EntitiesOf(buckets, domain).Select(e => region.Ask<MessageAdminAck>(command(e), AskTimeout, ct))).ConfigureAwait(false);
+        // The bucket is a function of the id and the bucket count when the message arrived: mail queued before the
+        // domain was split, or before the count changed, lives elsewhere. Ask them all.
+        var (entities, unanswered) = await queues.OfAsync(domain, ct).ConfigureAwait(false);
+        var acks = await Task.WhenAll(entities.Select(e => region.Ask<MessageAdminAck>(command(e), AskTimeout, ct))).ConfigureAwait(false);
         if (acks.FirstOrDefault(a => a.Outcome == MessageAdminOutcome.Done) is { } ack)
         {
             return Results.Json(new { domain, id, queue = ack.Domain, status = done });
         }
 
-        return acks.Any(a => a.Outcome == MessageAdminOutcome.InFlight)
-            ? Problem(StatusCodes.Status409Conflict, $"message {id} is being delivered right now; try again when the attempt has finished")
+        if (acks.Any(a => a.Outcome == MessageAdminOutcome.InFlight))
+        {
+            return Problem(StatusCodes.Status409Conflict, $"message {id} is being delivered right now; try again when the attempt has finished");
+        }
+
+        return unanswered.Count > 0
+            ? Problem(StatusCodes.Status503ServiceUnavailable, $"no queue of {domain} asked holds message {id}, but {string.Join(", ", unanswered)} did not say which buckets of {domain} it runs")
             : Problem(StatusCodes.Status404NotFound, $"the queue of {domain} holds no message {id}");
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Event;
 using MailCluster.Queue.Protocol;
@@ -57,16 +58,8 @@ public sealed partial class DomainQueueActor
     private void OnDelete(DeleteMessage delete)
     {
         var replyTo = Sender;
-        if (BusyWith(delete.MessageId))
+        if (!TryDecideAdmin(delete.MessageId, replyTo, () => _state.DecideDelete(delete.MessageId, Now), out var e))
         {
-            replyTo.Tell(new MessageAdminAck(_state.Domain, delete.MessageId, MessageAdminOutcome.InFlight));
-            return;
-        }
-
-        if (_state.DecideDelete(delete.MessageId, Now) is not { } e)
-        {
-            replyTo.Tell(new MessageAdminAck(_state.Domain, delete.MessageId, MessageAdminOutcome.NotFound));
-            AfterChange();
             return;
         }
 
@@ -86,16 +79,8 @@ public sealed partial class DomainQueueActor
     private void OnBounce(BounceMessage bounce)
     {
         var replyTo = Sender;
-        if (BusyWith(bounce.MessageId))
+        if (!TryDecideAdmin(bounce.MessageId, replyTo, () => _state.DecideBounce(bounce.MessageId, Now, _services.Retry), out var e))
         {
-            replyTo.Tell(new MessageAdminAck(_state.Domain, bounce.MessageId, MessageAdminOutcome.InFlight));
-            return;
-        }
-
-        if (_state.DecideBounce(bounce.MessageId, Now, _services.Retry) is not { } e)
-        {
-            replyTo.Tell(new MessageAdminAck(_state.Domain, bounce.MessageId, MessageAdminOutcome.NotFound));
-            AfterChange();
             return;
         }
 
@@ -108,6 +93,32 @@ public sealed partial class DomainQueueActor
             replyTo.Tell(new MessageAdminAck(_state.Domain, attempt.MessageId, MessageAdminOutcome.Done));
             AfterChange();
         });
+    }
+
+    /// <summary>
+    /// What delete and bounce share before they persist: a message being delivered is refused
+    /// (<see cref="MessageAdminOutcome.InFlight"/>, nothing decided), and one the state has nothing to decide for is
+    /// answered <see cref="MessageAdminOutcome.NotFound"/> (then the queue may passivate). Otherwise the event to persist.
+    /// </summary>
+    private bool TryDecideAdmin<TEvent>(string messageId, IActorRef replyTo, Func<TEvent?> decide, [NotNullWhen(true)] out TEvent? decided)
+        where TEvent : class
+    {
+        decided = null;
+        if (BusyWith(messageId))
+        {
+            replyTo.Tell(new MessageAdminAck(_state.Domain, messageId, MessageAdminOutcome.InFlight));
+            return false;
+        }
+
+        decided = decide();
+        if (decided is null)
+        {
+            replyTo.Tell(new MessageAdminAck(_state.Domain, messageId, MessageAdminOutcome.NotFound));
+            AfterChange();
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>A delivery or DSN run of the message is under way, or its outcome is waiting to be persisted.</summary>

@@ -41,10 +41,11 @@ public class T47_QueueAdministration
 
         // postqueue -p: every message deferred once, with the sink's reply as its last error. The domain key is
         // normalised as everywhere (upper case, trailing dot).
-        var listing = await PollAsync(http, "/api/v1/queues/RELAY.test.", l => l.GetProperty("messages").EnumerateArray().All(m => Recipient(m).GetProperty("attempts").GetInt32() == 1));
+        var listing = await QueueApiClient.PollAsync(http, "/api/v1/queues/RELAY.test.", l => l.GetProperty("messages").EnumerateArray().All(m => Recipient(m).GetProperty("attempts").GetInt32() == 1));
         Assert.Equal(3, listing.GetProperty("total").GetInt32());
         Assert.Equal("relay.test", listing.GetProperty("domain").GetString());
         Assert.Equal(["relay.test", "relay.test#0", "relay.test#1", "relay.test#2"], listing.GetProperty("queues").EnumerateArray().Select(q => q.GetString()));
+        Assert.Empty(listing.GetProperty("unanswered").EnumerateArray());
         foreach (var m in listing.GetProperty("messages").EnumerateArray())
         {
             var r = Recipient(m);
@@ -58,12 +59,12 @@ public class T47_QueueAdministration
         }
 
         // Paging and bad input.
-        var page = await GetJsonAsync(http, "/api/v1/queues/relay.test?limit=1", HttpStatusCode.OK);
+        var page = await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test?limit=1", HttpStatusCode.OK);
         Assert.Single(page.GetProperty("messages").EnumerateArray());
         Assert.Equal(1, page.GetProperty("nextOffset").GetInt32());
-        Assert.Contains("limit", (await GetJsonAsync(http, "/api/v1/queues/relay.test?limit=1001", HttpStatusCode.BadRequest)).GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Contains("not a valid domain", (await GetJsonAsync(http, "/api/v1/queues/-bad-.test", HttpStatusCode.BadRequest)).GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Contains("names a bucket", (await GetJsonAsync(http, "/api/v1/queues/relay.test%230", HttpStatusCode.BadRequest)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("limit", (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test?limit=1001", HttpStatusCode.BadRequest)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("not a valid domain", (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/-bad-.test", HttpStatusCode.BadRequest)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("names a bucket", (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test%230", HttpStatusCode.BadRequest)).GetProperty("error").GetString(), StringComparison.Ordinal);
         using (var unknown = await http.DeleteAsync(new Uri($"/api/v1/queues/relay.test/messages/{Guid.NewGuid():N}", UriKind.Relative)))
         {
             Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
@@ -102,12 +103,12 @@ public class T47_QueueAdministration
 
         await scenario.Sink.WaitForRecipientAsync(flushed, TimeSpan.FromSeconds(30));
         Assert.True(DateTime.UtcNow - flushedAt < TimeSpan.FromSeconds(30));
-        Assert.Equal(0, (await PollAsync(http, "/api/v1/queues/relay.test", l => l.GetProperty("total").GetInt32() == 0)).GetProperty("total").GetInt32());
+        Assert.Equal(0, (await QueueApiClient.PollAsync(http, "/api/v1/queues/relay.test", l => l.GetProperty("total").GetInt32() == 0)).GetProperty("total").GetInt32());
 
         // The deletion is durable: after kill -9 and a restart the queue is empty, and a flush sends nothing more.
         node.Kill();
         await scenario.StartNodeAsync(config, "node-t47-restarted");
-        Assert.Equal(0, (await GetJsonAsync(http, "/api/v1/queues/relay.test", HttpStatusCode.OK)).GetProperty("total").GetInt32());
+        Assert.Equal(0, (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test", HttpStatusCode.OK)).GetProperty("total").GetInt32());
         using (var flush = await http.PostAsync(new Uri("/api/v1/queues/relay.test/flush", UriKind.Relative), null))
         {
             Assert.Equal(HttpStatusCode.OK, flush.StatusCode);
@@ -120,28 +121,4 @@ public class T47_QueueAdministration
     }
 
     private static JsonElement Recipient(JsonElement message) => Assert.Single(message.GetProperty("recipients").EnumerateArray().ToList());
-
-    private static async Task<JsonElement> GetJsonAsync(HttpClient http, string path, HttpStatusCode expected)
-    {
-        using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"GET {path}: {(int)response.StatusCode} {text}");
-        using var document = JsonDocument.Parse(text);
-        return document.RootElement.Clone();
-    }
-
-    private static async Task<JsonElement> PollAsync(HttpClient http, string path, Func<JsonElement, bool> until)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var listing = await GetJsonAsync(http, path, HttpStatusCode.OK);
-            if ((listing.GetProperty("messages").GetArrayLength() > 0 || listing.GetProperty("total").GetInt32() == 0) && until(listing) || DateTime.UtcNow > deadline)
-            {
-                return listing;
-            }
-
-            await Task.Delay(200);
-        }
-    }
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using MailCluster.Edge.Auth;
 using MailCluster.IntegrationTests.Infrastructure;
+using MailCluster.Testing;
 using Xunit;
 
 namespace MailCluster.IntegrationTests;
@@ -14,7 +15,7 @@ namespace MailCluster.IntegrationTests;
 /// Over TLS: one STARTTLS on the relay-in listener, one implicit-TLS session on the submissions listener with a failed
 /// and a successful AUTH, and one client that speaks plain text to the implicit-TLS port (a failed handshake).
 /// The scrape parses as Prometheus exposition text (and passes <c>promtool check metrics</c> when promtool is
-/// installed), and every counter moved by exactly the expected amount; then a recipient that is always deferred
+/// installed; required under test.sh), and every counter moved by exactly the expected amount; then a recipient that is always deferred
 /// shows in the per-node queue-depth gauges. The dashboard answers 200 text/html on <c>/</c> and <c>/dashboard</c>.
 /// </summary>
 public sealed class T48_MetricsAndDashboard
@@ -160,10 +161,11 @@ public sealed class T48_MetricsAndDashboard
             Assert.DoesNotContain("src=\"http", html, StringComparison.Ordinal); // self-contained: no external assets
         }
 
-        // Where a browser is installed (Debian package chromium), the page's script runs and fills both tables.
-        if (PrometheusText.FindOnPath("chromium") is { } chromium)
+        // In a real browser (Debian package chromium) the page's script runs and fills both tables. Required under
+        // test.sh (MAILCLUSTER_REQUIRED_TOOLS), so CI cannot skip it; left out on a machine without chromium.
+        if (TestTools.Find("chromium") is { } chromium)
         {
-            var dom = await RenderAsync(chromium, $"http://127.0.0.1:{config.OpsPort}/");
+            var dom = await HeadlessChromium.DumpDomAsync(chromium, $"http://127.0.0.1:{config.OpsPort}/", TimeSpan.FromSeconds(60));
             Assert.Contains(">ready</span>", dom, StringComparison.Ordinal);
             Assert.Contains("<td>Up</td>", dom, StringComparison.Ordinal);
             var counters = dom[dom.IndexOf("id=\"counters\"", StringComparison.Ordinal)..];
@@ -171,37 +173,6 @@ public sealed class T48_MetricsAndDashboard
             Assert.Equal(16, counters.Split("<tr>").Length - 1);
             Assert.Contains("<td>Messages accepted (250)</td><td class=\"n\">4</td>", counters, StringComparison.Ordinal);
         }
-    }
-
-    /// <summary>The page's DOM after its script ran, from headless Chromium.</summary>
-    private static async Task<string> RenderAsync(string chromium, string url)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo(chromium)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom", url })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var dom = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return await dom;
     }
 
     private static string Plain(string user, string password) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"));

@@ -125,22 +125,26 @@ public static class AkkaComposition
         {
             Metrics = provider.GetRequiredService<QueueMetrics>(),
         };
-        return builder.WithShardRegion<DomainQueueRegion>(
-            "domain-queue",
-            domain => DomainQueueEntity.Props(domain, services),
-            extractor,
-            new ShardOptions
-            {
-                Role = "delivery",
+        return builder
+            .WithShardRegion<DomainQueueRegion>(
+                "domain-queue",
+                domain => DomainQueueEntity.Props(domain, services),
+                extractor,
+                new ShardOptions
+                {
+                    Role = "delivery",
 
-                // Queues with pending mail restart after a crash or a rebalance without waiting for new mail.
-                // The event-sourced store (not DData's LightningDB, broken here: PACKAGES.md).
-                RememberEntities = true,
-                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
-                StateStoreMode = StateStoreMode.DData,
+                    // Queues with pending mail restart after a crash or a rebalance without waiting for new mail.
+                    // The event-sourced store (not DData's LightningDB, broken here: PACKAGES.md).
+                    RememberEntities = true,
+                    RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+                    StateStoreMode = StateStoreMode.DData,
 
-                // Hand-off stops a queue as passivation does: its journal writes are persisted and acked first.
-                HandOffStopMessage = DomainQueueEntity.StopMessage,
-            });
+                    // Hand-off stops a queue as passivation does: its journal writes are persisted and acked first.
+                    HandOffStopMessage = DomainQueueEntity.StopMessage,
+                })
+
+            // Tells the ops API of any node which buckets of a domain run here (also those above the configured count).
+            .WithActors((system, _) => system.ActorOf(BucketDirectory.Props(() => registry.Value), BucketDirectory.Name));
     }
 }

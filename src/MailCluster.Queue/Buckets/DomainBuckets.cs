@@ -54,6 +54,20 @@ public sealed class DomainBuckets
             : entityId;
     }
 
+    /// <summary>The bucket number k when <paramref name="entityId"/> is <c>domain#k</c> of <paramref name="domain"/>
+    /// (whatever the configured count is now), else null.</summary>
+    public static int? BucketOf(string entityId, string domain)
+    {
+        ArgumentNullException.ThrowIfNull(entityId);
+        ArgumentNullException.ThrowIfNull(domain);
+        var suffix = entityId.Length > domain.Length + 1 && entityId.StartsWith(domain, StringComparison.Ordinal) && entityId[domain.Length] == Separator
+            ? entityId.AsSpan(domain.Length + 1)
+            : [];
+        return suffix.Length is > 0 and <= 9 && suffix.IndexOfAnyExceptInRange('0', '9') < 0
+            ? int.Parse(suffix, NumberStyles.None, CultureInfo.InvariantCulture)
+            : null;
+    }
+
     /// <summary>FNV-1a over the UTF-8 bytes: the same on every node and every run (string.GetHashCode is not).</summary>
     internal static uint StableHash(string text)
     {

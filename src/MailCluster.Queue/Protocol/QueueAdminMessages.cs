@@ -53,3 +53,13 @@ public enum MessageAdminOutcome
 }
 
 public sealed record MessageAdminAck(string Domain, string MessageId, MessageAdminOutcome Outcome) : IQueueMessage;
+
+/// <summary>Asks one node's <see cref="Buckets.BucketDirectory"/> which bucket entities of <paramref name="Domain"/>
+/// (<c>domain#k</c>) run on that node, configured or not (a bucket left over from a higher bucket count still holds
+/// mail). Answered with <see cref="BucketsFound"/>.</summary>
+public sealed record FindBuckets(string Domain) : IQueueMessage;
+
+/// <param name="Buckets">The bucket numbers k of the <c>domain#k</c> entities running on the node, ascending; at most
+/// <see cref="Buckets.BucketDirectory.MaxBuckets"/> (a few kB, far under the remoting frame).</param>
+/// <param name="Complete">False when a shard of the node did not answer in time, or the list was cut at the maximum.</param>
+public sealed record BucketsFound(string Domain, IReadOnlyList<int> Buckets, bool Complete) : IQueueMessage;

@@ -45,6 +45,8 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(BounceMessage)] = "mc.queue.bounce.v1",
         [typeof(MessageAdminAck)] = "mc.queue.message-admin-ack.v1",
         [typeof(WakeUp)] = "mc.queue.wake-up.v1",
+        [typeof(FindBuckets)] = "mc.queue.find-buckets.v1",
+        [typeof(BucketsFound)] = "mc.queue.buckets-found.v1",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypeByManifest =

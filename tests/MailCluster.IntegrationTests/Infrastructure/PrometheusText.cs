@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using MailCluster.Testing;
 
 namespace MailCluster.IntegrationTests.Infrastructure;
 
@@ -65,10 +66,10 @@ public static partial class PrometheusText
             .Sum(kv => kv.Value);
 
     /// <summary>Runs <c>promtool check metrics</c> on <paramref name="text"/> when promtool is installed; returns null
-    /// when it is not, else its exit code and output.</summary>
+    /// when it is not (a failure instead where <see cref="TestTools.RequiredVariable"/> names it), else its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)?> PromtoolCheckAsync(string text)
     {
-        var promtool = FindOnPath("promtool");
+        var promtool = TestTools.Find("promtool");
         if (promtool is null)
         {
             return null;
@@ -87,11 +88,6 @@ public static partial class PrometheusText
         await process.WaitForExitAsync().ConfigureAwait(false);
         return (process.ExitCode, output);
     }
-
-    public static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program))
-            .FirstOrDefault(File.Exists);
 
     private static string? Family(string name, Dictionary<string, string> types)
     {

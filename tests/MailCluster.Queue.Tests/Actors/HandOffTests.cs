@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using MailCluster.Queue.Protocol;
@@ -16,20 +15,10 @@ namespace MailCluster.Queue.Tests.Actors;
 public sealed class HandOffTests : IAsyncLifetime
 {
     private const string Domain = "handoff.test";
-    private readonly ActorSystem _system = ActorSystem.Create("handoff", ConfigurationFactory.ParseString(QueueTestServices.Config(typeof(SlowJournal).AssemblyQualifiedName!) + "\n" + """
-        akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-        akka.cluster.sharding.handoff-timeout = 20s
-        """));
+    private readonly ActorSystem _system = ActorSystem.Create("handoff", ConfigurationFactory.ParseString(
+        OneNodeCluster.Config(typeof(SlowJournal).AssemblyQualifiedName!) + "\nakka.cluster.sharding.handoff-timeout = 20s"));
 
-    public async ValueTask InitializeAsync()
-    {
-        var cluster = Cluster.Get(_system);
-        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        cluster.Join(cluster.SelfAddress);
-        await up.Task.WaitAsync(TimeSpan.FromSeconds(20));
-    }
+    public async ValueTask InitializeAsync() => await OneNodeCluster.JoinSelfAsync(_system);
 
     public async ValueTask DisposeAsync()
     {
@@ -41,15 +30,7 @@ public sealed class HandOffTests : IAsyncLifetime
     public async Task Enqueue_written_during_hand_off_is_acknowledged_and_persisted()
     {
         var services = QueueTestServices.Create();
-        var sharding = ClusterSharding.Get(_system);
-        var settings = ClusterShardingSettings.Create(_system);
-        var region = await sharding.StartAsync(
-            "domain-queue",
-            domain => DomainQueueEntity.Props(domain, services),
-            settings,
-            new DomainQueueMessageExtractor(10),
-            sharding.DefaultShardAllocationStrategy(settings),
-            DomainQueueEntity.StopMessage);
+        var region = await OneNodeCluster.StartDomainQueuesAsync(_system, services);
         Assert.Equal(0, (await region.Ask<QueueStatus>(new GetQueueStatus(Domain), TimeSpan.FromSeconds(20))).Messages);
 
         SlowJournal.WriteDelay = TimeSpan.FromMilliseconds(1500);

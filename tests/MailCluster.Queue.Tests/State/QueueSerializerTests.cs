@@ -91,6 +91,8 @@ public sealed class QueueSerializerTests : IDisposable
         new BounceMessage("example.com", "M1"),
         new MessageAdminAck("example.com", "M1", MessageAdminOutcome.InFlight),
         new WakeUp("example.com#2"),
+        new FindBuckets("example.com"),
+        new BucketsFound("example.com", [0, 5, 7], Complete: false),
     };
 
     [Theory]
