@@ -27,6 +27,18 @@ public sealed partial class DomainQueueActor
         AfterChange();
     }
 
+    /// <summary>The orphan sweep's question. Mail not yet in the state (an Enqueue buffered or being written) counts as
+    /// held too: a "no" must mean that this queue will never need the body.</summary>
+    private void OnFindHeld(FindHeldMessages find)
+    {
+        var asked = find.MessageIds.ToHashSet(StringComparer.Ordinal);
+        var held = _state.Holding(asked).Concat(UnappliedEnqueues.Where(asked.Contains)).Distinct(StringComparer.Ordinal).ToList();
+        Sender.Tell(new HeldMessages(_state.Domain, held));
+
+        // A queue started only to answer, with nothing in it, passivates again (as for a listing).
+        AfterChange();
+    }
+
     private void OnFlush(FlushMessages flush)
     {
         var now = Now;

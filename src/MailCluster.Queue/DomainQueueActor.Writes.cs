@@ -15,7 +15,11 @@ public sealed partial class DomainQueueActor
 {
     private List<(Enqueue Command, IActorRef ReplyTo)> _enqueueBuffer = [];
     private List<(string MessageId, DeliveryResult Result, DateTimeOffset At)> _outcomeBuffer = [];
+    private List<(Enqueue Command, IActorRef ReplyTo)> _enqueuesWriting = [];
     private bool _writing;
+
+    /// <summary>Enqueue commands received but not yet applied to the state (buffered, or in the write in flight).</summary>
+    private IEnumerable<string> UnappliedEnqueues => _enqueueBuffer.Concat(_enqueuesWriting).Select(e => e.Command.MessageId);
 
     private void OnEnqueue(Enqueue command)
     {
@@ -57,9 +61,11 @@ public sealed partial class DomainQueueActor
         }
 
         _writing = true;
+        _enqueuesWriting = enqueues;
         PersistAllAsync(events, OnPersisted);
         DeferAsync(enqueues, done =>
         {
+            _enqueuesWriting = [];
             foreach (var (command, replyTo) in done)
             {
                 replyTo.Tell(new EnqueueAck(command.Domain, command.MessageId));

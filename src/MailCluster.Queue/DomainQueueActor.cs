@@ -68,6 +68,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         Command<Terminated>(OnConnectionStopped);
         Command<GetQueueStatus>(_ => Sender.Tell(new QueueStatus(_state.Domain, _state.Messages.Count, _state.RecipientCount, _inFlight.Count)));
         Command<ListMessages>(OnList);
+        Command<FindHeldMessages>(OnFindHeld);
         Command<FlushMessages>(OnFlush);
         Command<DeleteMessage>(OnDelete);
         Command<BounceMessage>(OnBounce);

@@ -18,6 +18,8 @@ public sealed class QueueMetrics
     private static readonly double[] DeliveryBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 14400, 43200, 86400, 259200, 432000];
 
     private readonly Counter.Child[] _attempts;
+    private readonly Counter.Child _sweepsCompleted;
+    private readonly Counter.Child _sweepsFailed;
 
     public QueueMetrics(IMetricFactory factory)
     {
@@ -46,6 +48,20 @@ public sealed class QueueMetrics
         DsnDelivered = dsns.WithLabels("delivered");
         OutboundConnectionsOpen = factory.CreateGauge(
             "mailcluster_outbound_connections_open", "Outbound SMTP/LMTP connections open now from this node's domain queues.");
+
+        // The orphan spool sweep (Sweep/OrphanSweep.cs); it runs on one delivery node at a time.
+        var sweeps = factory.CreateCounter(
+            "mailcluster_spool_sweep_runs_total", "Runs of the orphan spool sweep on this node: completed, or failed (the spool could not be read).", ["result"]);
+        _sweepsCompleted = sweeps.WithLabels("completed");
+        _sweepsFailed = sweeps.WithLabels("failed");
+        SweepLastSuccess = factory.CreateGauge(
+            "mailcluster_spool_sweep_last_success_timestamp_seconds", "Unix time at which the last orphan spool sweep on this node completed (0: never).");
+        SweepReferencesReleased = factory.CreateCounter(
+            "mailcluster_spool_sweep_references_released_total", "Spool references released by the sweep because no domain queue held their message any more.");
+        SweepBodiesDeleted = factory.CreateCounter(
+            "mailcluster_spool_sweep_bodies_deleted_total", "Uncommitted spool bodies (failed acceptances) deleted by the sweep because no domain queue held them.");
+        SweepQueuesUnanswered = factory.CreateCounter(
+            "mailcluster_spool_sweep_queues_unanswered_total", "Domain-queue entities that did not answer the sweep in time; their references were left for the next run.");
     }
 
     /// <summary>An instance on a registry of its own that nobody scrapes (tests, and services built without a node).</summary>
@@ -67,7 +83,17 @@ public sealed class QueueMetrics
 
     public Gauge OutboundConnectionsOpen { get; }
 
+    public Gauge SweepLastSuccess { get; }
+
+    public Counter SweepReferencesReleased { get; }
+
+    public Counter SweepBodiesDeleted { get; }
+
+    public Counter SweepQueuesUnanswered { get; }
+
     public Counter.Child Attempts(OutcomeKind outcome) => _attempts[(int)outcome];
+
+    public Counter.Child SweepRuns(bool succeeded) => succeeded ? _sweepsCompleted : _sweepsFailed;
 
     /// <summary>Counts one attempt's outcomes; each delivered recipient also records its time since arrival.</summary>
     public void OnAttempt(DeliveryResult result, DateTimeOffset arrivedAt, DateTimeOffset now)

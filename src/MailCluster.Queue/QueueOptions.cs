@@ -21,6 +21,9 @@ public sealed class QueueOptions
 
     /// <summary>Number of shards of the domain-queue region (fixed for the life of a cluster's data).</summary>
     public int Shards { get; set; } = 100;
+
+    /// <summary>The orphan spool sweep (section <c>MailCluster:Queue:OrphanSweep</c>).</summary>
+    public Sweep.OrphanSweepOptions OrphanSweep { get; set; } = new();
 }
 
 /// <summary>Configuration section <c>MailCluster:Storage</c>.</summary>

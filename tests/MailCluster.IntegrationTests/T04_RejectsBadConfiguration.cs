@@ -13,6 +13,8 @@ public class T04_RejectsBadConfiguration
     [InlineData("MailCluster__Storage__Provider", "Oracle", "MailCluster__Storage__Provider")]
     [InlineData("MailCluster__Dns__Servers__0", "127.0.0.1:notaport", "MailCluster__Dns__Servers__0")]
     [InlineData("MailCluster__Smtp__MxPrt", "25", "MailCluster__Smtp__MxPrt")]
+    [InlineData("MailCluster__Queue__OrphanSweep__MinAgeSeconds", "60", "MailCluster__Queue__OrphanSweep__MinAgeSeconds")]
+    [InlineData("MailCluster__Queue__OrphanSweep__Interval", "60", "MailCluster__Queue__OrphanSweep__Interval")]
     public async Task Names_the_bad_key(string key, string value, string named)
     {
         await using var node = NodeProcess.Start(new Dictionary<string, string>

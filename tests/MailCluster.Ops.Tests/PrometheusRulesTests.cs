@@ -22,7 +22,7 @@ public sealed partial class PrometheusRulesTests
         var alerts = AlertName().Matches(Rules).Select(m => m.Groups[1].Value).ToList();
         var runbooks = RunbookAnnotation().Matches(Rules).Select(m => m.Groups[1].Value).ToList();
 
-        Assert.Equal(8, alerts.Count);
+        Assert.Equal(9, alerts.Count);
         Assert.Equal(alerts.Count, runbooks.Count);
         Assert.Equal(alerts.Select(a => "ops/RUNBOOK.md#" + a.ToLowerInvariant()), runbooks);
         Assert.All(runbooks, r => Assert.Contains(r, anchors));
@@ -49,7 +49,7 @@ public sealed partial class PrometheusRulesTests
 
         var check = await RunAsync(promtool, "check rules alerts.yml");
         Assert.True(check.ExitCode == 0, check.Output);
-        Assert.Contains("SUCCESS: 10 rules found", check.Output, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 11 rules found", check.Output, StringComparison.Ordinal);
 
         var test = await RunAsync(promtool, "test rules alerts.test.yml");
         Assert.True(test.ExitCode == 0, test.Output);

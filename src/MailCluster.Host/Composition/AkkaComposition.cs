@@ -14,6 +14,7 @@ using MailCluster.Queue.Delivery;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Serialization;
 using MailCluster.Queue.Spool;
+using MailCluster.Queue.Sweep;
 
 namespace MailCluster.Host.Composition;
 
@@ -125,7 +126,7 @@ public static class AkkaComposition
         {
             Metrics = provider.GetRequiredService<QueueMetrics>(),
         };
-        return builder
+        builder
             .WithShardRegion<DomainQueueRegion>(
                 "domain-queue",
                 domain => DomainQueueEntity.Props(domain, services),
@@ -146,5 +147,40 @@ public static class AkkaComposition
 
             // Tells the ops API of any node which buckets of a domain run here (also those above the configured count).
             .WithActors((system, _) => system.ActorOf(BucketDirectory.Props(() => registry.Value), BucketDirectory.Name));
+        return builder.WithOrphanSweep(settings, provider);
+    }
+
+    /// <summary>
+    /// The orphan spool sweep as a cluster singleton on the delivery role: one node sweeps at a time (the oldest), and
+    /// another takes over when it leaves or dies. Only one at a time to spare the database and the queues the same
+    /// questions; not for safety, since a run is idempotent and two overlapping runs (a hand-over, a split brain
+    /// before the resolver acts) release nothing a queue holds.
+    /// </summary>
+    private static AkkaConfigurationBuilder WithOrphanSweep(this AkkaConfigurationBuilder builder, NodeSettings settings, IServiceProvider provider)
+    {
+        var options = settings.Queue.OrphanSweep;
+        if (!options.Enabled)
+        {
+            return builder;
+        }
+
+        var timeout = TimeSpan.FromSeconds(options.AskTimeoutSeconds);
+        return builder.WithSingleton<SpoolSweep>(
+            "spool-sweep",
+            (_, registry, _) =>
+            {
+                var region = registry.Get<DomainQueueRegion>();
+                var sweep = new OrphanSweep(
+                    provider.GetRequiredService<ISpoolInventory>(),
+                    provider.GetRequiredService<ISpoolStore>(),
+                    (question, ct) => region.Ask<HeldMessages>(question, timeout, ct),
+                    settings.DomainBuckets,
+                    options,
+                    provider.GetRequiredService<QueueMetrics>(),
+                    provider.GetRequiredService<ILoggerFactory>().CreateLogger<OrphanSweep>());
+                return OrphanSweepActor.Props(sweep, options);
+            },
+            new ClusterSingletonOptions { Role = "delivery" },
+            createProxyToo: false);
     }
 }

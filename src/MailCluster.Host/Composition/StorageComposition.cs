@@ -23,6 +23,7 @@ public static partial class StorageComposition
             settings.Storage.Provider,
             settings.IsPostgres ? settings.Storage.ConnectionString! : settings.SqliteSpoolPath,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<ISpoolStore>()));
+        services.AddSingleton(sp => (ISpoolInventory)sp.GetRequiredService<ISpoolStore>());
         services.AddHostedService<SpoolInitializer>();
         services.AddReadinessCheck("cluster", (sp, _) =>
         {

@@ -58,6 +58,7 @@ public sealed partial record NodeSettings(
             Bind(configuration, StorageOptions.Section, new StorageOptions(), errors),
             Bind(configuration, OpsOptions.Section, new OpsOptions(), errors),
             BindBuckets(configuration, errors));
+        UnknownKeys(configuration.GetSection(MailCluster.Queue.Sweep.OrphanSweepOptions.Section), typeof(MailCluster.Queue.Sweep.OrphanSweepOptions), errors);
         if (errors.Count == 0)
         {
             errors.AddRange(NodeSettingsValidator.Validate(settings));
@@ -70,17 +71,10 @@ public sealed partial record NodeSettings(
         where T : class
     {
         var config = configuration.GetSection(section);
-        var properties = typeof(T).GetProperties().Where(p => p.CanWrite || !p.PropertyType.IsValueType && p.PropertyType != typeof(string)).ToList();
+        var properties = Bindable(typeof(T));
         if (!topLevelOnly)
         {
-            foreach (var child in config.GetChildren())
-            {
-                if (!properties.Exists(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase))
-                    && !string.Equals(child.Path, BucketsSection, StringComparison.OrdinalIgnoreCase))
-                {
-                    errors.Add($"{ConfigurationKeys.Describe(child.Path)}: unknown key");
-                }
-            }
+            UnknownKeys(config, typeof(T), errors);
         }
 
         try
@@ -108,6 +102,23 @@ public sealed partial record NodeSettings(
         }
 
         return target;
+    }
+
+    private static List<System.Reflection.PropertyInfo> Bindable(Type type) =>
+        type.GetProperties().Where(p => p.CanWrite || !p.PropertyType.IsValueType && p.PropertyType != typeof(string)).ToList();
+
+    /// <summary>Keys directly under <paramref name="config"/> that name no property of <paramref name="type"/>.</summary>
+    private static void UnknownKeys(IConfigurationSection config, Type type, List<string> errors)
+    {
+        var properties = Bindable(type);
+        foreach (var child in config.GetChildren())
+        {
+            if (!properties.Any(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase))
+                && !string.Equals(child.Path, BucketsSection, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{ConfigurationKeys.Describe(child.Path)}: unknown key");
+            }
+        }
     }
 
     private static List<QueueBucketOptions> BindBuckets(IConfiguration configuration, List<string> errors)

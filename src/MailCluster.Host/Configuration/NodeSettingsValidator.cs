@@ -90,11 +90,29 @@ internal static class NodeSettingsValidator
         Check(s.Queue.MaxConcurrentDeliveriesPerDomain >= 1, "MailCluster:Queue:MaxConcurrentDeliveriesPerDomain", "must be at least 1");
         Check(s.Queue.SnapshotEvery >= 1, "MailCluster:Queue:SnapshotEvery", "must be at least 1");
         Check(s.Queue.Shards >= 1, "MailCluster:Queue:Shards", "must be at least 1");
+        Check(s.Queue.EnqueueTimeoutSeconds >= 1, "MailCluster:Queue:EnqueueTimeoutSeconds", "must be at least 1");
+        Check(s.Queue.CommitGraceSeconds >= 1, "MailCluster:Queue:CommitGraceSeconds", "must be at least 1");
+        CheckSweep(s.Queue, Check);
         Check(s.Storage.Provider is "Sqlite" or "PostgreSql", "MailCluster:Storage:Provider", $"must be Sqlite or PostgreSql, got '{s.Storage.Provider}'");
         Check(!s.IsPostgres || !string.IsNullOrWhiteSpace(s.Storage.ConnectionString), "MailCluster:Storage:ConnectionString", "is required when the provider is PostgreSql");
         Check(!string.IsNullOrWhiteSpace(s.Node.DataDir), "MailCluster:DataDir", "must not be empty");
         Check(!string.IsNullOrWhiteSpace(s.Node.Hostname), "MailCluster:Hostname", "must not be empty");
         return errors;
+    }
+
+    private static void CheckSweep(QueueOptions queue, Action<bool, string, string> check)
+    {
+        var sweep = queue.OrphanSweep;
+        const string Key = MailCluster.Queue.Sweep.OrphanSweepOptions.Section;
+        int smallest = MailCluster.Queue.Sweep.OrphanSweepOptions.SmallestMinAgeSeconds(queue);
+        check(sweep.IntervalSeconds is >= 1 and <= 604_800, Key + ":IntervalSeconds", $"must be 1-604800 (a week), got {sweep.IntervalSeconds}");
+        check(sweep.FirstRunSeconds is >= 0 and <= 604_800, Key + ":FirstRunSeconds", $"must be 0-604800 (a week), got {sweep.FirstRunSeconds}");
+        check(sweep.PageSize is >= 1 and <= 5000, Key + ":PageSize", $"must be 1-5000, got {sweep.PageSize}");
+        check(sweep.AskTimeoutSeconds is >= 1 and <= 600, Key + ":AskTimeoutSeconds", $"must be 1-600, got {sweep.AskTimeoutSeconds}");
+
+        // Younger bodies may belong to an acceptance still under way, or to a queue still waiting for their commit.
+        check(sweep.MinAgeSeconds >= smallest, Key + ":MinAgeSeconds",
+            $"must be at least twice MailCluster:Queue:CommitGraceSeconds + MailCluster:Queue:EnqueueTimeoutSeconds ({smallest}), got {sweep.MinAgeSeconds}");
     }
 
     private static void CheckDomains(List<string> domains, string key, Action<bool, string, string> check)

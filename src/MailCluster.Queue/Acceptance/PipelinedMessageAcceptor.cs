@@ -91,7 +91,8 @@ public sealed partial class PipelinedMessageAcceptor(
         }
         catch (Exception)
         {
-            // The body stays uncommitted: never delivered, and its events are abandoned after the commit grace.
+            // The body stays uncommitted: never delivered, its events are abandoned after the commit grace, and the orphan
+            // sweep deletes it once no queue holds it (Sweep/OrphanSweep.cs).
         }
     }
 #pragma warning restore CA1031

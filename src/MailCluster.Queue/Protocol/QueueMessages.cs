@@ -35,3 +35,13 @@ public sealed record QueueStatus(string Domain, int Messages, int Recipients, in
 /// <summary>Starts the domain queue if it is not running; does nothing else. A queue that passivated while mail
 /// arrived sends it to itself through the region (see DomainQueueActor.AfterChange).</summary>
 public sealed record WakeUp(string Domain) : IDomainQueueCommand;
+
+/// <summary>Which of <paramref name="MessageIds"/> does this entity still hold (queued, being delivered, or with a DSN
+/// still to send)? Asked by the orphan spool sweep before it releases a reference; answered with
+/// <see cref="HeldMessages"/> from the entity's state, after its recovery, so a "no" means the queue is done with the
+/// message for good. Crosses nodes: keep the id list within the remoting frame (the sweep sends ≤ 32 kB of ids).</summary>
+public sealed record FindHeldMessages(string Domain, IReadOnlyList<string> MessageIds) : IDomainQueueCommand;
+
+/// <param name="Domain">The entity that answered (a bucket id such as <c>gmail.com#2</c> for a split domain).</param>
+/// <param name="MessageIds">The asked ids this entity holds; the others it does not.</param>
+public sealed record HeldMessages(string Domain, IReadOnlyList<string> MessageIds) : IQueueMessage;

@@ -47,6 +47,8 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(WakeUp)] = "mc.queue.wake-up.v1",
         [typeof(FindBuckets)] = "mc.queue.find-buckets.v1",
         [typeof(BucketsFound)] = "mc.queue.buckets-found.v1",
+        [typeof(FindHeldMessages)] = "mc.queue.find-held.v1",
+        [typeof(HeldMessages)] = "mc.queue.held.v1",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypeByManifest =

@@ -10,8 +10,9 @@ namespace MailCluster.Queue.Spool;
 /// <para>Domains are lower-cased (invariant) on write and release, so a reference can never be leaked by
 /// a case difference between the two calls.</para>
 /// <para>Disposing applies everything already queued, then closes the provider's connections.</para>
+/// <para>The listings of <see cref="ISpoolInventory"/> are plain reads outside the group commit.</para>
 /// </summary>
-public abstract class GroupCommitSpoolStore : ISpoolStore, IAsyncDisposable
+public abstract class GroupCommitSpoolStore : ISpoolStore, ISpoolInventory, IAsyncDisposable
 {
     private readonly GroupCommitQueue<SpoolOp> queue;
     private int disposed;
@@ -74,6 +75,12 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, IAsyncDisposable
 
     public abstract Task PingAsync(CancellationToken cancellationToken);
 
+    public Task<AgedBodyPage> ListOldReferencesAsync(TimeSpan minAge, SpoolAgeCursor? after, int limit, CancellationToken cancellationToken) =>
+        ListAged(committed: true, minAge, after, limit, cancellationToken);
+
+    public Task<AgedBodyPage> ListOldUncommittedAsync(TimeSpan minAge, SpoolAgeCursor? after, int limit, CancellationToken cancellationToken) =>
+        ListAged(committed: false, minAge, after, limit, cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
@@ -94,6 +101,13 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, IAsyncDisposable
     /// </summary>
     private protected abstract Task<Exception?[]> ApplyBatchAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit);
 
+    /// <summary>
+    /// Reads at most <paramref name="limit"/> bodies with the given commit state, created before the provider's clock
+    /// minus <paramref name="minAge"/>, strictly after <paramref name="after"/> in (created, id) order, with their
+    /// references: rows of (id, created, domain or null when none) ordered by created, id, domain.
+    /// </summary>
+    private protected abstract Task<AgedBodyPage> ListAgedAsync(bool committed, TimeSpan minAge, SpoolAgeCursor? after, int limit, CancellationToken cancellationToken);
+
     /// <summary>Releases provider resources; the writer loop has already stopped.</summary>
     private protected abstract ValueTask DisposeCoreAsync();
 
@@ -101,6 +115,13 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(domain);
         return domain.ToLowerInvariant();
+    }
+
+    private Task<AgedBodyPage> ListAged(bool committed, TimeSpan minAge, SpoolAgeCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(minAge, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return ListAgedAsync(committed, minAge, after, limit, cancellationToken);
     }
 
     private Task<Exception?[]> ApplyBatchWithHookAsync(IReadOnlyList<SpoolOp> ops) =>

@@ -27,6 +27,18 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
             message_id text NOT NULL,
             domain text NOT NULL,
             PRIMARY KEY(message_id, domain));
+        CREATE INDEX IF NOT EXISTS mc_spool_age ON mc_spool(created_at, message_id);
+        """;
+
+    // The orphan sweep's listing: a range of the age index up to the cutoff (never the whole table), then the references
+    // of that page's bodies by primary key. The cutoff is the database's clock, which stamped created_at.
+    private const string ListAgedSql = """
+        SELECT s.message_id, s.created_at, r.domain
+        FROM (SELECT message_id, created_at FROM mc_spool
+              WHERE created_at < now() - make_interval(secs => $1) AND committed = $2 AND (created_at, message_id) > ($3, $4)
+              ORDER BY created_at, message_id LIMIT $5) AS s
+        LEFT JOIN mc_spool_ref AS r ON r.message_id = s.message_id
+        ORDER BY s.created_at, s.message_id, r.domain
         """;
 
     // RecordsAffected = references inserted; 0 means the body insert hit an existing id (a write always has >= 1 domain).
@@ -81,6 +93,28 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
             var status = reader.GetBoolean(0) ? SpoolStatus.Committed : SpoolStatus.Uncommitted;
             return new SpoolEntry(status, await reader.GetFieldValueAsync<byte[]>(1, cancellationToken).ConfigureAwait(false));
         }
+    }
+
+    private protected override async Task<AgedBodyPage> ListAgedAsync(bool committed, TimeSpan minAge, SpoolAgeCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(ListAgedSql);
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = minAge.TotalSeconds });
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = committed });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = after?.CreatedAt.UtcDateTime ?? DateTime.UnixEpoch });
+        command.Parameters.Add(Text(after?.MessageId ?? ""));
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var rows = new List<(string, DateTimeOffset, string?)>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var createdAt = new DateTimeOffset(reader.GetFieldValue<DateTime>(1), TimeSpan.Zero);
+                rows.Add((reader.GetString(0), createdAt, reader.IsDBNull(2) ? null : reader.GetString(2)));
+            }
+        }
+
+        return AgedBodyPage.FromRows(rows, limit);
     }
 
     public override async Task PingAsync(CancellationToken cancellationToken)

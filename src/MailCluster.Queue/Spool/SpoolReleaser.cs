@@ -24,7 +24,8 @@ public sealed record ReleaseRetry(TimeSpan Initial, TimeSpan Max, double Jitter 
 /// until it succeeds, so the body does not stay for ever once its last domain is done. Node-wide rather than per
 /// entity: a queue that passivates or is handed off right after its release failed does not take the retry with it.
 /// Releases are idempotent, so a retry after an ambiguous failure is safe. In memory only: a process that dies with
-/// releases still pending leaves those bodies behind (as before); at most <see cref="ReleaseRetry.MaxPending"/> are kept.
+/// releases still pending leaves those bodies behind until the orphan sweep (<see cref="Sweep.OrphanSweep"/>) frees them;
+/// at most <see cref="ReleaseRetry.MaxPending"/> are kept.
 /// </summary>
 public sealed class SpoolReleaser(ISpoolStore spool, TimeProvider clock, ReleaseRetry retry)
 {
@@ -73,7 +74,7 @@ public sealed class SpoolReleaser(ISpoolStore spool, TimeProvider clock, Release
                     failures++;
                     if (failures == 1 && Interlocked.Increment(ref _pending) > retry.MaxPending)
                     {
-                        log.Error(ex, "Releasing spool body {0} for {1} failed and {2} releases already wait; this body stays until cleaned",
+                        log.Error(ex, "Releasing spool body {0} for {1} failed and {2} releases already wait; the orphan sweep frees this body later",
                             messageId, domain, retry.MaxPending);
                         return;
                     }

@@ -29,6 +29,18 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
             message_id TEXT NOT NULL,
             domain TEXT NOT NULL,
             PRIMARY KEY(message_id, domain)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS mc_spool_age ON mc_spool(created_at, message_id);
+        """;
+
+    // The orphan sweep's listing: a range of the age index up to the cutoff (never the whole table), then the references
+    // of that page's bodies by primary key. The body column is not read.
+    private const string ListAgedSql = """
+        SELECT s.message_id, s.created_at, r.domain
+        FROM (SELECT message_id, created_at FROM mc_spool
+              WHERE created_at < $cutoff AND committed = $committed AND (created_at, message_id) > ($afterAt, $afterId)
+              ORDER BY created_at, message_id LIMIT $limit) AS s
+        LEFT JOIN mc_spool_ref AS r ON r.message_id = s.message_id
+        ORDER BY s.created_at, s.message_id, r.domain
         """;
 
     private readonly string connectionString;
@@ -95,6 +107,35 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
                 var status = reader.GetInt64(0) != 0 ? SpoolStatus.Committed : SpoolStatus.Uncommitted;
                 return new SpoolEntry(status, reader.GetFieldValue<byte[]>(1));
             }
+        }
+    }
+
+    /// <remarks>Ages are measured with this process's clock, the one that stamped <c>created_at</c> (only this
+    /// process uses the file).</remarks>
+    private protected override async Task<AgedBodyPage> ListAgedAsync(bool committed, TimeSpan minAge, SpoolAgeCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var command = connection.CreateCommand();
+            command.CommandText = ListAgedSql;
+            command.Parameters.AddWithValue("$cutoff", (DateTimeOffset.UtcNow - minAge).ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$committed", committed ? 1 : 0);
+            command.Parameters.AddWithValue("$afterAt", after?.CreatedAt.ToUnixTimeMilliseconds() ?? long.MinValue);
+            command.Parameters.AddWithValue("$afterId", after?.MessageId ?? "");
+            command.Parameters.AddWithValue("$limit", limit);
+            var rows = new List<(string, DateTimeOffset, string?)>();
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add((reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.IsDBNull(2) ? null : reader.GetString(2)));
+                }
+            }
+
+            return AgedBodyPage.FromRows(rows, limit);
         }
     }
 

@@ -41,6 +41,14 @@ public sealed partial record DomainQueueState
 
     public bool IsEmpty => Messages.IsEmpty;
 
+    /// <summary>The ids among <paramref name="messageIds"/> this queue holds: a message stays in the state until every
+    /// recipient is final and every DSN line is queued, and its spool body is released only after that.</summary>
+    public IReadOnlyList<string> Holding(IEnumerable<string> messageIds)
+    {
+        ArgumentNullException.ThrowIfNull(messageIds);
+        return [.. messageIds.Where(Messages.ContainsKey).Distinct(StringComparer.Ordinal)];
+    }
+
     public int RecipientCount => Messages.Values.Sum(m => m.Pending.Count);
 
     /// <summary>Messages with DSN lines waiting to be queued.</summary>

@@ -59,6 +59,16 @@ public sealed class PostgresSpoolStoreTests(PostgresFixture postgres) : SpoolSto
 
     protected override Task<string> NewLocationAsync() => postgres.NewDatabaseAsync();
 
+    protected override async Task SetCreatedAtAsync(string location, string messageId, DateTimeOffset createdAt)
+    {
+        await using var connection = new NpgsqlConnection(location);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand("UPDATE mc_spool SET created_at = $1 WHERE message_id = $2", connection);
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz, TypedValue = createdAt.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = messageId });
+        Assert.Equal(1, await command.ExecuteNonQueryAsync(Ct));
+    }
+
     protected override async Task<GroupCommitSpoolStore> OpenAsync(string location, GroupCommitOptions? options = null)
     {
         var store = new PostgresSpoolStore(location, logger: null, options);

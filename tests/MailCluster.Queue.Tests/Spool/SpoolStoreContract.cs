@@ -7,7 +7,7 @@ namespace MailCluster.Queue.Tests.Spool;
 /// The behaviour every <see cref="ISpoolStore"/> owes its callers, run against each real provider by a
 /// subclass. Each test gets a fresh, empty store location (file or database).
 /// </summary>
-public abstract class SpoolStoreContract
+public abstract partial class SpoolStoreContract
 {
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 

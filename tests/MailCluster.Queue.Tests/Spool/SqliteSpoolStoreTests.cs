@@ -133,6 +133,17 @@ public sealed class SqliteSpoolStoreTests : SpoolStoreContract, IDisposable
         return store;
     }
 
+    protected override async Task SetCreatedAtAsync(string location, string messageId, DateTimeOffset createdAt)
+    {
+        await using var connection = new SqliteConnection($"Data Source={location};Pooling=False");
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE mc_spool SET created_at = $at WHERE message_id = $id";
+        command.Parameters.AddWithValue("$at", createdAt.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$id", messageId);
+        Assert.Equal(1, await command.ExecuteNonQueryAsync(Ct));
+    }
+
     private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql)
     {
         await using var command = connection.CreateCommand();

@@ -93,7 +93,26 @@ public sealed class QueueSerializerTests : IDisposable
         new WakeUp("example.com#2"),
         new FindBuckets("example.com"),
         new BucketsFound("example.com", [0, 5, 7], Complete: false),
+        new FindHeldMessages("example.com#1", ["M1", "M2"]),
+        new HeldMessages("example.com#1", ["M2"]),
     };
+
+    /// <summary>The sweep's question and its answer cross nodes that may run different versions during a rolling
+    /// upgrade: their manifests and shapes are a wire contract.</summary>
+    public static TheoryData<object, string, string> WireShapes => new()
+    {
+        { new FindHeldMessages("example.com#1", ["M1", "M2"]), "mc.queue.find-held.v1", """{"domain":"example.com#1","messageIds":["M1","M2"]}""" },
+        { new HeldMessages("example.com#1", []), "mc.queue.held.v1", """{"domain":"example.com#1","messageIds":[]}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WireShapes))]
+    public void Sweep_messages_have_approved_wire_shapes(object value, string manifest, string json)
+    {
+        Assert.Equal(manifest, _serializer.Manifest(value));
+        Assert.Equal(json, Encoding.UTF8.GetString(_serializer.ToBinary(value)));
+        Assert.Equal(json, Encoding.UTF8.GetString(_serializer.ToBinary(_serializer.FromBinary(Encoding.UTF8.GetBytes(json), manifest))));
+    }
 
     [Theory]
     [MemberData(nameof(AdminMessages))]
