@@ -62,6 +62,12 @@ public sealed class QueueMetrics
             "mailcluster_spool_sweep_bodies_deleted_total", "Uncommitted spool bodies (failed acceptances) deleted by the sweep because no domain queue held them.");
         SweepQueuesUnanswered = factory.CreateCounter(
             "mailcluster_spool_sweep_queues_unanswered_total", "Domain-queue entities that did not answer the sweep in time; their references were left for the next run.");
+        SweepDomainsSkipped = factory.CreateCounter(
+            "mailcluster_spool_sweep_domains_skipped_total",
+            "Domains the sweep skipped for a run because a node or the shard coordinator did not say which of their buckets run (leftover buckets could be missed).");
+        SweepSuspects = factory.CreateGauge(
+            "mailcluster_spool_sweep_suspects",
+            "References and uncommitted bodies the last sweep found held by no queue for the first time; released only if the next run finds them un-held again.");
     }
 
     /// <summary>An instance on a registry of its own that nobody scrapes (tests, and services built without a node).</summary>
@@ -90,6 +96,10 @@ public sealed class QueueMetrics
     public Counter SweepBodiesDeleted { get; }
 
     public Counter SweepQueuesUnanswered { get; }
+
+    public Counter SweepDomainsSkipped { get; }
+
+    public Gauge SweepSuspects { get; }
 
     public Counter.Child Attempts(OutcomeKind outcome) => _attempts[(int)outcome];
 

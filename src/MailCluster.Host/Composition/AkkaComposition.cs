@@ -167,14 +167,17 @@ public static class AkkaComposition
         var timeout = TimeSpan.FromSeconds(options.AskTimeoutSeconds);
         return builder.WithSingleton<SpoolSweep>(
             "spool-sweep",
-            (_, registry, _) =>
+            (system, registry, _) =>
             {
                 var region = registry.Get<DomainQueueRegion>();
+
+                // Every entity that may hold a domain's mail, leftover buckets above a lowered count included.
+                var entities = new QueueEntities(system, region, settings.DomainBuckets);
                 var sweep = new OrphanSweep(
                     provider.GetRequiredService<ISpoolInventory>(),
                     provider.GetRequiredService<ISpoolStore>(),
                     (question, ct) => region.Ask<HeldMessages>(question, timeout, ct),
-                    settings.DomainBuckets,
+                    entities.OfAsync,
                     options,
                     provider.GetRequiredService<QueueMetrics>(),
                     provider.GetRequiredService<ILoggerFactory>().CreateLogger<OrphanSweep>());

@@ -15,7 +15,9 @@ public sealed class OrphanSweepOptions
     /// <summary>Delay from the start of the sweeping node to its first run.</summary>
     public int FirstRunSeconds { get; set; } = 300;
 
-    /// <summary>Delay from the end of one run to the start of the next.</summary>
+    /// <summary>Delay from the end of one run to the start of the next. Also the confirmation delay: only the second run
+    /// in a row to find a body un-held frees it (<see cref="SweepSuspects"/>), so keep it well above the time a shard
+    /// takes to move or to be placed after a restart.</summary>
     public int IntervalSeconds { get; set; } = 3600;
 
     /// <summary>Bodies (and their references) younger than this are never looked at. Must exceed, with a wide margin,

@@ -6,27 +6,37 @@ namespace MailCluster.Queue.Sweep;
 
 /// <summary>
 /// The pure half of the orphan sweep: which domain queues to ask about a page of old spool bodies, and, given their
-/// answers, which references to release and which uncommitted bodies to delete. The rule that keeps mail safe: a
-/// reference is released only when EVERY entity that may hold its domain's mail (the domain and each of its buckets,
-/// <see cref="DomainBuckets.EntitiesOf"/>) answered and none holds the message; an entity that did not answer leaves
-/// its domain's references alone until the next run.
+/// answers, which references to release and which uncommitted bodies to delete. The rules that keep mail safe:
+/// <list type="number">
+/// <item>Only a domain whose entities are all known is looked at: the domain, its configured buckets and every bucket
+/// of it found running on any node (<see cref="QueueEntities"/>), which covers the buckets left above a lowered count.
+/// A domain whose discovery was incomplete (a node or the coordinator did not answer) is absent from the entity map:
+/// it is neither asked about nor decided.</item>
+/// <item>A reference is "un-held" only when EVERY one of those entities answered and none holds the message; an
+/// entity that did not answer leaves its domain's references alone.</item>
+/// <item>Un-held is not yet orphaned: it must have been un-held in the previous run too (<see cref="SweepSuspects"/>).
+/// A bucket can be briefly not running (a shard being handed off or rebalanced, a node just restarted whose remembered
+/// shards are not placed yet), so discovery can miss it once; a run later it runs again and answers "held".</item>
+/// </list>
 /// </summary>
 public static class OrphanSweepPlan
 {
     /// <summary>Id characters per question: well inside Akka's remoting frame (128,000 bytes) once serialised.</summary>
     public const int MaxIdCharsPerQuestion = 32_000;
 
-    /// <summary>One question per entity that may hold each domain's mail, about every id of that domain in the page
-    /// (split into several when the ids pass <paramref name="maxIdChars"/>). Domains in ordinal order.</summary>
-    public static IReadOnlyList<FindHeldMessages> Questions(IReadOnlyList<AgedBody> bodies, DomainBuckets buckets, int maxIdChars = MaxIdCharsPerQuestion)
+    /// <summary>One question per entity that may hold each domain's mail (<paramref name="entities"/>), about every
+    /// id of that domain in the page (split into several when the ids pass <paramref name="maxIdChars"/>). Domains in
+    /// ordinal order; a domain missing from <paramref name="entities"/> (incomplete discovery) is not asked about.</summary>
+    public static IReadOnlyList<FindHeldMessages> Questions(
+        IReadOnlyList<AgedBody> bodies, IReadOnlyDictionary<string, IReadOnlyList<string>> entities, int maxIdChars = MaxIdCharsPerQuestion)
     {
         ArgumentNullException.ThrowIfNull(bodies);
-        ArgumentNullException.ThrowIfNull(buckets);
+        ArgumentNullException.ThrowIfNull(entities);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxIdChars);
         var idsByDomain = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var body in bodies)
         {
-            foreach (var domain in body.Domains)
+            foreach (var domain in body.Domains.Where(entities.ContainsKey))
             {
                 if (!idsByDomain.TryGetValue(domain, out var ids))
                 {
@@ -42,7 +52,7 @@ public static class OrphanSweepPlan
         {
             foreach (var chunk in Chunks(ids, maxIdChars))
             {
-                questions.AddRange(buckets.EntitiesOf(domain).Select(entity => new FindHeldMessages(entity, chunk)));
+                questions.AddRange(entities[domain].Select(entity => new FindHeldMessages(entity, chunk)));
             }
         }
 
@@ -50,28 +60,48 @@ public static class OrphanSweepPlan
     }
 
     /// <summary>
-    /// For committed bodies (<paramref name="committed"/>): the references no entity holds. For uncommitted ones: the
-    /// bodies whose every domain answered and none holds them (a body without references at all included); such a body
-    /// was never answered 250 (its commit never happened), so deleting it loses nothing even if a late Enqueued turns
-    /// up: that queue finds the body missing and abandons the message, as after any failed acceptance.
+    /// For committed bodies (<paramref name="committed"/>): the references no entity holds now nor held in the previous
+    /// run (<paramref name="suspects"/>). For uncommitted ones: the bodies whose every domain answered and none holds
+    /// them (a body without references at all included), now and in the previous run; such a body was never answered
+    /// 250 (its commit never happened), so deleting it loses nothing even if a late Enqueued turns up: that queue finds
+    /// the body missing and abandons the message, as after any failed acceptance. What is un-held for the first time
+    /// is recorded in <paramref name="suspects"/> for the next run.
     /// </summary>
-    public static SweepDecision Decide(IReadOnlyList<AgedBody> bodies, bool committed, SweepAnswers answers, DomainBuckets buckets)
+    public static SweepDecision Decide(
+        IReadOnlyList<AgedBody> bodies, bool committed, SweepAnswers answers, IReadOnlyDictionary<string, IReadOnlyList<string>> entities, SweepSuspects suspects)
     {
         ArgumentNullException.ThrowIfNull(bodies);
         ArgumentNullException.ThrowIfNull(answers);
-        ArgumentNullException.ThrowIfNull(buckets);
+        ArgumentNullException.ThrowIfNull(entities);
+        ArgumentNullException.ThrowIfNull(suspects);
         var release = new List<SpoolReference>();
         var delete = new List<string>();
-        int held = 0, undecided = 0;
+        int held = 0, undecided = 0, suspected = 0, skipped = 0;
         foreach (var body in bodies)
         {
             var orphan = true;
             foreach (var domain in body.Domains)
             {
-                switch (answers.Holder(body.MessageId, buckets.EntitiesOf(domain)))
+                if (!entities.TryGetValue(domain, out var ofDomain))
+                {
+                    skipped++;
+                    orphan = false;
+                    continue;
+                }
+
+                switch (answers.Holder(body.MessageId, ofDomain))
                 {
                     case Holding.No when committed:
-                        release.Add(new SpoolReference(body.MessageId, domain));
+                        var reference = new SpoolReference(body.MessageId, domain);
+                        if (suspects.Confirm(reference))
+                        {
+                            release.Add(reference);
+                        }
+                        else
+                        {
+                            suspected++;
+                        }
+
                         break;
                     case Holding.No:
                         break;
@@ -88,11 +118,18 @@ public static class OrphanSweepPlan
 
             if (!committed && orphan)
             {
-                delete.Add(body.MessageId);
+                if (suspects.Confirm(SweepSuspects.WholeBody(body.MessageId)))
+                {
+                    delete.Add(body.MessageId);
+                }
+                else
+                {
+                    suspected++;
+                }
             }
         }
 
-        return new SweepDecision(release, delete, held, undecided);
+        return new SweepDecision(release, delete, held, undecided) { Suspected = suspected, Skipped = skipped };
     }
 
     private static IEnumerable<IReadOnlyList<string>> Chunks(List<string> ids, int maxChars)
@@ -122,11 +159,18 @@ public static class OrphanSweepPlan
 /// <summary>One domain's reference to a spool body.</summary>
 public sealed record SpoolReference(string MessageId, string Domain);
 
-/// <param name="Release">References of committed bodies that no queue holds.</param>
-/// <param name="Delete">Uncommitted bodies that no queue holds.</param>
+/// <param name="Release">References of committed bodies that no queue holds, nor held in the previous run.</param>
+/// <param name="Delete">Uncommitted bodies that no queue holds, nor held in the previous run.</param>
 /// <param name="Held">References whose queue still holds the message (left alone).</param>
 /// <param name="Undecided">References left alone because a queue of their domain did not answer.</param>
-public sealed record SweepDecision(IReadOnlyList<SpoolReference> Release, IReadOnlyList<string> Delete, int Held, int Undecided);
+public sealed record SweepDecision(IReadOnlyList<SpoolReference> Release, IReadOnlyList<string> Delete, int Held, int Undecided)
+{
+    /// <summary>References (and uncommitted bodies) un-held for the first time: kept until the next run confirms.</summary>
+    public int Suspected { get; init; }
+
+    /// <summary>References left alone because their domain's bucket discovery was incomplete.</summary>
+    public int Skipped { get; init; }
+}
 
 public enum Holding
 {

@@ -32,7 +32,7 @@ public sealed class OrphanSweepTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Releases_what_no_queue_holds_and_leaves_held_young_and_unanswered_mail_alone()
+    public async Task Releases_what_no_queue_holds_in_two_runs_and_leaves_held_young_and_unanswered_mail_alone()
     {
         foreach (var id in new[] { "o1", "o2", "o3", "held", "young" })
         {
@@ -47,16 +47,27 @@ public sealed class OrphanSweepTests : IAsyncLifetime
             await AgeAsync(id, TimeSpan.FromHours(2));
         }
 
+        var silent = true;
         var sweep = NewSweep(new OrphanSweepOptions { MinAgeSeconds = 3600, PageSize = 2 }, q => q.Domain switch
         {
-            "silent.test" => throw new TimeoutException("no answer in time"),
+            "silent.test" when silent => throw new TimeoutException("no answer in time"),
             _ => new HeldMessages(q.Domain, [.. q.MessageIds.Where(id => id is "held" or "abandoning")]),
         });
 
+        // Run 1 only suspects: nothing is released or deleted on one "nobody holds it".
+        var first = await sweep.RunAsync(Ct);
+        Assert.Equal((7, 8, 0, 0), (first.Bodies, first.References, first.Released, first.Deleted));
+        Assert.Equal((0, 5), (first.Carried, first.Suspects)); // o1..o3, split's a.test reference, "failed"
+        Assert.Equal(5, _metrics.SweepSuspects.Value);
+        Assert.Equal(SpoolStatus.Committed, (await _store.ReadAsync("o1", Ct)).Status);
+        Assert.Equal(SpoolStatus.Uncommitted, (await _store.ReadAsync("failed", Ct)).Status);
+
+        // Run 2 confirms them.
         var report = await sweep.RunAsync(Ct);
 
         Assert.Equal((7, 8, 4, 1), (report.Bodies, report.References, report.Released, report.Deleted));
         Assert.Equal((2, 1, 0), (report.Held, report.Undecided, report.Failed));
+        Assert.Equal((5, 0), (report.Carried, report.Suspects));
         foreach (var gone in new[] { "o1", "o2", "o3", "failed" })
         {
             Assert.Equal(SpoolStatus.Missing, (await _store.ReadAsync(gone, Ct)).Status);
@@ -75,37 +86,92 @@ public sealed class OrphanSweepTests : IAsyncLifetime
         Assert.DoesNotContain(_questions, q => q.MessageIds.Contains("young"));
         Assert.Equal(4, _metrics.SweepReferencesReleased.Value);
         Assert.Equal(1, _metrics.SweepBodiesDeleted.Value);
-        Assert.Equal(1, _metrics.SweepQueuesUnanswered.Value);
-        Assert.Equal(1, _metrics.SweepRuns(succeeded: true).Value);
+        Assert.Equal(2, _metrics.SweepQueuesUnanswered.Value);
+        Assert.Equal(2, _metrics.SweepRuns(succeeded: true).Value);
+        Assert.Equal(0, _metrics.SweepSuspects.Value);
         Assert.True(_metrics.SweepLastSuccess.Value > 0);
 
-        // A second run finds nothing more to do; releases are idempotent anyway.
-        var again = await NewSweep(new OrphanSweepOptions { MinAgeSeconds = 3600 }, q => new HeldMessages(q.Domain, [.. q.MessageIds.Where(id => id is "held" or "abandoning")]))
-            .RunAsync(Ct);
-        Assert.Equal((1, 0), (again.Released, again.Deleted)); // split's silent.test reference, now answered
+        // Once silent.test answers, its reference is suspected, then released; releases are idempotent anyway.
+        silent = false;
+        Assert.Equal((0, 0, 1), Outcome(await sweep.RunAsync(Ct)));
+        Assert.Equal((1, 0, 0), Outcome(await sweep.RunAsync(Ct)));
         Assert.Equal(SpoolStatus.Missing, (await _store.ReadAsync("split", Ct)).Status);
     }
 
     [Fact]
-    public async Task A_split_domain_asks_the_domain_and_every_bucket()
+    public async Task A_split_domain_asks_the_domain_every_configured_bucket_and_every_bucket_found_running()
+    {
+        await CommittedAsync("m1", "hot.test");
+        await CommittedAsync("m2", "hot.test");
+        await AgeAsync("m1", TimeSpan.FromHours(2));
+        await AgeAsync("m2", TimeSpan.FromHours(2));
+        var buckets = new DomainBuckets(new Dictionary<string, int> { ["hot.test"] = 3 });
+
+        // The count was lowered from 8 to 3: bucket #6 still runs and holds m1.
+        var sweep = NewSweep(
+            new OrphanSweepOptions { MinAgeSeconds = 3600 },
+            q => new HeldMessages(q.Domain, q.Domain == "hot.test#6" ? ["m1"] : []),
+            domain => new QueueEntitySet(QueueEntities.Merge(buckets, domain, [6]), []));
+
+        await sweep.RunAsync(Ct);
+        var report = await sweep.RunAsync(Ct);
+
+        Assert.Equal(["hot.test", "hot.test#0", "hot.test#1", "hot.test#2", "hot.test#6"], _questions.Select(q => q.Domain).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal((1, 1), (report.Released, report.Held));
+        Assert.Equal(SpoolStatus.Committed, (await _store.ReadAsync("m1", Ct)).Status);
+        Assert.Equal(SpoolStatus.Missing, (await _store.ReadAsync("m2", Ct)).Status);
+    }
+
+    [Fact]
+    public async Task A_domain_whose_buckets_could_not_all_be_found_is_skipped_run_after_run()
+    {
+        await CommittedAsync("m1", "hot.test");
+        await CommittedAsync("m2", "cold.test");
+        await AgeAsync("m1", TimeSpan.FromHours(2));
+        await AgeAsync("m2", TimeSpan.FromHours(2));
+        var sweep = NewSweep(
+            new OrphanSweepOptions { MinAgeSeconds = 3600 },
+            q => new HeldMessages(q.Domain, []),
+            domain => domain == "hot.test"
+                ? new QueueEntitySet(["hot.test", "hot.test#0"], ["akka.tcp://mailcluster@10.0.0.2:4053"])
+                : new QueueEntitySet([domain], []));
+
+        var reports = new List<SweepReport>();
+        for (var run = 0; run < 3; run++)
+        {
+            reports.Add(await sweep.RunAsync(Ct));
+        }
+
+        Assert.DoesNotContain(_questions, q => q.Domain.StartsWith("hot.test", StringComparison.Ordinal));
+        Assert.Equal(SpoolStatus.Committed, (await _store.ReadAsync("m1", Ct)).Status);
+        Assert.Equal(SpoolStatus.Missing, (await _store.ReadAsync("m2", Ct)).Status);
+        Assert.All(reports, r => Assert.Equal((1, 1), (r.Skipped, r.SkippedDomains)));
+        Assert.Equal(3, _metrics.SweepDomainsSkipped.Value);
+    }
+
+    [Fact]
+    public async Task A_failing_discovery_skips_the_domain_and_the_run_goes_on()
     {
         await CommittedAsync("m1", "hot.test");
         await AgeAsync("m1", TimeSpan.FromHours(2));
-        var buckets = new DomainBuckets(new Dictionary<string, int> { ["hot.test"] = 3 });
-        var sweep = NewSweep(new OrphanSweepOptions { MinAgeSeconds = 3600 }, q => new HeldMessages(q.Domain, q.Domain == "hot.test#2" ? ["m1"] : []), buckets);
+        var sweep = NewSweep(
+            new OrphanSweepOptions { MinAgeSeconds = 3600 },
+            q => new HeldMessages(q.Domain, []),
+            _ => throw new InvalidOperationException("coordinator gone (test)"));
 
+        await sweep.RunAsync(Ct);
         var report = await sweep.RunAsync(Ct);
 
-        Assert.Equal(["hot.test", "hot.test#0", "hot.test#1", "hot.test#2"], _questions.Select(q => q.Domain).Order(StringComparer.Ordinal));
-        Assert.Equal((0, 1), (report.Released, report.Held));
+        Assert.Empty(_questions);
+        Assert.Equal((0, 1), (report.Released, report.Skipped));
         Assert.Equal(SpoolStatus.Committed, (await _store.ReadAsync("m1", Ct)).Status);
     }
 
     [Fact]
     public async Task A_spool_that_cannot_be_read_fails_the_run_and_counts_it()
     {
-        var sweep = new OrphanSweep(new UnreadableInventory(), _store, (q, _) => Task.FromResult(new HeldMessages(q.Domain, [])), DomainBuckets.None,
-            new OrphanSweepOptions(), _metrics, NullLogger.Instance);
+        var sweep = new OrphanSweep(new UnreadableInventory(), _store, (q, _) => Task.FromResult(new HeldMessages(q.Domain, [])),
+            (d, _) => Task.FromResult(new QueueEntitySet([d], [])), new OrphanSweepOptions(), _metrics, NullLogger.Instance);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => sweep.RunAsync(Ct));
 
@@ -113,7 +179,9 @@ public sealed class OrphanSweepTests : IAsyncLifetime
         Assert.Equal(0, _metrics.SweepRuns(succeeded: true).Value);
     }
 
-    private OrphanSweep NewSweep(OrphanSweepOptions options, Func<FindHeldMessages, HeldMessages> answer, DomainBuckets? buckets = null) =>
+    private static (int Released, int Deleted, int Suspects) Outcome(SweepReport report) => (report.Released, report.Deleted, report.Suspects);
+
+    private OrphanSweep NewSweep(OrphanSweepOptions options, Func<FindHeldMessages, HeldMessages> answer, Func<string, QueueEntitySet>? discover = null) =>
         new(_store, _store, (q, _) =>
         {
             lock (_questions)
@@ -122,7 +190,7 @@ public sealed class OrphanSweepTests : IAsyncLifetime
             }
 
             return Task.FromResult(answer(q));
-        }, buckets ?? DomainBuckets.None, options, _metrics, NullLogger.Instance);
+        }, (domain, _) => Task.FromResult((discover ?? (d => new QueueEntitySet([d], [])))(domain)), options, _metrics, NullLogger.Instance);
 
     private async Task CommittedAsync(string id, params string[] domains)
     {

@@ -1,10 +1,9 @@
 using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Protocol;
 
-namespace MailCluster.Ops;
+namespace MailCluster.Queue.Buckets;
 
 /// <summary>
 /// The domain-queue entities that may hold a domain's mail, cluster-wide: the domain itself, the buckets configured
@@ -13,12 +12,17 @@ namespace MailCluster.Ops;
 /// delivering), and only sharding knows they exist. The nodes hosting the domain-queue regions come from the shard
 /// coordinator (GetCurrentRegions, through the local region or proxy); each is asked for its buckets of the domain by
 /// its <see cref="BucketDirectory"/>, so a bucket living on another node is found as well as a local one.
+/// <para>Used by the queue admin API and by the orphan spool sweep (<see cref="Sweep.OrphanSweep"/>), which must not
+/// decide about a domain whose discovery is incomplete (<see cref="QueueEntitySet.Complete"/>).</para>
 /// </summary>
 /// <param name="system">This node's actor system (the directories are reached by actor selection).</param>
 /// <param name="region">The domain-queue shard region, or its proxy on edge-only nodes.</param>
 /// <param name="buckets">The configured hot-domain buckets.</param>
 public sealed class QueueEntities(ActorSystem system, IActorRef region, DomainBuckets buckets)
 {
+    /// <summary>Named in <see cref="QueueEntitySet.Unanswered"/> when the hosting nodes are not known.</summary>
+    public const string Coordinator = "shard coordinator";
+
     private static readonly TimeSpan RegionsTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan DirectoryTimeout = BucketDirectory.QueryTimeout + TimeSpan.FromSeconds(1);
 
@@ -27,14 +31,21 @@ public sealed class QueueEntities(ActorSystem system, IActorRef region, DomainBu
     public async Task<QueueEntitySet> OfAsync(string domain, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(domain);
-        IEnumerable<Address> hosts;
+        IReadOnlyCollection<Address> hosts;
         try
         {
             hosts = (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, RegionsTimeout, cancellationToken).ConfigureAwait(false)).Regions;
         }
         catch (AskTimeoutException)
         {
-            return new QueueEntitySet(Merge(buckets, domain, []), ["shard coordinator"]);
+            return new QueueEntitySet(Merge(buckets, domain, []), [Coordinator]);
+        }
+
+        // A region that does not know its coordinator yet (right after start) answers with no regions at all; the
+        // delivery role is never really empty while a domain queue is asked about, so that answer says nothing.
+        if (hosts.Count == 0)
+        {
+            return new QueueEntitySet(Merge(buckets, domain, []), [Coordinator]);
         }
 
         var answers = await Task.WhenAll(hosts.Select(host => FindAsync(host, domain, cancellationToken))).ConfigureAwait(false);
@@ -71,4 +82,9 @@ public sealed class QueueEntities(ActorSystem system, IActorRef region, DomainBu
 
 /// <param name="Entities">Entity ids, in the order of <see cref="QueueEntities.Merge"/>.</param>
 /// <param name="Unanswered">Nodes (or the shard coordinator) whose buckets of the domain are not known.</param>
-public sealed record QueueEntitySet(IReadOnlyList<string> Entities, IReadOnlyList<string> Unanswered);
+public sealed record QueueEntitySet(IReadOnlyList<string> Entities, IReadOnlyList<string> Unanswered)
+{
+    /// <summary>Every node hosting domain queues said which buckets of the domain it runs: no running entity of the
+    /// domain is missing from <see cref="Entities"/>.</summary>
+    public bool Complete => Unanswered.Count == 0;
+}

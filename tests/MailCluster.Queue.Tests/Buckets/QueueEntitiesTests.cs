@@ -1,7 +1,7 @@
 using MailCluster.Queue.Buckets;
 using Xunit;
 
-namespace MailCluster.Ops.Tests;
+namespace MailCluster.Queue.Tests.Buckets;
 
 /// <summary>The queue API covers the domain, its configured buckets and the buckets found running in the cluster, in
 /// one fixed order (listing offsets run over that order).</summary>
