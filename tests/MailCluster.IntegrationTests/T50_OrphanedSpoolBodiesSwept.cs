@@ -56,11 +56,11 @@ public partial class T50_OrphanedSpoolBodiesSwept
         await node.WaitForLogAsync($"Releasing spool body {orphan} for {OrphanDomain} failed", Wait);
         node.Kill();
 
-        await ExecuteAsync(spoolPath, "DROP TRIGGER t50_refuse_release");
-        Assert.Equal([OrphanDomain], await ReferencesAsync(spoolPath, orphan)); // the leak: delivered, still referenced
-        Assert.Equal([Scenario.RelayDomain], await ReferencesAsync(spoolPath, queued));
+        await SpoolFile.ExecuteAsync(spoolPath, "DROP TRIGGER t50_refuse_release");
+        Assert.Equal([OrphanDomain], await SpoolFile.ReferencesAsync(spoolPath, orphan)); // the leak: delivered, still referenced
+        Assert.Equal([Scenario.RelayDomain], await SpoolFile.ReferencesAsync(spoolPath, queued));
         const string Uncommitted = "0000000000000000000000000000F41D";
-        await ExecuteAsync(spoolPath, $"""
+        await SpoolFile.ExecuteAsync(spoolPath, $"""
             INSERT INTO mc_spool(message_id, body, committed, created_at) VALUES('{Uncommitted}', x'0d0a', 0, {DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeMilliseconds()});
             INSERT INTO mc_spool_ref(message_id, domain) VALUES('{Uncommitted}', '{Scenario.RelayDomain}');
             """);
@@ -73,7 +73,7 @@ public partial class T50_OrphanedSpoolBodiesSwept
         config.Environment["MailCluster__Queue__EnqueueTimeoutSeconds"] = "3";
         var restarted = await scenario.StartNodeAsync(config, "node-t50-restarted");
 
-        await PollAsync(async () => (await ReferencesAsync(spoolPath, orphan)) is null && (await ReferencesAsync(spoolPath, Uncommitted)) is null,
+        await PollAsync(async () => (await SpoolFile.ReferencesAsync(spoolPath, orphan)) is null && (await SpoolFile.ReferencesAsync(spoolPath, Uncommitted)) is null,
             "the orphaned bodies were not swept", restarted);
 
         // The first run to find an orphan released nothing, only suspected (the orphan may not have been old enough for
@@ -82,11 +82,11 @@ public partial class T50_OrphanedSpoolBodiesSwept
         var first = SweepLine().Match(restarted.Log);
         Assert.Matches(SuspectedLine(), first.Value);
         Assert.Matches(ReleasedLine(), restarted.Log[first.Index..]);
-        Assert.Equal([Scenario.RelayDomain], await ReferencesAsync(spoolPath, queued));
+        Assert.Equal([Scenario.RelayDomain], await SpoolFile.ReferencesAsync(spoolPath, queued));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{config.OpsPort}"), Timeout = TimeSpan.FromSeconds(20) };
-        var runs = await CompletedRunsAsync(http);
-        await PollAsync(async () => await CompletedRunsAsync(http) >= runs + 2, "the sweep stopped running", restarted);
-        Assert.Equal([Scenario.RelayDomain], await ReferencesAsync(spoolPath, queued));
+        var runs = await SpoolFile.CompletedSweepsAsync(http);
+        await PollAsync(async () => await SpoolFile.CompletedSweepsAsync(http) >= runs + 2, "the sweep stopped running", restarted);
+        Assert.Equal([Scenario.RelayDomain], await SpoolFile.ReferencesAsync(spoolPath, queued));
         var metrics = PrometheusText.Parse(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
         Assert.Equal(1, metrics["mailcluster_spool_sweep_references_released_total"]);
         Assert.Equal(1, metrics["mailcluster_spool_sweep_bodies_deleted_total"]);
@@ -103,43 +103,11 @@ public partial class T50_OrphanedSpoolBodiesSwept
 
         var delivered = await scenario.Sink.WaitForRecipientAsync(held, Wait);
         ReceivedHeaderAssert.IsSentBytesWithOneReceivedHeader(Scenario.WireBytes(queuedMessage), delivered.Data);
-        await PollAsync(async () => await ReferencesAsync(spoolPath, queued) is null, "the delivered message's body was not released", restarted);
+        await PollAsync(async () => await SpoolFile.ReferencesAsync(spoolPath, queued) is null, "the delivered message's body was not released", restarted);
         Assert.Single(scenario.Sink.Messages, m => m.Recipients.Contains(held, StringComparer.OrdinalIgnoreCase));
     }
 
     private static string QueueId(string reply) => reply[(reply.LastIndexOf(' ') + 1)..];
-
-    private static async Task<double> CompletedRunsAsync(HttpClient http) =>
-        PrometheusText.Parse(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).GetValueOrDefault("mailcluster_spool_sweep_runs_total{result=\"completed\"}");
-
-    /// <summary>The body's references (domains), or null when the body is gone.</summary>
-    private static async Task<List<string>?> ReferencesAsync(string spoolPath, string messageId)
-    {
-        await using var connection = await OpenAsync(spoolPath);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT r.domain FROM mc_spool s LEFT JOIN mc_spool_ref r ON r.message_id = s.message_id WHERE s.message_id = $id ORDER BY r.domain";
-        command.Parameters.AddWithValue("$id", messageId);
-        await using var reader = await command.ExecuteReaderAsync();
-        List<string>? domains = null;
-        while (await reader.ReadAsync())
-        {
-            domains ??= [];
-            if (!reader.IsDBNull(0))
-            {
-                domains.Add(reader.GetString(0));
-            }
-        }
-
-        return domains;
-    }
-
-    private static async Task ExecuteAsync(string spoolPath, string sql)
-    {
-        await using var connection = await OpenAsync(spoolPath);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
 
     /// <summary>Runs <paramref name="sql"/> once the node has created the spool schema.</summary>
     private static async Task ExecuteUntilAsync(string spoolPath, string sql)
@@ -149,30 +117,13 @@ public partial class T50_OrphanedSpoolBodiesSwept
         {
             try
             {
-                await ExecuteAsync(spoolPath, sql);
+                await SpoolFile.ExecuteAsync(spoolPath, sql);
                 return;
             }
             catch (SqliteException) when (DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200);
             }
-        }
-    }
-
-    private static async Task<SqliteConnection> OpenAsync(string spoolPath)
-    {
-        var connection = new SqliteConnection($"Data Source={spoolPath};Pooling=False;Default Timeout=10");
-        await connection.OpenAsync();
-        return connection;
-    }
-
-    private static async Task PollAsync(Func<Task<bool>> condition, string failure, NodeProcess node)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{failure} within {Wait.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s; node log:\n{node.Log}");
-            await Task.Delay(250);
         }
     }
 
@@ -185,4 +136,7 @@ public partial class T50_OrphanedSpoolBodiesSwept
     [GeneratedRegex(@"Spool sweep: \d+ bodies older than 10 s with \d+ references checked; 1 orphaned references released, [01] orphaned uncommitted bodies deleted "
         + @"\(of [12] suspects carried from the previous run\), [01] suspects carried to the next run for confirmation \(0 more not kept\), 1 references still held by their queues, 0 left")]
     private static partial Regex ReleasedLine();
+
+    private static Task PollAsync(Func<Task<bool>> condition, string failure, NodeProcess node) =>
+        SpoolFile.PollAsync(condition, failure, node, Wait);
 }

@@ -85,13 +85,13 @@ public class T52_SweepKeepsMailInLeftoverBuckets
 
         // Several runs in which every message was old enough to be looked at (the two-run rule needs two).
         await PollAsync(() => Task.FromResult(DateTime.UtcNow > lastSent.AddSeconds(MinAgeSeconds + 1)), "time stood still", restarted);
-        var runs = await CompletedRunsAsync(http);
-        await PollAsync(async () => await CompletedRunsAsync(http) >= runs + 4, "the sweep did not run four times", restarted);
+        var runs = await SpoolFile.CompletedSweepsAsync(http);
+        await PollAsync(async () => await SpoolFile.CompletedSweepsAsync(http) >= runs + 4, "the sweep did not run four times", restarted);
 
         var spoolPath = Path.Combine(scenario.DataDir, "spool.db");
         foreach (var id in queueOf.Keys)
         {
-            Assert.Equal([Domain], await ReferencesAsync(spoolPath, id));
+            Assert.Equal([Domain], await SpoolFile.ReferencesAsync(spoolPath, id));
         }
 
         var metrics = PrometheusText.Parse(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
@@ -111,7 +111,7 @@ public class T52_SweepKeepsMailInLeftoverBuckets
         {
             var delivered = await scenario.Sink.WaitForRecipientAsync(to, Wait);
             ReceivedHeaderAssert.IsSentBytesWithOneReceivedHeader(Scenario.WireBytes(message), delivered.Data);
-            await PollAsync(async () => await ReferencesAsync(spoolPath, id) is null, $"the body of delivered message {id} was not released", restarted);
+            await PollAsync(async () => await SpoolFile.ReferencesAsync(spoolPath, id) is null, $"the body of delivered message {id} was not released", restarted);
         }
 
         Assert.Equal(sent.Count, scenario.Sink.Messages.Count(m => m.Recipients.Any(r => r.EndsWith("@" + Domain, StringComparison.OrdinalIgnoreCase))));
@@ -129,38 +129,6 @@ public class T52_SweepKeepsMailInLeftoverBuckets
     private static Regex AllHeldLine(int count) => new(string.Create(CultureInfo.InvariantCulture,
         $@"Spool sweep: {count} bodies older than {MinAgeSeconds} s with {count} references checked; [^\n]*\b{count} references still held by their queues, 0 left because 0 queues did not answer, 0 left because the buckets of 0 domains"));
 
-    private static async Task<double> CompletedRunsAsync(HttpClient http) =>
-        PrometheusText.Parse(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).GetValueOrDefault("mailcluster_spool_sweep_runs_total{result=\"completed\"}");
-
-    /// <summary>The body's references (domains), or null when the body is gone.</summary>
-    private static async Task<List<string>?> ReferencesAsync(string spoolPath, string messageId)
-    {
-        await using var connection = new SqliteConnection($"Data Source={spoolPath};Pooling=False;Default Timeout=10");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT r.domain FROM mc_spool s LEFT JOIN mc_spool_ref r ON r.message_id = s.message_id WHERE s.message_id = $id ORDER BY r.domain";
-        command.Parameters.AddWithValue("$id", messageId);
-        await using var reader = await command.ExecuteReaderAsync();
-        List<string>? domains = null;
-        while (await reader.ReadAsync())
-        {
-            domains ??= [];
-            if (!reader.IsDBNull(0))
-            {
-                domains.Add(reader.GetString(0));
-            }
-        }
-
-        return domains;
-    }
-
-    private static async Task PollAsync(Func<Task<bool>> condition, string failure, NodeProcess node)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{failure} within {Wait.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s; node log:\n{node.Log}");
-            await Task.Delay(250);
-        }
-    }
+    private static Task PollAsync(Func<Task<bool>> condition, string failure, NodeProcess node) =>
+        SpoolFile.PollAsync(condition, failure, node, Wait);
 }
