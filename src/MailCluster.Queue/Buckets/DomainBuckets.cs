@@ -44,17 +44,6 @@ public sealed class DomainBuckets
         return domain + Separator + bucket.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The entities that may hold <paramref name="domain"/>'s mail: the domain itself (mail queued before it was
-    /// split), then its buckets <c>domain#0..N-1</c>. Buckets of a larger N used earlier are not known here.</summary>
-    public IReadOnlyList<string> EntitiesOf(string domain)
-    {
-        ArgumentNullException.ThrowIfNull(domain);
-        int n = CountOf(domain);
-        return n <= 1
-            ? [domain]
-            : [domain, .. Enumerable.Range(0, n).Select(k => domain + Separator + k.ToString(CultureInfo.InvariantCulture))];
-    }
-
     /// <summary>The destination domain of an entity id: <c>gmail.com#3</c> → <c>gmail.com</c>.</summary>
     public static string DomainOf(string entityId)
     {

@@ -17,7 +17,7 @@ public sealed class OrphanSweepPlanTests
     /// found no leftover bucket would give them.</summary>
     private static Dictionary<string, IReadOnlyList<string>> Entities(IEnumerable<AgedBody> bodies, DomainBuckets? buckets = null) =>
         bodies.SelectMany(b => b.Domains).Distinct(StringComparer.Ordinal)
-            .ToDictionary(d => d, (buckets ?? DomainBuckets.None).EntitiesOf, StringComparer.Ordinal);
+            .ToDictionary(d => d, d => QueueEntities.Merge(buckets ?? DomainBuckets.None, d, []), StringComparer.Ordinal);
 
     private static SweepAnswers Answer(IEnumerable<FindHeldMessages> questions, Func<FindHeldMessages, IEnumerable<string>?> held)
     {
