@@ -17,9 +17,28 @@ N=${N:-10000}
 ROUNDS=${ROUNDS:-2}
 MODES=${MODES:-new reuse}
 
+NS=mcab$$
+CG=/sys/fs/cgroup/cpuacct/mcab$$
+DATA=""
+# Also on Ctrl-C or a closed output pipe: no node, namespace, cgroup or data directory is left behind.
+cleanup() {
+  if [[ -d $CG ]]; then
+    for p in $(cat "$CG/cgroup.procs"); do kill -9 "$p" 2>/dev/null || true; done
+    for _ in $(seq 20); do [[ -z $(cat "$CG/cgroup.procs") ]] && break; sleep 0.1; done
+    rmdir "$CG" 2>/dev/null || true
+  fi
+  ip netns del "$NS" 2>/dev/null || true
+  [[ -n $DATA ]] && rm -rf "$DATA"
+  DATA=""
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+trap 'exit 141' PIPE
+
 measure() { # label published-dir
-  local label=$1 pub=$2 ns=mcab$$ cg=/sys/fs/cgroup/cpuacct/mcab$$ data pid
-  data=$(mktemp -d /tmp/mcab.XXXXXX)
+  local label=$1 pub=$2 ns=$NS cg=$CG pid
+  DATA=$(mktemp -d /tmp/mcab.XXXXXX)
+  local data=$DATA
   ip netns add "$ns"; ip netns exec "$ns" ip link set lo up; mkdir "$cg"
   # shellcheck disable=SC2086 # NODE_ENV is a list of VAR=value words
   ( exec /bin/bash -c 'echo $$ > "$0/cgroup.procs" && exec ip netns exec "$1" env "${@:2}"' "$cg" "$ns" \
@@ -50,7 +69,7 @@ measure() { # label published-dir
   echo "$line"
   for p in $(cat "$cg/cgroup.procs"); do kill -9 "$p" 2>/dev/null || true; done
   { wait "$pid" || true; } 2>/dev/null
-  sleep 0.5; rmdir "$cg"; ip netns del "$ns"; rm -rf "$data"
+  cleanup
 }
 
 for _ in $(seq "${3:-2}"); do
