@@ -7,12 +7,14 @@
 #
 #   deploy/publish.sh /tmp/a; (change); deploy/publish.sh /tmp/b
 #   bench/ab.sh /tmp/a /tmp/b [PAIRS]          # PAIRS (default 2) alternations A B A B ...
-#   N=10000 ROUNDS=2 MODES="new reuse" NODE_ENV="DOTNET_x=1" bench/ab.sh ...
-# Loopback in a private network namespace; no DNS server (the deferred domain does not resolve: delivery deferred).
+#   N=10000 ROUNDS=2 MODES="new reuse e2e" NODE_ENV="DOTNET_x=1" bench/ab.sh ...
+# Modes: new (a new connection per message), reuse (connections reused), both to a deferred domain (it does not
+# resolve: delivery deferred); e2e (connections reused, to relay.test, whose MX is smtp-sink on 127.0.0.2:2600, timed
+# until the sink has received all N: end-to-end relay). Loopback in a private network namespace with dnsmasq.
 set -euo pipefail
 [[ $(id -u) -eq 0 ]] || { echo "run as root (network namespace, cgroups)" >&2; exit 1; }
 [[ $# -ge 2 ]] || { echo "usage: $0 PUBLISHED_A PUBLISHED_B [PAIRS]" >&2; exit 2; }
-command -v smtp-source >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix >/dev/null; }
+command -v smtp-source >/dev/null && command -v dnsmasq >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix dnsmasq-base >/dev/null; }
 N=${N:-10000}
 ROUNDS=${ROUNDS:-2}
 MODES=${MODES:-new reuse}
@@ -27,8 +29,9 @@ cleanup() {
     for _ in $(seq 20); do [[ -z $(cat "$CG/cgroup.procs") ]] && break; sleep 0.1; done
     rmdir "$CG" 2>/dev/null || true
   fi
+  local p; for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done # dnsmasq, smtp-sink
   ip netns del "$NS" 2>/dev/null || true
-  [[ -n $DATA ]] && rm -rf "$DATA"
+  [[ -n $DATA ]] && rm -rf "$DATA" "$DATA.dnsmasq.log" "$DATA.sink.out"
   DATA=""
 }
 trap cleanup EXIT
@@ -40,26 +43,37 @@ measure() { # label published-dir
   DATA=$(mktemp -d /tmp/mcab.XXXXXX)
   local data=$DATA
   ip netns add "$ns"; ip netns exec "$ns" ip link set lo up; mkdir "$cg"
+  # DNS and the final destination for e2e (outside the node's cgroup: only the node's CPU is counted).
+  ip netns exec "$ns" dnsmasq --keep-in-foreground --port=53 --listen-address=127.0.0.1 --bind-interfaces --no-resolv \
+    --no-hosts --user=root --pid-file= --local=/test/ --local-ttl=300 \
+    --mx-host=relay.test,mx.relay.test,10 --host-record=mx.relay.test,127.0.0.2 >"$data.dnsmasq.log" 2>&1 & disown
+  ip netns exec "$ns" smtp-sink -c -u nobody -m 2000 127.0.0.2:2600 1024 >"$data.sink.out" 2>/dev/null & disown
   # shellcheck disable=SC2086 # NODE_ENV is a list of VAR=value words
   ( exec /bin/bash -c 'echo $$ > "$0/cgroup.procs" && exec ip netns exec "$1" env "${@:2}"' "$cg" "$ns" \
     MailCluster__DataDir="$data/data" MailCluster__Hostname=mc.bench.test MailCluster__Smtp__BindAddress=127.0.0.1 \
     MailCluster__Smtp__MxPort=2525 MailCluster__Smtp__SubmissionPort=2587 MailCluster__Smtp__SubmissionsPort=2465 \
-    MailCluster__Domains__Relay__0=defer.test MailCluster__Dns__Servers__0=127.0.0.1:53 \
+    MailCluster__Domains__Relay__0=defer.test MailCluster__Domains__Relay__1=relay.test MailCluster__Dns__Servers__0=127.0.0.1:53 \
+    MailCluster__Outbound__Port=2600 MailCluster__Outbound__AllowPrivateDestinations=true \
     MailCluster__Ops__BindAddress=127.0.0.1 MailCluster__Ops__Port=8080 \
     MailCluster__Smtp__MaxConnectionsPerClient=20000 MailCluster__Smtp__MaxConnections=20000 \
     ${NODE_ENV:-} dotnet "$pub/MailCluster.Host.dll" ) >"$data/node.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do ip netns exec "$ns" curl -fsS -o /dev/null http://127.0.0.1:8080/healthz/ready 2>/dev/null && break; sleep 0.2; done
   src() { ip netns exec "$ns" smtp-source -s 20 -l 1024 -m "$1" -M client.test -f a@client.test -t b@defer.test "${@:2}" 127.0.0.1:2525; }
+  # smtp-sink -c rewrites "sess=N quit=N mesg=N<CR>" on each event; the last complete one.
+  sunk() { local n; n=$(tail -c 300 "$data.sink.out" | grep -ao $'mesg=[0-9]*\r' | tail -1 | tr -dc '0-9'); echo "${n:-0}"; }
+  e2e() { # N: send with reused connections to relay.test, return once the sink has them all (or after 120 s)
+    local base; base=$(sunk); src "$1" -d -t b@relay.test; local end=$((SECONDS + 120))
+    while (( $(sunk) - base < $1 && SECONDS < end )); do sleep 0.05; done; }
   ctx() { cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s }'; }
-  src 3000; src 3000 -d
+  src 3000; src 3000 -d; [[ " $MODES " == *" e2e "* ]] && e2e 3000
   local line="$label"
   for _ in $(seq "$ROUNDS"); do
     for mode in $MODES; do
       local flags=() c0 c1 x0 x1 t0 t1 s0 s1
       [[ $mode == reuse ]] && flags=(-d)
       read -ra s0 < <(head -1 /proc/stat); c0=$(cat "$cg/cpuacct.usage"); x0=$(ctx); t0=$(date +%s.%N)
-      src "$N" "${flags[@]}"
+      if [[ $mode == e2e ]]; then e2e "$N"; else src "$N" "${flags[@]}"; fi
       t1=$(date +%s.%N); c1=$(cat "$cg/cpuacct.usage"); x1=$(ctx); read -ra s1 < <(head -1 /proc/stat)
       line+=$(awk -v m="$mode" -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v t0="$t0" -v t1="$t1" -v n="$N" \
         -v idle=$((s1[4] - s0[4])) -v all=$(( (s1[1]+s1[2]+s1[3]+s1[4]+s1[5]+s1[6]+s1[7]) - (s0[1]+s0[2]+s0[3]+s0[4]+s0[5]+s0[6]+s0[7]) )) \
