@@ -9,7 +9,7 @@ namespace MailCluster.Edge;
 
 /// <summary>
 /// Kestrel's entry point for one SMTP listener: admits the connection (node and per-client limits), starts
-/// its <see cref="SmtpSessionActor"/> and runs the <see cref="SmtpConnection"/> until either side closes.
+/// its <see cref="SmtpSessionActor"/> and runs the <see cref="SmtpServerConnection"/> until either side closes.
 /// </summary>
 public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeServices services, ActorSystem system, ILogger<SmtpConnectionHandler> logger)
     : ConnectionHandler
@@ -69,7 +69,7 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
 
         try
         {
-            var smtp = new SmtpConnection(connection.Transport, session, actor, services, _metrics, connection.ConnectionClosed);
+            var smtp = new SmtpServerConnection(connection.Transport, session, actor, services, _metrics, connection.ConnectionClosed);
             await using (smtp.ConfigureAwait(false))
             {
                 await smtp.RunAsync(refusal ?? "").ConfigureAwait(false);

@@ -5,8 +5,8 @@ using MailCluster.Smtp;
 
 namespace MailCluster.Edge;
 
-/// <summary>The synchronous half of <see cref="SmtpConnection"/>: turn buffered bytes into the next step.</summary>
-internal sealed partial class SmtpConnection
+/// <summary>The synchronous half of <see cref="SmtpServerConnection"/>: turn buffered bytes into the next step.</summary>
+internal sealed partial class SmtpServerConnection
 {
     private enum StepKind
     {

@@ -17,7 +17,7 @@ namespace MailCluster.Edge;
 /// Nothing is buffered without bound: lines are capped by <see cref="SmtpLineReader"/>, message text by
 /// <see cref="DataReader"/>/<see cref="BdatReader"/> and the configured message size.
 /// </summary>
-internal sealed partial class SmtpConnection(
+internal sealed partial class SmtpServerConnection(
     IDuplexPipe transport, SmtpSession session, IActorRef sessionActor, EdgeServices services, ListenerMetrics metrics, CancellationToken closed)
     : IAsyncDisposable
 {

@@ -6,7 +6,7 @@ namespace MailCluster.Edge.Session;
 
 /// <summary>
 /// The conversation of one SMTP session (one TCP connection): sequencing (from <see cref="SmtpStateTable"/>), TLS and
-/// AUTH state, listener policy and the envelope. <see cref="SmtpConnection"/> owns the socket and runs the commands
+/// AUTH state, listener policy and the envelope. <see cref="SmtpServerConnection"/> owns the socket and runs the commands
 /// inline (no thread hand-off per command); the end of a message goes through the connection's
 /// <see cref="SmtpSessionActor"/>, which makes it durable. Not thread-safe, and it need not be: the connection awaits
 /// every call, including the actor's reply, before it reads the next input, so only one thread uses it at a time.
