@@ -5,7 +5,8 @@ using MailCluster.Smtp;
 
 namespace MailCluster.Edge;
 
-/// <summary>The synchronous half of <see cref="SmtpServerConnection"/>: turn buffered bytes into the next step.</summary>
+/// <summary>The synchronous half of <see cref="SmtpServerConnection"/>: turn buffered bytes into the next step (a line,
+/// DATA text or a BDAT chunk for the session, or a framing error), and follow the session's answer.</summary>
 internal sealed partial class SmtpServerConnection
 {
     private enum StepKind
@@ -37,7 +38,7 @@ internal sealed partial class SmtpServerConnection
                 _lines.MaxLength = services.Smtp.MaxCommandLineLength;
                 return new Step(StepKind.Ask, new SessionAuthLine(null));
             case LineStatus.TooLong:
-                return CountBad(new Step(StepKind.Write, Reply: SmtpReplies.LineTooLong));
+                return new Step(StepKind.Ask, new SessionUnreadableCommand(SmtpReplies.LineTooLong));
         }
 
         if (_mode == Mode.AuthLine)
@@ -55,11 +56,8 @@ internal sealed partial class SmtpServerConnection
         var parsed = SmtpCommandParser.Parse(line);
         return parsed.Command is { } command
             ? new Step(StepKind.Ask, new SessionCommand(command), Command: command)
-            : CountBad(new Step(StepKind.Write, Reply: parsed.Error!.Value));
+            : new Step(StepKind.Ask, new SessionUnreadableCommand(parsed.Error!.Value));
     }
-
-    private Step CountBad(Step step) =>
-        ++_badCommands > services.Smtp.MaxBadCommands ? new Step(StepKind.WriteAndClose, Reply: SmtpReplies.TooManyErrors) : step;
 
     private Step ReadData(ref ReadOnlySequence<byte> buffer)
     {
@@ -113,22 +111,12 @@ internal sealed partial class SmtpServerConnection
         return close ? Next.Close : Next.ReadMore;
     }
 
+    /// <summary>Writes the session's reply and follows its action; decides nothing about the conversation.</summary>
     private Next OnSessionReply(Step step, SessionReply reply)
     {
         if (step.Command is BdatCommand bdat)
         {
             return BeginChunk(bdat, reply);
-        }
-
-        if (step.Command is { Verb: SmtpVerb.Rset or SmtpVerb.Ehlo or SmtpVerb.Helo } && reply.Reply.IsPositive)
-        {
-            AbandonMessage();
-        }
-
-        if (step.Command is not null && reply.Reply.Code is 500 or 501 or 502 or 503 or 504 or 555
-            && CountBad(default).Kind == StepKind.WriteAndClose)
-        {
-            return Write(SmtpReplies.TooManyErrors, close: true);
         }
 
         Send(reply.Reply);
@@ -149,6 +137,9 @@ internal sealed partial class SmtpServerConnection
                 return Next.StartTls;
             case SessionAction.Close:
                 return Next.Close;
+            case SessionAction.AbandonMessage:
+                AbandonMessage();
+                return Next.ReadMore;
             default:
                 return Next.ReadMore;
         }
