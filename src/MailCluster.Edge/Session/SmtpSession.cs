@@ -64,14 +64,21 @@ public sealed partial class SmtpSession
 
     private SessionFacts Facts => (IsTls ? SessionFacts.Tls : SessionFacts.None) | (_user is not null ? SessionFacts.Authenticated : SessionFacts.None);
 
-    private async ValueTask<SessionReply> HandleAsync(SmtpCommand command)
+    /// <summary>Answers a command and counts it if it was a bad one. Synchronous answers (all but AUTH) take the fast
+    /// path: no async state machine is boxed per command.</summary>
+    private ValueTask<SessionReply> HandleAsync(SmtpCommand command)
     {
-        var reply = await AnswerAsync(command).ConfigureAwait(false);
-
-        // A refused BDAT is not counted: its reply goes out only once its chunk is read (RFC 3030 §2), after which a
-        // 421 could no longer stand in for it.
-        return IsBadCommand(reply.Reply) && command.Verb != SmtpVerb.Bdat ? CountBad(reply) : reply;
+        var answer = AnswerAsync(command);
+        return answer.IsCompletedSuccessfully ? new(Counted(command, answer.Result)) : CountedAsync(command, answer);
     }
+
+    private async ValueTask<SessionReply> CountedAsync(SmtpCommand command, ValueTask<SessionReply> answer) =>
+        Counted(command, await answer.ConfigureAwait(false));
+
+    /// <summary>A refused BDAT is not counted: its reply goes out only once its chunk is read (RFC 3030 §2), after which
+    /// a 421 could no longer stand in for it.</summary>
+    private SessionReply Counted(SmtpCommand command, SessionReply reply) =>
+        IsBadCommand(reply.Reply) && command.Verb != SmtpVerb.Bdat ? CountBad(reply) : reply;
 
     private async ValueTask<SessionReply> AnswerAsync(SmtpCommand command)
     {
