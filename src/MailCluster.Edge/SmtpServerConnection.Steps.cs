@@ -17,7 +17,9 @@ internal sealed partial class SmtpServerConnection
         Ask,
     }
 
-    private readonly record struct Step(StepKind Kind, object? Message = null, SmtpReply Reply = default, SmtpCommand? Command = null)
+    /// <param name="Chunk">Set when <paramref name="Message"/> carries a BDAT command: its chunk follows on the wire
+    /// and is read whatever the session answers (RFC 3030 §2), the one command whose framing the connection knows.</param>
+    private readonly record struct Step(StepKind Kind, object? Message = null, SmtpReply Reply = default, BdatCommand? Chunk = null)
     {
         public static Step NeedMore => new(StepKind.NeedMore);
     }
@@ -55,7 +57,7 @@ internal sealed partial class SmtpServerConnection
 
         var parsed = SmtpCommandParser.Parse(line);
         return parsed.Command is { } command
-            ? new Step(StepKind.Ask, new SessionCommand(command), Command: command)
+            ? new Step(StepKind.Ask, new SessionCommand(command), Chunk: command as BdatCommand)
             : new Step(StepKind.Ask, new SessionUnreadableCommand(parsed.Error!.Value));
     }
 
@@ -114,7 +116,7 @@ internal sealed partial class SmtpServerConnection
     /// <summary>Writes the session's reply and follows its action; decides nothing about the conversation.</summary>
     private Next OnSessionReply(Step step, SessionReply reply)
     {
-        if (step.Command is BdatCommand bdat)
+        if (step.Chunk is { } bdat)
         {
             return BeginChunk(bdat, reply);
         }

@@ -6,9 +6,9 @@ using MailCluster.Queue.Delivery;
 namespace MailCluster.Outbound;
 
 /// <summary>
-/// The client side of one LMTP session: a minimal RFC 2033 LMTP client for the <c>lmtp:host:port</c> route (MailKit 4 has no LMTP client): LHLO, then per
-/// message MAIL, RCPT for each recipient, DATA with dot-stuffing, and one reply per accepted recipient after the
-/// final "." (RFC 2033 §4.2), which is what makes LMTP outcomes per recipient. Clear text only: LMTP runs to a
+/// The client side of one LMTP session, for the <c>lmtp:host:port</c> route: a minimal RFC 2033 client (MailKit 4
+/// has none). LHLO, then per message MAIL, RCPT for each recipient, DATA with dot-stuffing, and one reply per
+/// accepted recipient after the final "." (RFC 2033 §4.2), which is what makes LMTP outcomes per recipient. Clear text only: LMTP runs to a
 /// mailbox server on a trusted network. Commands are sent one at a time (no pipelining).
 /// </summary>
 internal sealed class LmtpClientConnection : IDeliveryConnection

@@ -6,10 +6,11 @@ using MimeKit;
 namespace MailCluster.Outbound;
 
 /// <summary>
-/// MailKit's SMTP client as a relay drives it (the client side of <see cref="SmtpClientConnection"/>): refused recipients are recorded instead of aborting the
-/// transaction (one 550 among many recipients does not fail the rest); the message is never re-encoded; the
-/// RFC 5321 §4.5.3.2 timeout of each stage is set as the transaction reaches it; and the sender's RFC 3461
-/// parameters (NOTIFY, ENVID, RET; MailKit writes ORCPT as the recipient itself) are passed on to a peer that offers DSN.
+/// MailKit's SMTP client with the changes a relay needs (it speaks for <see cref="SmtpClientConnection"/>): refused
+/// recipients are recorded instead of aborting the transaction (one 550 among many recipients does not fail the
+/// rest); the message is never re-encoded; the RFC 5321 §4.5.3.2 timeout of each stage is set as the transaction
+/// reaches it; and the sender's RFC 3461 parameters (NOTIFY, ENVID, RET; MailKit writes ORCPT as the recipient
+/// itself) are passed on to a peer that offers DSN.
 /// </summary>
 internal sealed class RelaySmtpClient(StageTimeouts timeouts) : SmtpClient
 {

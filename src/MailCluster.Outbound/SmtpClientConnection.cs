@@ -9,9 +9,10 @@ using MimeKit;
 namespace MailCluster.Outbound;
 
 /// <summary>
-/// The client side of one SMTP session to one next-hop address (MailKit), reused for several messages: RSET before every transaction
-/// after the first, the content rules of <see cref="OutboundContent"/>, recipients split over several
-/// transactions when the peer answers 452 (RFC 5321 §4.5.3.1.10), and a TLS policy applied before any MAIL.
+/// The client side of one SMTP session to one next-hop address (MailKit through <see cref="RelaySmtpClient"/>),
+/// reused for several messages: RSET before every transaction after the first, the content rules of
+/// <see cref="OutboundContent"/>, recipients split over several transactions when the peer answers 452
+/// (RFC 5321 §4.5.3.1.10), and a TLS policy applied before any MAIL.
 /// </summary>
 internal sealed class SmtpClientConnection : IDeliveryConnection
 {
