@@ -8,8 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace MailCluster.Edge;
 
 /// <summary>
-/// Kestrel's entry point for one SMTP listener: admits the connection (node and per-client limits), starts
-/// its <see cref="SmtpSessionActor"/> and runs the <see cref="SmtpConnection"/> until either side closes.
+/// Kestrel's entry point for one SMTP listener: admits the connection (node and per-client limits), spawns
+/// its <see cref="SmtpSessionActor"/> (which then owns the session's lifetime and its acceptance hand-off) and runs
+/// the <see cref="SmtpServerConnection"/> until either side closes.
 /// </summary>
 public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeServices services, ActorSystem system, ILogger<SmtpConnectionHandler> logger)
     : ConnectionHandler
@@ -60,16 +61,10 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
             tls is null ? null : TlsNames.Protocol(tls.Protocol),
             tls?.NegotiatedCipherSuite?.ToString());
         var session = new SmtpSession(info, services);
-        var actor = lease is null ? ActorRefs.Nobody : system.ActorOf(SmtpSessionActor.Props(session), "smtp-" + connection.ConnectionId);
-        var admitted = lease is not null;
-        if (admitted)
-        {
-            _metrics.SessionsOpen.Inc();
-        }
-
+        var actor = lease is null ? ActorRefs.Nobody : SmtpSessionActor.Spawn(system, session, connection.ConnectionId);
         try
         {
-            var smtp = new SmtpConnection(connection.Transport, session, actor, services, _metrics, connection.ConnectionClosed);
+            var smtp = new SmtpServerConnection(connection.Transport, session, actor, services, _metrics, connection.ConnectionClosed);
             await using (smtp.ConfigureAwait(false))
             {
                 await smtp.RunAsync(refusal ?? "").ConfigureAwait(false);
@@ -82,11 +77,7 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
         }
         finally
         {
-            actor.Tell(PoisonPill.Instance);
-            if (admitted)
-            {
-                _metrics.SessionsOpen.Dec();
-            }
+            SmtpSessionActor.End(actor);
         }
     }
 

@@ -9,8 +9,8 @@ public static class OutboundServiceCollectionExtensions
 {
     /// <summary>
     /// Binds <c>MailCluster:Outbound</c> and <c>MailCluster:Dns</c>, validates them at start-up (the error names the
-    /// bad key), and registers <see cref="MxResolver"/> and <see cref="IDeliverer"/> → <see cref="SmtpDeliverer"/>
-    /// as singletons.
+    /// bad key), and registers <see cref="MxResolver"/> and <see cref="IDeliveryConnector"/> →
+    /// <see cref="NextHopConnector"/> as singletons.
     /// </summary>
     public static IServiceCollection AddOutbound(this IServiceCollection services, IConfiguration configuration)
     {
@@ -34,9 +34,7 @@ public static class OutboundServiceCollectionExtensions
             .Validate(o => o.Servers.TrueForAll(IsServer), $"{DnsOptions.Section}:Servers entries must be host, host:port or [v6]:port")
             .ValidateOnStart();
         services.AddSingleton(sp => new MxResolver(sp.GetRequiredService<IOptions<DnsOptions>>().Value));
-        services.AddSingleton<SmtpDeliverer>();
-        services.AddSingleton<IDeliverer>(sp => sp.GetRequiredService<SmtpDeliverer>());
-        services.AddSingleton<IDeliveryConnector>(sp => sp.GetRequiredService<SmtpDeliverer>());
+        services.AddSingleton<IDeliveryConnector, NextHopConnector>();
         return services;
     }
 

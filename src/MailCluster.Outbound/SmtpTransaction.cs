@@ -6,13 +6,13 @@ using MimeKit;
 namespace MailCluster.Outbound;
 
 /// <summary>
-/// One message over an open <see cref="RecordingSmtpClient"/>: syntax checks, content rules, then MAIL/RCPT/DATA
+/// One message over an open <see cref="RelaySmtpClient"/>: syntax checks, content rules, then MAIL/RCPT/DATA
 /// (pipelined by MailKit when offered), repeated for the recipients the peer deferred with 452 "too many
 /// recipients" while each round still delivers some (RFC 5321 §4.5.3.1.10: the client must be prepared to
 /// send the rest in another transaction). Writes one outcome per recipient into <c>outcomes</c>.
 /// Network failures propagate (the connection is then broken).
 /// </summary>
-internal sealed class SmtpTransaction(RecordingSmtpClient client, DeliveryRequest request, RecipientOutcome?[] outcomes)
+internal sealed class SmtpTransaction(RelaySmtpClient client, DeliveryRequest request, RecipientOutcome?[] outcomes)
 {
     /// <summary>DESIGN invariant 4 (bytes in, bytes out): CRLF, no hidden headers, raw header values.</summary>
     private static readonly FormatOptions ExactFormat = CreateFormat(international: false);

@@ -115,8 +115,7 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
                 if (connect.Connection is null)
                 {
                     var f = connect.Failure!;
-                    var outcomes = job.Recipients.Select(r => new RecipientOutcome(r, f.Kind, f.Code, f.EnhancedCode, f.Text)).ToList();
-                    var failed = new DeliveryResult(outcomes, f.RemoteMta, null);
+                    var failed = DeliveryResult.ConnectFailed(f, job.Recipients);
                     _services.Metrics.OnAttempt(failed, message.ArrivedAt, _services.Clock.GetUtcNow());
                     return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, failed, null, f);
                 }

@@ -22,13 +22,29 @@ public enum SessionState
     Quit,
 }
 
+/// <summary>What a session has established that makes a verb out of sequence whatever the state (see
+/// <see cref="SmtpStateTable.Check(SessionState, SmtpVerb, SessionFacts)"/>).</summary>
+[Flags]
+public enum SessionFacts
+{
+    None = 0,
+
+    /// <summary>TLS is active (STARTTLS completed, or implicit TLS).</summary>
+    Tls = 1,
+
+    /// <summary>AUTH succeeded.</summary>
+    Authenticated = 2,
+}
+
 /// <summary>
 /// The sequencing table (STYLE habit 2): one row per verb, one cell per state, saying whether the verb is legal there
-/// and which state a successful command leads to. The 503 replies come from here and nowhere else.
+/// and which state a successful command leads to; and two guards on facts rather than states (STARTTLS once, AUTH
+/// once). Every 503 the edge sends comes from here and nowhere else.
 /// <para>Sources: RFC 5321 §4.1.4 (NOOP, HELP, EXPN, VRFY and RSET are legal at any time, even before EHLO; HELO/EHLO
 /// also reset a transaction, §4.1.4 ¶4), RFC 3030 §2 (BDAT chunks after RCPT; LAST ends the transaction),
-/// RFC 3207 §4.2 (after STARTTLS the session starts over: EHLO again), RFC 4954 §4 (no AUTH during a transaction).
-/// Whether STARTTLS/AUTH are offered at all is the edge's policy; this table only sequences.</para>
+/// RFC 3207 §4.2 (after STARTTLS the session starts over: EHLO again; no second STARTTLS), RFC 4954 §4 (no AUTH
+/// during a transaction, no AUTH after a successful one).
+/// Whether STARTTLS/AUTH are offered at all (530, 538, 504) is the edge's policy; this table only sequences.</para>
 /// </summary>
 public static class SmtpStateTable
 {
@@ -73,8 +89,35 @@ public static class SmtpStateTable
         /* AUTH     */ [HeloFirst,   Stay,        InTransaction,  InTransaction,  InData,  Closed],
     ];
 
+    /// <summary>The verbs a fact makes out of sequence in every state where the table allows them.</summary>
+    private static readonly (SmtpVerb Verb, SessionFacts Fact, SmtpReply Error)[] Guards =
+    [
+        (SmtpVerb.StartTls, SessionFacts.Tls, SmtpReplies.BadSequence("TLS already active")),
+        (SmtpVerb.Auth, SessionFacts.Authenticated, SmtpReplies.BadSequence("Already authenticated")),
+    ];
+
     /// <summary>Null when <paramref name="verb"/> is legal in <paramref name="state"/>, else the 503 5.5.1 reply to send.</summary>
     public static SmtpReply? Check(SessionState state, SmtpVerb verb) => CellOf(state, verb).Error;
+
+    /// <summary>As <see cref="Check(SessionState, SmtpVerb)"/>, then the guards on <paramref name="facts"/>: the state's
+    /// 503 first (e.g. STARTTLS before EHLO is "Send HELO/EHLO first" even inside TLS), then the fact's.</summary>
+    public static SmtpReply? Check(SessionState state, SmtpVerb verb, SessionFacts facts)
+    {
+        if (CellOf(state, verb).Error is { } error)
+        {
+            return error;
+        }
+
+        foreach (var (guarded, fact, guardError) in Guards)
+        {
+            if (guarded == verb && (facts & fact) != 0)
+            {
+                return guardError;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The state after a SUCCESSFUL <paramref name="verb"/> (the edge may still refuse a legal command, e.g.
     /// a rejected recipient: then the state does not change). An illegal pair returns <paramref name="state"/>.

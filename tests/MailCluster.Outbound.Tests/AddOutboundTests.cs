@@ -33,8 +33,8 @@ public sealed class AddOutboundTests
         Assert.Equal((2525, "mx.mailcluster.test"), (outbound.Port, outbound.HeloName));
         Assert.Equal(["127.0.0.1:5353"], dns.Servers);
         Assert.Equal(3, dns.TimeoutSeconds);
-        Assert.IsType<SmtpDeliverer>(provider.GetRequiredService<IDeliverer>());
-        Assert.Same(provider.GetRequiredService<IDeliverer>(), provider.GetRequiredService<IDeliverer>());
+        Assert.IsType<NextHopConnector>(provider.GetRequiredService<IDeliveryConnector>());
+        Assert.Same(provider.GetRequiredService<IDeliveryConnector>(), provider.GetRequiredService<IDeliveryConnector>());
         Assert.Same(provider.GetRequiredService<MxResolver>(), provider.GetRequiredService<MxResolver>());
     }
 

@@ -16,7 +16,7 @@ public sealed class ConnectionTests
     {
         await using var h = await DeliveryHarness.StartAsync();
         var commands = new List<string>();
-        var connect = await h.Deliverer.ConnectAsync("example.test", Ct);
+        var connect = await h.Connector.ConnectAsync("example.test", Ct);
         await using (var connection = Assert.IsType<IDeliveryConnection>(connect.Connection, exactMatch: false))
         {
             for (int i = 0; i < 3; i++)
@@ -64,7 +64,7 @@ public sealed class ConnectionTests
             return null;
         };
 
-        var connect = await h.Deliverer.ConnectAsync("example.test", Ct);
+        var connect = await h.Connector.ConnectAsync("example.test", Ct);
 
         Assert.Null(connect.Connection);
         Assert.Equal((OutcomeKind.Transient, true), (connect.Failure!.Kind, connect.Failure.EveryHostUnreachable));
@@ -110,7 +110,7 @@ public sealed class ConnectionTests
             return null;
         };
 
-        var connect = await h.Deliverer.ConnectAsync("example.test", Ct);
+        var connect = await h.Connector.ConnectAsync("example.test", Ct);
 
         Assert.Null(connect.Connection);
         Assert.Contains("timed out", connect.Failure!.Text, StringComparison.OrdinalIgnoreCase);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace MailCluster.Outbound.Tests;
 
-/// <summary>A real dnsmasq serving <c>example.test</c> plus a <see cref="ScriptedSmtpServer"/> on 127.0.0.1, and the deliverer under test.</summary>
+/// <summary>A real dnsmasq serving <c>example.test</c> plus a <see cref="ScriptedSmtpServer"/> on 127.0.0.1, and the connector under test.</summary>
 internal sealed class DeliveryHarness : IAsyncDisposable
 {
     public static readonly string[] DefaultRecords =
@@ -20,7 +20,8 @@ internal sealed class DeliveryHarness : IAsyncDisposable
         Resolver = new MxResolver(dnsOptions);
         var options = new OutboundOptions { Port = port, HeloName = "client.test", ConnectTimeoutSeconds = 5, CommandTimeoutSeconds = 10, AllowPrivateDestinations = true };
         configure?.Invoke(options);
-        Deliverer = new SmtpDeliverer(Resolver, Options.Create(options), NullLogger<SmtpDeliverer>.Instance);
+        Connector = new NextHopConnector(Resolver, Options.Create(options), NullLogger<NextHopConnector>.Instance);
+        Deliverer = new OneMessageDeliverer(Connector);
     }
 
     public ScriptedSmtpServer Smtp { get; }
@@ -29,10 +30,14 @@ internal sealed class DeliveryHarness : IAsyncDisposable
 
     public MxResolver Resolver { get; }
 
-    public SmtpDeliverer Deliverer { get; }
+    /// <summary>The connector under test.</summary>
+    public NextHopConnector Connector { get; }
 
-    /// <param name="port">The port the deliverer connects to; the SMTP server's when null.</param>
-    /// <param name="configure">Changes to the deliverer's options (TLS policy, timeouts, routes...).</param>
+    /// <summary>One message per fresh connection of <see cref="Connector"/>.</summary>
+    public OneMessageDeliverer Deliverer { get; }
+
+    /// <param name="port">The port the connector connects to; the SMTP server's when null.</param>
+    /// <param name="configure">Changes to the connector's options (TLS policy, timeouts, routes...).</param>
     public static async Task<DeliveryHarness> StartAsync(string[]? records = null, bool startTls = false, int? port = null, Action<OutboundOptions>? configure = null)
     {
         var smtp = new ScriptedSmtpServer(startTls, "mx1.example.test");

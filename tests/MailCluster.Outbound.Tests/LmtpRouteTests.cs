@@ -25,7 +25,7 @@ public sealed class LmtpRouteTests
         await using var h = await DeliveryHarness.StartAsync(records: [DnsmasqServer.HostRecord("unrelated.test", "127.0.0.1")],
             configure: o => o.Domains.Add(new DomainOutboundOptions { Name = "example.test", Route = $"lmtp:127.0.0.1:{port}" }));
 
-        var connect = await h.Deliverer.ConnectAsync("example.test", Ct);
+        var connect = await h.Connector.ConnectAsync("example.test", Ct);
         IDeliveryConnection connection = connect.Connection ?? throw new InvalidOperationException(connect.Failure?.Text);
         DeliveryResult first, second;
         await using (connection)

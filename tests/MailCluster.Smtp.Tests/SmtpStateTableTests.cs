@@ -99,4 +99,35 @@ public class SmtpStateTableTests
         Assert.NotNull(SmtpStateTable.Check(Greeted, (SmtpVerb)99));
         Assert.Equal((SessionState)99, SmtpStateTable.Next((SessionState)99, Helo));
     }
+
+    [Theory]
+    [MemberData(nameof(EveryPair))]
+    public void Facts_only_guard_STARTTLS_and_AUTH_where_the_state_allows_them(SessionState state, SmtpVerb verb)
+    {
+        var byState = SmtpStateTable.Check(state, verb);
+        var guarded = byState is null && verb is StartTls or Auth;
+
+        Assert.Equal(byState, SmtpStateTable.Check(state, verb, SessionFacts.None));
+        if (!guarded)
+        {
+            Assert.Equal(byState, SmtpStateTable.Check(state, verb, SessionFacts.Tls | SessionFacts.Authenticated));
+        }
+    }
+
+    [Fact]
+    public void TLS_once_and_AUTH_once()
+    {
+        Assert.Equal("TLS already active", SmtpStateTable.Check(Greeted, StartTls, SessionFacts.Tls)?.Text);
+        Assert.Null(SmtpStateTable.Check(Greeted, StartTls, SessionFacts.Authenticated));
+        Assert.Equal("Already authenticated", SmtpStateTable.Check(Greeted, Auth, SessionFacts.Tls | SessionFacts.Authenticated)?.Text);
+        Assert.Null(SmtpStateTable.Check(Greeted, Auth, SessionFacts.Tls));
+        Assert.Equal((503, "5.5.1"), (SmtpStateTable.Check(Greeted, Auth, SessionFacts.Authenticated)!.Value.Code, SmtpStateTable.Check(Greeted, Auth, SessionFacts.Authenticated)!.Value.EnhancedCode));
+    }
+
+    [Fact]
+    public void The_state_speaks_before_the_facts()
+    {
+        Assert.Equal(SmtpReplies.SendHeloFirst, SmtpStateTable.Check(Connected, StartTls, SessionFacts.Tls));
+        Assert.Equal(SmtpReplies.TransactionInProgress, SmtpStateTable.Check(MailFrom, Auth, SessionFacts.Authenticated));
+    }
 }

@@ -3,7 +3,7 @@ using MailCluster.Smtp;
 
 namespace MailCluster.Edge.Session;
 
-/// <summary>What the connection handler does after a session decision.</summary>
+/// <summary>What the connection (<see cref="SmtpServerConnection"/>) does after writing a session's reply.</summary>
 public enum SessionAction
 {
     None,
@@ -22,6 +22,10 @@ public enum SessionAction
 
     /// <summary>Flush the reply and close the connection.</summary>
     Close,
+
+    /// <summary>Drop the message text read so far (BDAT chunks before LAST) and return its buffer to the pool: RSET,
+    /// HELO or EHLO ended the transaction (RFC 5321 §4.1.1.5, §4.1.4).</summary>
+    AbandonMessage,
 }
 
 /// <summary>Facts about the connection, fixed for its life.</summary>
@@ -30,6 +34,10 @@ public sealed record ConnectionInfo(string ConnectionId, IPEndPoint? Remote, Smt
 public sealed record SessionStart;
 
 public sealed record SessionCommand(SmtpCommand Command);
+
+/// <summary>A command line that could not be read as a command: too long, or refused by the parser with
+/// <paramref name="Error"/>. It counts as a bad command.</summary>
+public sealed record SessionUnreadableCommand(SmtpReply Error);
 
 /// <summary>A line of a SASL exchange; null when the line was too long.</summary>
 public sealed record SessionAuthLine(string? Line);

@@ -35,7 +35,8 @@ public sealed partial class SmtpSession
     {
         if (_recipients.Count == 0)
         {
-            return SmtpReplies.NeedRcptFirst;
+            // The table admits DATA and BDAT only in RcptTo, which a successful RCPT enters.
+            throw new InvalidOperationException("Message text without a recipient: the connection read it outside a transaction.");
         }
 
         if (data.TooLarge)

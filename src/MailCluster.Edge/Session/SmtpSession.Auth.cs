@@ -3,7 +3,8 @@ using MailCluster.Smtp;
 
 namespace MailCluster.Edge.Session;
 
-/// <summary>AUTH (RFC 4954): only inside TLS, one success per session, failures slowed down and capped.</summary>
+/// <summary>AUTH (RFC 4954): only inside TLS, one success per session (the 503 for a second AUTH comes from
+/// <see cref="SmtpStateTable"/>), failures slowed down and capped.</summary>
 public sealed partial class SmtpSession
 {
     private ISaslMechanism? _sasl;
@@ -14,11 +15,6 @@ public sealed partial class SmtpSession
         if (!IsTls)
         {
             return new SessionReply(SmtpReplies.EncryptionRequired);
-        }
-
-        if (_user is not null)
-        {
-            return new SessionReply(SmtpReplies.BadSequence("Already authenticated"));
         }
 
         if (_services.Users.Count == 0 || SaslMechanisms.Create(auth.Mechanism) is not { } mechanism)
@@ -34,7 +30,7 @@ public sealed partial class SmtpSession
     {
         if (_sasl is null)
         {
-            return new SessionReply(SmtpReplies.BadSequence("No authentication in progress"));
+            throw new InvalidOperationException("A SASL line is read only after a 334 challenge (SessionAction.ReadAuthLine).");
         }
 
         if (line is null)

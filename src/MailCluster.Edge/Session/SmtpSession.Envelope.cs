@@ -87,18 +87,11 @@ public sealed partial class SmtpSession
         return new SessionReply(SmtpReplies.RecipientOk);
     }
 
-    /// <summary>RFC 3030: the chunk is read by the connection; sequencing and size are checked here first.</summary>
-    private SessionReply OnBdat(BdatCommand bdat)
-    {
-        if (_recipients.Count == 0)
-        {
-            return new SessionReply(SmtpReplies.NeedRcptFirst);
-        }
-
-        return bdat.Size > _services.Smtp.MaxMessageSize
-            ? new SessionReply(SmtpReplies.MessageTooLarge)
-            : new SessionReply(SmtpReplies.Ok, SessionAction.ReadChunk);
-    }
+    /// <summary>RFC 3030: the chunk is read by the connection; the size is checked here first (sequencing, "Need RCPT
+    /// command" included, by <see cref="SmtpStateTable"/>: RcptTo holds exactly when a recipient was accepted).</summary>
+    private SessionReply OnBdat(BdatCommand bdat) => bdat.Size > _services.Smtp.MaxMessageSize
+        ? new SessionReply(SmtpReplies.MessageTooLarge)
+        : new SessionReply(SmtpReplies.Ok, SessionAction.ReadChunk);
 
     private DsnEnvelope? Dsn()
     {

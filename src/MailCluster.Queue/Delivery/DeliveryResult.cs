@@ -1,16 +1,6 @@
 namespace MailCluster.Queue.Delivery;
 
-/// <summary>
-/// Delivers one message to the recipients of one domain and reports an outcome per recipient.
-/// Contract: never throws for remote or network failures; every recipient in the request gets exactly
-/// one <see cref="RecipientOutcome"/> (STYLE habit 3: decide permanent or transient where it is known).
-/// Only cancellation may surface as an exception.
-/// </summary>
-public interface IDeliverer
-{
-    Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken cancellationToken);
-}
-
+/// <summary>One message for the recipients of one domain, as an <see cref="IDeliveryConnection"/> sends it.</summary>
 /// <param name="Domain">The normalised recipient domain (lower-case, IDNA A-label) the recipients share.</param>
 /// <param name="Sender">The reverse-path without angle brackets; empty for the null sender.</param>
 /// <param name="Body">The message exactly as spooled (CRLF line endings, Received header already prepended).</param>
@@ -44,4 +34,14 @@ public sealed record DeliveryResult(
     string? RemoteMta,
     string? TlsProtocol,
     bool RemoteOffersDsn = false,
-    bool FinalDelivery = false);
+    bool FinalDelivery = false)
+{
+    /// <summary>The attempt's result when no connection could be opened: every recipient gets the failure. The one
+    /// place a <see cref="ConnectFailure"/> becomes outcomes (STYLE habit 3: one outcome per recipient).</summary>
+    public static DeliveryResult ConnectFailed(ConnectFailure failure, IEnumerable<string> recipients)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        ArgumentNullException.ThrowIfNull(recipients);
+        return new([.. recipients.Select(r => new RecipientOutcome(r, failure.Kind, failure.Code, failure.EnhancedCode, failure.Text))], failure.RemoteMta, null);
+    }
+}

@@ -3,11 +3,15 @@ using System.Text;
 
 namespace MailCluster.Outbound;
 
-/// <summary>A complete (possibly multi-line) SMTP/LMTP reply: the code, the text of the last line, every line's text.</summary>
-internal sealed record SmtpReply(int Code, string Text, IReadOnlyList<string> Lines);
+/// <summary>
+/// A complete (possibly multi-line) reply received from a next-hop SMTP/LMTP server: the code, the text of the last
+/// line (enhanced code included), every line's text. Not <c>MailCluster.Smtp.SmtpReply</c>, which is a reply this
+/// cluster's edge writes (code, enhanced code and text kept apart, written to a pipe).
+/// </summary>
+internal sealed record PeerReply(int Code, string Text, IReadOnlyList<string> Lines);
 
 /// <summary>Reads RFC 5321 §4.2 replies ("250-..." continuation lines, then "250 ..."), bounded in size.</summary>
-internal sealed class SmtpReplyReader(Stream stream)
+internal sealed class PeerReplyReader(Stream stream)
 {
     private const int MaxReplyBytes = 64 * 1024;
     private readonly byte[] _buffer = new byte[4096];
@@ -16,7 +20,7 @@ internal sealed class SmtpReplyReader(Stream stream)
 
     /// <exception cref="IOException">The peer closed the connection or sent something that is not a reply.</exception>
     /// <exception cref="OperationCanceledException">No complete reply within <paramref name="timeoutMs"/>.</exception>
-    public async Task<SmtpReply> ReadAsync(int timeoutMs, CancellationToken ct)
+    public async Task<PeerReply> ReadAsync(int timeoutMs, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(timeoutMs);
@@ -35,7 +39,7 @@ internal sealed class SmtpReplyReader(Stream stream)
             lines.Add(line.Length > 4 ? line[4..] : "");
             if (line.Length == 3 || line[3] == ' ')
             {
-                return new SmtpReply(code, lines[^1], lines);
+                return new PeerReply(code, lines[^1], lines);
             }
         }
     }

@@ -5,29 +5,26 @@ using MailCluster.Queue.Delivery;
 
 namespace MailCluster.Outbound;
 
-/// <summary>The result of opening an LMTP session.</summary>
-internal sealed record LmtpOpenResult(LmtpConnection? Connection, string Remote, string? Error, bool Connected);
-
 /// <summary>
-/// A minimal RFC 2033 LMTP client for the <c>lmtp:host:port</c> route (MailKit 4 has no LMTP client): LHLO, then per
-/// message MAIL, RCPT for each recipient, DATA with dot-stuffing, and one reply per accepted recipient after the
-/// final "." (RFC 2033 §4.2), which is what makes LMTP outcomes per recipient. Clear text only: LMTP runs to a
+/// The client side of one LMTP session, for the <c>lmtp:host:port</c> route: a minimal RFC 2033 client (MailKit 4
+/// has none). LHLO, then per message MAIL, RCPT for each recipient, DATA with dot-stuffing, and one reply per
+/// accepted recipient after the final "." (RFC 2033 §4.2), which is what makes LMTP outcomes per recipient. Clear text only: LMTP runs to a
 /// mailbox server on a trusted network. Commands are sent one at a time (no pipelining).
 /// </summary>
-internal sealed class LmtpConnection : IDeliveryConnection
+internal sealed class LmtpClientConnection : IDeliveryConnection
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
-    private readonly SmtpReplyReader _reader;
+    private readonly PeerReplyReader _reader;
     private readonly StageTimeouts _timeouts;
     private int _transactions;
     private bool _broken;
 
-    private LmtpConnection(Socket socket, string remote, StageTimeouts timeouts)
+    private LmtpClientConnection(Socket socket, string remote, StageTimeouts timeouts)
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
-        _reader = new SmtpReplyReader(_stream);
+        _reader = new PeerReplyReader(_stream);
         _timeouts = timeouts;
         RemoteMta = remote;
     }
@@ -40,11 +37,11 @@ internal sealed class LmtpConnection : IDeliveryConnection
 
     private bool OffersDsn { get; set; }
 
-    public static async Task<LmtpOpenResult> OpenAsync(OutboundOptions options, string host, IPAddress address, int port, CancellationToken ct)
+    public static async Task<OpenResult> OpenAsync(OutboundOptions options, string host, IPAddress address, int port, CancellationToken ct)
     {
         string remote = $"{host}[{address}]";
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        LmtpConnection? connection = null;
+        LmtpClientConnection? connection = null;
         try
         {
             using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
@@ -53,18 +50,18 @@ internal sealed class LmtpConnection : IDeliveryConnection
                 await socket.ConnectAsync(new IPEndPoint(address, port), connectTimeout.Token).ConfigureAwait(false);
             }
 
-            connection = new LmtpConnection(socket, remote, StageTimeouts.From(options));
+            connection = new LmtpClientConnection(socket, remote, StageTimeouts.From(options));
             var greeting = await connection._reader.ReadAsync(connection._timeouts.Greeting, ct).ConfigureAwait(false);
             string helo = string.IsNullOrWhiteSpace(options.HeloName) ? Environment.MachineName : options.HeloName;
             var lhlo = greeting.Code == 220 ? await connection.CommandAsync($"LHLO {helo}", connection._timeouts.Greeting, ct).ConfigureAwait(false) : greeting;
             if (lhlo.Code != 250)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
-                return new LmtpOpenResult(null, remote, $"{remote} refused the session: {lhlo.Code} {lhlo.Text}", true);
+                return new OpenResult(null, remote, $"{remote} refused the session: {lhlo.Code} {lhlo.Text}", true);
             }
 
             connection.OffersDsn = lhlo.Lines.Any(l => l.Equals("DSN", StringComparison.OrdinalIgnoreCase));
-            return new LmtpOpenResult(connection, remote, null, true);
+            return new OpenResult(connection, remote, null, true);
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is SocketException or IOException or OperationCanceledException or TimeoutException)
         {
@@ -78,7 +75,7 @@ internal sealed class LmtpConnection : IDeliveryConnection
                 socket.Dispose();
             }
 
-            return new LmtpOpenResult(null, remote, $"{remote}: {SmtpConnection.DescribeError(e)}", connected);
+            return new OpenResult(null, remote, $"{remote}: {ClientFailures.Describe(e)}", connected);
         }
     }
 
@@ -96,10 +93,10 @@ internal sealed class LmtpConnection : IDeliveryConnection
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is SocketException or IOException or OperationCanceledException or TimeoutException)
         {
             _broken = true;
-            return Result(SmtpConnection.Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", $"connection to {RemoteMta} lost: {SmtpConnection.DescribeError(e)}"));
+            return Result(ClientFailures.Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", $"connection to {RemoteMta} lost: {ClientFailures.Describe(e)}"));
         }
 
-        return Result(SmtpConnection.Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", $"connection to {RemoteMta} is closed"));
+        return Result(ClientFailures.Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", $"connection to {RemoteMta} is closed"));
     }
 
     private DeliveryResult Result(IReadOnlyList<RecipientOutcome> outcomes) => new(outcomes, RemoteMta, null, OffersDsn, FinalDelivery: true);
@@ -188,7 +185,7 @@ internal sealed class LmtpConnection : IDeliveryConnection
         return output.ToArray();
     }
 
-    private async Task<SmtpReply> CommandAsync(string command, int timeoutMs, CancellationToken ct)
+    private async Task<PeerReply> CommandAsync(string command, int timeoutMs, CancellationToken ct)
     {
         using (var write = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {

@@ -10,14 +10,18 @@ using MailCluster.Smtp;
 namespace MailCluster.Edge;
 
 /// <summary>
-/// The byte side of one SMTP connection: reads command lines, SASL lines, DATA text and BDAT chunks from
-/// the transport, asks the <see cref="SmtpSession"/> what to answer (inline; a finished message through the
-/// <see cref="SmtpSessionActor"/>), and writes the replies.
+/// The server side of one SMTP connection, the byte layer: reads command lines, SASL lines, DATA text and BDAT chunks
+/// from the transport, asks the <see cref="SmtpSession"/> what to answer (inline; a finished message through the
+/// <see cref="SmtpSessionActor"/>), writes the replies and runs TLS. It frames and nothing more: which command is
+/// legal, what counts as a bad command and when a message is abandoned are the session's rules, told here as a
+/// <see cref="SessionReply"/> and its <see cref="SessionAction"/>. What it answers on its own is about the transport
+/// and the connection's lifetime: bare line endings (521), shutdown and idle timeout (421), too slow a transfer (421),
+/// the greeting refusals (421, 554).
 /// Replies to pipelined commands (RFC 2920) are flushed once the input holds no further complete command.
 /// Nothing is buffered without bound: lines are capped by <see cref="SmtpLineReader"/>, message text by
 /// <see cref="DataReader"/>/<see cref="BdatReader"/> and the configured message size.
 /// </summary>
-internal sealed partial class SmtpConnection(
+internal sealed partial class SmtpServerConnection(
     IDuplexPipe transport, SmtpSession session, IActorRef sessionActor, EdgeServices services, ListenerMetrics metrics, CancellationToken closed)
     : IAsyncDisposable
 {
@@ -35,7 +39,6 @@ internal sealed partial class SmtpConnection(
     private MessageBuffer? _text;
     private SmtpReply? _chunkRefusal;
     private long _transferStarted;
-    private int _badCommands;
 
     // One linked token source per kind of read, reused (TryReset) for every read of the connection rather than one
     // allocated, linked and timed per read: reads happen per command line and per segment of message text.

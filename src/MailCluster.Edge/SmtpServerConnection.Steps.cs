@@ -5,8 +5,9 @@ using MailCluster.Smtp;
 
 namespace MailCluster.Edge;
 
-/// <summary>The synchronous half of <see cref="SmtpConnection"/>: turn buffered bytes into the next step.</summary>
-internal sealed partial class SmtpConnection
+/// <summary>The synchronous half of <see cref="SmtpServerConnection"/>: turn buffered bytes into the next step (a line,
+/// DATA text or a BDAT chunk for the session, or a framing error), and follow the session's answer.</summary>
+internal sealed partial class SmtpServerConnection
 {
     private enum StepKind
     {
@@ -16,7 +17,9 @@ internal sealed partial class SmtpConnection
         Ask,
     }
 
-    private readonly record struct Step(StepKind Kind, object? Message = null, SmtpReply Reply = default, SmtpCommand? Command = null)
+    /// <param name="Chunk">Set when <paramref name="Message"/> carries a BDAT command: its chunk follows on the wire
+    /// and is read whatever the session answers (RFC 3030 §2), the one command whose framing the connection knows.</param>
+    private readonly record struct Step(StepKind Kind, object? Message = null, SmtpReply Reply = default, BdatCommand? Chunk = null)
     {
         public static Step NeedMore => new(StepKind.NeedMore);
     }
@@ -37,7 +40,7 @@ internal sealed partial class SmtpConnection
                 _lines.MaxLength = services.Smtp.MaxCommandLineLength;
                 return new Step(StepKind.Ask, new SessionAuthLine(null));
             case LineStatus.TooLong:
-                return CountBad(new Step(StepKind.Write, Reply: SmtpReplies.LineTooLong));
+                return new Step(StepKind.Ask, new SessionUnreadableCommand(SmtpReplies.LineTooLong));
         }
 
         if (_mode == Mode.AuthLine)
@@ -54,12 +57,9 @@ internal sealed partial class SmtpConnection
 
         var parsed = SmtpCommandParser.Parse(line);
         return parsed.Command is { } command
-            ? new Step(StepKind.Ask, new SessionCommand(command), Command: command)
-            : CountBad(new Step(StepKind.Write, Reply: parsed.Error!.Value));
+            ? new Step(StepKind.Ask, new SessionCommand(command), Chunk: command as BdatCommand)
+            : new Step(StepKind.Ask, new SessionUnreadableCommand(parsed.Error!.Value));
     }
-
-    private Step CountBad(Step step) =>
-        ++_badCommands > services.Smtp.MaxBadCommands ? new Step(StepKind.WriteAndClose, Reply: SmtpReplies.TooManyErrors) : step;
 
     private Step ReadData(ref ReadOnlySequence<byte> buffer)
     {
@@ -113,22 +113,12 @@ internal sealed partial class SmtpConnection
         return close ? Next.Close : Next.ReadMore;
     }
 
+    /// <summary>Writes the session's reply and follows its action; decides nothing about the conversation.</summary>
     private Next OnSessionReply(Step step, SessionReply reply)
     {
-        if (step.Command is BdatCommand bdat)
+        if (step.Chunk is { } bdat)
         {
             return BeginChunk(bdat, reply);
-        }
-
-        if (step.Command is { Verb: SmtpVerb.Rset or SmtpVerb.Ehlo or SmtpVerb.Helo } && reply.Reply.IsPositive)
-        {
-            AbandonMessage();
-        }
-
-        if (step.Command is not null && reply.Reply.Code is 500 or 501 or 502 or 503 or 504 or 555
-            && CountBad(default).Kind == StepKind.WriteAndClose)
-        {
-            return Write(SmtpReplies.TooManyErrors, close: true);
         }
 
         Send(reply.Reply);
@@ -149,6 +139,9 @@ internal sealed partial class SmtpConnection
                 return Next.StartTls;
             case SessionAction.Close:
                 return Next.Close;
+            case SessionAction.AbandonMessage:
+                AbandonMessage();
+                return Next.ReadMore;
             default:
                 return Next.ReadMore;
         }

@@ -4,27 +4,23 @@ using System.Security.Authentication;
 using MailCluster.Queue.Delivery;
 using MailKit;
 using MailKit.Net.Smtp;
-using MailKit.Security;
 using MimeKit;
 
 namespace MailCluster.Outbound;
 
-/// <summary>The result of opening one connection to one address: the connection, or why not.</summary>
-/// <param name="Connected">True when TCP connected before the failure (RFC 3463 X.4.2 rather than X.4.1).</param>
-internal sealed record OpenResult(SmtpConnection? Connection, string Remote, string? Error, bool Connected);
-
 /// <summary>
-/// One open SMTP session to one address (MailKit), reused for several messages: RSET before every transaction
-/// after the first, the content rules of <see cref="OutboundContent"/>, recipients split over several
-/// transactions when the peer answers 452 (RFC 5321 §4.5.3.1.10), and a TLS policy applied before any MAIL.
+/// The client side of one SMTP session to one next-hop address (MailKit through <see cref="RelaySmtpClient"/>),
+/// reused for several messages: RSET before every transaction after the first, the content rules of
+/// <see cref="OutboundContent"/>, recipients split over several transactions when the peer answers 452
+/// (RFC 5321 §4.5.3.1.10), and a TLS policy applied before any MAIL.
 /// </summary>
-internal sealed class SmtpConnection : IDeliveryConnection
+internal sealed class SmtpClientConnection : IDeliveryConnection
 {
-    private readonly RecordingSmtpClient _client;
+    private readonly RelaySmtpClient _client;
     private int _transactions;
     private bool _broken;
 
-    private SmtpConnection(RecordingSmtpClient client, string remote)
+    private SmtpClientConnection(RelaySmtpClient client, string remote)
     {
         _client = client;
         RemoteMta = remote;
@@ -44,7 +40,7 @@ internal sealed class SmtpConnection : IDeliveryConnection
     {
         string remote = $"{host}[{address}]";
         var timeouts = StageTimeouts.From(options);
-        var client = new RecordingSmtpClient(timeouts)
+        var client = new RelaySmtpClient(timeouts)
         {
             LocalDomain = string.IsNullOrWhiteSpace(options.HeloName) ? Environment.MachineName : options.HeloName,
             Timeout = timeouts.Greeting,
@@ -86,7 +82,7 @@ internal sealed class SmtpConnection : IDeliveryConnection
                 await client.AuthenticateAsync(username, password ?? "", cancellationToken).ConfigureAwait(false);
             }
 
-            return new OpenResult(new SmtpConnection(client, remote), remote, null, true);
+            return new OpenResult(new SmtpClientConnection(client, remote), remote, null, true);
         }
         catch (SocketException e) when (!connected)
         {
@@ -103,7 +99,7 @@ internal sealed class SmtpConnection : IDeliveryConnection
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // IDeliveryConnector contract: only cancellation escapes; network, TLS and protocol errors move on.
-            return Fail($"{remote}: {DescribeError(e)}", connected);
+            return Fail($"{remote}: {ClientFailures.Describe(e)}", connected);
         }
 
         OpenResult Fail(string error, bool wasConnected)
@@ -120,7 +116,7 @@ internal sealed class SmtpConnection : IDeliveryConnection
         var outcomes = new RecipientOutcome?[request.Recipients.Count];
         if (!IsUsable)
         {
-            return Result(Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", $"connection to {RemoteMta} is closed"));
+            return Result(ClientFailures.Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", $"connection to {RemoteMta} is closed"));
         }
 
         try
@@ -138,17 +134,14 @@ internal sealed class SmtpConnection : IDeliveryConnection
             // without a final reply is retried later; the message may have been received (the duplicate risk of
             // RFC 5321 §6.1 is the peer's to avoid by answering before closing).
             _broken = true;
-            return Result(Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", $"connection to {RemoteMta} lost: {DescribeError(e)}"));
+            return Result(ClientFailures.Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", $"connection to {RemoteMta} lost: {ClientFailures.Describe(e)}"));
         }
 
-        return Result(Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", "no reply for this recipient"));
+        return Result(ClientFailures.Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", "no reply for this recipient"));
     }
 
     private DeliveryResult Result(IReadOnlyList<RecipientOutcome> outcomes) =>
         new(outcomes, RemoteMta, TlsProtocol, (_client.Capabilities & SmtpCapabilities.Dsn) != 0);
-
-    internal static RecipientOutcome[] Fill(RecipientOutcome?[] outcomes, DeliveryRequest request, OutcomeKind kind, int code, string enhanced, string text) =>
-        [.. outcomes.Select((o, i) => o ?? new RecipientOutcome(request.Recipients[i], kind, code, enhanced, text))];
 
     public async ValueTask DisposeAsync()
     {
@@ -168,13 +161,6 @@ internal sealed class SmtpConnection : IDeliveryConnection
 
         _client.Dispose();
     }
-
-    internal static string DescribeError(Exception e) => e switch
-    {
-        SslHandshakeException => $"TLS handshake failed: {e.Message}",
-        TimeoutException or OperationCanceledException => $"timed out: {e.Message}",
-        _ => e.Message,
-    };
 
     private static string Describe(SslProtocols protocol) => protocol switch
     {

@@ -6,12 +6,13 @@ using MimeKit;
 namespace MailCluster.Outbound;
 
 /// <summary>
-/// MailKit's client with the changes a relay needs: refused recipients are recorded instead of aborting the
-/// transaction (one 550 among many recipients does not fail the rest); the message is never re-encoded; the
-/// RFC 5321 §4.5.3.2 timeout of each stage is set as the transaction reaches it; and the sender's RFC 3461
-/// parameters (NOTIFY, ENVID, RET; MailKit writes ORCPT as the recipient itself) are passed on to a peer that offers DSN.
+/// MailKit's SMTP client with the changes a relay needs (it speaks for <see cref="SmtpClientConnection"/>): refused
+/// recipients are recorded instead of aborting the transaction (one 550 among many recipients does not fail the
+/// rest); the message is never re-encoded; the RFC 5321 §4.5.3.2 timeout of each stage is set as the transaction
+/// reaches it; and the sender's RFC 3461 parameters (NOTIFY, ENVID, RET; MailKit writes ORCPT as the recipient
+/// itself) are passed on to a peer that offers DSN.
 /// </summary>
-internal sealed class RecordingSmtpClient(StageTimeouts timeouts) : SmtpClient
+internal sealed class RelaySmtpClient(StageTimeouts timeouts) : SmtpClient
 {
     /// <summary>The RCPT reply for each recipient, keyed by the instance passed to SendAsync.</summary>
     public Dictionary<MailboxAddress, SmtpResponse> RecipientReplies { get; } = new(ReferenceEqualityComparer.Instance);
@@ -97,7 +98,7 @@ internal sealed class RecordingSmtpClient(StageTimeouts timeouts) : SmtpClient
     private DsnRecipient? Find(MailboxAddress mailbox) =>
         Dsn?.Recipients.FirstOrDefault(r => string.Equals(r.Address, mailbox.Address, StringComparison.OrdinalIgnoreCase));
 
-    private sealed class StageProgress(RecordingSmtpClient client) : ITransferProgress
+    private sealed class StageProgress(RelaySmtpClient client) : ITransferProgress
     {
         public void Report(long bytesTransferred, long totalSize) =>
             client.Timeout = bytesTransferred >= totalSize ? client.Timeouts.DataEnd : client.Timeouts.DataBlock;

@@ -3,8 +3,8 @@ using MailCluster.Testing;
 
 namespace MailCluster.Outbound.Tests;
 
-/// <summary>SmtpDeliverer against a ScriptedSmtpServer found through a real dnsmasq.</summary>
-public sealed class SmtpDelivererTests
+/// <summary>NextHopConnector (one message per connection) against a ScriptedSmtpServer found through a real dnsmasq.</summary>
+public sealed class NextHopConnectorTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 

@@ -9,16 +9,16 @@ namespace MailCluster.Outbound;
 /// then each host and each usable address in order until one session opens (RFC 5321 §5.1). Connection-level
 /// failures (refused, timeout, TLS, greeting/EHLO refused) move on to the next address; when every one fails, the
 /// failure says so (<see cref="ConnectFailure.EveryHostUnreachable"/>) and the domain queue backs the destination off.
-/// Never throws except on cancellation (see <see cref="IDeliverer"/>, <see cref="IDeliveryConnector"/>).
+/// Never throws except on cancellation (see <see cref="IDeliveryConnector"/>).
 /// </summary>
-public sealed partial class SmtpDeliverer : IDeliverer, IDeliveryConnector
+public sealed partial class NextHopConnector : IDeliveryConnector
 {
     private readonly MxResolver _resolver;
     private readonly OutboundOptions _options;
     private readonly DestinationPolicies _policies;
-    private readonly ILogger<SmtpDeliverer> _logger;
+    private readonly ILogger<NextHopConnector> _logger;
 
-    public SmtpDeliverer(MxResolver resolver, IOptions<OutboundOptions> options, ILogger<SmtpDeliverer> logger)
+    public NextHopConnector(MxResolver resolver, IOptions<OutboundOptions> options, ILogger<NextHopConnector> logger)
     {
         ArgumentNullException.ThrowIfNull(resolver);
         ArgumentNullException.ThrowIfNull(options);
@@ -67,28 +67,16 @@ public sealed partial class SmtpDeliverer : IDeliverer, IDeliveryConnector
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 tried++;
-                if (route.Kind == RouteKind.Lmtp)
-                {
-                    var lmtp = await LmtpConnection.OpenAsync(_options, target.Host, address, port, cancellationToken).ConfigureAwait(false);
-                    if (lmtp.Connection is not null)
-                    {
-                        return ConnectResult.Opened(lmtp.Connection);
-                    }
-
-                    last = new OpenResult(null, lmtp.Remote, lmtp.Error, lmtp.Connected);
-                }
-                else
-                {
-                    var open = await SmtpConnection.OpenAsync(_options, policy.Tls, target.Host, address, port, policy.Username, policy.Password, cancellationToken)
+                var open = route.Kind == RouteKind.Lmtp
+                    ? await LmtpClientConnection.OpenAsync(_options, target.Host, address, port, cancellationToken).ConfigureAwait(false)
+                    : await SmtpClientConnection.OpenAsync(_options, policy.Tls, target.Host, address, port, policy.Username, policy.Password, cancellationToken)
                         .ConfigureAwait(false);
-                    if (open.Connection is not null)
-                    {
-                        return ConnectResult.Opened(open.Connection);
-                    }
-
-                    last = open;
+                if (open.Connection is not null)
+                {
+                    return ConnectResult.Opened(open.Connection);
                 }
 
+                last = open;
                 LogAttemptFailed(domain, last.Remote, last.Error);
             }
         }
@@ -105,25 +93,6 @@ public sealed partial class SmtpDeliverer : IDeliverer, IDeliveryConnector
         string enhanced = last?.Connected == true ? "4.4.2" : "4.4.1";
         string text = $"delivery to {domain} failed at every host; last error: {last?.Error}";
         return ConnectResult.Failed(new ConnectFailure(OutcomeKind.Transient, 0, enhanced, text, last?.Connected == true ? last.Remote : null, true));
-    }
-
-    /// <summary>One message on a fresh connection, closed afterwards (no reuse); the domain queue uses
-    /// <see cref="ConnectAsync"/> instead to reuse connections.</summary>
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        cancellationToken.ThrowIfCancellationRequested();
-        var connect = await ConnectAsync(request.Domain, cancellationToken).ConfigureAwait(false);
-        if (connect.Connection is not { } connection)
-        {
-            var f = connect.Failure!;
-            return new DeliveryResult([.. request.Recipients.Select(r => new RecipientOutcome(r, f.Kind, f.Code, f.EnhancedCode, f.Text))], f.RemoteMta, null);
-        }
-
-        await using (connection.ConfigureAwait(false))
-        {
-            return await connection.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Resolving {Domain} failed: {Reason}")]
