@@ -94,7 +94,7 @@ internal static class NodeSettingsValidator
         Check(s.Queue.CommitGraceSeconds >= 1, "MailCluster:Queue:CommitGraceSeconds", "must be at least 1");
         CheckSweep(s.Queue, Check);
         Check(s.Storage.Provider is "Sqlite" or "PostgreSql", "MailCluster:Storage:Provider", $"must be Sqlite or PostgreSql, got '{s.Storage.Provider}'");
-        Check(!s.IsPostgres || !string.IsNullOrWhiteSpace(s.Storage.ConnectionString), "MailCluster:Storage:ConnectionString", "is required when the provider is PostgreSql");
+        Check(!s.Storage.IsPostgreSql || !string.IsNullOrWhiteSpace(s.Storage.ConnectionString), "MailCluster:Storage:ConnectionString", "is required when the provider is PostgreSql");
         Check(!string.IsNullOrWhiteSpace(s.Node.DataDir), "MailCluster:DataDir", "must not be empty");
         Check(!string.IsNullOrWhiteSpace(s.Node.Hostname), "MailCluster:Hostname", "must not be empty");
         return errors;

@@ -1,4 +1,5 @@
 using MailCluster.Queue.Spool;
+using MailCluster.Storage;
 using Npgsql;
 using Xunit;
 

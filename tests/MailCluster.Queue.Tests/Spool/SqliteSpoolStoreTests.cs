@@ -1,4 +1,5 @@
 using MailCluster.Queue.Spool;
+using MailCluster.Storage;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
