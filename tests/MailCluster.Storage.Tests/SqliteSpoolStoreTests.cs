@@ -3,7 +3,7 @@ using MailCluster.Storage;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
-namespace MailCluster.Queue.Tests.Spool;
+namespace MailCluster.Storage.Tests;
 
 /// <summary>The spool contract against real SQLite files in a temp dir, plus SQLite's durability settings.</summary>
 public sealed class SqliteSpoolStoreTests : SpoolStoreContract, IDisposable
