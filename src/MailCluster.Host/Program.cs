@@ -1,7 +1,10 @@
+using MailCluster.Edge;
 using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
 using MailCluster.Ops;
 using MailCluster.Outbound;
+using MailCluster.Queue;
+using MailCluster.Storage;
 
 // The composition root (STYLE habit 6): read and validate configuration, chain one extension per feature.
 if (args.Length > 0 && args[0] == "hash-password")
@@ -22,19 +25,23 @@ catch (ConfigurationException ex)
     return 2;
 }
 
+var roles = settings.Cluster.EffectiveRoles;
 builder.Services
-    .AddNodeMetrics()
-    .AddStorage(settings)
+    .AddOps()
+    .AddStorage(settings.Storage, settings.Node.DataDir)
     .AddOutbound(builder.Configuration)
-    .AddMailClusterAkka(settings)
-    .AddEdge(settings)
-    .AddDrainReadiness();
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureListeners(settings));
+    .AddMessageAcceptor(settings.Queue)
+    .AddEdge(settings.Smtp, settings.Domains, settings.Node.Hostname)
+    .AddMailClusterAkka(settings, (akka, provider) => akka
+        .WithStorage(settings.Storage, settings.Node.DataDir)
+        .WithDeliveryQueue(settings.DeliveryQueue, provider)
+        .WithOrphanSweep(settings.DeliveryQueue, provider));
+builder.WebHost.ConfigureKestrel(kestrel => kestrel
+    .ListenOps(settings.Ops)
+    .ListenSmtp(settings.Smtp, roles));
 
 var app = builder.Build();
-app.MapOps(settings.Ops.Port);
-app.MapClusterApi(settings.Ops.Port, sp => sp.GetRequiredService<Akka.Hosting.IRequiredActor<DomainQueueRegion>>().ActorRef);
-app.MapQueueApi(settings.Ops.Port, sp => sp.GetRequiredService<Akka.Hosting.IRequiredActor<DomainQueueRegion>>().ActorRef, settings.DomainBuckets);
+app.MapOpsApi(settings.Ops, settings.DomainBuckets);
 
 // Drain before stop. On SIGTERM or POST /api/v1/node/drain the SMTP listeners stay open while sessions drain: new
 // sessions get 421 4.3.2, sessions waiting for a command get 421 4.3.2, DATA in flight may finish (DrainTimeout).
@@ -46,7 +53,7 @@ using (app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()))
     await stopping.Task.ConfigureAwait(false);
 }
 
-await SessionDrain.WaitAsync(app.Services, settings).ConfigureAwait(false);
+await SessionDrain.WaitAsync(app.Services, settings.Smtp, roles).ConfigureAwait(false);
 await app.StopAsync().ConfigureAwait(false);
 await app.DisposeAsync().ConfigureAwait(false);
 return 0;

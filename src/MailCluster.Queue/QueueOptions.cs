@@ -25,15 +25,3 @@ public sealed class QueueOptions
     /// <summary>The orphan spool sweep (section <c>MailCluster:Queue:OrphanSweep</c>).</summary>
     public Sweep.OrphanSweepOptions OrphanSweep { get; set; } = new();
 }
-
-/// <summary>Configuration section <c>MailCluster:Storage</c>.</summary>
-public sealed class StorageOptions
-{
-    public const string Section = "MailCluster:Storage";
-
-    /// <summary><c>Sqlite</c> (embedded, one node) or <c>PostgreSql</c> (cluster).</summary>
-    public string Provider { get; set; } = "Sqlite";
-
-    /// <summary>For PostgreSql, the Npgsql connection string. For Sqlite, optional: defaults to files in the data directory.</summary>
-    public string? ConnectionString { get; set; }
-}

@@ -150,7 +150,7 @@ public sealed class T05_SmtpConversation : IAsyncLifetime
         // A control message sent afterwards arrives; nothing from the smuggling session does.
         await Scenario.SendAsync(_config.MxPort, Scenario.NewMessage("control@relay.test", "control"));
         await _scenario.Sink.WaitForRecipientAsync("control@relay.test", TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await QueueWait.UntilEmptyAsync(_config, "relay.test");
         Assert.DoesNotContain(_scenario.Sink.Messages, m => m.Recipients.Contains("smuggled@relay.test") || m.Recipients.Contains("smuggle@relay.test"));
     }
 }

@@ -29,7 +29,7 @@ public class T14_OneRecipientDeferredOtherDelivered
         Assert.Equal([$"now@{Scenario.RelayDomain}"], received[0].Recipients);
         Assert.Equal([$"later@{Scenario.RelayDomain}"], received[1].Recipients);
         Assert.Equal(received[0].Data, received[1].Data);
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await QueueWait.UntilEmptyAsync(config, Scenario.RelayDomain);
         Assert.Equal(2, scenario.Sink.Messages.Count);
     }
 }

@@ -26,7 +26,7 @@ public class T16_HangUpBeforeDataReplyDeliveredOnce
         ReceivedHeaderAssert.IsSentBytesWithOneReceivedHeader(Scenario.WireBytes(message), received.Data);
         Assert.Equal(2, scenario.Sink.DataAttempts.Count);
         Assert.True(scenario.Sink.ConnectionCount >= 2, "the retry used a new connection");
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await QueueWait.UntilEmptyAsync(config, Scenario.RelayDomain);
         Assert.Single(scenario.Sink.Messages);
     }
 }

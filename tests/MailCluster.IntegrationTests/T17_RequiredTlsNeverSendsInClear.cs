@@ -33,7 +33,7 @@ public class T17_RequiredTlsNeverSendsInClear
 
         await Scenario.SendAsync(config.MxPort, Scenario.NewMessage($"erin@{Scenario.RelayDomain}", "T17 clear"));
         await node.WaitForLogAsync("TLS policy Required", TimeSpan.FromSeconds(30));
-        await Task.Delay(TimeSpan.FromSeconds(3)); // Room for retries, which must not send either.
+        await QueueWait.UntilAttemptedAsync(config, Scenario.RelayDomain, 2); // A retry finished, which must not send either.
 
         Assert.True(scenario.Sink.ConnectionCount >= 1, "the node did connect");
         Assert.Contains(SmtpStage.Ehlo, stages);

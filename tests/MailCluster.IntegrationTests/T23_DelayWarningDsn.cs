@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using MailCluster.IntegrationTests.Infrastructure;
 using MailCluster.Testing;
 using Xunit;
@@ -37,8 +38,17 @@ public class T23_DelayWarningDsn
         Assert.Equal("4.3.0", recipient["Status"]);
         Assert.Equal("Delayed Mail (still being retried)", dsn.Message.Subject);
         int attemptsAtWarning = scenario.Sink.DataAttempts.Count;
-        await Task.Delay(TimeSpan.FromSeconds(6));
+
+        // Retries go on: wait until the queue has recorded three more attempts than it had after the warning arrived
+        // (one attempt may have been under way then), each a point where a second warning could be decided, and until
+        // the sender's queue has delivered any DSN.
+        var queuedAttempts = Recipient(await QueueWait.UntilAttemptedAsync(config, Scenario.RelayDomain, 1)).GetProperty("attempts").GetInt32();
+        await QueueWait.UntilAttemptedAsync(config, Scenario.RelayDomain, queuedAttempts + 3);
+        await QueueWait.UntilEmptyAsync(config, Scenario.SenderDomain);
         Assert.True(scenario.Sink.DataAttempts.Count > attemptsAtWarning + 1, "retries continue after the warning");
         Assert.Single(scenario.Sink.Messages); // the one warning
     }
+
+    private static JsonElement Recipient(JsonElement listing) =>
+        Assert.Single(Assert.Single(listing.GetProperty("messages").EnumerateArray().ToList()).GetProperty("recipients").EnumerateArray().ToList());
 }

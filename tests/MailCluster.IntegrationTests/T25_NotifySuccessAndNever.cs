@@ -51,9 +51,10 @@ public class T25_NotifySuccessAndNever
         await SendRawAsync(config.MxPort, $"quiet@{Scenario.SenderDomain}", $"RCPT TO:<gone@{Scenario.RelayDomain}> NOTIFY=NEVER", "T25 never");
         await SendRawAsync(config.MxPort, $"loud@{Scenario.SenderDomain}", $"RCPT TO:<gone2@{Scenario.RelayDomain}>", "T25 control");
 
-        // The control message's bounce arrives; by then the NOTIFY=NEVER failure has long been final.
+        // The control message's bounce arrives. Once both messages have left the relay queue (every recipient final,
+        // any DSN queued) and the sender's queue is empty too, a bounce for the NOTIFY=NEVER one would have arrived.
         await scenario.Sink.WaitForDsnAsync($"loud@{Scenario.SenderDomain}", TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await QueueWait.UntilEmptyAsync(config, Scenario.RelayDomain, Scenario.SenderDomain);
         Assert.DoesNotContain(scenario.Sink.Messages, m => m.Recipients.Contains($"quiet@{Scenario.SenderDomain}")
             || Encoding.UTF8.GetString(m.Data).Contains("T25 never", StringComparison.Ordinal));
     }

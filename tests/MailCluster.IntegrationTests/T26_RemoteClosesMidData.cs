@@ -22,7 +22,7 @@ public class T26_RemoteClosesMidData
 
         await Scenario.SendAsync(config.MxPort, message);
         var received = await scenario.Sink.WaitForMessageAsync(TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await QueueWait.UntilEmptyAsync(config, Scenario.RelayDomain);
 
         Assert.Single(scenario.Sink.Messages);
         Assert.True(scenario.Sink.DataAttempts.Count >= 2, "the first attempt was cut off");

@@ -39,8 +39,17 @@ public class T45_DatabaseDownAtStart
 
             Assert.Contains("journal", body, StringComparison.Ordinal);
             Assert.Contains("spool", body, StringComparison.Ordinal);
-            await Task.Delay(TimeSpan.FromSeconds(3));
+
+            // The node rides out the outage: it goes on retrying the spool store (every 2 s) instead of exiting.
+            var retries = Retries(process.Log);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (Retries(process.Log) < retries + 2 && !process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(100);
+            }
+
             Assert.False(process.HasExited);
+            Assert.True(Retries(process.Log) >= retries + 2, "the node went on retrying the spool store");
 
             await cluster.Postgres.StartAgainAsync();
             await process.WaitReadyAsync(node.Config.OpsPort, TimeSpan.FromSeconds(60));
@@ -50,5 +59,17 @@ public class T45_DatabaseDownAtStart
             var copies = await cluster.WaitForDeliveriesAsync([.. load.Accepted.Keys], TimeSpan.FromSeconds(60));
             Assert.All(messages, m => Assert.True(copies.ContainsKey(m.MessageId), $"{m.MessageId} not delivered"));
         }
+    }
+
+    private static int Retries(string log)
+    {
+        const string Retrying = "Spool store not reachable; retrying";
+        var count = 0;
+        for (var at = log.IndexOf(Retrying, StringComparison.Ordinal); at >= 0; at = log.IndexOf(Retrying, at + Retrying.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 }

@@ -109,12 +109,8 @@ public class T47_QueueAdministration
         node.Kill();
         await scenario.StartNodeAsync(config, "node-t47-restarted");
         Assert.Equal(0, (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test", HttpStatusCode.OK)).GetProperty("total").GetInt32());
-        using (var flush = await http.PostAsync(new Uri("/api/v1/queues/relay.test/flush", UriKind.Relative), null))
-        {
-            Assert.Equal(HttpStatusCode.OK, flush.StatusCode);
-        }
-
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await QueueApiClient.SendAsync(http, HttpMethod.Post, "/api/v1/queues/relay.test/flush", HttpStatusCode.OK);
+        await QueueWait.UntilEmptyAsync(config, Scenario.RelayDomain, Scenario.SenderDomain);
         Assert.DoesNotContain(scenario.Sink.Messages, m => m.Recipients.Contains(deleted, StringComparer.OrdinalIgnoreCase));
         Assert.DoesNotContain(scenario.Sink.Messages, m => m.Recipients.Contains(bounced, StringComparer.OrdinalIgnoreCase));
         Assert.Equal(2, scenario.Sink.Messages.Count); // the flushed message and the DSN

@@ -4,6 +4,8 @@ using MailCluster.Edge.Policy;
 using MailCluster.Ops;
 using MailCluster.Outbound;
 using MailCluster.Queue;
+using MailCluster.Queue.Buckets;
+using MailCluster.Storage;
 using Microsoft.Extensions.Configuration;
 
 namespace MailCluster.Host.Configuration;
@@ -135,15 +137,12 @@ public sealed partial record NodeSettings(
     [System.Text.RegularExpressions.GeneratedRegex("at '([^']+)'")]
     private static partial System.Text.RegularExpressions.Regex FailedKey();
 
-    public string SqliteJournalPath => Path.Combine(Path.GetFullPath(Node.DataDir), "journal.db");
-
-    public string SqliteSpoolPath => Path.Combine(Path.GetFullPath(Node.DataDir), "spool.db");
-
     /// <summary>The hot-domain buckets (<c>MailCluster:Queue:Buckets</c>) by normalised domain.</summary>
-    public MailCluster.Queue.Buckets.DomainBuckets DomainBuckets =>
+    public DomainBuckets DomainBuckets =>
         new(Buckets.ToDictionary(b => DomainKey.Normalize(b.Domain), b => b.Count, StringComparer.Ordinal));
 
-    public bool IsPostgres => string.Equals(Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The delivery-queue feature's part of the configuration.</summary>
+    public DeliveryQueueSettings DeliveryQueue => new(Queue, Retry, DomainBuckets, Node.Hostname, Cluster.EffectiveRoles);
 
     public static bool IsValidCidr(string text) => IpNetwork.TryParse(text, out _);
 

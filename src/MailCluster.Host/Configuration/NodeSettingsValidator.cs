@@ -82,7 +82,8 @@ internal static class NodeSettingsValidator
         Check(string.IsNullOrWhiteSpace(s.Smtp.TlsCertificatePath) || File.Exists(s.Smtp.TlsCertificatePath), "MailCluster:Smtp:TlsCertificatePath", $"file '{s.Smtp.TlsCertificatePath}' does not exist");
         Check(string.IsNullOrWhiteSpace(s.Smtp.TlsKeyPath) || File.Exists(s.Smtp.TlsKeyPath), "MailCluster:Smtp:TlsKeyPath", $"file '{s.Smtp.TlsKeyPath}' does not exist");
         errors.AddRange(new MailCluster.Edge.Auth.UserDirectory(s.Smtp.Users).Validate());
-        errors.AddRange(MailCluster.Outbound.DestinationPolicies.Problems(s.Outbound));
+        CheckOutbound(s, Check);
+        errors.AddRange(MailCluster.Outbound.DestinationPolicies.Problems(s.Outbound).Select(DescribeProblem));
         Check(s.Retry.InitialSeconds > 0, "MailCluster:Retry:InitialSeconds", "must be positive");
         Check(s.Retry.MaxSeconds >= s.Retry.InitialSeconds, "MailCluster:Retry:MaxSeconds", "must be at least MailCluster:Retry:InitialSeconds");
         Check(s.Retry.MaxAgeSeconds > 0, "MailCluster:Retry:MaxAgeSeconds", "must be positive");
@@ -94,7 +95,7 @@ internal static class NodeSettingsValidator
         Check(s.Queue.CommitGraceSeconds >= 1, "MailCluster:Queue:CommitGraceSeconds", "must be at least 1");
         CheckSweep(s.Queue, Check);
         Check(s.Storage.Provider is "Sqlite" or "PostgreSql", "MailCluster:Storage:Provider", $"must be Sqlite or PostgreSql, got '{s.Storage.Provider}'");
-        Check(!s.IsPostgres || !string.IsNullOrWhiteSpace(s.Storage.ConnectionString), "MailCluster:Storage:ConnectionString", "is required when the provider is PostgreSql");
+        Check(!s.Storage.IsPostgreSql || !string.IsNullOrWhiteSpace(s.Storage.ConnectionString), "MailCluster:Storage:ConnectionString", "is required when the provider is PostgreSql");
         Check(!string.IsNullOrWhiteSpace(s.Node.DataDir), "MailCluster:DataDir", "must not be empty");
         Check(!string.IsNullOrWhiteSpace(s.Node.Hostname), "MailCluster:Hostname", "must not be empty");
         return errors;
@@ -113,6 +114,40 @@ internal static class NodeSettingsValidator
         // Younger bodies may belong to an acceptance still under way, or to a queue still waiting for their commit.
         check(sweep.MinAgeSeconds >= smallest, Key + ":MinAgeSeconds",
             $"must be at least twice MailCluster:Queue:CommitGraceSeconds + MailCluster:Queue:EnqueueTimeoutSeconds ({smallest}), got {sweep.MinAgeSeconds}");
+    }
+
+    /// <summary>The outbound checks that AddOutbound repeats with ValidateOnStart, here so that the node stops with
+    /// exit code 2 and the key named in both spellings before the host starts.</summary>
+    private static void CheckOutbound(NodeSettings s, Action<bool, string, string> check)
+    {
+        const string Key = MailCluster.Outbound.OutboundOptions.Section;
+        var o = s.Outbound;
+        check(o.ConnectTimeoutSeconds > 0, Key + ":ConnectTimeoutSeconds", "must be positive");
+        check(o.CommandTimeoutSeconds > 0, Key + ":CommandTimeoutSeconds", "must be positive");
+        check(o.GreetingTimeoutSeconds > 0, Key + ":GreetingTimeoutSeconds", "must be positive");
+        check(o.MailTimeoutSeconds > 0, Key + ":MailTimeoutSeconds", "must be positive");
+        check(o.RcptTimeoutSeconds > 0, Key + ":RcptTimeoutSeconds", "must be positive");
+        check(o.DataStartTimeoutSeconds > 0, Key + ":DataStartTimeoutSeconds", "must be positive");
+        check(o.DataBlockTimeoutSeconds > 0, Key + ":DataBlockTimeoutSeconds", "must be positive");
+        check(o.DataEndTimeoutSeconds > 0, Key + ":DataEndTimeoutSeconds", "must be positive");
+        check(o.MaxConnectionsPerDomain > 0, Key + ":MaxConnectionsPerDomain", "must be positive");
+        check(o.MessagesPerConnection > 0, Key + ":MessagesPerConnection", "must be positive");
+        check(o.RatePerMinute >= 0, Key + ":RatePerMinute", "must not be negative");
+        check(o.ConnectionIdleSeconds > 0, Key + ":ConnectionIdleSeconds", "must be positive");
+        check(s.Dns.TimeoutSeconds > 0, MailCluster.Outbound.DnsOptions.Section + ":TimeoutSeconds", "must be positive");
+        check(s.Dns.Retries >= 0, MailCluster.Outbound.DnsOptions.Section + ":Retries", "must not be negative");
+    }
+
+    /// <summary>
+    /// <see cref="MailCluster.Outbound.DestinationPolicies.Problems"/> starts each problem with the configuration key
+    /// (<c>MailCluster:Outbound:Domains:0:TlsPolicy must be ...</c>); the node's errors name it in both spellings.
+    /// </summary>
+    private static string DescribeProblem(string problem)
+    {
+        var space = problem.IndexOf(' ', StringComparison.Ordinal);
+        return space < 0
+            ? ConfigurationKeys.Describe(problem)
+            : $"{ConfigurationKeys.Describe(problem[..space].TrimEnd(':'))}: {problem[(space + 1)..]}";
     }
 
     private static void CheckDomains(List<string> domains, string key, Action<bool, string, string> check)

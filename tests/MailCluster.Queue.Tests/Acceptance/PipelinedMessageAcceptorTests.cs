@@ -2,6 +2,7 @@ using Akka.Actor;
 using MailCluster.Queue.Acceptance;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Spool;
+using MailCluster.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;

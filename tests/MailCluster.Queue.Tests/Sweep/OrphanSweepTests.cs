@@ -1,6 +1,7 @@
 using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Spool;
+using MailCluster.Storage;
 using MailCluster.Queue.Sweep;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;

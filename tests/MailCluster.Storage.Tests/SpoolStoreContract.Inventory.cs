@@ -1,7 +1,7 @@
 using MailCluster.Queue.Spool;
 using Xunit;
 
-namespace MailCluster.Queue.Tests.Spool;
+namespace MailCluster.Storage.Tests;
 
 /// <summary>The listings the orphan sweep pages through (<see cref="ISpoolInventory"/>), on each real provider.</summary>
 public abstract partial class SpoolStoreContract

@@ -1,7 +1,7 @@
 using MailCluster.Queue.Spool;
 using Xunit;
 
-namespace MailCluster.Queue.Tests.Spool;
+namespace MailCluster.Storage.Tests;
 
 /// <summary>
 /// The behaviour every <see cref="ISpoolStore"/> owes its callers, run against each real provider by a

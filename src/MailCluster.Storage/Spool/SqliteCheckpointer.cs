@@ -1,7 +1,8 @@
+using MailCluster.Queue.Spool;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
-namespace MailCluster.Queue.Spool;
+namespace MailCluster.Storage;
 
 /// <summary>
 /// Moves the spool's WAL into the database file off the writer's path. By default SQLite checkpoints inside the

@@ -1,7 +1,7 @@
 using MailCluster.Testing;
 using Xunit;
 
-namespace MailCluster.Queue.Tests.Spool;
+namespace MailCluster.Storage.Tests;
 
 /// <summary>One real PostgreSQL server per test class; each test takes a fresh database from it.</summary>
 public sealed class PostgresFixture : IAsyncLifetime

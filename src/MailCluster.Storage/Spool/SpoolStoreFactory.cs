@@ -1,6 +1,7 @@
+using MailCluster.Queue.Spool;
 using Microsoft.Extensions.Logging;
 
-namespace MailCluster.Queue.Spool;
+namespace MailCluster.Storage;
 
 /// <summary>Builds the configured spool store (the <c>Spool:Provider</c> setting names one of the constants).</summary>
 public static class SpoolStoreFactory

@@ -1,8 +1,9 @@
 using MailCluster.Queue.Spool;
+using MailCluster.Storage;
 using Npgsql;
 using Xunit;
 
-namespace MailCluster.Queue.Tests.Spool;
+namespace MailCluster.Storage.Tests;
 
 /// <summary>The spool while its PostgreSQL server is down and after it returns (own server: this class stops it).</summary>
 public sealed class PostgresOutageTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>

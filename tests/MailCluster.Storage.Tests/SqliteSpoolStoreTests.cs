@@ -1,8 +1,9 @@
 using MailCluster.Queue.Spool;
+using MailCluster.Storage;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
-namespace MailCluster.Queue.Tests.Spool;
+namespace MailCluster.Storage.Tests;
 
 /// <summary>The spool contract against real SQLite files in a temp dir, plus SQLite's durability settings.</summary>
 public sealed class SqliteSpoolStoreTests : SpoolStoreContract, IDisposable

@@ -1,7 +1,8 @@
+using MailCluster.Queue.Spool;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace MailCluster.Queue.Spool;
+namespace MailCluster.Storage;
 
 /// <summary>
 /// The spool's one writer connection and its prepared statements. Only the group-commit loop uses it (one batch at

@@ -1,4 +1,4 @@
-namespace MailCluster.Host.Composition;
+namespace MailCluster.Queue;
 
 /// <summary>Registry key of the domain-queue shard region (or its proxy on edge-only nodes).</summary>
 public sealed class DomainQueueRegion;

@@ -1,7 +1,8 @@
+using MailCluster.Queue.Spool;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
-namespace MailCluster.Queue.Spool;
+namespace MailCluster.Storage;
 
 /// <summary>
 /// Spool in its own SQLite file (e.g. <c>{DataDir}/spool.db</c>) for the embedded single-node setup.

@@ -1,56 +1,60 @@
 using System.Net;
 using System.Security.Authentication;
 using Akka.Actor;
-using Akka.Hosting;
-using MailCluster.Edge;
 using MailCluster.Edge.Auth;
 using MailCluster.Edge.Policy;
 using MailCluster.Edge.Tls;
-using MailCluster.Host.Configuration;
-using MailCluster.Queue;
 using MailCluster.Queue.Acceptance;
-using MailCluster.Queue.Spool;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
-namespace MailCluster.Host.Composition;
+namespace MailCluster.Edge;
 
-/// <summary>The SMTP listeners (one Kestrel endpoint and one <see cref="SmtpConnectionHandler"/> each) and the ops listener.</summary>
-public static class EdgeComposition
+/// <summary>
+/// The edge feature (STYLE habit 6): <see cref="AddEdge"/> registers what every SMTP session shares
+/// (<see cref="EdgeServices"/>: relay policy, limits, users, certificates, the acceptor); <see cref="ListenSmtp"/>
+/// opens one Kestrel endpoint per listener with one <see cref="SmtpConnectionHandler"/> each, on
+/// <see cref="Role"/> nodes only. Needs from DI: <see cref="IMessageAcceptor"/> (the queue feature),
+/// <see cref="EdgeMetrics"/> (the node's metrics) and the <see cref="ActorSystem"/>.
+/// </summary>
+public static class EdgeHosting
 {
-    public static IServiceCollection AddEdge(this IServiceCollection services, NodeSettings settings)
+    /// <summary>The cluster role whose nodes listen for SMTP.</summary>
+    public const string Role = "edge";
+
+    public static IServiceCollection AddEdge(this IServiceCollection services, SmtpOptions smtp, DomainsOptions domains, string hostname)
     {
+        ArgumentNullException.ThrowIfNull(smtp);
+        ArgumentNullException.ThrowIfNull(domains);
+
         // Sessions drain for DrainTimeoutSeconds (Kestrel waits for them), then the cluster leaves gracefully.
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Smtp.DrainTimeoutSeconds + 15));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(smtp.DrainTimeoutSeconds + 15));
         services.AddSingleton(sp => new CertificateProvider(
-            settings.Smtp.TlsCertificatePath,
-            settings.Smtp.TlsKeyPath,
-            settings.Node.Hostname,
+            smtp.TlsCertificatePath,
+            smtp.TlsKeyPath,
+            hostname,
             sp.GetRequiredService<ILogger<CertificateProvider>>()));
         services.AddSingleton(sp =>
         {
             var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
             var drain = new CancellationTokenSource();
-            lifetime.ApplicationStopping.Register(() => drain.CancelAfter(TimeSpan.FromSeconds(settings.Smtp.DrainTimeoutSeconds)));
-            var policy = new RelayPolicy(settings.Domains, settings.Smtp);
+            lifetime.ApplicationStopping.Register(() => drain.CancelAfter(TimeSpan.FromSeconds(smtp.DrainTimeoutSeconds)));
+            var policy = new RelayPolicy(domains, smtp);
             return new EdgeServices(
-            settings.Node.Hostname,
-            settings.Smtp,
+            hostname,
+            smtp,
             policy,
-            // Body write and Enqueued events side by side, then the commit: two durable round trips per message.
-            new PipelinedMessageAcceptor(
-                sp.GetRequiredService<ISpoolStore>(),
-                sp.GetRequiredService<IRequiredActor<DomainQueueRegion>>().ActorRef,
-                settings.Queue,
-                TimeProvider.System,
-                sp.GetRequiredService<ILogger<PipelinedMessageAcceptor>>(),
-                sp.GetRequiredService<QueueMetrics>()),
+            sp.GetRequiredService<IMessageAcceptor>(),
             TimeProvider.System,
             sp.GetRequiredService<CertificateProvider>(),
             // Trusted networks are exempt from the per-client limit (Postfix: smtpd_client_event_limit_exceptions).
-            new ConnectionLimiter(settings.Smtp.MaxConnections, settings.Smtp.MaxConnectionsPerClient, policy.IsTrusted),
-            new UserDirectory(settings.Smtp.Users),
+            new ConnectionLimiter(smtp.MaxConnections, smtp.MaxConnectionsPerClient, policy.IsTrusted),
+            new UserDirectory(smtp.Users),
             lifetime.ApplicationStopping,
             drain.Token)
             {
@@ -60,18 +64,21 @@ public static class EdgeComposition
         return services;
     }
 
-    public static void ConfigureListeners(this KestrelServerOptions kestrel, NodeSettings settings)
+    /// <summary>The SMTP listeners of <paramref name="smtp"/>, when <paramref name="roles"/> include <see cref="Role"/>.</summary>
+    public static KestrelServerOptions ListenSmtp(this KestrelServerOptions kestrel, SmtpOptions smtp, IReadOnlyCollection<string> roles)
     {
-        kestrel.Listen(Endpoint(settings.Ops.BindAddress, settings.Ops.Port), l => l.Protocols = HttpProtocols.Http1);
-        if (!settings.Cluster.EffectiveRoles.Contains("edge"))
+        ArgumentNullException.ThrowIfNull(kestrel);
+        ArgumentNullException.ThrowIfNull(smtp);
+        ArgumentNullException.ThrowIfNull(roles);
+        if (!roles.Contains(Role))
         {
-            return;
+            return kestrel;
         }
 
         var logger = kestrel.ApplicationServices.GetRequiredService<ILogger<SmtpConnectionHandler>>();
-        foreach (var listener in SmtpListener.FromOptions(settings.Smtp))
+        foreach (var listener in SmtpListener.FromOptions(smtp))
         {
-            kestrel.Listen(Endpoint(settings.Smtp.BindAddress, listener.Port), l =>
+            kestrel.Listen(Endpoint(smtp.BindAddress, listener.Port), l =>
             {
                 if (listener.ImplicitTls)
                 {
@@ -97,6 +104,8 @@ public static class EdgeComposition
                 });
             });
         }
+
+        return kestrel;
     }
 
     private static IPEndPoint Endpoint(string bind, int port) =>

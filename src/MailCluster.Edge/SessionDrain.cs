@@ -1,7 +1,7 @@
-using MailCluster.Edge;
-using MailCluster.Host.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
-namespace MailCluster.Host.Composition;
+namespace MailCluster.Edge;
 
 /// <summary>The drain phase between "stop requested" and "stop the host": waits until every SMTP session has
 /// ended (sessions see the shutdown token and answer 421 4.3.2) or the drain timeout has passed.</summary>
@@ -9,11 +9,13 @@ public static partial class SessionDrain
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
-    public static async Task WaitAsync(IServiceProvider services, NodeSettings settings)
+    /// <summary>Returns at once on nodes without the <see cref="EdgeHosting.Role"/> role (no SMTP listeners).</summary>
+    public static async Task WaitAsync(IServiceProvider services, SmtpOptions smtp, IReadOnlyCollection<string> roles)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(settings);
-        if (!settings.Cluster.EffectiveRoles.Contains("edge"))
+        ArgumentNullException.ThrowIfNull(smtp);
+        ArgumentNullException.ThrowIfNull(roles);
+        if (!roles.Contains(EdgeHosting.Role))
         {
             return;
         }
@@ -30,7 +32,7 @@ public static partial class SessionDrain
             return;
         }
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(settings.Smtp.DrainTimeoutSeconds);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(smtp.DrainTimeoutSeconds);
         LogDraining(logger, edge.Limiter.Open);
         while (edge.Limiter.Open > 0 && DateTime.UtcNow < deadline)
         {

@@ -1,8 +1,9 @@
 using MailCluster.Queue.Spool;
+using MailCluster.Storage;
 using Npgsql;
 using Xunit;
 
-namespace MailCluster.Queue.Tests.Spool;
+namespace MailCluster.Storage.Tests;
 
 /// <summary>The spool contract against a real PostgreSQL server (started by the harness for this class).</summary>
 public sealed class PostgresSpoolStoreTests(PostgresFixture postgres) : SpoolStoreContract, IClassFixture<PostgresFixture>

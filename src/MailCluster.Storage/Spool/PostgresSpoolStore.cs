@@ -1,8 +1,9 @@
+using MailCluster.Queue.Spool;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace MailCluster.Queue.Spool;
+namespace MailCluster.Storage;
 
 /// <summary>
 /// Spool in PostgreSQL, shared by every node of a cluster (tables <c>mc_spool</c> and <c>mc_spool_ref</c>).

@@ -1,0 +1,129 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using MailCluster.Queue.Acceptance;
+using MailCluster.Queue.Buckets;
+using MailCluster.Queue.Delivery;
+using MailCluster.Queue.Protocol;
+using MailCluster.Queue.Serialization;
+using MailCluster.Queue.Spool;
+using MailCluster.Queue.Sweep;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MailCluster.Queue;
+
+/// <summary>
+/// The delivery-queue feature (STYLE habit 6). On the services: <see cref="AddMessageAcceptor"/>, the acceptance
+/// hand-off every edge uses. On Akka: <see cref="WithDeliveryQueue"/> (the queue messages' serializer and the
+/// domain-queue shard region, or its proxy off the delivery role) and <see cref="WithOrphanSweep"/>. Needs from DI:
+/// <see cref="ISpoolStore"/> and <see cref="ISpoolInventory"/> (storage), <see cref="IDeliveryConnector"/>
+/// (outbound) and <see cref="QueueMetrics"/> (the node's metrics).
+/// </summary>
+public static class DeliveryQueueHosting
+{
+    /// <summary>Registers <see cref="IMessageAcceptor"/>: the body write and the Enqueued events side by side, then
+    /// the commit (two durable round trips per message), through the region registered as <see cref="DomainQueueRegion"/>.</summary>
+    public static IServiceCollection AddMessageAcceptor(this IServiceCollection services, QueueOptions queue)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return services.AddSingleton<IMessageAcceptor>(sp => new PipelinedMessageAcceptor(
+            sp.GetRequiredService<ISpoolStore>(),
+            sp.GetRequiredService<IRequiredActor<DomainQueueRegion>>().ActorRef,
+            queue,
+            TimeProvider.System,
+            sp.GetRequiredService<ILogger<PipelinedMessageAcceptor>>(),
+            sp.GetRequiredService<QueueMetrics>()));
+    }
+
+    /// <summary>
+    /// The queue messages' serializer (stable manifests: its events are the storage format) and the domain-queue
+    /// region registered as <see cref="DomainQueueRegion"/>: the entities on delivery nodes, a proxy elsewhere.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithDeliveryQueue(this AkkaConfigurationBuilder builder, DeliveryQueueSettings settings, IServiceProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        builder.WithCustomSerializer("mailcluster-queue", [typeof(IQueueMessage)], system => new QueueSerializer(system));
+        var extractor = new DomainQueueMessageExtractor(settings.Queue.Shards, settings.Buckets);
+        if (!settings.RunsQueues)
+        {
+            return builder.WithShardRegionProxy<DomainQueueRegion>("domain-queue", DeliveryQueueSettings.Role, extractor);
+        }
+
+        var registry = new Lazy<IActorRef>(() => ActorRegistry.For(provider.GetRequiredService<ActorSystem>()).Get<DomainQueueRegion>());
+        var services = new QueueServices(
+            new BucketAwareSpoolStore(provider.GetRequiredService<ISpoolStore>()),
+            new BucketAwareConnector(provider.GetRequiredService<IDeliveryConnector>()),
+            new RetryPolicy(settings.Retry),
+            settings.Queue,
+            TimeProvider.System,
+            () => registry.Value,
+            settings.ReportingMta)
+        {
+            Metrics = provider.GetRequiredService<QueueMetrics>(),
+        };
+        return builder
+            .WithShardRegion<DomainQueueRegion>(
+                "domain-queue",
+                domain => DomainQueueEntity.Props(domain, services),
+                extractor,
+                new ShardOptions
+                {
+                    Role = DeliveryQueueSettings.Role,
+
+                    // Queues with pending mail restart after a crash or a rebalance without waiting for new mail.
+                    // The event-sourced store (not DData's LightningDB, broken here: PACKAGES.md).
+                    RememberEntities = true,
+                    RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+                    StateStoreMode = StateStoreMode.DData,
+
+                    // Hand-off stops a queue as passivation does: its journal writes are persisted and acked first.
+                    HandOffStopMessage = DomainQueueEntity.StopMessage,
+                })
+
+            // Tells the ops API of any node which buckets of a domain run here (also those above the configured count).
+            .WithActors((system, _) => system.ActorOf(BucketDirectory.Props(() => registry.Value), BucketDirectory.Name));
+    }
+
+    /// <summary>
+    /// The orphan spool sweep as a cluster singleton on the delivery role: one node sweeps at a time (the oldest), and
+    /// another takes over when it leaves or dies. Only one at a time to spare the database and the queues the same
+    /// questions; not for safety, since a run is idempotent and two overlapping runs (a hand-over, a split brain
+    /// before the resolver acts) release nothing a queue holds. Nothing on nodes off the delivery role, or when
+    /// <c>MailCluster:Queue:OrphanSweep:Enabled</c> is false.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithOrphanSweep(this AkkaConfigurationBuilder builder, DeliveryQueueSettings settings, IServiceProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        var options = settings.Queue.OrphanSweep;
+        if (!settings.RunsQueues || !options.Enabled)
+        {
+            return builder;
+        }
+
+        var timeout = TimeSpan.FromSeconds(options.AskTimeoutSeconds);
+        return builder.WithSingleton<SpoolSweep>(
+            "spool-sweep",
+            (system, registry, _) =>
+            {
+                var region = registry.Get<DomainQueueRegion>();
+
+                // Every entity that may hold a domain's mail, leftover buckets above a lowered count included.
+                var entities = new QueueEntities(system, region, settings.Buckets);
+                var sweep = new OrphanSweep(
+                    provider.GetRequiredService<ISpoolInventory>(),
+                    provider.GetRequiredService<ISpoolStore>(),
+                    (question, ct) => region.Ask<HeldMessages>(question, timeout, ct),
+                    entities.OfAsync,
+                    options,
+                    provider.GetRequiredService<QueueMetrics>(),
+                    provider.GetRequiredService<ILoggerFactory>().CreateLogger<OrphanSweep>());
+                return OrphanSweepActor.Props(sweep, options);
+            },
+            new ClusterSingletonOptions { Role = DeliveryQueueSettings.Role },
+            createProxyToo: false);
+    }
+}

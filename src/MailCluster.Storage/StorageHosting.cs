@@ -1,0 +1,141 @@
+using Akka.Hosting;
+using Akka.Persistence.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using LinqToDB;
+using MailCluster.Ops;
+using MailCluster.Queue.Spool;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace MailCluster.Storage;
+
+/// <summary>
+/// The storage feature: the spool store (message bodies) and the Akka journal and snapshot store (the domain
+/// queues' events), both on the embedded SQLite files of <c>DataDir</c> or on one PostgreSQL database, with their
+/// readiness checks. Register both halves: <see cref="AddStorage"/> on the services, <see cref="WithStorage"/> on Akka.
+/// </summary>
+public static partial class StorageHosting
+{
+    /// <summary>Registers <see cref="ISpoolStore"/> and <see cref="ISpoolInventory"/> (one store, schema created at
+    /// start, retrying while the database is unreachable) and the <c>journal</c> and <c>spool</c> readiness checks.</summary>
+    public static IServiceCollection AddStorage(this IServiceCollection services, StorageOptions storage, string dataDir)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        if (!storage.IsPostgreSql)
+        {
+            Directory.CreateDirectory(Path.GetFullPath(dataDir));
+            EnableWal(StorageOptions.SqliteJournalPath(dataDir));
+        }
+
+        services.AddSingleton<ISpoolStore>(sp => SpoolStoreFactory.Create(
+            storage.Provider,
+            storage.IsPostgreSql ? storage.ConnectionString! : StorageOptions.SqliteSpoolPath(dataDir),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<ISpoolStore>()));
+        services.AddSingleton(sp => (ISpoolInventory)sp.GetRequiredService<ISpoolStore>());
+        services.AddHostedService<SpoolInitializer>();
+        services.AddReadinessCheck("journal", (_, ct) => PingJournalAsync(storage, dataDir, ct));
+        services.AddReadinessCheck("spool", async (sp, ct) =>
+        {
+            await sp.GetRequiredService<ISpoolStore>().PingAsync(ct).ConfigureAwait(false);
+            return null;
+        });
+        return services;
+    }
+
+    /// <summary>The journal and snapshot store of Akka.Persistence (Akka.Persistence.Sql) on the same database,
+    /// tables created at start.</summary>
+    public static AkkaConfigurationBuilder WithStorage(this AkkaConfigurationBuilder builder, StorageOptions storage, string dataDir)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(storage);
+        var (connectionString, providerName) = storage.IsPostgreSql
+            ? (storage.ConnectionString!, ProviderName.PostgreSQL15)
+            : ($"Data Source={StorageOptions.SqliteJournalPath(dataDir)};Pooling=True", ProviderName.SQLiteMS);
+        if (!storage.IsPostgreSql)
+        {
+            builder.AddHocon(SqliteJournalDispatcher, HoconAddMode.Prepend);
+        }
+
+        return builder.WithSqlPersistence(connectionString, providerName, PersistenceMode.Both, autoInitialize: true);
+    }
+
+    /// <summary>
+    /// SQLite runs every statement synchronously, fsync included, on the calling thread, and takes one writer at a
+    /// time. By default the journal's write stream runs on the default dispatcher, i.e. on the .NET thread pool, whose
+    /// workers then sit in fsync while SMTP sessions and actors wait for a thread; the pool answers by adding threads
+    /// that the 2-core host cannot run. The journal, its write stream and the snapshot store get one thread of their
+    /// own instead (one writer is all SQLite allows anyway). Measured in docs/BENCHMARKS.md: +25–30% messages per
+    /// second with a new connection per message. PostgreSQL (asynchronous I/O through Npgsql) keeps the defaults.
+    /// </summary>
+    private const string SqliteJournalDispatcher = """
+        mailcluster.sqlite-journal-dispatcher {
+          type = ForkJoinDispatcher
+          throughput = 100
+          dedicated-thread-pool { thread-count = 1 }
+        }
+        akka.persistence.journal.sql {
+          plugin-dispatcher = mailcluster.sqlite-journal-dispatcher
+          materializer-dispatcher = mailcluster.sqlite-journal-dispatcher
+        }
+        akka.persistence.snapshot-store.sql.plugin-dispatcher = mailcluster.sqlite-journal-dispatcher
+        """;
+
+    /// <summary>
+    /// WAL is a property of the database file, so setting it once before Akka opens the journal is enough;
+    /// synchronous stays at SQLite's default FULL for every connection, so each commit is fsync'd.
+    /// </summary>
+    private static void EnableWal(string path)
+    {
+        using var connection = new SqliteConnection($"Data Source={path}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        command.ExecuteNonQuery();
+    }
+
+    private static async Task<string?> PingJournalAsync(StorageOptions storage, string dataDir, CancellationToken ct)
+    {
+        if (storage.IsPostgreSql)
+        {
+            await using var pg = new NpgsqlConnection(storage.ConnectionString);
+            await pg.OpenAsync(ct).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand("SELECT 1", pg);
+            await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            return null;
+        }
+
+        await using var sqlite = new SqliteConnection($"Data Source={StorageOptions.SqliteJournalPath(dataDir)};Mode=ReadWrite");
+        await sqlite.OpenAsync(ct).ConfigureAwait(false);
+        await using var ping = sqlite.CreateCommand();
+        ping.CommandText = "SELECT 1";
+        await ping.ExecuteScalarAsync(ct).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Creates the spool schema at start, retrying while the database is unreachable.</summary>
+    private sealed partial class SpoolInitializer(ISpoolStore spool, ILogger<SpoolInitializer> logger) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await spool.InitializeAsync(stoppingToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogRetry(logger, ex);
+                    await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Spool store not reachable; retrying")]
+        private static partial void LogRetry(ILogger logger, Exception ex);
+    }
+}

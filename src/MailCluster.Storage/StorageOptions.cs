@@ -1,0 +1,22 @@
+namespace MailCluster.Storage;
+
+/// <summary>Configuration section <c>MailCluster:Storage</c>.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "MailCluster:Storage";
+
+    /// <summary><c>Sqlite</c> (embedded, one node) or <c>PostgreSql</c> (cluster).</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>For PostgreSql, the Npgsql connection string. For Sqlite, optional: defaults to files in the data directory.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>True when <see cref="Provider"/> names PostgreSQL (case-insensitive); else the SQLite files are used.</summary>
+    public bool IsPostgreSql => string.Equals(Provider, SpoolStoreFactory.PostgreSql, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The embedded journal (events and snapshots of the domain queues) in <paramref name="dataDir"/>.</summary>
+    public static string SqliteJournalPath(string dataDir) => Path.Combine(Path.GetFullPath(dataDir), "journal.db");
+
+    /// <summary>The embedded spool (message bodies) in <paramref name="dataDir"/>.</summary>
+    public static string SqliteSpoolPath(string dataDir) => Path.Combine(Path.GetFullPath(dataDir), "spool.db");
+}

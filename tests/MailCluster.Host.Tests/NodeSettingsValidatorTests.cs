@@ -1,0 +1,141 @@
+using Xunit;
+
+namespace MailCluster.Host.Tests;
+
+/// <summary>
+/// The node's start-up validation (NodeSettings.Load, NodeSettingsValidator): one bad setting gives one error, and
+/// that error names the key both ways an operator meets it, <c>MailCluster:Smtp:MxPort</c> in appsettings.json and
+/// <c>MailCluster__Smtp__MxPort</c> in the environment (T04 checks the same over a node process and its exit code).
+/// </summary>
+public class NodeSettingsValidatorTests
+{
+    /// <param name="key">The key the error must name, below <c>MailCluster:</c>.</param>
+    /// <param name="settings"><c>Key=Value</c> pairs below <c>MailCluster:</c>.</param>
+    [Theory]
+    // Keys that do not exist, and values that do not bind.
+    [InlineData("Smtp:MxPrt", "Smtp:MxPrt=25")]
+    [InlineData("Mail", "Mail:Relay=x")]
+    [InlineData("Queue:OrphanSweep:Interval", "Queue:OrphanSweep:Interval=60")]
+    [InlineData("Smtp:MxPort", "Smtp:MxPort=twenty-five")]
+    // Listeners.
+    [InlineData("Smtp:MxPort", "Smtp:MxPort=70000")]
+    [InlineData("Smtp:SubmissionPort", "Smtp:SubmissionPort=0")]
+    [InlineData("Smtp:SubmissionsPort", "Smtp:SubmissionsPort=65536")]
+    [InlineData("Ops:Port", "Ops:Port=0")]
+    [InlineData("Smtp", "Smtp:MxPort=2587")]
+    [InlineData("Smtp:TrustedNetworks:0", "Smtp:TrustedNetworks:0=10.0.0.0/99")]
+    [InlineData("Smtp:MaxMessageSize", "Smtp:MaxMessageSize=0")]
+    [InlineData("Smtp:MaxRecipients", "Smtp:MaxRecipients=0")]
+    [InlineData("Smtp:MaxCommandLineLength", "Smtp:MaxCommandLineLength=511")]
+    [InlineData("Smtp:IdleTimeoutSeconds", "Smtp:IdleTimeoutSeconds=0")]
+    [InlineData("Smtp:MaxConnections", "Smtp:MaxConnections=0")]
+    [InlineData("Smtp:MaxConnectionsPerClient", "Smtp:MaxConnectionsPerClient=0")]
+    [InlineData("Smtp:MaxMessagesPerConnection", "Smtp:MaxMessagesPerConnection=0")]
+    [InlineData("Smtp:MinDataRateBytesPerSecond", "Smtp:MinDataRateBytesPerSecond=-1")]
+    [InlineData("Smtp:DataRateGraceSeconds", "Smtp:DataRateGraceSeconds=0")]
+    [InlineData("Smtp:MaxAuthFailures", "Smtp:MaxAuthFailures=0")]
+    [InlineData("Smtp:AuthFailureDelayMilliseconds", "Smtp:AuthFailureDelayMilliseconds=-1")]
+    [InlineData("Smtp:GreetingDelayMilliseconds", "Smtp:GreetingDelayMilliseconds=60001")]
+    [InlineData("Smtp:DrainTimeoutSeconds", "Smtp:DrainTimeoutSeconds=-1")]
+    [InlineData("Smtp:Users:0:PasswordHash", "Smtp:Users:0:Name=ann", "Smtp:Users:0:PasswordHash=secret")]
+    [InlineData("Domains:Local:0", "Domains:Local:0=local..test")]
+    [InlineData("Domains:Relay:0", "Domains:Relay:0=relay..test")]
+    // Outbound and DNS.
+    [InlineData("Outbound:Port", "Outbound:Port=0")]
+    [InlineData("Outbound:ConnectTimeoutSeconds", "Outbound:ConnectTimeoutSeconds=0")]
+    [InlineData("Outbound:DataEndTimeoutSeconds", "Outbound:DataEndTimeoutSeconds=0")]
+    [InlineData("Outbound:MaxConnectionsPerDomain", "Outbound:MaxConnectionsPerDomain=0")]
+    [InlineData("Outbound:MessagesPerConnection", "Outbound:MessagesPerConnection=0")]
+    [InlineData("Outbound:RatePerMinute", "Outbound:RatePerMinute=-1")]
+    [InlineData("Outbound:ConnectionIdleSeconds", "Outbound:ConnectionIdleSeconds=0")]
+    [InlineData("Outbound:TlsPolicy", "Outbound:TlsPolicy=sometimes")]
+    [InlineData("Outbound:Smarthost", "Outbound:Smarthost=carrier-pigeon")]
+    [InlineData("Outbound:Domains:0:Name", "Outbound:Domains:0:TlsPolicy=required")]
+    [InlineData("Outbound:Domains:0:Route", "Outbound:Domains:0:Name=a.test", "Outbound:Domains:0:Route=carrier-pigeon")]
+    [InlineData("Outbound:Domains:0:TlsPolicy", "Outbound:Domains:0:Name=a.test", "Outbound:Domains:0:TlsPolicy=sometimes")]
+    [InlineData("Outbound:Domains:0", "Outbound:Domains:0:Name=a.test", "Outbound:Domains:0:MaxConnections=0")]
+    [InlineData("Dns:Servers:0", "Dns:Servers:0=127.0.0.1:notaport")]
+    [InlineData("Dns:TimeoutSeconds", "Dns:TimeoutSeconds=0")]
+    [InlineData("Dns:Retries", "Dns:Retries=-1")]
+    // Cluster.
+    [InlineData("Cluster:Port", "Cluster:Port=-1")]
+    [InlineData("Cluster:Seeds:0", "Cluster:Seeds:0=node1")]
+    [InlineData("Cluster:Roles:0", "Cluster:Roles:0=mailer")]
+    [InlineData("Cluster:StableAfterSeconds", "Cluster:StableAfterSeconds=0")]
+    [InlineData("Cluster:HeartbeatPauseSeconds", "Cluster:HeartbeatPauseSeconds=1")]
+    [InlineData("Cluster:RebalanceIntervalSeconds", "Cluster:RebalanceIntervalSeconds=601")]
+    [InlineData("Cluster:DiscoveryService", "Cluster:DiscoveryService=not a name", "Cluster:Port=4053")]
+    [InlineData("Cluster:Port", "Cluster:DiscoveryService=mailcluster.default.svc.cluster.local")]
+    [InlineData("Cluster:DiscoveryService", "Cluster:DiscoveryService=mailcluster.local", "Cluster:Port=4053", "Cluster:Seeds:0=10.0.0.1:4053")]
+    // Queue, retry, sweep and storage.
+    [InlineData("Queue:Buckets:0:Domain", "Queue:Buckets:0:Domain=hot..test", "Queue:Buckets:0:Count=2")]
+    [InlineData("Queue:Buckets:1:Domain", "Queue:Buckets:0:Domain=hot.test", "Queue:Buckets:1:Domain=HOT.test.")]
+    [InlineData("Queue:Buckets:0:Count", "Queue:Buckets:0:Domain=hot.test", "Queue:Buckets:0:Count=0")]
+    [InlineData("Queue:MaxConcurrentDeliveriesPerDomain", "Queue:MaxConcurrentDeliveriesPerDomain=0")]
+    [InlineData("Queue:SnapshotEvery", "Queue:SnapshotEvery=0")]
+    [InlineData("Queue:Shards", "Queue:Shards=0")]
+    [InlineData("Queue:EnqueueTimeoutSeconds", "Queue:EnqueueTimeoutSeconds=0")]
+    [InlineData("Queue:CommitGraceSeconds", "Queue:CommitGraceSeconds=0")]
+    [InlineData("Queue:OrphanSweep:IntervalSeconds", "Queue:OrphanSweep:IntervalSeconds=0")]
+    [InlineData("Queue:OrphanSweep:FirstRunSeconds", "Queue:OrphanSweep:FirstRunSeconds=-1")]
+    [InlineData("Queue:OrphanSweep:PageSize", "Queue:OrphanSweep:PageSize=5001")]
+    [InlineData("Queue:OrphanSweep:AskTimeoutSeconds", "Queue:OrphanSweep:AskTimeoutSeconds=0")]
+    [InlineData("Queue:OrphanSweep:MinAgeSeconds", "Queue:OrphanSweep:MinAgeSeconds=60")]
+    [InlineData("Retry:InitialSeconds", "Retry:InitialSeconds=0")]
+    [InlineData("Retry:MaxSeconds", "Retry:MaxSeconds=10")]
+    [InlineData("Retry:MaxAgeSeconds", "Retry:MaxAgeSeconds=0")]
+    [InlineData("Retry:Jitter", "Retry:Jitter=0.9")]
+    [InlineData("Storage:Provider", "Storage:Provider=Oracle")]
+    [InlineData("Storage:ConnectionString", "Storage:Provider=PostgreSql")]
+    [InlineData("DataDir", "DataDir= ")]
+    [InlineData("Hostname", "Hostname= ")]
+    public void One_bad_setting_is_one_error_naming_its_key_both_ways(string key, params string[] settings)
+    {
+        var error = Assert.Single(NodeSettingsTestConfig.Errors(settings.Select(Setting).ToArray()));
+
+        AssertNames($"MailCluster:{key}", error);
+    }
+
+    [Fact]
+    public void The_defaults_are_valid() => Assert.Empty(NodeSettingsTestConfig.Errors());
+
+    [Fact]
+    public void Every_bad_setting_is_named_at_once()
+    {
+        var errors = NodeSettingsTestConfig.Errors(
+            ("MailCluster:Smtp:MxPort", "0"), ("MailCluster:Retry:Jitter", "2"), ("MailCluster:Storage:Provider", "Oracle"));
+
+        Assert.Equal(3, errors.Count);
+        AssertNames("MailCluster:Smtp:MxPort", errors[0]);
+        AssertNames("MailCluster:Retry:Jitter", errors[1]);
+        AssertNames("MailCluster:Storage:Provider", errors[2]);
+    }
+
+    [Fact]
+    public void Tls_files_are_set_together_and_exist()
+    {
+        var existing = typeof(NodeSettingsValidatorTests).Assembly.Location;
+        var missing = Path.Combine(Path.GetTempPath(), $"mc-missing-{Guid.NewGuid():N}.pem");
+
+        AssertNames("MailCluster:Smtp:TlsKeyPath", Assert.Single(NodeSettingsTestConfig.Errors(("MailCluster:Smtp:TlsCertificatePath", existing))));
+        AssertNames("MailCluster:Smtp:TlsCertificatePath", Assert.Single(NodeSettingsTestConfig.Errors(
+            ("MailCluster:Smtp:TlsCertificatePath", missing), ("MailCluster:Smtp:TlsKeyPath", existing))));
+        AssertNames("MailCluster:Smtp:TlsKeyPath", Assert.Single(NodeSettingsTestConfig.Errors(
+            ("MailCluster:Smtp:TlsCertificatePath", existing), ("MailCluster:Smtp:TlsKeyPath", missing))));
+        Assert.Empty(NodeSettingsTestConfig.Errors(("MailCluster:Smtp:TlsCertificatePath", existing), ("MailCluster:Smtp:TlsKeyPath", existing)));
+    }
+
+    /// <summary>The error starts with the key as in appsettings.json, then as an environment variable, then says why.</summary>
+    private static void AssertNames(string key, string error)
+    {
+        var named = $"{key} (environment: {key.Replace(":", "__", StringComparison.Ordinal)}): ";
+        Assert.StartsWith(named, error, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(error[named.Length..]), $"the error says what is wrong: {error}");
+    }
+
+    private static (string Key, string Value) Setting(string pair)
+    {
+        var equals = pair.IndexOf('=', StringComparison.Ordinal);
+        return ($"MailCluster:{pair[..equals]}", pair[(equals + 1)..]);
+    }
+}
