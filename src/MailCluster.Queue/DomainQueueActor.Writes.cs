@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using MailCluster.Queue.Delivery;
 using MailCluster.Queue.Protocol;
 
@@ -8,8 +9,11 @@ namespace MailCluster.Queue;
 /// Group commit per entity (DESIGN "Storage"): Enqueue commands and delivery outcomes that arrive while a journal
 /// write is in flight are decided and persisted together in the next write (<c>PersistAllAsync</c>), so a hot domain
 /// costs one journal round trip per batch, not one per message or outcome, and the mailbox is never stashed.
-/// At most one write is in flight: each batch is decided against the state that includes the previous one, which
-/// keeps Enqueue idempotent and an outcome from being decided twice.
+/// At most one write is in flight: each batch is decided against the state that includes the previous one
+/// (<see cref="State.DomainQueueState.DecideBatch"/>), which keeps Enqueue idempotent and an outcome from being decided twice.
+/// <para>While a snapshot is saved and the older ones deleted, this entity's next journal write waits: on SQLite both
+/// go to one file with one write lock, and a writer that finds it taken backs off for 150 ms (Microsoft.Data.Sqlite's
+/// busy retry), which stalled every session waiting for 250.</para>
 /// </summary>
 public sealed partial class DomainQueueActor
 {
@@ -17,6 +21,9 @@ public sealed partial class DomainQueueActor
     private List<(string MessageId, DeliveryResult Result, DateTimeOffset At)> _outcomeBuffer = [];
     private List<(Enqueue Command, IActorRef ReplyTo)> _enqueuesWriting = [];
     private bool _writing;
+
+    /// <summary>A journal write is in flight, or commands wait for the next one.</summary>
+    private bool Writing => _writing || _enqueueBuffer.Count > 0 || _outcomeBuffer.Count > 0;
 
     /// <summary>Enqueue commands received but not yet applied to the state (buffered, or in the write in flight).</summary>
     private IEnumerable<string> UnappliedEnqueues => _enqueueBuffer.Concat(_enqueuesWriting).Select(e => e.Command.MessageId);
@@ -35,33 +42,13 @@ public sealed partial class DomainQueueActor
         }
 
         var enqueues = _enqueueBuffer;
-        var outcomes = _outcomeBuffer;
-        _enqueueBuffer = [];
-        _outcomeBuffer = [];
-        var events = new List<object>(enqueues.Count + outcomes.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (command, _) in enqueues)
+        var (events, nothingToRecord) = _state.DecideBatch(enqueues.Select(e => e.Command), _outcomeBuffer, _services.Retry, Random.Shared.NextDouble);
+        (_enqueueBuffer, _outcomeBuffer, _enqueuesWriting, _writing) = ([], [], enqueues, true);
+        foreach (var messageId in nothingToRecord)
         {
-            if (_state.Decide(command) is { } e && seen.Add(e.MessageId))
-            {
-                events.Add(e);
-            }
+            _scheduler = _scheduler.Settled(messageId);
         }
 
-        foreach (var (messageId, result, at) in outcomes)
-        {
-            if (_state.Decide(messageId, result, at, _services.Retry, Random.Shared.NextDouble) is { } attempt)
-            {
-                events.Add(attempt);
-            }
-            else
-            {
-                _inFlight.Remove(messageId); // nothing to record (e.g. only unknown recipients): free it now
-            }
-        }
-
-        _writing = true;
-        _enqueuesWriting = enqueues;
         PersistAllAsync(events, OnPersisted);
         DeferAsync(enqueues, done =>
         {
@@ -77,20 +64,30 @@ public sealed partial class DomainQueueActor
         });
     }
 
-    private void OnPersisted(object persisted)
+    /// <summary>Applies a persisted event of the batch; the write's completion runs <see cref="AfterChange"/> once.</summary>
+    private void OnPersisted(IQueueMessage persisted)
     {
         switch (persisted)
         {
             case Enqueued e:
-                _state = _state.Apply(e);
-
-                // The first attempt waits for the commit nudge (the body is not deliverable before it).
-                _holdUntil[e.MessageId] = Now + TimeSpan.FromSeconds(Math.Min(5, _services.Options.CommitGraceSeconds));
-                MaybeSnapshot();
+                Applied(e, null);
+                _scheduler = _scheduler.Enqueued(e.MessageId, Now);
                 break;
             case AttemptCompleted e:
                 OnAttemptPersisted(e);
                 break;
         }
+    }
+
+    private void OnAttemptPersisted(AttemptCompleted e)
+    {
+        foreach (var r in e.Results)
+        {
+            _log.Info("{0} to <{1}> {2}: {3} (via {4}, {5})", e.MessageId, r.Recipient, r.Kind, $"{r.Code} {r.EnhancedCode} {r.Text}",
+                e.RemoteMta ?? "no connection", e.TlsProtocol ?? "no TLS");
+        }
+
+        Applied(e, e.MessageId);
+        _scheduler = _scheduler.Settled(e.MessageId);
     }
 }
