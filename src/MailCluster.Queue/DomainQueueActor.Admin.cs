@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Event;
 using MailCluster.Queue.Protocol;
@@ -18,19 +17,10 @@ public sealed partial class DomainQueueActor
 
     private const int MaxListLimit = 1000;
 
-    private void OnList(ListMessages list)
+    /// <summary>Answers a listing or the orphan sweep's question.</summary>
+    private void Answer(object reply)
     {
-        Sender.Tell(_state.List(Math.Max(0, list.Offset), Math.Clamp(list.Limit, 1, MaxListLimit), _scheduler.InFlight, Now, ListingByteBudget));
-        AfterChange();
-    }
-
-    /// <summary>The orphan sweep's question. Mail not yet in the state (an Enqueue buffered or being written) counts as
-    /// held too: a "no" must mean that this queue will never need the body.</summary>
-    private void OnFindHeld(FindHeldMessages find)
-    {
-        var asked = find.MessageIds.ToHashSet(StringComparer.Ordinal);
-        var held = _state.Holding(asked).Concat(UnappliedEnqueues.Where(asked.Contains)).Distinct(StringComparer.Ordinal).ToList();
-        Sender.Tell(new HeldMessages(_state.Domain, held));
+        Sender.Tell(reply);
         AfterChange();
     }
 
@@ -46,60 +36,31 @@ public sealed partial class DomainQueueActor
             return;
         }
 
-        Persist(e, flushed =>
+        PersistThen(e, _ =>
         {
             _log.Info("Queue {0} flushed by the operator: {1} messages due now", _state.Domain, count);
-            Applied(flushed, null);
             replyTo.Tell(new QueueFlushAck(_state.Domain, count));
-            AfterChange();
         });
     }
 
-    private void OnDelete(DeleteMessage delete)
+    /// <summary>Delete and bounce: a busy message is refused (<see cref="MessageAdminOutcome.InFlight"/>), one the state
+    /// has nothing to decide for is <see cref="MessageAdminOutcome.NotFound"/>; otherwise the decided event is persisted,
+    /// applied and acknowledged.</summary>
+    private void OnAdmin<TEvent>(string messageId, Func<TEvent?> decide, string what)
+        where TEvent : class, IQueueMessage
     {
         var replyTo = Sender;
-        if (TryDecideAdmin(delete.MessageId, replyTo, () => _state.DecideDelete(delete.MessageId, Now), out var e))
-        {
-            Persist(e, deleted =>
-            {
-                _log.Info("Message {0} deleted from {1} by the operator", deleted.MessageId, _state.Domain);
-                _scheduler = _scheduler.Deleted(deleted.MessageId);
-                Applied(deleted, deleted.MessageId);
-                replyTo.Tell(new MessageAdminAck(_state.Domain, deleted.MessageId, MessageAdminOutcome.Done));
-                AfterChange();
-            });
-        }
-    }
-
-    /// <summary>The same event as a delivery attempt with permanent failures: the DSN goes out through the reports.</summary>
-    private void OnBounce(BounceMessage bounce)
-    {
-        var replyTo = Sender;
-        if (TryDecideAdmin(bounce.MessageId, replyTo, () => _state.DecideBounce(bounce.MessageId, Now, _services.Retry), out var e))
-        {
-            Persist(e, attempt =>
-            {
-                _log.Info("Message {0} in {1} bounced by the operator", attempt.MessageId, _state.Domain);
-                _scheduler = _scheduler.Bounced(attempt.MessageId);
-                OnAttemptPersisted(attempt);
-                replyTo.Tell(new MessageAdminAck(_state.Domain, attempt.MessageId, MessageAdminOutcome.Done));
-                AfterChange();
-            });
-        }
-    }
-
-    /// <summary>What delete and bounce share before they persist: a busy message is refused, one the state has
-    /// nothing to decide for is answered <see cref="MessageAdminOutcome.NotFound"/>; otherwise the event to persist.</summary>
-    private bool TryDecideAdmin<TEvent>(string messageId, IActorRef replyTo, Func<TEvent?> decide, [NotNullWhen(true)] out TEvent? decided)
-        where TEvent : class
-    {
-        decided = _scheduler.Busy(messageId) ? null : decide();
-        if (decided is null)
+        if ((_scheduler.Busy(messageId) ? null : decide()) is not { } decided)
         {
             replyTo.Tell(new MessageAdminAck(_state.Domain, messageId, _scheduler.Busy(messageId) ? MessageAdminOutcome.InFlight : MessageAdminOutcome.NotFound));
             AfterChange();
+            return;
         }
 
-        return decided is not null;
+        PersistThen(decided, _ =>
+        {
+            _log.Info("Message {0} {1} {2} by the operator", messageId, what, _state.Domain);
+            replyTo.Tell(new MessageAdminAck(_state.Domain, messageId, MessageAdminOutcome.Done));
+        });
     }
 }

@@ -1,93 +1,88 @@
 using Akka.Actor;
 using Akka.Event;
-using MailCluster.Queue.Delivery;
 using MailCluster.Queue.Protocol;
+using MailCluster.Queue.State;
 
 namespace MailCluster.Queue;
 
-/// <summary>
-/// Group commit per entity (DESIGN "Storage"): Enqueue commands and delivery outcomes that arrive while a journal
-/// write is in flight are decided and persisted together in the next write (<c>PersistAllAsync</c>), so a hot domain
-/// costs one journal round trip per batch, not one per message or outcome, and the mailbox is never stashed.
-/// At most one write is in flight: each batch is decided against the state that includes the previous one
-/// (<see cref="State.DomainQueueState.DecideBatch"/>), which keeps Enqueue idempotent and an outcome from being decided twice.
-/// <para>While a snapshot is saved and the older ones deleted, this entity's next journal write waits: on SQLite both
-/// go to one file with one write lock, and a writer that finds it taken backs off for 150 ms (Microsoft.Data.Sqlite's
-/// busy retry), which stalled every session waiting for 250.</para>
-/// </summary>
+/// <summary>The journal side of the queue: group commit (<see cref="GroupCommit{TReply}"/> decides what goes into each
+/// write), applying what was persisted to both records, releasing bodies and snapshotting.</summary>
 public sealed partial class DomainQueueActor
 {
-    private List<(Enqueue Command, IActorRef ReplyTo)> _enqueueBuffer = [];
-    private List<(string MessageId, DeliveryResult Result, DateTimeOffset At)> _outcomeBuffer = [];
-    private List<(Enqueue Command, IActorRef ReplyTo)> _enqueuesWriting = [];
-    private bool _writing;
-
-    /// <summary>A journal write is in flight, or commands wait for the next one.</summary>
-    private bool Writing => _writing || _enqueueBuffer.Count > 0 || _outcomeBuffer.Count > 0;
-
-    /// <summary>Enqueue commands received but not yet applied to the state (buffered, or in the write in flight).</summary>
-    private IEnumerable<string> UnappliedEnqueues => _enqueueBuffer.Concat(_enqueuesWriting).Select(e => e.Command.MessageId);
-
-    private void OnEnqueue(Enqueue command)
-    {
-        _enqueueBuffer.Add((command, Sender));
-        FlushWrites();
-    }
+    private GroupCommit<IActorRef> _writes = GroupCommit<IActorRef>.Empty;
+    private int _eventsSinceSnapshot;
+    private bool _snapshotting;
 
     private void FlushWrites()
     {
-        if (_writing || _snapshotting || (_enqueueBuffer.Count == 0 && _outcomeBuffer.Count == 0))
+        (_writes, var batch) = _writes.Start(_state, _snapshotting, _services.Retry, Random.Shared.NextDouble);
+        if (batch is not null)
         {
-            return;
-        }
-
-        var enqueues = _enqueueBuffer;
-        var (events, nothingToRecord) = _state.DecideBatch(enqueues.Select(e => e.Command), _outcomeBuffer, _services.Retry, Random.Shared.NextDouble);
-        (_enqueueBuffer, _outcomeBuffer, _enqueuesWriting, _writing) = ([], [], enqueues, true);
-        foreach (var messageId in nothingToRecord)
-        {
-            _scheduler = _scheduler.Settled(messageId);
-        }
-
-        PersistAllAsync(events, OnPersisted);
-        DeferAsync(enqueues, done =>
-        {
-            _enqueuesWriting = [];
-            foreach (var (command, replyTo) in done)
+            _scheduler = _scheduler.Settled(batch.NothingToRecord);
+            PersistAllAsync(batch.Events, Applied); // the write's completion runs AfterChange once for the batch
+            DeferAsync(batch.Acknowledge, done =>
             {
-                replyTo.Tell(new EnqueueAck(command.Domain, command.MessageId));
-            }
+                _writes = _writes.Written();
+                foreach (var (command, replyTo) in done)
+                {
+                    replyTo.Tell(new EnqueueAck(command.Domain, command.MessageId));
+                }
 
-            _writing = false;
+                AfterChange();
+                FlushWrites();
+            });
+        }
+    }
+
+    /// <summary>Persists one decided event, applies it, then runs <paramref name="then"/> (log, reply) and the next step.</summary>
+    private void PersistThen<TEvent>(TEvent decided, Action<TEvent> then)
+        where TEvent : class, IQueueMessage => Persist(decided, e =>
+        {
+            Applied(e);
+            then(e);
             AfterChange();
-            FlushWrites();
         });
-    }
 
-    /// <summary>Applies a persisted event of the batch; the write's completion runs <see cref="AfterChange"/> once.</summary>
-    private void OnPersisted(IQueueMessage persisted)
+    /// <summary>Applies a persisted event to the state and the scheduler. The body of a message the queue no longer holds
+    /// is released without waiting (a failed release is retried by the node's <see cref="Spool.SpoolReleaser"/>).
+    /// Snapshots at the state's cadence (<see cref="DomainQueueState.SnapshotDue"/>).</summary>
+    private void Applied(IQueueMessage e)
     {
-        switch (persisted)
+        _state = _state.Apply(e);
+        _scheduler = _scheduler.Applied(e, Now);
+        if (DomainQueueState.MessageOf(e) is { } messageId && !_state.Messages.ContainsKey(messageId))
         {
-            case Enqueued e:
-                Applied(e, null);
-                _scheduler = _scheduler.Enqueued(e.MessageId, Now);
-                break;
-            case AttemptCompleted e:
-                OnAttemptPersisted(e);
-                break;
+            _ = _services.Releaser.Release(messageId, _state.Domain, _log);
+        }
+
+        if (e is AttemptCompleted attempt)
+        {
+            foreach (var r in attempt.Results)
+            {
+                _log.Info("{0} to <{1}> {2}: {3} (via {4}, {5})", attempt.MessageId, r.Recipient, r.Kind, $"{r.Code} {r.EnhancedCode} {r.Text}",
+                    attempt.RemoteMta ?? "no connection", attempt.TlsProtocol ?? "no TLS");
+            }
+        }
+
+        if (_state.SnapshotDue(++_eventsSinceSnapshot, _services.Options.SnapshotEvery) && !_snapshotting)
+        {
+            (_eventsSinceSnapshot, _snapshotting) = (0, true);
+            SaveSnapshot(_state.ToSnapshot());
+
+            // Liveness: a snapshot store that never answers must not hold the queue's writes for ever.
+            Timers.StartSingleTimer(SnapshotTimer, new SnapshotTimeout(), TimeSpan.FromSeconds(5));
         }
     }
 
-    private void OnAttemptPersisted(AttemptCompleted e)
+    private void SnapshotDone(Exception? failure)
     {
-        foreach (var r in e.Results)
+        if (failure is not null)
         {
-            _log.Info("{0} to <{1}> {2}: {3} (via {4}, {5})", e.MessageId, r.Recipient, r.Kind, $"{r.Code} {r.EnhancedCode} {r.Text}",
-                e.RemoteMta ?? "no connection", e.TlsProtocol ?? "no TLS");
+            _log.Warning(failure, "Saving a snapshot of {0}, or deleting older ones, failed", PersistenceId);
         }
 
-        Applied(e, e.MessageId);
-        _scheduler = _scheduler.Settled(e.MessageId);
+        Timers.Cancel(SnapshotTimer);
+        _snapshotting = false;
+        FlushWrites();
     }
 }

@@ -25,8 +25,6 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private DomainQueueState _state;
     private DeliveryScheduler _scheduler;
-    private int _eventsSinceSnapshot;
-    private bool _snapshotting;
 
     public DomainQueueActor(string domain, QueueServices services)
     {
@@ -39,7 +37,11 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         Recover<SnapshotOffer>(offer => (_state, _eventsSinceSnapshot) = (DomainQueueState.FromSnapshot((DomainQueueSnapshot)offer.Snapshot), 0));
         Recover<IQueueMessage>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
 
-        Command<Enqueue>(OnEnqueue);
+        Command<Enqueue>(e =>
+        {
+            _writes = _writes.Add(e, Sender);
+            FlushWrites();
+        });
         Command<MessageCommitted>(c => Change(_scheduler.Committed(c.MessageId)));
         Command<Tick>(_ => AfterChange());
         Command<WakeUp>(_ => AfterChange());
@@ -47,26 +49,28 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         Command<DsnFinished>(OnDsnFinished);
         Command<Terminated>(t => Change(_scheduler.ConnectionStopped(ConnectionNumber(t.ActorRef))));
         Command<GetQueueStatus>(_ => Sender.Tell(new QueueStatus(_state.Domain, _state.Messages.Count, _state.RecipientCount, _scheduler.InFlight.Count)));
-        Command<ListMessages>(OnList);
-        Command<FindHeldMessages>(OnFindHeld);
+        Command<ListMessages>(l => Answer(_state.List(Math.Max(0, l.Offset), Math.Clamp(l.Limit, 1, MaxListLimit), _scheduler.InFlight, Now, ListingByteBudget)));
+        Command<FindHeldMessages>(f => Answer(new HeldMessages(_state.Domain, _writes.Holding(_state, f.MessageIds))));
         Command<FlushMessages>(OnFlush);
-        Command<DeleteMessage>(OnDelete);
-        Command<BounceMessage>(OnBounce);
+        Command<DeleteMessage>(d => OnAdmin(d.MessageId, () => _state.DecideDelete(d.MessageId, Now), "deleted from"));
+
+        // The same event as a delivery attempt with permanent failures: the DSN goes out through the state's reports.
+        Command<BounceMessage>(b => OnAdmin(b.MessageId, () => _state.DecideBounce(b.MessageId, Now, _services.Retry), "bounced in"));
         Command<StopQueue>(_ =>
         {
             if (!_scheduler.Passivating)
             {
                 _log.Info("Domain queue {0} handed off: it stops once its journal writes ({1}) and {2} deliveries are done", _state.Domain,
-                    Writing ? "pending" : "none", _scheduler.InFlight.Count);
+                    _writes.Pending ? "pending" : "none", _scheduler.InFlight.Count);
             }
 
             Change(_scheduler.Stopping(Now));
         });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => SnapshotDone(f.Cause, "Snapshot"));
-        Command<DeleteSnapshotsSuccess>(_ => SnapshotDone(null, null));
-        Command<DeleteSnapshotsFailure>(f => SnapshotDone(f.Cause, "Deleting old snapshots"));
-        Command<SnapshotTimeout>(_ => SnapshotDone(null, null));
+        Command<SaveSnapshotFailure>(f => SnapshotDone(f.Cause));
+        Command<DeleteSnapshotsSuccess>(_ => SnapshotDone(null));
+        Command<DeleteSnapshotsFailure>(f => SnapshotDone(f.Cause));
+        Command<SnapshotTimeout>(_ => SnapshotDone(null));
     }
 
     public override string PersistenceId { get; }
@@ -96,15 +100,15 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     /// <summary>Carries out the scheduler's next step (<see cref="DeliveryScheduler.Next"/>).</summary>
     private void AfterChange()
     {
-        (_scheduler, var step) = _scheduler.Next(_state, Writing, Now);
+        (_scheduler, var step) = _scheduler.Next(_state, _writes.Pending, Now);
         switch (step.Kind)
         {
             case StepKind.Passivate:
                 Timers.CancelAll();
                 Context.Parent.Tell(new Passivate(StopQueue.Instance));
                 break;
-            case StepKind.StopAndWakeUp or StepKind.Stop:
-                if (step.Kind == StepKind.StopAndWakeUp)
+            case StepKind.Stop:
+                if (step.WakeUp)
                 {
                     _services.DomainQueues().Tell(new WakeUp(_state.Domain), ActorRefs.NoSender);
                 }
@@ -128,7 +132,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
 
                 if (step.WakeAt is { } at)
                 {
-                    Timers.StartSingleTimer(TickTimer, Tick.Instance, at > Now ? at - Now : TimeSpan.Zero);
+                    Timers.StartSingleTimer(TickTimer, new Tick(), at > Now ? at - Now : TimeSpan.Zero);
                 }
                 else
                 {
@@ -156,16 +160,11 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         switch (decision)
         {
             case RecordOutcome outcome:
-                _outcomeBuffer.Add((outcome.MessageId, outcome.Result, Now));
+                _writes = _writes.Add(outcome.MessageId, outcome.Result, Now);
                 FlushWrites();
                 break;
             case Abandon abandon:
-                Persist(abandon.Event, e =>
-                {
-                    _log.Warning("Message {0} in {1} abandoned: {2}", e.MessageId, _state.Domain, e.Reason);
-                    Applied(e, e.MessageId);
-                    AfterChange();
-                });
+                PersistThen(abandon.Event, e => _log.Warning("Message {0} in {1} abandoned: {2}", e.MessageId, _state.Domain, e.Reason));
                 return;
         }
 
@@ -186,60 +185,16 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
             return;
         }
 
-        Persist(decided, queued =>
-        {
-            _log.Info("DSN for {0} ({1}) queued as {2}{3}", queued.MessageId, string.Join(", ", queued.Recipients),
-                queued.DsnMessageId ?? "nothing", finished.Error is null ? "" : ": " + finished.Error);
-            Applied(queued, queued.MessageId);
-            AfterChange();
-        });
-    }
-
-    /// <summary>Applies a persisted event; the body of <paramref name="messageId"/> is released once the queue no
-    /// longer holds the message (without waiting: a failed release is retried by the node's <see cref="Spool.SpoolReleaser"/>).</summary>
-    private void Applied(IQueueMessage e, string? messageId)
-    {
-        _state = _state.Apply(e);
-        if (messageId is not null && !_state.Messages.ContainsKey(messageId))
-        {
-            _ = _services.Releaser.Release(messageId, _state.Domain, _log);
-        }
-
-        if (_state.SnapshotDue(++_eventsSinceSnapshot, _services.Options.SnapshotEvery) && !_snapshotting)
-        {
-            _eventsSinceSnapshot = 0;
-            _snapshotting = true;
-            SaveSnapshot(_state.ToSnapshot());
-
-            // Liveness: a snapshot store that never answers must not hold the queue's writes for ever.
-            Timers.StartSingleTimer(SnapshotTimer, SnapshotTimeout.Instance, TimeSpan.FromSeconds(5));
-        }
-    }
-
-    private void SnapshotDone(Exception? failure, string? what)
-    {
-        if (failure is not null)
-        {
-            _log.Warning(failure, "{0} of {1} failed", what, PersistenceId);
-        }
-
-        Timers.Cancel(SnapshotTimer);
-        _snapshotting = false;
-        FlushWrites();
+        PersistThen(decided, queued => _log.Info("DSN for {0} ({1}) queued as {2}{3}", queued.MessageId, string.Join(", ", queued.Recipients),
+            queued.DsnMessageId ?? "nothing", finished.Error is null ? "" : ": " + finished.Error));
     }
 
     private static int? ConnectionNumber(IActorRef actor) =>
         actor.Path.Name.StartsWith(ConnectionPrefix, StringComparison.Ordinal) && int.TryParse(actor.Path.Name.AsSpan(ConnectionPrefix.Length), out int n) ? n : null;
 
-    private sealed class Tick
-    {
-        public static readonly Tick Instance = new();
-    }
+    private sealed record Tick;
 
-    private sealed class SnapshotTimeout
-    {
-        public static readonly SnapshotTimeout Instance = new();
-    }
+    private sealed record SnapshotTimeout;
 
     /// <summary>The shard's stop message for a passivating queue and for a shard hand-off (local only; see
     /// <see cref="DomainQueueEntity.StopMessage"/> and <see cref="DeliveryScheduler.Next"/>).</summary>

@@ -65,8 +65,8 @@ internal sealed partial record DeliveryScheduler
         }
     }
 
-    /// <summary>The outcome of <paramref name="messageId"/> is applied to the state, or there was nothing to record.</summary>
-    public DeliveryScheduler Settled(string messageId) => this with { InFlight = InFlight.Remove(messageId) };
+    /// <summary>The outcomes of <paramref name="messageIds"/> are applied to the state, or had nothing to record.</summary>
+    public DeliveryScheduler Settled(IEnumerable<string> messageIds) => this with { InFlight = InFlight.Except(messageIds) };
 
     /// <summary>A connection actor stopped. One that stopped while holding a message (a crash, or a message sent as it
     /// closed) frees it.</summary>
@@ -110,11 +110,18 @@ internal sealed partial record DeliveryScheduler
     /// that was backing off is probed now (traffic shaping still applies: one connection first).</summary>
     public DeliveryScheduler Flushed(DateTimeOffset now) => this with { Holds = Holds.Clear(), DsnHolds = DsnHolds.Clear(), Shaping = Shaping.Flushed(now) };
 
-    /// <summary>The operator deleted the message: nothing waits for it any more.</summary>
-    public DeliveryScheduler Deleted(string messageId) => this with { Holds = Holds.Remove(messageId), DsnHolds = DsnHolds.Remove(messageId) };
-
-    /// <summary>The operator bounced the message: its DSN goes out through the state's reports, with no hold.</summary>
-    public DeliveryScheduler Bounced(string messageId) => this with { Holds = Holds.Remove(messageId) };
+    /// <summary>
+    /// What a persisted event, once applied to the state, resets here: a new message waits for its commit nudge
+    /// (<see cref="Enqueued(string, DateTimeOffset)"/>); an attempt's message is settled and no longer held (an operator's
+    /// bounce goes out through the state's reports at once); a deleted message is neither held nor retried.
+    /// </summary>
+    public DeliveryScheduler Applied(IQueueMessage e, DateTimeOffset now) => e switch
+    {
+        Protocol.Enqueued enqueued => Enqueued(enqueued.MessageId, now),
+        AttemptCompleted attempt => this with { InFlight = InFlight.Remove(attempt.MessageId), Holds = Holds.Remove(attempt.MessageId) },
+        MessageDeleted deleted => this with { Holds = Holds.Remove(deleted.MessageId), DsnHolds = DsnHolds.Remove(deleted.MessageId) },
+        _ => this,
+    };
 
     /// <summary>Every recipient the run sent (the message's due ones when the run's connection is unknown) failed
     /// transiently with the exception's message.</summary>

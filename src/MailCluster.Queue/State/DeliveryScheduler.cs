@@ -87,7 +87,7 @@ internal sealed partial record DeliveryScheduler
     /// queue in it until all have stopped, so a slow remote MTA must not hold new mail past the enqueue timeout. A
     /// delivery cut short is retried by the next owner (a duplicate only if the remote had already accepted DATA).</para>
     /// <para>Mail that reached a passivating queue before the shard's stop would be forgotten by the shard
-    /// (remember-entities) with that mail queued: the queue then stops with <see cref="StepKind.StopAndWakeUp"/>; the
+    /// (remember-entities) with that mail queued: the queue then stops with <see cref="SchedulerStep.WakeUp"/>; the
     /// shard buffers the wake-up for the passivating entity and, finding it buffered, starts the queue again once it
     /// has stopped.</para>
     /// </summary>
@@ -99,7 +99,7 @@ internal sealed partial record DeliveryScheduler
         {
             if (quiet || (!writing && now >= stopBy))
             {
-                return (this, SchedulerStep.Of(Passivating && !state.IsEmpty ? StepKind.StopAndWakeUp : StepKind.Stop));
+                return (this, SchedulerStep.Of(StepKind.Stop) with { WakeUp = Passivating && !state.IsEmpty });
             }
 
             // Start nothing (the next incarnation will); look again when the grace for deliveries is over.
@@ -234,14 +234,15 @@ internal enum StepKind
     /// <summary>Ask the shard to passivate the queue; nothing is pending.</summary>
     Passivate,
 
-    /// <summary>Stop now.</summary>
+    /// <summary>Stop now (first waking the queue up through the region when <see cref="SchedulerStep.WakeUp"/>).</summary>
     Stop,
-
-    /// <summary>Wake the queue up through the region, then stop (mail arrived while it passivated).</summary>
-    StopAndWakeUp,
 }
 
+/// <param name="WakeAt">When to run the next step (null: no timer).</param>
 internal sealed record SchedulerStep(StepKind Kind, IReadOnlyList<DeliveryStart> Starts, IReadOnlyList<QueuedMessage> DsnRuns, DateTimeOffset? WakeAt)
 {
+    /// <summary>With <see cref="StepKind.Stop"/>: mail arrived while the queue passivated; it must start again.</summary>
+    public bool WakeUp { get; init; }
+
     public static SchedulerStep Of(StepKind kind) => new(kind, [], [], null);
 }

@@ -44,6 +44,17 @@ public sealed partial record DomainQueueState
         return (events, nothing);
     }
 
+    /// <summary>The message an event is about; null for events about the whole queue.</summary>
+    public static string? MessageOf(IQueueMessage e) => e switch
+    {
+        Enqueued x => x.MessageId,
+        AttemptCompleted x => x.MessageId,
+        MessageAbandoned x => x.MessageId,
+        DsnQueued x => x.MessageId,
+        MessageDeleted x => x.MessageId,
+        _ => null,
+    };
+
     /// <summary>
     /// Whether to snapshot after <paramref name="eventsSinceSnapshot"/> events: after <paramref name="snapshotEvery"/>
     /// events, or after as many events as the queue holds messages, whichever is more. A snapshot costs O(queue size)
