@@ -104,7 +104,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         switch (step.Kind)
         {
             case StepKind.Passivate:
-                Timers.CancelAll();
+                Timers.Cancel(TickTimer); // the snapshot timeout stays: a snapshot in progress must not hold writes for ever
                 Context.Parent.Tell(new Passivate(StopQueue.Instance));
                 break;
             case StepKind.Stop:
