@@ -1,96 +1,88 @@
 using Akka.Actor;
-using MailCluster.Queue.Delivery;
+using Akka.Event;
 using MailCluster.Queue.Protocol;
+using MailCluster.Queue.State;
 
 namespace MailCluster.Queue;
 
-/// <summary>
-/// Group commit per entity (DESIGN "Storage"): Enqueue commands and delivery outcomes that arrive while a journal
-/// write is in flight are decided and persisted together in the next write (<c>PersistAllAsync</c>), so a hot domain
-/// costs one journal round trip per batch, not one per message or outcome, and the mailbox is never stashed.
-/// At most one write is in flight: each batch is decided against the state that includes the previous one, which
-/// keeps Enqueue idempotent and an outcome from being decided twice.
-/// </summary>
+/// <summary>The journal side of the queue: group commit (<see cref="GroupCommit{TReply}"/> decides what goes into each
+/// write), applying what was persisted to both records, releasing bodies and snapshotting.</summary>
 public sealed partial class DomainQueueActor
 {
-    private List<(Enqueue Command, IActorRef ReplyTo)> _enqueueBuffer = [];
-    private List<(string MessageId, DeliveryResult Result, DateTimeOffset At)> _outcomeBuffer = [];
-    private List<(Enqueue Command, IActorRef ReplyTo)> _enqueuesWriting = [];
-    private bool _writing;
-
-    /// <summary>Enqueue commands received but not yet applied to the state (buffered, or in the write in flight).</summary>
-    private IEnumerable<string> UnappliedEnqueues => _enqueueBuffer.Concat(_enqueuesWriting).Select(e => e.Command.MessageId);
-
-    private void OnEnqueue(Enqueue command)
-    {
-        _enqueueBuffer.Add((command, Sender));
-        FlushWrites();
-    }
+    private GroupCommit<IActorRef> _writes = GroupCommit<IActorRef>.Empty;
+    private int _eventsSinceSnapshot;
+    private bool _snapshotting;
 
     private void FlushWrites()
     {
-        if (_writing || _snapshotting || (_enqueueBuffer.Count == 0 && _outcomeBuffer.Count == 0))
+        (_writes, var batch) = _writes.Start(_state, _snapshotting, _services.Retry, Random.Shared.NextDouble);
+        if (batch is not null)
         {
-            return;
+            _scheduler = _scheduler.Settled(batch.NothingToRecord);
+            PersistAllAsync(batch.Events, Applied); // the write's completion runs AfterChange once for the batch
+            DeferAsync(batch.Acknowledge, done =>
+            {
+                _writes = _writes.Written();
+                foreach (var (command, replyTo) in done)
+                {
+                    replyTo.Tell(new EnqueueAck(command.Domain, command.MessageId));
+                }
+
+                AfterChange();
+                FlushWrites();
+            });
         }
-
-        var enqueues = _enqueueBuffer;
-        var outcomes = _outcomeBuffer;
-        _enqueueBuffer = [];
-        _outcomeBuffer = [];
-        var events = new List<object>(enqueues.Count + outcomes.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (command, _) in enqueues)
-        {
-            if (_state.Decide(command) is { } e && seen.Add(e.MessageId))
-            {
-                events.Add(e);
-            }
-        }
-
-        foreach (var (messageId, result, at) in outcomes)
-        {
-            if (_state.Decide(messageId, result, at, _services.Retry, Random.Shared.NextDouble) is { } attempt)
-            {
-                events.Add(attempt);
-            }
-            else
-            {
-                _inFlight.Remove(messageId); // nothing to record (e.g. only unknown recipients): free it now
-            }
-        }
-
-        _writing = true;
-        _enqueuesWriting = enqueues;
-        PersistAllAsync(events, OnPersisted);
-        DeferAsync(enqueues, done =>
-        {
-            _enqueuesWriting = [];
-            foreach (var (command, replyTo) in done)
-            {
-                replyTo.Tell(new EnqueueAck(command.Domain, command.MessageId));
-            }
-
-            _writing = false;
-            AfterChange();
-            FlushWrites();
-        });
     }
 
-    private void OnPersisted(object persisted)
-    {
-        switch (persisted)
+    /// <summary>Persists one decided event, applies it, then runs <paramref name="then"/> (log, reply) and the next step.</summary>
+    private void PersistThen<TEvent>(TEvent decided, Action<TEvent> then)
+        where TEvent : class, IQueueMessage => Persist(decided, e =>
         {
-            case Enqueued e:
-                _state = _state.Apply(e);
+            Applied(e);
+            then(e);
+            AfterChange();
+        });
 
-                // The first attempt waits for the commit nudge (the body is not deliverable before it).
-                _holdUntil[e.MessageId] = Now + TimeSpan.FromSeconds(Math.Min(5, _services.Options.CommitGraceSeconds));
-                MaybeSnapshot();
-                break;
-            case AttemptCompleted e:
-                OnAttemptPersisted(e);
-                break;
+    /// <summary>Applies a persisted event to the state and the scheduler. The body of a message the queue no longer holds
+    /// is released without waiting (a failed release is retried by the node's <see cref="Spool.SpoolReleaser"/>).
+    /// Snapshots at the state's cadence (<see cref="DomainQueueState.SnapshotDue"/>).</summary>
+    private void Applied(IQueueMessage e)
+    {
+        _state = _state.Apply(e);
+        _scheduler = _scheduler.Applied(e, Now);
+        if (DomainQueueState.MessageOf(e) is { } messageId && !_state.Messages.ContainsKey(messageId))
+        {
+            _ = _services.Releaser.Release(messageId, _state.Domain, _log);
         }
+
+        if (e is AttemptCompleted attempt)
+        {
+            foreach (var r in attempt.Results)
+            {
+                _log.Info("{0} to <{1}> {2}: {3} (via {4}, {5})", attempt.MessageId, r.Recipient, r.Kind, $"{r.Code} {r.EnhancedCode} {r.Text}",
+                    attempt.RemoteMta ?? "no connection", attempt.TlsProtocol ?? "no TLS");
+            }
+        }
+
+        if (_state.SnapshotDue(++_eventsSinceSnapshot, _services.Options.SnapshotEvery) && !_snapshotting)
+        {
+            (_eventsSinceSnapshot, _snapshotting) = (0, true);
+            SaveSnapshot(_state.ToSnapshot());
+
+            // Liveness: a snapshot store that never answers must not hold the queue's writes for ever.
+            Timers.StartSingleTimer(SnapshotTimer, new SnapshotTimeout(), TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private void SnapshotDone(Exception? failure)
+    {
+        if (failure is not null)
+        {
+            _log.Warning(failure, "Saving a snapshot of {0}, or deleting older ones, failed", PersistenceId);
+        }
+
+        Timers.Cancel(SnapshotTimer);
+        _snapshotting = false;
+        FlushWrites();
     }
 }

@@ -4,7 +4,7 @@ namespace MailCluster.Queue;
 /// How long a domain queue that stopped on a failure (a journal failure while the database is down: recovery or a
 /// write failed) waits before it starts again: <see cref="Initial"/> doubling per consecutive failure up to
 /// <see cref="Max"/>; a queue that ran for <see cref="ResetAfter"/> before failing counts as healthy and starts the
-/// schedule again. Pure.
+/// schedule again. Pure; the delays are an <see cref="ExponentialBackoff"/> without jitter (one timer per queue).
 /// </summary>
 public sealed record RestartBackoff(TimeSpan Initial, TimeSpan Max, TimeSpan ResetAfter)
 {
@@ -15,8 +15,7 @@ public sealed record RestartBackoff(TimeSpan Initial, TimeSpan Max, TimeSpan Res
     public TimeSpan DelayAfter(int failures)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(failures);
-        var doubled = Initial.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 30));
-        return TimeSpan.FromMilliseconds(Math.Min(doubled, Max.TotalMilliseconds));
+        return new ExponentialBackoff(Initial, 2, Max).After(failures);
     }
 
     /// <summary>The consecutive-failure count after a failure of a queue that ran for <paramref name="ranFor"/>.</summary>

@@ -11,6 +11,10 @@ public sealed class RetryPolicy(RetryOptions options)
 {
     public RetryOptions Options { get; } = options;
 
+    /// <summary>The delay schedule without the age limit: doubling from the initial delay to the cap, jittered.
+    /// Built from <see cref="Options"/> at each use, as the options may be bound after this policy is made.</summary>
+    public ExponentialBackoff Backoff => new(TimeSpan.FromSeconds(Options.InitialSeconds), 2, TimeSpan.FromSeconds(Options.MaxSeconds), Options.Jitter);
+
     /// <param name="attempt">Attempts made so far (1 after the first failure).</param>
     /// <param name="age">Time since the message arrived.</param>
     /// <param name="random">A uniform sample in [0, 1); 0.5 means no jitter.</param>
@@ -24,10 +28,7 @@ public sealed class RetryPolicy(RetryOptions options)
             return null;
         }
 
-        var exponent = Math.Min(attempt - 1, 62);
-        var baseSeconds = Math.Min(Options.InitialSeconds * Math.Pow(2, exponent), Options.MaxSeconds);
-        var jittered = baseSeconds * (1 + (Options.Jitter * ((2 * random) - 1)));
-        var delay = TimeSpan.FromSeconds(Math.Max(jittered, 0.001));
+        var delay = Backoff.After(attempt, random);
 
         // Never schedule past the maximum age: the final attempt happens at it.
         var remaining = maxAge - age;

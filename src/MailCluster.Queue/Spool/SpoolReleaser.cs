@@ -3,7 +3,7 @@ using Akka.Event;
 namespace MailCluster.Queue.Spool;
 
 /// <summary>When a failed release is tried again: <see cref="Initial"/> doubling per failure up to <see cref="Max"/>,
-/// each delay spread by ±<see cref="Jitter"/> so that the releases failed by one outage do not retry in one burst.</summary>
+/// each delay spread by ±<see cref="Jitter"/> so that the releases failed by one outage do not retry in one burst (an <see cref="ExponentialBackoff"/>).</summary>
 public sealed record ReleaseRetry(TimeSpan Initial, TimeSpan Max, double Jitter = 0.2, int MaxPending = 100_000)
 {
     public static readonly ReleaseRetry Default = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
@@ -12,9 +12,7 @@ public sealed record ReleaseRetry(TimeSpan Initial, TimeSpan Max, double Jitter 
     public TimeSpan DelayAfter(int failures, double random)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(failures);
-        var doubled = Initial.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 30));
-        var capped = Math.Min(doubled, Max.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped * (1 + (Jitter * ((2 * random) - 1))));
+        return new ExponentialBackoff(Initial, 2, Max, Jitter).After(failures, random);
     }
 }
 

@@ -1,10 +1,7 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
-using Akka.Persistence;
-using Akka.Persistence.Journal;
 using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Protocol;
 using Xunit;
@@ -47,7 +44,7 @@ public sealed class FindHeldMessagesTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        GatedJournal.Open();
+        JournalGate.Of(_system).Open();
         await _system.Terminate();
     }
 
@@ -82,14 +79,17 @@ public sealed class FindHeldMessagesTests : IAsyncLifetime
     public async Task Mail_being_written_counts_as_held()
     {
         await EnqueueAsync("slow.test", "S1"); // the queue is running
-        GatedJournal.Close();
+        var gate = JournalGate.Of(_system);
+        gate.Close();
         var ack = _region.Ask<EnqueueAck>(new Enqueue("slow.test", "S2", "s@sender.test", ["b@slow.test"], DateTimeOffset.UtcNow), Timeout);
+        await gate.WriteWaiting.WaitAsync(Timeout); // S2 is in the journal write
         var third = _region.Ask<EnqueueAck>(new Enqueue("slow.test", "S3", "s@sender.test", ["c@slow.test"], DateTimeOffset.UtcNow), Timeout);
-        await Task.Delay(300); // S2 is in the journal write, S3 waits in the queue's buffer for the next one
 
+        // S3 waits in the queue's buffer for the next write (it reaches the queue before the question, on the same path).
         Assert.Equal(["S1", "S2", "S3"], await HeldAsync("slow.test", "S1", "S2", "S3", "S4"));
+        Assert.False(ack.IsCompleted || third.IsCompleted);
 
-        GatedJournal.Open();
+        gate.Open();
         await ack;
         await third;
         Assert.Equal(["S1", "S2", "S3"], await HeldAsync("slow.test", "S1", "S2", "S3", "S4"));
@@ -103,28 +103,5 @@ public sealed class FindHeldMessagesTests : IAsyncLifetime
         var answer = await _region.Ask<HeldMessages>(new FindHeldMessages(entity, ids), Timeout);
         Assert.Equal(entity, answer.Domain);
         return [.. answer.MessageIds.Order(StringComparer.Ordinal)];
-    }
-
-    /// <summary>An in-memory journal whose writes wait while the gate is closed (only this class uses it).</summary>
-    public sealed class GatedJournal : MemoryJournal
-    {
-        private static volatile TaskCompletionSource _gate = Opened();
-
-        public static void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public static void Open() => _gate.TrySetResult();
-
-        protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
-        {
-            await _gate.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return await base.WriteMessagesAsync(messages, cancellationToken).ConfigureAwait(false);
-        }
-
-        private static TaskCompletionSource Opened()
-        {
-            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            gate.TrySetResult();
-            return gate;
-        }
     }
 }

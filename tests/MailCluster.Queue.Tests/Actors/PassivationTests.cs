@@ -14,7 +14,7 @@ namespace MailCluster.Queue.Tests.Actors;
 /// </summary>
 public sealed class PassivationTests : IAsyncDisposable
 {
-    private readonly ActorSystem _system = ActorSystem.Create("passivation", ConfigurationFactory.ParseString(QueueTestServices.Config(typeof(SlowJournal).AssemblyQualifiedName!)));
+    private readonly ActorSystem _system = ActorSystem.Create("passivation", ConfigurationFactory.ParseString(QueueTestServices.Config(typeof(GatedJournal).AssemblyQualifiedName!)));
 
     public async ValueTask DisposeAsync() => await _system.Terminate();
 

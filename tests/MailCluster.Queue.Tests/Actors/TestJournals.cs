@@ -1,20 +1,93 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using Akka.Actor;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
 
 namespace MailCluster.Queue.Tests.Actors;
 
-/// <summary>An in-memory journal whose writes take <see cref="WriteDelay"/> (a slow database), so a test can act
-/// while a write is in flight.</summary>
-public sealed class SlowJournal : MemoryJournal
+/// <summary>
+/// An in-memory journal whose writes wait at their actor system's <see cref="JournalGate"/> while the test keeps it
+/// closed, so a test can act while a write is in flight, and knows that it is (<see cref="JournalGate.WriteWaiting"/>),
+/// on any machine however slow. The gate belongs to the actor system: test classes never share it.
+/// </summary>
+public sealed class GatedJournal : MemoryJournal
 {
-    public static TimeSpan WriteDelay { get; set; } = TimeSpan.Zero;
+    private readonly JournalGate _gate = JournalGate.Of(Context.System);
 
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
-        await Task.Delay(WriteDelay, cancellationToken).ConfigureAwait(false);
+        await _gate.PassAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         return await base.WriteMessagesAsync(messages, cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>The gate of one actor system's <see cref="GatedJournal"/>; open until the test closes it.</summary>
+public sealed class JournalGate : IExtension
+{
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _open = Completed();
+    private TaskCompletionSource _waiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public static JournalGate Of(ActorSystem system) => system.WithExtension<JournalGate, Provider>();
+
+    /// <summary>Completes once a journal write waits at the closed gate (the write is in flight, not yet stored).</summary>
+    public Task WriteWaiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _waiting.Task;
+            }
+        }
+    }
+
+    /// <summary>Writes from now on wait until <see cref="Open"/>.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            if (_open.Task.IsCompleted)
+            {
+                _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    /// <summary>Lets the waiting writes, and every later one, through.</summary>
+    public void Open()
+    {
+        lock (_lock)
+        {
+            _open.TrySetResult();
+        }
+    }
+
+    internal Task PassAsync()
+    {
+        lock (_lock)
+        {
+            if (!_open.Task.IsCompleted)
+            {
+                _waiting.TrySetResult();
+            }
+
+            return _open.Task;
+        }
+    }
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.TrySetResult();
+        return done;
+    }
+
+    private sealed class Provider : ExtensionIdProvider<JournalGate>
+    {
+        public override JournalGate CreateExtension(ExtendedActorSystem system) => new();
     }
 }
 

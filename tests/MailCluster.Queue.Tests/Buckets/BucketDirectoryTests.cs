@@ -15,7 +15,7 @@ namespace MailCluster.Queue.Tests.Buckets;
 /// </summary>
 public sealed class BucketDirectoryTests : IAsyncLifetime
 {
-    private readonly ActorSystem _system = ActorSystem.Create("buckets", ConfigurationFactory.ParseString(OneNodeCluster.Config(typeof(SlowJournal).AssemblyQualifiedName!)));
+    private readonly ActorSystem _system = ActorSystem.Create("buckets", ConfigurationFactory.ParseString(OneNodeCluster.Config(typeof(GatedJournal).AssemblyQualifiedName!)));
 
     public async ValueTask InitializeAsync() => await OneNodeCluster.JoinSelfAsync(_system);
 

@@ -1,0 +1,148 @@
+using MailCluster.Queue.Delivery;
+using MailCluster.Queue.Dsn;
+using MailCluster.Queue.Protocol;
+using MailCluster.Queue.Spool;
+
+namespace MailCluster.Queue.State;
+
+/// <summary>What finished work becomes: delivery runs, DSN runs, stopped connections, commit nudges, and what the
+/// operator's flush, delete and bounce reset.</summary>
+internal sealed partial record DeliveryScheduler
+{
+    /// <summary>RFC 3463 "other or undefined mail system status", transient: a delivery run that threw.</summary>
+    public const string RunFailedStatus = "4.3.0";
+
+    /// <summary>
+    /// A delivery run reported. Its connection (<paramref name="connection"/>, null when the report did not come from
+    /// one of this queue's connections) becomes idle, or is gone when it closes. The destination's backoff follows the
+    /// connection attempt. Then the run becomes one of:
+    /// <list type="bullet">
+    /// <item>an outcome to persist (<see cref="RecordOutcome"/>); the message stays in flight until it is applied
+    /// (<see cref="Settled"/>). A run that threw (<see cref="DeliveryFinished.Error"/>) is a transient failure of every
+    /// recipient it sent (451 4.3.0 with the exception's message), so it counts as an attempt and the message expires at
+    /// the maximum age like any other deferred one;</item>
+    /// <item>a hold: the body is not committed yet (or, for now, missing: acceptance writes it side by side with the
+    /// Enqueued events) while the message is younger than the commit grace; the run is tried again shortly;</item>
+    /// <item>an abandonment (<see cref="MessageAbandoned"/>) once the grace is over: acceptance failed after some
+    /// Enqueued events were written, or the body is gone;</item>
+    /// <item>nothing (the message is no longer queued).</item>
+    /// </list>
+    /// </summary>
+    public (DeliveryScheduler Scheduler, FinishDecision Decision) Finished(DomainQueueState state, int? connection, DeliveryFinished finished, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(finished);
+        var next = this with { InFlight = InFlight.Remove(finished.MessageId) };
+        Assignment? assignment = null;
+        if (connection is { } number && Connections.TryGetValue(number, out assignment))
+        {
+            next = next with { Connections = finished.Closing ? Connections.Remove(number) : Connections.SetItem(number, null) };
+        }
+
+        if (finished.ConnectFailure is { EveryHostUnreachable: true })
+        {
+            next = next with { Shaping = Shaping.ConnectFailed(now, Retry) };
+        }
+        else if (finished.Result is not null && finished.ConnectFailure is null)
+        {
+            next = next with { Shaping = Shaping.Connected() };
+        }
+
+        state.Messages.TryGetValue(finished.MessageId, out var message);
+        var result = finished.Result ?? (finished.Error is { } error && message is not null ? RunFailed(message, assignment, error, now) : null);
+        switch (finished.Spool)
+        {
+            case SpoolStatus.Committed when result is not null:
+                return (next with { InFlight = next.InFlight.Add(finished.MessageId) }, new RecordOutcome(finished.MessageId, result));
+            case SpoolStatus.Uncommitted or SpoolStatus.Missing when message is not null
+                && now - message.ArrivedAt < TimeSpan.FromSeconds(Options.CommitGraceSeconds):
+                return (next with { Holds = next.Holds.SetItem(finished.MessageId, now + UncommittedRecheck) }, FinishDecision.None);
+            case SpoolStatus.Uncommitted or SpoolStatus.Missing when message is not null:
+                var reason = finished.Spool == SpoolStatus.Missing ? "spool body missing" : "never committed";
+                return (next, new Abandon(new MessageAbandoned(finished.MessageId, now, reason)));
+            default:
+                return (next, FinishDecision.None);
+        }
+    }
+
+    /// <summary>The outcomes of <paramref name="messageIds"/> are applied to the state, or had nothing to record.</summary>
+    public DeliveryScheduler Settled(IEnumerable<string> messageIds) => this with { InFlight = InFlight.Except(messageIds) };
+
+    /// <summary>A connection actor stopped. One that stopped while holding a message (a crash, or a message sent as it
+    /// closed) frees it.</summary>
+    public DeliveryScheduler ConnectionStopped(int? connection)
+    {
+        if (connection is not { } number || !Connections.TryGetValue(number, out var assignment))
+        {
+            return this;
+        }
+
+        var next = this with { Connections = Connections.Remove(number) };
+        return assignment is null ? next : next with { InFlight = InFlight.Remove(assignment.MessageId) };
+    }
+
+    /// <summary>A new message is applied: its first attempt waits for the commit nudge (the body is not deliverable
+    /// before it), at most 5 s or the commit grace.</summary>
+    public DeliveryScheduler Enqueued(string messageId, DateTimeOffset now) =>
+        this with { Holds = Holds.SetItem(messageId, now + TimeSpan.FromSeconds(Math.Min(5, Options.CommitGraceSeconds))) };
+
+    /// <summary>The body of <paramref name="messageId"/> is committed: it may start now. A lost nudge only delays the
+    /// first attempt until the hold runs out.</summary>
+    public DeliveryScheduler Committed(string messageId) => this with { Holds = Holds.Remove(messageId) };
+
+    /// <summary>A DSN run reported: a failure that may pass is tried again after the retry policy's initial delay
+    /// (nothing to persist); otherwise the state decides what to persist (null: nothing left to mark).</summary>
+    public (DeliveryScheduler Scheduler, DsnQueued? Event) DsnRunFinished(DomainQueueState state, DsnFinished finished, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(finished);
+        var next = this with { DsnRunning = DsnRunning.Remove(finished.MessageId) };
+        if (finished.Retry)
+        {
+            return (next with { DsnHolds = DsnHolds.SetItem(finished.MessageId, now + TimeSpan.FromSeconds(Retry.Options.InitialSeconds)) }, null);
+        }
+
+        return (next with { DsnHolds = DsnHolds.Remove(finished.MessageId) },
+            state.DecideDsnQueued(finished.MessageId, finished.Recipients, finished.DsnMessageId, now));
+    }
+
+    /// <summary>The operator flushed the queue: holds (commit waits, DSN retries) are cleared once, and a destination
+    /// that was backing off is probed now (traffic shaping still applies: one connection first).</summary>
+    public DeliveryScheduler Flushed(DateTimeOffset now) => this with { Holds = Holds.Clear(), DsnHolds = DsnHolds.Clear(), Shaping = Shaping.Flushed(now) };
+
+    /// <summary>
+    /// What a persisted event, once applied to the state, resets here: a new message waits for its commit nudge
+    /// (<see cref="Enqueued(string, DateTimeOffset)"/>); an attempt's message is settled and no longer held (an operator's
+    /// bounce goes out through the state's reports at once); a deleted message is neither held nor retried.
+    /// </summary>
+    public DeliveryScheduler Applied(IQueueMessage e, DateTimeOffset now) => e switch
+    {
+        Protocol.Enqueued enqueued => Enqueued(enqueued.MessageId, now),
+        AttemptCompleted attempt => this with { InFlight = InFlight.Remove(attempt.MessageId), Holds = Holds.Remove(attempt.MessageId) },
+        MessageDeleted deleted => this with { Holds = Holds.Remove(deleted.MessageId), DsnHolds = DsnHolds.Remove(deleted.MessageId) },
+        _ => this,
+    };
+
+    /// <summary>Every recipient the run sent (the message's due ones when the run's connection is unknown) failed
+    /// transiently with the exception's message.</summary>
+    private static DeliveryResult RunFailed(QueuedMessage message, Assignment? sent, Exception error, DateTimeOffset now)
+    {
+        var recipients = sent?.MessageId == message.MessageId ? sent.Recipients : [.. message.DueAt(now).Select(r => r.Address)];
+        var text = "delivery run failed: " + error.GetBaseException().Message;
+        return new DeliveryResult([.. recipients.Select(r => new RecipientOutcome(r, OutcomeKind.Transient, 451, RunFailedStatus, text))], null, null);
+    }
+}
+
+/// <summary>What a finished delivery run becomes (<see cref="DeliveryScheduler.Finished"/>).</summary>
+internal abstract record FinishDecision
+{
+    public static readonly FinishDecision None = new NoDecision();
+
+    private sealed record NoDecision : FinishDecision;
+}
+
+/// <summary>Persist this outcome (in the next group commit).</summary>
+internal sealed record RecordOutcome(string MessageId, DeliveryResult Result) : FinishDecision;
+
+/// <summary>Persist the abandonment; the message is dropped without delivery or bounce.</summary>
+internal sealed record Abandon(MessageAbandoned Event) : FinishDecision;
