@@ -1,6 +1,7 @@
 using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
 using MailCluster.Ops;
+using MailCluster.Ops.Access;
 using MailCluster.Outbound;
 
 // The composition root (STYLE habit 6): read and validate configuration, chain one extension per feature.
@@ -28,10 +29,12 @@ builder.Services
     .AddOutbound(builder.Configuration)
     .AddMailClusterAkka(settings)
     .AddEdge(settings)
-    .AddDrainReadiness();
+    .AddDrainReadiness()
+    .AddOpsAccess(settings.Ops, settings.IsPostgres, settings.Storage.ConnectionString, settings.Node.DataDir);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureListeners(settings));
 
 var app = builder.Build();
+app.UseOpsAccess();
 app.MapOps(settings.Ops.Port);
 app.MapClusterApi(settings.Ops.Port, sp => sp.GetRequiredService<Akka.Hosting.IRequiredActor<DomainQueueRegion>>().ActorRef);
 app.MapQueueApi(settings.Ops.Port, sp => sp.GetRequiredService<Akka.Hosting.IRequiredActor<DomainQueueRegion>>().ActorRef, settings.DomainBuckets);
