@@ -97,6 +97,12 @@ public sealed class SqliteTokenStore(string path) : ITokenStore
     {
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // A command of its own: ExecuteNonQuery of "PRAGMA ...; UPDATE ..." would count the pragma as changing the
+        // rows of the connection's previous write (sqlite3_changes), and a second revocation would seem to succeed.
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous=FULL;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return connection;
     }
 
@@ -106,7 +112,7 @@ public sealed class SqliteTokenStore(string path) : ITokenStore
         await using (connection.ConfigureAwait(false))
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA synchronous=FULL; " + sql;
+            command.CommandText = sql;
             bind(command);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
