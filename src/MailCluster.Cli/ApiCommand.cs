@@ -18,7 +18,14 @@ public abstract class ApiCommand<TSettings> : AsyncCommand<TSettings>
         try
         {
             using var api = new ApiClient(Endpoint.Resolve(settings));
-            return await RunAsync(api, new Output(settings.Json, AnsiConsole.Console, Console.Out), settings, cancellationToken).ConfigureAwait(false);
+            var console = AnsiConsole.Console;
+            if (Console.IsOutputRedirected)
+            {
+                // Piped into grep or a file: one line per row, not wrapped at an assumed 80 columns.
+                console.Profile.Width = 1000;
+            }
+
+            return await RunAsync(api, new Output(settings.Json, console, Console.Out), settings, cancellationToken).ConfigureAwait(false);
         }
         catch (CliException ex)
         {
