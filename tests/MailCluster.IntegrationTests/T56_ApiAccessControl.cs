@@ -74,10 +74,18 @@ public sealed class T56_ApiAccessControl
         using (var openApi = await SendAsync(http, "GET", "/api/v1/openapi.json", tokens["read"].Secret))
         {
             Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
-            var documented = (await openApi.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("paths").EnumerateObject()
-                .SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name.ToUpperInvariant()} {p.Name}"))
-                .Order(StringComparer.Ordinal);
-            Assert.Equal(Matrix.Select(r => $"{r.Method} {r.Route}").Order(StringComparer.Ordinal), documented);
+            var document = await openApi.Content.ReadFromJsonAsync<JsonElement>();
+            var documented = document.GetProperty("paths").EnumerateObject()
+                .SelectMany(p => p.Value.EnumerateObject().Select(m => (Route: $"{m.Name.ToUpperInvariant()} {p.Name}", Description: m.Value.GetProperty("description").GetString()!)))
+                .OrderBy(r => r.Route, StringComparer.Ordinal)
+                .ToList();
+            Assert.Equal(Matrix.Select(r => $"{r.Method} {r.Route}").Order(StringComparer.Ordinal), documented.Select(d => d.Route));
+            foreach (var (method, route, _, role, _) in Matrix)
+            {
+                Assert.Contains($"role '{role}'", documented.Single(d => d.Route == $"{method} {route}").Description, StringComparison.Ordinal);
+            }
+
+            Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
         }
 
         foreach (var (method, route, path, role, body) in Matrix)
