@@ -34,7 +34,8 @@ public static class OpsAccessExtensions
     }
 
     /// <summary>Adds the access check (<see cref="ApiAccessMiddleware"/>); it runs after routing, which the web
-    /// application places first.</summary>
+    /// application places first. An exception no handler caught (a database that went away mid-request) is answered
+    /// with a 500 problem, never a stack trace.</summary>
     public static IApplicationBuilder UseOpsAccess(this IApplicationBuilder app) =>
-        app.UseMiddleware<ApiAccessMiddleware>();
+        app.UseExceptionHandler().UseMiddleware<ApiAccessMiddleware>();
 }

@@ -14,7 +14,7 @@ namespace MailCluster.Ops.Access;
 /// <item><c>DELETE /api/v1/tokens/{id}</c>: revoked on every node within seconds; 404 for an unknown id; 409 for the
 /// admin token file's token (change the file instead).</item>
 /// </list>
-/// And <c>GET /api/v1/tokens/current</c> (any role): the caller's own token, so a client (the dashboard) can tell
+/// A database that cannot be written answers 503. And <c>GET /api/v1/tokens/current</c> (any role): the caller's own token, so a client (the dashboard) can tell
 /// which actions to offer.
 /// </summary>
 public static class TokenApi
@@ -69,7 +69,15 @@ public static class TokenApi
 
         var secret = ApiTokens.NewSecret();
         var token = new StoredToken(ApiTokens.NewId(), name, role, ApiTokens.Hash(secret), DateTimeOffset.UtcNow);
-        await store.CreateAsync(token, ct).ConfigureAwait(false);
+        try
+        {
+            await store.CreateAsync(token, ct).ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException ex)
+        {
+            return ApiProblem.Result(StatusCodes.Status503ServiceUnavailable, $"the token store cannot be written: {ex.Message}");
+        }
+
         await refresher.RefreshAsync(ct).ConfigureAwait(false);
         context.Items[ApiAccessMiddleware.AuditTargetKey] = $"token={token.Id} name={token.Name} role={role.Name()}";
         return Results.Json(new { id = token.Id, token = secret, name, role = role.Name() }, statusCode: StatusCodes.Status201Created);
@@ -87,7 +95,17 @@ public static class TokenApi
             return ApiProblem.Result(StatusCodes.Status400BadRequest, $"'{id}' is not a token id (lower-case hex digits)", "id");
         }
 
-        if (!await store.RevokeAsync(id, ct).ConfigureAwait(false))
+        bool revoked;
+        try
+        {
+            revoked = await store.RevokeAsync(id, ct).ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException ex)
+        {
+            return ApiProblem.Result(StatusCodes.Status503ServiceUnavailable, $"the token store cannot be written: {ex.Message}");
+        }
+
+        if (!revoked)
         {
             return ApiProblem.Result(StatusCodes.Status404NotFound, $"no token {id} is in force", "id");
         }
