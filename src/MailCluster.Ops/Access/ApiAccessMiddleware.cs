@@ -86,10 +86,12 @@ public sealed partial class ApiAccessMiddleware(RequestDelegate next, TokenSet t
         {
             await next(context).ConfigureAwait(false);
         }
-        finally
+        catch (Exception) when (Audit(context, identity, StatusCodes.Status500InternalServerError))
         {
-            Audit(context, identity);
+            throw; // never reached: the filter records the failure and lets the exception handler answer it
         }
+
+        Audit(context, identity);
     }
 
     private const string MissingToken = "an 'Authorization: Bearer <token>' header is required";
@@ -118,18 +120,20 @@ public sealed partial class ApiAccessMiddleware(RequestDelegate next, TokenSet t
         Audit(context, identity);
     }
 
-    private void Audit(HttpContext context, TokenIdentity? identity)
+    /// <returns>Always false (so that it can run as an exception filter without catching).</returns>
+    private bool Audit(HttpContext context, TokenIdentity? identity, int? status = null)
     {
         if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || !audit.IsEnabled(LogLevel.Information))
         {
-            return;
+            return false;
         }
 
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "";
         var target = context.Items[AuditTargetKey] as string
             ?? string.Join(' ', context.Request.RouteValues.Select(v => $"{v.Key}={v.Value}"));
         var client = context.Connection.RemoteIpAddress?.ToString() ?? "-";
-        LogAudit(audit, identity?.Id ?? "-", identity?.Name ?? "-", context.Request.Method, route, target, context.Response.StatusCode, client);
+        LogAudit(audit, identity?.Id ?? "-", identity?.Name ?? "-", context.Request.Method, route, target, status ?? context.Response.StatusCode, client);
+        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Information,
