@@ -201,6 +201,14 @@ public sealed class T48_MetricsAndDashboard
                 Assert.Contains($">{action}</button>", adminDom, StringComparison.Ordinal);
             }
 
+            // A screenshot of what an admin sees, kept beside the node logs for a person to look at.
+            var screenshot = Path.Combine(AppContext.BaseDirectory, "node-logs", "T48-dashboard-admin.png");
+            File.Delete(screenshot);
+            await HeadlessChromium.ScreenshotAsync(chromium, $"{page}#token={config.AdminToken}&domain={Scenario.RelayDomain}", screenshot, TimeSpan.FromSeconds(60));
+            var png = await File.ReadAllBytesAsync(screenshot);
+            Assert.True(png.Length > 10_000, $"the screenshot has {png.Length} bytes");
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+
             // A revoked token sends the page back to the prompt.
             using (var revoke = await admin.DeleteAsync(new Uri($"/api/v1/tokens/{Uri.EscapeDataString(await TokenIdAsync(admin, "t48-read"))}", UriKind.Relative)))
             {
