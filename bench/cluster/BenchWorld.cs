@@ -15,11 +15,14 @@ internal sealed class BenchWorld : IAsyncDisposable
     private readonly ScriptedSmtpServer _sink;
     private readonly string _data;
     private readonly List<string> _domains;
+    private readonly string _adminToken = "mct_bench_" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
     private BenchWorld(PostgresServer postgres, DnsmasqServer dns, ScriptedSmtpServer sink, string data, List<string> domains)
     {
         (_postgres, _dns, _sink, _data, _domains) = (postgres, dns, sink, data, domains);
     }
+
+    private string AdminTokenFile => Path.Combine(_data, "bench-admin.token");
 
     public static async Task<BenchWorld> StartAsync(int nodes, int domains, bool deliverable = true)
     {
@@ -29,6 +32,8 @@ internal sealed class BenchWorld : IAsyncDisposable
         var dns = await DnsmasqServer.StartAsync([DnsmasqServer.HostRecord("mx1.relay.test", "127.0.0.1"), .. names.Select(d => DnsmasqServer.Mx(d, "mx1.relay.test", 10))]);
         var world = new BenchWorld(postgres, dns, new ScriptedSmtpServer(), Path.Combine(Path.GetTempPath(), "mc-bench-" + Guid.NewGuid().ToString("N")[..8]), names);
         var clusterPorts = Enumerable.Range(0, nodes).Select(_ => FreePort.Tcp()).ToList();
+        Directory.CreateDirectory(world._data);
+        await File.WriteAllTextAsync(world.AdminTokenFile, world._adminToken); // the ops API needs a bearer token
         foreach (var port in clusterPorts)
         {
             var (mx, ops) = (FreePort.Tcp(), FreePort.Tcp());
@@ -41,6 +46,7 @@ internal sealed class BenchWorld : IAsyncDisposable
                 ["MailCluster__Smtp__SubmissionsPort"] = Invariant(FreePort.Tcp()),
                 ["MailCluster__Smtp__TrustedNetworks__0"] = "127.0.0.0/8",
                 ["MailCluster__Ops__Port"] = Invariant(ops),
+                ["MailCluster__Ops__AdminTokenFile"] = world.AdminTokenFile,
                 ["MailCluster__Dns__Servers__0"] = dns.Endpoint,
                 ["MailCluster__Outbound__Port"] = Invariant(deliverable ? world._sink.Port : FreePort.Tcp()),
                 ["MailCluster__Outbound__AllowPrivateDestinations"] = "true",
@@ -82,6 +88,7 @@ internal sealed class BenchWorld : IAsyncDisposable
     {
         await SmtpLoad.RunAsync(() => [_nodes[0].Mx], Messages("warm", 200), 8, TimeSpan.FromMinutes(2));
         using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminToken);
         var view = await http.GetFromJsonAsync<JsonElement>(new Uri($"http://127.0.0.1:{_nodes[0].Ops}/api/v1/cluster"));
         var busiest = view.GetProperty("shardHosts").EnumerateArray().OrderByDescending(h => h.GetProperty("shards").GetInt32()).First().GetProperty("address").GetString()!;
         var victim = _nodes.FindIndex(n => busiest.EndsWith(":" + n.Env["MailCluster__Cluster__Port"], StringComparison.Ordinal));

@@ -2,6 +2,7 @@ using MailCluster.Edge;
 using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
 using MailCluster.Ops;
+using MailCluster.Ops.Access;
 using MailCluster.Outbound;
 using MailCluster.Queue;
 using MailCluster.Storage;
@@ -35,12 +36,14 @@ builder.Services
     .AddMailClusterAkka(settings, (akka, provider) => akka
         .WithStorage(settings.Storage, settings.Node.DataDir)
         .WithDeliveryQueue(settings.DeliveryQueue, provider)
-        .WithOrphanSweep(settings.DeliveryQueue, provider));
+        .WithOrphanSweep(settings.DeliveryQueue, provider))
+    .AddOpsAccess(settings.Ops, settings.IsPostgres, settings.Storage.ConnectionString, settings.Node.DataDir);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel
     .ListenOps(settings.Ops)
     .ListenSmtp(settings.Smtp, roles));
 
 var app = builder.Build();
+app.UseOpsAccess();
 app.MapOpsApi(settings.Ops, settings.DomainBuckets);
 
 // Drain before stop. On SIGTERM or POST /api/v1/node/drain the SMTP listeners stay open while sessions drain: new

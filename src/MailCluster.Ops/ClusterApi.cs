@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using MailCluster.Ops.Access;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -28,15 +29,14 @@ public static class ClusterApi
     public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder endpoints, int opsPort, Func<IServiceProvider, IActorRef> region)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var host = $"*:{opsPort}";
         endpoints.MapGet("/api/v1/cluster", async (IServiceProvider services, CancellationToken ct) =>
             Results.Json(await DescribeAsync(services.GetRequiredService<ActorSystem>(), region(services), ct).ConfigureAwait(false)))
-            .RequireHost(host);
+            .RequireOps(opsPort, ApiRole.Read);
         endpoints.MapPost("/api/v1/node/drain", (IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();
             return Results.Accepted(value: new { status = "draining" });
-        }).RequireHost(host);
+        }).RequireOps(opsPort, ApiRole.Operate);
         return endpoints;
     }
 

@@ -2,9 +2,14 @@ namespace MailCluster.Ops;
 
 /// <summary>
 /// The ops dashboard (<c>GET /</c> and <c>GET /dashboard</c> on the ops port): one self-contained page, no external
-/// assets and no framework. A few lines of script read <c>/healthz/ready</c>, <c>/api/v1/cluster</c> and
-/// <c>/metrics</c> every 5 s and show readiness, the members, and the key counters with their rate since the previous
-/// refresh. Everything it shows comes from those endpoints, so the page holds no state of its own.
+/// assets and no framework. It asks for an API token first and keeps it in the tab's <c>sessionStorage</c> (gone when
+/// the tab closes; never a cookie, so no other site can act with it), sending it as <c>Authorization: Bearer</c>. A
+/// link may carry it in the fragment (<c>/#token=...&amp;domain=example.com</c>: a fragment never reaches a server); the
+/// page stores it and removes it from the address bar. A few lines of script read <c>/healthz/ready</c>,
+/// <c>/api/v1/cluster</c> and <c>/metrics</c> every 5 s and show readiness, the members, and the key counters with
+/// their rate since the previous refresh; a domain's queue can be listed, and the actions the token's role allows
+/// (<c>GET /api/v1/tokens/current</c>) are offered: flush and drain (operate), delete and bounce (admin). Everything
+/// it shows comes from those endpoints, so the page holds no state of its own.
 /// </summary>
 public static class Dashboard
 {
@@ -53,10 +58,18 @@ public static class Dashboard
  table { border-collapse: collapse; } td, th { padding: .25em .8em; border-bottom: 1px solid #ddd; text-align: left; }
  td.n { text-align: right; font-variant-numeric: tabular-nums; }
  .ok { color: #176f2c; font-weight: 600; } .bad { color: #b00020; font-weight: 600; } .muted { color: #777; }
+ button { margin-left: .4em; } #login { margin: 1em 0; padding: .8em; border: 1px solid #ccc; max-width: 40em; }
 </style>
 </head>
 <body>
 <h1>MailCluster node</h1>
+<form id="login" hidden>
+ <label for="token">API token (role read, operate or admin):</label>
+ <input id="token" type="password" autocomplete="off" size="50">
+ <button type="submit">Use token</button>
+ <div id="login-error" class="bad"></div>
+</form>
+<div id="session" hidden>Token: <span id="who"></span> <button id="forget" type="button">Forget token</button> <span id="node-actions"></span></div>
 <div>Readiness: <span id="ready" class="muted">…</span> <span id="reasons" class="muted"></span></div>
 <div class="muted">This node: <span id="self">…</span> · leader: <span id="leader">…</span> · refreshed <span id="at">never</span></div>
 <h2>Cluster members</h2>
@@ -64,13 +77,73 @@ public static class Dashboard
 <tbody id="members"><tr><td colspan="6" class="muted">loading…</td></tr></tbody></table>
 <h2>Counters (this node)</h2>
 <table><thead><tr><th>Series</th><th>Value</th><th>Per second</th></tr></thead><tbody id="counters"></tbody></table>
-<p class="muted">Raw data: <a href="/metrics">/metrics</a> · <a href="/api/v1/cluster">/api/v1/cluster</a> · <a href="/healthz/ready">/healthz/ready</a></p>
+<h2>Queue of a domain</h2>
+<form id="queue-form"><input id="domain" placeholder="example.com" size="30"> <button type="submit">List</button> <span id="queue-actions"></span></form>
+<div id="queue-status" class="muted"></div>
+<table><thead><tr><th>Id</th><th>Queue</th><th>Sender</th><th>Next attempt</th><th>Recipients</th><th></th></tr></thead><tbody id="queue"></tbody></table>
+<p class="muted">Raw data: <a href="/metrics">/metrics</a> · <a href="/healthz/ready">/healthz/ready</a> (the API needs the token: <code>curl -H "Authorization: Bearer $TOKEN" .../api/v1/cluster</code>)</p>
 <script>
 "use strict";
 const SERIES = [
 /*SERIES*/
 ];
+const TOKEN_KEY = "mailcluster.token";
+const ROLES = ["read", "operate", "admin"];
 let previous = null;
+let me = null;
+function token() { return sessionStorage.getItem(TOKEN_KEY); }
+function allowed(role) { return me !== null && ROLES.indexOf(me.role) >= ROLES.indexOf(role); }
+function showLogin(message) {
+  sessionStorage.removeItem(TOKEN_KEY); me = null;
+  document.getElementById("login").hidden = false; document.getElementById("session").hidden = true;
+  text("login-error", message || "");
+  document.getElementById("members").replaceChildren(); document.getElementById("queue-actions").replaceChildren();
+  document.getElementById("node-actions").replaceChildren();
+}
+async function api(path, options) {
+  const t = token();
+  if (!t) throw new Error("no token");
+  const response = await fetch(path, Object.assign({}, options, { headers: { "Authorization": "Bearer " + t } }));
+  if (response.status === 401) { showLogin("The token was refused (unknown or revoked)."); throw new Error("401"); }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.detail || response.statusText);
+  return body;
+}
+function button(label, onClick) { const b = document.createElement("button"); b.type = "button"; b.textContent = label; b.addEventListener("click", onClick); return b; }
+async function act(what, path, options) {
+  try { const r = await api(path, options); text("queue-status", what + ": " + JSON.stringify(r)); }
+  catch (e) { text("queue-status", what + " failed: " + e.message); }
+}
+async function signIn() {
+  try { me = await api("/api/v1/tokens/current"); } catch (e) { if (token()) showLogin("The token was not accepted: " + e.message); return; }
+  document.getElementById("login").hidden = true; document.getElementById("session").hidden = false;
+  text("who", me.name + " (" + me.role + ")");
+  const node = document.getElementById("node-actions"); node.replaceChildren();
+  if (allowed("operate")) node.append(button("Drain this node", () => { if (confirm("Drain this node? It leaves the cluster and exits.")) act("drain", "/api/v1/node/drain", { method: "POST" }); }));
+  const queue = document.getElementById("queue-actions"); queue.replaceChildren();
+  if (allowed("operate")) queue.append(button("Flush", () => act("flush", "/api/v1/queues/" + encodeURIComponent(document.getElementById("domain").value) + "/flush", { method: "POST" })));
+  refresh();
+  if (document.getElementById("domain").value) listQueue();
+}
+async function listQueue() {
+  const domain = document.getElementById("domain").value.trim(); const tbody = document.getElementById("queue"); tbody.replaceChildren();
+  if (!domain) return;
+  try {
+    const listing = await api("/api/v1/queues/" + encodeURIComponent(domain) + "?limit=100");
+    text("queue-status", listing.total + " messages queued for " + listing.domain);
+    for (const m of listing.messages) {
+      const row = tbody.insertRow();
+      cell(row, m.id); cell(row, m.queue); cell(row, m.sender); cell(row, m.nextAttemptAt || "");
+      cell(row, m.recipients.map(r => r.address + " " + r.state + " (" + r.attempts + ")" + (r.lastError ? " " + r.lastError : "")).join("; "));
+      const actions = row.insertCell();
+      const path = "/api/v1/queues/" + encodeURIComponent(domain) + "/messages/" + encodeURIComponent(m.id);
+      if (allowed("admin")) {
+        actions.append(button("Delete", () => act("delete " + m.id, path, { method: "DELETE" }).then(listQueue)));
+        actions.append(button("Bounce", () => act("bounce " + m.id, path + "/bounce", { method: "POST" }).then(listQueue)));
+      }
+    }
+  } catch (e) { text("queue-status", "listing failed: " + e.message); }
+}
 function text(id, value, cls) { const e = document.getElementById(id); e.textContent = value; if (cls !== undefined) e.className = cls; }
 function cell(row, value, numeric) { const td = row.insertCell(); td.textContent = value; if (numeric) td.className = "n"; }
 function parse(body) {
@@ -98,7 +171,7 @@ async function refresh() {
     text("reasons", body.reasons ? Object.entries(body.reasons).map(([k, v]) => k + ": " + v).join("; ") : "");
   } catch (e) { text("ready", "no answer", "bad"); }
   try {
-    const cluster = await (await fetch("/api/v1/cluster")).json();
+    const cluster = await api("/api/v1/cluster");
     text("self", cluster.self); text("leader", cluster.leader || "none");
     const hosts = new Map((cluster.shardHosts || []).map(h => [h.address, h]));
     const tbody = document.getElementById("members"); tbody.replaceChildren();
@@ -122,7 +195,19 @@ async function refresh() {
   } catch (e) { }
   text("at", new Date().toLocaleTimeString());
 }
-refresh(); setInterval(refresh, 5000);
+// A token (and a domain) may come in the fragment, which never reaches a server: stored, then removed from the address bar.
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get("token")) sessionStorage.setItem(TOKEN_KEY, fragment.get("token"));
+if (fragment.get("domain")) document.getElementById("domain").value = fragment.get("domain");
+if (location.hash) history.replaceState(null, "", location.pathname);
+document.getElementById("login").addEventListener("submit", e => {
+  e.preventDefault(); const t = document.getElementById("token").value.trim();
+  if (t) { sessionStorage.setItem(TOKEN_KEY, t); document.getElementById("token").value = ""; signIn(); }
+});
+document.getElementById("forget").addEventListener("click", () => showLogin(""));
+document.getElementById("queue-form").addEventListener("submit", e => { e.preventDefault(); listQueue(); });
+if (token()) signIn(); else { showLogin(""); refresh(); }
+setInterval(refresh, 5000);
 </script>
 </body>
 </html>

@@ -1,3 +1,4 @@
+using MailCluster.Ops.Access;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -11,7 +12,9 @@ namespace MailCluster.Ops;
 /// process serves HTTP; <c>/healthz/ready</c> answers 200 only when every <see cref="ReadinessCheck"/>
 /// holds, else 503 with each failing check and its reason. <c>/metrics</c> is the Prometheus exposition of the
 /// node's <see cref="CollectorRegistry"/> (when one is registered), and <c>/</c> and <c>/dashboard</c> the
-/// <see cref="Dashboard"/> page. Every route answers on the ops port only.
+/// <see cref="Dashboard"/> page, all open. Under <c>/api/</c> every route needs a bearer token
+/// (<see cref="ApiAccessMiddleware"/>); the token routes and the OpenAPI document are mapped here too. Every route
+/// answers on the ops port only, matched on the connection's local port (never the Host header).
 /// </summary>
 public static class OpsEndpoints
 {
@@ -20,23 +23,24 @@ public static class OpsEndpoints
     public static IEndpointRouteBuilder MapOps(this IEndpointRouteBuilder endpoints, int opsPort)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var host = $"*:{opsPort}";
-        endpoints.MapGet("/healthz/live", () => Results.Ok(new { status = "live" })).RequireHost(host);
+        endpoints.MapGet("/healthz/live", () => Results.Ok(new { status = "live" })).RequireLocalPort(opsPort);
         endpoints.MapGet("/healthz/ready", async (IEnumerable<ReadinessCheck> checks, CancellationToken ct) =>
         {
             var report = await Readiness.EvaluateAsync(checks, ProbeTimeout, ct).ConfigureAwait(false);
             return report.Ready
                 ? Results.Ok(new { status = "ready" })
                 : Results.Json(new { status = "not ready", reasons = report.Failures }, statusCode: StatusCodes.Status503ServiceUnavailable);
-        }).RequireHost(host);
+        }).RequireLocalPort(opsPort);
         if (endpoints.ServiceProvider.GetService<CollectorRegistry>() is { } registry)
         {
             _ = endpoints.ServiceProvider.GetService<NodeMetrics>(); // built now, so that its gauges are refreshed before each scrape
-            endpoints.MapMetrics("/metrics", registry).RequireHost(host);
+            endpoints.MapMetrics("/metrics", registry).RequireLocalPort(opsPort);
         }
 
-        endpoints.MapGet("/", () => Results.Content(Dashboard.Html, Dashboard.ContentType)).RequireHost(host);
-        endpoints.MapGet("/dashboard", () => Results.Content(Dashboard.Html, Dashboard.ContentType)).RequireHost(host);
+        endpoints.MapGet("/", () => Results.Content(Dashboard.Html, Dashboard.ContentType)).RequireLocalPort(opsPort);
+        endpoints.MapGet("/dashboard", () => Results.Content(Dashboard.Html, Dashboard.ContentType)).RequireLocalPort(opsPort);
+        endpoints.MapTokenApi(opsPort);
+        endpoints.MapOpsApiContract(opsPort);
         return endpoints;
     }
 

@@ -10,4 +10,10 @@ public sealed class OpsOptions
 
     /// <summary>Address the ops listener binds to.</summary>
     public string BindAddress { get; set; } = "*";
+
+    /// <summary>
+    /// File holding the first admin token (a mounted Secret in Kubernetes), re-read every 2 s. When unset, a node on
+    /// the embedded SQLite default generates <c>{DataDir}/admin.token</c> (mode 0600) at its first start.
+    /// </summary>
+    public string? AdminTokenFile { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Akka.Actor;
+using MailCluster.Ops.Access;
 using MailCluster.Queue;
 using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Protocol;
@@ -27,7 +28,8 @@ namespace MailCluster.Ops;
 /// bucket by bucket: the unsplit entity (mail queued before the split), the configured <c>domain#0..N-1</c>, and any
 /// other bucket of the domain running anywhere in the cluster, such as <c>domain#4..7</c> after N was lowered from 8 to
 /// 4 (<see cref="QueueEntities"/>). Nodes that did not say which buckets they run are listed under <c>unanswered</c>.
-/// Answers: 400 for a bad domain, id or limit, naming the problem; 404 when no queue holds the message; 409 while the
+/// Roles: listing needs <c>read</c>, flush <c>operate</c>, delete and bounce <c>admin</c>. Errors are RFC 7807 problem
+/// details (<see cref="ApiProblem"/>). Answers: 400 for a bad domain, id, limit or offset, naming the field; 404 when no queue holds the message; 409 while the
 /// message is being delivered; 503 when a queue does not answer in time, or the message was not found and a node did
 /// not say which buckets it runs.
 /// </summary>
@@ -45,16 +47,15 @@ public static class QueueApi
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(region);
         ArgumentNullException.ThrowIfNull(buckets);
-        var host = $"*:{opsPort}";
         QueueEntities Entities(IServiceProvider services) => new(services.GetRequiredService<ActorSystem>(), region(services), buckets);
         endpoints.MapGet("/api/v1/queues/{domain}", (string domain, string? limit, string? offset, IServiceProvider services, CancellationToken ct) =>
-            Guarded(domain, null, key => ListAsync(region(services), Entities(services), key, limit, offset, ct))).RequireHost(host);
+            Guarded(domain, null, key => ListAsync(region(services), Entities(services), key, limit, offset, ct))).RequireOps(opsPort, ApiRole.Read);
         endpoints.MapPost("/api/v1/queues/{domain}/flush", (string domain, IServiceProvider services, CancellationToken ct) =>
-            Guarded(domain, null, key => FlushAsync(region(services), Entities(services), key, ct))).RequireHost(host);
+            Guarded(domain, null, key => FlushAsync(region(services), Entities(services), key, ct))).RequireOps(opsPort, ApiRole.Operate);
         endpoints.MapDelete("/api/v1/queues/{domain}/messages/{id}", (string domain, string id, IServiceProvider services, CancellationToken ct) =>
-            Guarded(domain, id, key => MessageAsync(region(services), Entities(services), key, id, "deleted", e => new DeleteMessage(e, id), ct))).RequireHost(host);
+            Guarded(domain, id, key => MessageAsync(region(services), Entities(services), key, id, "deleted", e => new DeleteMessage(e, id), ct))).RequireOps(opsPort, ApiRole.Admin);
         endpoints.MapPost("/api/v1/queues/{domain}/messages/{id}/bounce", (string domain, string id, IServiceProvider services, CancellationToken ct) =>
-            Guarded(domain, id, key => MessageAsync(region(services), Entities(services), key, id, "bounced", e => new BounceMessage(e, id), ct))).RequireHost(host);
+            Guarded(domain, id, key => MessageAsync(region(services), Entities(services), key, id, "bounced", e => new BounceMessage(e, id), ct))).RequireOps(opsPort, ApiRole.Admin);
         return endpoints;
     }
 
@@ -99,12 +100,12 @@ public static class QueueApi
         var (key, problem) = ParseDomain(domain);
         if (key is null)
         {
-            return Problem(StatusCodes.Status400BadRequest, problem!);
+            return Problem(StatusCodes.Status400BadRequest, problem!, "domain");
         }
 
         if (id is not null && (id.Length > MaxMessageIdLength || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_')))
         {
-            return Problem(StatusCodes.Status400BadRequest, $"'{id}' is not a message id (letters, digits, '-', '.', '_', at most {MaxMessageIdLength})");
+            return Problem(StatusCodes.Status400BadRequest, $"'{id}' is not a message id (letters, digits, '-', '.', '_', at most {MaxMessageIdLength})", "id");
         }
 
         try
@@ -121,12 +122,12 @@ public static class QueueApi
     {
         if (!TryParseBounded(limitText, DefaultLimit, 1, MaxLimit, out int limit))
         {
-            return Problem(StatusCodes.Status400BadRequest, $"limit '{limitText}' must be a whole number from 1 to {MaxLimit}");
+            return Problem(StatusCodes.Status400BadRequest, $"limit '{limitText}' must be a whole number from 1 to {MaxLimit}", "limit");
         }
 
         if (!TryParseBounded(offsetText, 0, 0, int.MaxValue, out int offset))
         {
-            return Problem(StatusCodes.Status400BadRequest, $"offset '{offsetText}' must be a whole number from 0");
+            return Problem(StatusCodes.Status400BadRequest, $"offset '{offsetText}' must be a whole number from 0", "offset");
         }
 
         // Entities in a fixed order, each listed by next attempt: the offset runs over their concatenation. Every
@@ -195,12 +196,12 @@ public static class QueueApi
 
         if (acks.Any(a => a.Outcome == MessageAdminOutcome.InFlight))
         {
-            return Problem(StatusCodes.Status409Conflict, $"message {id} is being delivered right now; try again when the attempt has finished");
+            return Problem(StatusCodes.Status409Conflict, $"message {id} is being delivered right now; try again when the attempt has finished", "id");
         }
 
         return unanswered.Count > 0
             ? Problem(StatusCodes.Status503ServiceUnavailable, $"no queue of {domain} asked holds message {id}, but {string.Join(", ", unanswered)} did not say which buckets of {domain} it runs")
-            : Problem(StatusCodes.Status404NotFound, $"the queue of {domain} holds no message {id}");
+            : Problem(StatusCodes.Status404NotFound, $"the queue of {domain} holds no message {id}", "id");
     }
 
     private static bool TryParseBounded(string? text, int fallback, int min, int max, out int value)
@@ -214,5 +215,5 @@ public static class QueueApi
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
     }
 
-    private static IResult Problem(int status, string error) => Results.Json(new { error }, statusCode: status);
+    private static IResult Problem(int status, string detail, string? field = null) => ApiProblem.Result(status, detail, field);
 }

@@ -28,9 +28,9 @@ public class T42_ScaleOutAndDrain
             TimeSpan.FromSeconds(60), "shards rebalanced onto the fourth node");
 
         var leaving = nodes[0];
-        using (var http = new HttpClient())
+        using (var http = QueueApiClient.For(leaving.Config!))
         {
-            using var response = await http.PostAsync(new Uri($"http://127.0.0.1:{leaving.Config!.OpsPort}/api/v1/node/drain"), null);
+            using var response = await http.PostAsync(new Uri("/api/v1/node/drain", UriKind.Relative), null);
             Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
         }
 

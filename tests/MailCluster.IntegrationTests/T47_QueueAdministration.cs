@@ -29,7 +29,7 @@ public class T47_QueueAdministration
             ["MailCluster__Queue__Buckets__0__Count"] = "3",
         });
         var node = await scenario.StartNodeAsync(config, "node-t47");
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{config.OpsPort}"), Timeout = TimeSpan.FromSeconds(20) };
+        using var http = QueueApiClient.For(config);
         string sender = $"alice@{Scenario.SenderDomain}";
         string flushed = $"flush@{Scenario.RelayDomain}", deleted = $"delete@{Scenario.RelayDomain}", bounced = $"bounce@{Scenario.RelayDomain}";
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -62,9 +62,9 @@ public class T47_QueueAdministration
         var page = await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test?limit=1", HttpStatusCode.OK);
         Assert.Single(page.GetProperty("messages").EnumerateArray());
         Assert.Equal(1, page.GetProperty("nextOffset").GetInt32());
-        Assert.Contains("limit", (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test?limit=1001", HttpStatusCode.BadRequest)).GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Contains("not a valid domain", (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/-bad-.test", HttpStatusCode.BadRequest)).GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Contains("names a bucket", (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test%230", HttpStatusCode.BadRequest)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("limit", (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test?limit=1001", HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("not a valid domain", (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/-bad-.test", HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("names a bucket", (await QueueApiClient.GetJsonAsync(http, "/api/v1/queues/relay.test%230", HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), StringComparison.Ordinal);
         using (var unknown = await http.DeleteAsync(new Uri($"/api/v1/queues/relay.test/messages/{Guid.NewGuid():N}", UriKind.Relative)))
         {
             Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);

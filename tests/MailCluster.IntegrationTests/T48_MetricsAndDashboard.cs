@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using MailCluster.Edge.Auth;
@@ -161,19 +162,75 @@ public sealed class T48_MetricsAndDashboard
             Assert.DoesNotContain("src=\"http", html, StringComparison.Ordinal); // self-contained: no external assets
         }
 
-        // In a real browser (Debian package chromium) the page's script runs and fills both tables. Required under
-        // test.sh (MAILCLUSTER_REQUIRED_TOOLS), so CI cannot skip it; left out on a machine without chromium.
+        // In a real browser (Debian package chromium) the page's script runs. Required under test.sh
+        // (MAILCLUSTER_REQUIRED_TOOLS), so CI cannot skip it; left out on a machine without chromium.
         if (TestTools.Find("chromium") is { } chromium)
         {
-            var dom = await HeadlessChromium.DumpDomAsync(chromium, $"http://127.0.0.1:{config.OpsPort}/", TimeSpan.FromSeconds(60));
+            var page = $"http://127.0.0.1:{config.OpsPort}/";
+
+            // Without a token the page asks for one and shows no members (the API refuses it), but health and counters.
+            var anonymous = await HeadlessChromium.DumpDomAsync(chromium, page, TimeSpan.FromSeconds(60));
+            Assert.Contains("<form id=\"login\">", anonymous, StringComparison.Ordinal);
+            Assert.Contains("<div id=\"session\" hidden=\"\">", anonymous, StringComparison.Ordinal);
+            Assert.Contains(">ready</span>", anonymous, StringComparison.Ordinal);
+            Assert.Contains("<tbody id=\"members\"></tbody>", anonymous, StringComparison.Ordinal);
+
+            // A read token (given in the fragment, as a link would): everything shown, no action offered.
+            using var admin = QueueApiClient.For(config);
+            var reader = await CreateTokenAsync(admin, "t48-read", "read");
+            var dom = await HeadlessChromium.DumpDomAsync(chromium, $"{page}#token={reader}&domain={Scenario.RelayDomain}", TimeSpan.FromSeconds(60));
+            Assert.Contains("<form id=\"login\" hidden=\"\">", dom, StringComparison.Ordinal);
+            Assert.Contains("<span id=\"who\">t48-read (read)</span>", dom, StringComparison.Ordinal);
             Assert.Contains(">ready</span>", dom, StringComparison.Ordinal);
             Assert.Contains("<td>Up</td>", dom, StringComparison.Ordinal);
             var counters = dom[dom.IndexOf("id=\"counters\"", StringComparison.Ordinal)..];
             counters = counters[..counters.IndexOf("</tbody>", StringComparison.Ordinal)];
             Assert.Equal(16, counters.Split("<tr>").Length - 1);
             Assert.Contains("<td>Messages accepted (250)</td><td class=\"n\">4</td>", counters, StringComparison.Ordinal);
+            Assert.Contains($"<td>stuck@{Scenario.RelayDomain} pending", dom, StringComparison.Ordinal);
+            Assert.DoesNotContain(">Flush</button>", dom, StringComparison.Ordinal);
+            Assert.DoesNotContain(">Drain this node</button>", dom, StringComparison.Ordinal);
+            Assert.DoesNotContain(">Delete</button>", dom, StringComparison.Ordinal);
+            Assert.DoesNotContain(reader, dom, StringComparison.Ordinal); // taken out of the address bar and the page
+
+            // An admin token: every action is offered.
+            var adminDom = await HeadlessChromium.DumpDomAsync(chromium, $"{page}#token={config.AdminToken}&domain={Scenario.RelayDomain}", TimeSpan.FromSeconds(60));
+            Assert.Contains("(admin)</span>", adminDom, StringComparison.Ordinal);
+            foreach (var action in new[] { "Flush", "Drain this node", "Delete", "Bounce" })
+            {
+                Assert.Contains($">{action}</button>", adminDom, StringComparison.Ordinal);
+            }
+
+            // A screenshot of what an admin sees, kept beside the node logs for a person to look at.
+            var screenshot = Path.Combine(AppContext.BaseDirectory, "node-logs", "T48-dashboard-admin.png");
+            File.Delete(screenshot);
+            await HeadlessChromium.ScreenshotAsync(chromium, $"{page}#token={config.AdminToken}&domain={Scenario.RelayDomain}", screenshot, TimeSpan.FromSeconds(60));
+            var png = await File.ReadAllBytesAsync(screenshot);
+            Assert.True(png.Length > 10_000, $"the screenshot has {png.Length} bytes");
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+
+            // A revoked token sends the page back to the prompt.
+            using (var revoke = await admin.DeleteAsync(new Uri($"/api/v1/tokens/{Uri.EscapeDataString(await TokenIdAsync(admin, "t48-read"))}", UriKind.Relative)))
+            {
+                Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+            }
+
+            var refused = await HeadlessChromium.DumpDomAsync(chromium, $"{page}#token={reader}", TimeSpan.FromSeconds(60));
+            Assert.Contains("<form id=\"login\">", refused, StringComparison.Ordinal);
+            Assert.Contains("The token was refused", refused, StringComparison.Ordinal);
         }
     }
+
+    private static async Task<string> CreateTokenAsync(HttpClient admin, string name, string role)
+    {
+        using var response = await admin.PostAsJsonAsync(new Uri("/api/v1/tokens", UriKind.Relative), new { name, role });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()!;
+    }
+
+    private static async Task<string> TokenIdAsync(HttpClient admin, string name) =>
+        (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri("/api/v1/tokens", UriKind.Relative))).GetProperty("tokens").EnumerateArray()
+            .Single(t => t.GetProperty("name").GetString() == name).GetProperty("id").GetString()!;
 
     private static string Plain(string user, string password) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
 

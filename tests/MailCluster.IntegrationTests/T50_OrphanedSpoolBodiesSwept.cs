@@ -83,7 +83,7 @@ public partial class T50_OrphanedSpoolBodiesSwept
         Assert.Matches(SuspectedLine(), first.Value);
         Assert.Matches(ReleasedLine(), restarted.Log[first.Index..]);
         Assert.Equal([Scenario.RelayDomain], await SpoolFile.ReferencesAsync(spoolPath, queued));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{config.OpsPort}"), Timeout = TimeSpan.FromSeconds(20) };
+        using var http = QueueApiClient.For(config);
         var runs = await SpoolFile.CompletedSweepsAsync(http);
         await PollAsync(async () => await SpoolFile.CompletedSweepsAsync(http) >= runs + 2, "the sweep stopped running", restarted);
         Assert.Equal([Scenario.RelayDomain], await SpoolFile.ReferencesAsync(spoolPath, queued));

@@ -120,8 +120,7 @@ public class T51_QueueApiAfterBucketCountLowered
 
     private static bool IsOldBucket(string queue) => queue is $"{Domain}#4" or $"{Domain}#5" or $"{Domain}#6" or $"{Domain}#7";
 
-    private static HttpClient Http(ClusterNode node) =>
-        new() { BaseAddress = new Uri($"http://127.0.0.1:{node.Config!.OpsPort}"), Timeout = TimeSpan.FromSeconds(30) };
+    private static HttpClient Http(ClusterNode node) => QueueApiClient.For(node.Config!, timeout: TimeSpan.FromSeconds(30));
 
     private static JsonElement.ArrayEnumerator Messages(JsonElement listing) => listing.GetProperty("messages").EnumerateArray();
 

@@ -45,7 +45,7 @@ public class T52_SweepKeepsMailInLeftoverBuckets
             ["MailCluster__Queue__OrphanSweep__Enabled"] = "false",
         });
         var node = await scenario.StartNodeAsync(config, "node-t52");
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{config.OpsPort}"), Timeout = TimeSpan.FromSeconds(20) };
+        using var http = QueueApiClient.For(config);
 
         // Mail until at least three messages sit in buckets #4..#7 (a message's bucket is a hash of its id), each
         // deferred once.

@@ -23,10 +23,17 @@ public sealed class DashboardTests
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<link", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script src", html, StringComparison.Ordinal);
-        foreach (var endpoint in new[] { "\"/metrics\"", "\"/api/v1/cluster\"", "\"/healthz/ready\"" })
+        foreach (var endpoint in new[] { "\"/metrics\"", "\"/healthz/ready\"" })
         {
             Assert.Contains("fetch(" + endpoint + ")", html, StringComparison.Ordinal);
         }
+
+        // The API is called with the bearer token from the tab's session storage, never with cookies.
+        Assert.Contains("api(\"/api/v1/cluster\")", html, StringComparison.Ordinal);
+        Assert.Contains("\"Authorization\": \"Bearer \" + t", html, StringComparison.Ordinal);
+        Assert.Contains("sessionStorage", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("localStorage", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("cookie", html, StringComparison.OrdinalIgnoreCase);
 
         Assert.Contains("[\"mailcluster_delivery_attempts_total{outcome=\\u0022bounced\\u0022}\", \"Recipients bounced\", true]", html, StringComparison.Ordinal);
     }

@@ -112,8 +112,8 @@ public sealed class ClusterHarness : IAsyncDisposable
     public static async Task<JsonElement> GetClusterAsync(ClusterNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        return await http.GetFromJsonAsync<JsonElement>(new Uri($"http://127.0.0.1:{node.Config!.OpsPort}/api/v1/cluster"));
+        using var http = QueueApiClient.For(node.Config!, timeout: TimeSpan.FromSeconds(10));
+        return await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/cluster", UriKind.Relative));
     }
 
     /// <summary>Polls <see cref="GetClusterAsync"/> on <paramref name="node"/> until <paramref name="condition"/> holds.</summary>

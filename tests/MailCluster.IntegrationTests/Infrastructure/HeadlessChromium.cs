@@ -10,7 +10,20 @@ namespace MailCluster.IntegrationTests.Infrastructure;
 /// </summary>
 public static class HeadlessChromium
 {
-    public static async Task<string> DumpDomAsync(string chromium, string url, TimeSpan timeout)
+    public static Task<string> DumpDomAsync(string chromium, string url, TimeSpan timeout) =>
+        RunAsync(chromium, url, timeout, ["--dump-dom"]);
+
+    /// <summary>Renders <paramref name="url"/> (1280×1000) into the PNG file <paramref name="path"/> after its scripts ran.</summary>
+    public static async Task ScreenshotAsync(string chromium, string url, string path, TimeSpan timeout)
+    {
+        await RunAsync(chromium, url, timeout, ["--window-size=1280,1000", "--hide-scrollbars", "--screenshot=" + Path.GetFullPath(path)], expectPage: false);
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"chromium wrote no screenshot of {url} to {path}");
+        }
+    }
+
+    private static async Task<string> RunAsync(string chromium, string url, TimeSpan timeout, string[] mode, bool expectPage = true)
     {
         var profile = Directory.CreateTempSubdirectory("mc-chromium-");
         try
@@ -21,11 +34,12 @@ public static class HeadlessChromium
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var argument in new[]
-            {
+            string[] arguments =
+            [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-                "--user-data-dir=" + profile.FullName, "--virtual-time-budget=3000", "--dump-dom", url,
-            })
+                "--user-data-dir=" + profile.FullName, "--virtual-time-budget=3000", .. mode, url,
+            ];
+            foreach (var argument in arguments)
             {
                 start.ArgumentList.Add(argument);
             }
@@ -45,7 +59,7 @@ public static class HeadlessChromium
             }
 
             var text = await dom;
-            if (process.ExitCode != 0 || !text.Contains("<html", StringComparison.OrdinalIgnoreCase))
+            if (process.ExitCode != 0 || expectPage && !text.Contains("<html", StringComparison.OrdinalIgnoreCase))
             {
                 throw new InvalidOperationException($"chromium exited with {process.ExitCode} and no page; stderr:\n{await errors}");
             }

@@ -1,12 +1,27 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Xunit;
 
 namespace MailCluster.IntegrationTests.Infrastructure;
 
-/// <summary>Calls to the queue administration API (<c>/api/v1/queues/...</c>) shared by the T4x/T5x scenarios.</summary>
+/// <summary>Calls to the ops API (<c>/api/v1/...</c>) shared by the T4x/T5x scenarios. Every call carries a bearer
+/// token: <see cref="For"/> makes a client for a node with its admin token (or another).</summary>
 public static class QueueApiClient
 {
+    /// <summary>A client for <paramref name="config"/>'s ops port sending <paramref name="token"/> (default: the node's admin token).</summary>
+    public static HttpClient For(NodeConfig config, string? token = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var http = new HttpClient
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{config.OpsPort}"),
+            Timeout = timeout ?? TimeSpan.FromSeconds(20),
+        };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? config.AdminToken);
+        return http;
+    }
+
     public static async Task<JsonElement> GetJsonAsync(HttpClient http, string path, HttpStatusCode expected)
     {
         ArgumentNullException.ThrowIfNull(http);

@@ -48,8 +48,19 @@ public sealed class Scenario : IAsyncDisposable
         sink ??= new ScriptedSmtpServer();
         var dataDir = Path.Combine(Path.GetTempPath(), "mc-it-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dataDir);
-        return new Scenario(dns, sink, dataDir);
+        var scenario = new Scenario(dns, sink, dataDir);
+        await File.WriteAllTextAsync(scenario.AdminTokenFile, scenario.AdminToken + "\n").ConfigureAwait(false);
+        return scenario;
     }
+
+    /// <summary>
+    /// The admin token every node of the scenario is given, through the file an operator mounts
+    /// (<c>MailCluster__Ops__AdminTokenFile</c>); <see cref="QueueApiClient.For"/> sends it. A scenario that needs a
+    /// node to generate its own sets that key to the empty string.
+    /// </summary>
+    public string AdminToken { get; } = "mct_harness_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    public string AdminTokenFile => Path.Combine(DataDir, "harness-admin.token");
 
     /// <summary>The environment of a single node with fresh ports; <paramref name="extra"/> overrides or adds.</summary>
     public NodeConfig NewNodeConfig(IDictionary<string, string>? extra = null)
@@ -62,6 +73,8 @@ public sealed class Scenario : IAsyncDisposable
         env["MailCluster__Smtp__SubmissionPort"] = config.SubmissionPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["MailCluster__Smtp__SubmissionsPort"] = config.SubmissionsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["MailCluster__Ops__Port"] = config.OpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["MailCluster__Ops__AdminTokenFile"] = AdminTokenFile;
+        config.AdminToken = AdminToken;
         env["MailCluster__Domains__Relay__0"] = RelayDomain;
         env["MailCluster__Dns__Servers__0"] = Dns.Endpoint;
         env["MailCluster__Outbound__Port"] = Sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -157,4 +170,7 @@ public sealed class Scenario : IAsyncDisposable
 public sealed record NodeConfig(int MxPort, int SubmissionPort, int SubmissionsPort, int OpsPort)
 {
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>An admin token the node accepts (the scenario's admin token file).</summary>
+    public string AdminToken { get; set; } = "";
 }
