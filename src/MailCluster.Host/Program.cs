@@ -24,6 +24,7 @@ catch (ConfigurationException ex)
 
 builder.Services
     .AddNodeMetrics()
+    .AddServiceMetrics(settings)
     .AddStorage(settings)
     .AddOutbound(builder.Configuration)
     .AddMailClusterAkka(settings)

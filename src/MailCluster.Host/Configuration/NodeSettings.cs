@@ -64,6 +64,12 @@ public sealed partial record NodeSettings(
             errors.AddRange(NodeSettingsValidator.Validate(settings));
         }
 
+        if (errors.Count == 0 && settings.IsPostgres)
+        {
+            // A postgresql:// URI (CloudNativePG's Secret key "uri") becomes the Npgsql form every consumer reads.
+            settings.Storage.ConnectionString = MailCluster.Queue.Spool.PostgresConnectionString.ToNpgsql(settings.Storage.ConnectionString!);
+        }
+
         return errors.Count == 0 ? settings : throw new ConfigurationException(errors);
     }
 

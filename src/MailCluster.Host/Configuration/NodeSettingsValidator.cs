@@ -95,6 +95,8 @@ internal static class NodeSettingsValidator
         CheckSweep(s.Queue, Check);
         Check(s.Storage.Provider is "Sqlite" or "PostgreSql", "MailCluster:Storage:Provider", $"must be Sqlite or PostgreSql, got '{s.Storage.Provider}'");
         Check(!s.IsPostgres || !string.IsNullOrWhiteSpace(s.Storage.ConnectionString), "MailCluster:Storage:ConnectionString", "is required when the provider is PostgreSql");
+        var connectionProblem = s.IsPostgres && !string.IsNullOrWhiteSpace(s.Storage.ConnectionString) ? MailCluster.Queue.Spool.PostgresConnectionString.Problem(s.Storage.ConnectionString) : null;
+        Check(connectionProblem is null, "MailCluster:Storage:ConnectionString", $"is neither an Npgsql connection string nor a postgresql:// URI: {connectionProblem}");
         Check(!string.IsNullOrWhiteSpace(s.Node.DataDir), "MailCluster:DataDir", "must not be empty");
         Check(!string.IsNullOrWhiteSpace(s.Node.Hostname), "MailCluster:Hostname", "must not be empty");
         return errors;
