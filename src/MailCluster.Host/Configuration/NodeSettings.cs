@@ -67,7 +67,7 @@ public sealed partial record NodeSettings(
         if (errors.Count == 0 && settings.IsPostgres)
         {
             // A postgresql:// URI (CloudNativePG's Secret key "uri") becomes the Npgsql form every consumer reads.
-            settings.Storage.ConnectionString = MailCluster.Queue.Spool.PostgresConnectionString.ToNpgsql(settings.Storage.ConnectionString!);
+            settings.Storage.ConnectionString = MailCluster.Queue.Spool.PostgresConnectionString.ToNpgsql(MailCluster.Queue.Spool.PostgresConnectionString.Configured(settings.Storage).Value!);
         }
 
         return errors.Count == 0 ? settings : throw new ConfigurationException(errors);

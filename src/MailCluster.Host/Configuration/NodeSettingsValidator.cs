@@ -94,9 +94,10 @@ internal static class NodeSettingsValidator
         Check(s.Queue.CommitGraceSeconds >= 1, "MailCluster:Queue:CommitGraceSeconds", "must be at least 1");
         CheckSweep(s.Queue, Check);
         Check(s.Storage.Provider is "Sqlite" or "PostgreSql", "MailCluster:Storage:Provider", $"must be Sqlite or PostgreSql, got '{s.Storage.Provider}'");
-        Check(!s.IsPostgres || !string.IsNullOrWhiteSpace(s.Storage.ConnectionString), "MailCluster:Storage:ConnectionString", "is required when the provider is PostgreSql");
-        var connectionProblem = s.IsPostgres && !string.IsNullOrWhiteSpace(s.Storage.ConnectionString) ? MailCluster.Queue.Spool.PostgresConnectionString.Problem(s.Storage.ConnectionString) : null;
-        Check(connectionProblem is null, "MailCluster:Storage:ConnectionString", $"is neither an Npgsql connection string nor a postgresql:// URI: {connectionProblem}");
+        var (connectionKey, connectionString) = MailCluster.Queue.Spool.PostgresConnectionString.Configured(s.Storage);
+        Check(!s.IsPostgres || !string.IsNullOrWhiteSpace(connectionString), connectionKey, s.Storage.ConnectionStringFile is null ? "is required when the provider is PostgreSql" : $"file '{s.Storage.ConnectionStringFile}' cannot be read or is empty");
+        var connectionProblem = s.IsPostgres && !string.IsNullOrWhiteSpace(connectionString) ? MailCluster.Queue.Spool.PostgresConnectionString.Problem(connectionString) : null;
+        Check(connectionProblem is null, connectionKey, $"is neither an Npgsql connection string nor a postgresql:// URI: {connectionProblem}");
         Check(!string.IsNullOrWhiteSpace(s.Node.DataDir), "MailCluster:DataDir", "must not be empty");
         Check(!string.IsNullOrWhiteSpace(s.Node.Hostname), "MailCluster:Hostname", "must not be empty");
         return errors;

@@ -44,6 +44,28 @@ public static class PostgresConnectionString
         ["verify-full"] = "VerifyFull",
     };
 
+    /// <summary>
+    /// The configured connection string and the key it came from: <c>MailCluster:Storage:ConnectionString</c>, or
+    /// else the contents of <c>MailCluster:Storage:ConnectionStringFile</c> (trimmed; null when unreadable).
+    /// </summary>
+    public static (string Key, string? Value) Configured(StorageOptions storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        if (!string.IsNullOrWhiteSpace(storage.ConnectionString) || string.IsNullOrWhiteSpace(storage.ConnectionStringFile))
+        {
+            return (StorageOptions.Section + ":ConnectionString", storage.ConnectionString);
+        }
+
+        try
+        {
+            return (StorageOptions.Section + ":ConnectionStringFile", File.ReadAllText(storage.ConnectionStringFile).Trim());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (StorageOptions.Section + ":ConnectionStringFile", null);
+        }
+    }
+
     public static bool IsUri(string value) =>
         value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase);
 
