@@ -54,6 +54,18 @@ public sealed partial class NodeMetricsTests(RunningNode node) : IClassFixture<R
     }
 
     [Fact]
+    public async Task The_cluster_api_shows_the_project_version()
+    {
+        var props = await File.ReadAllTextAsync(Repository.PathOf("Directory.Build.props"), TestContext.Current.CancellationToken);
+        var version = Regex.Match(props, "<Version>([^<]+)</Version>").Groups[1].Value;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+
+        using var view = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{node.OpsPort}/api/v1/cluster"), TestContext.Current.CancellationToken));
+
+        Assert.Equal(version, view.RootElement.GetProperty("version").GetString());
+    }
+
+    [Fact]
     public async Task Certificate_expiry_is_the_presented_certificates_NotAfter_and_follows_a_renewal()
     {
         Assert.Equal(node.FirstNotAfter.ToUnixTimeSeconds(), Sample(await node.MetricsAsync(), "mailcluster_tls_certificate_expiry_timestamp_seconds"));
