@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every MailCluster test on a fresh machine (the README's one command; CI runs it as root on a clean
 # clone with only the .NET SDK). Steps: install missing Debian packages the tests start for real
-# (PostgreSQL, dnsmasq, Postfix, promtool, Chromium), build the solution in Release (warnings are errors),
+# (PostgreSQL, dnsmasq, Postfix, promtool, Chromium, yamllint, iproute2), the manifest tools (kubectl, Node.js, npm ci
+# in tools/k8s-validate), build the solution in Release (warnings are errors),
 # run every test project with TRX results, then print failing tests and, as the very last line, "N passed, N failed".
 # Exit status is non-zero when the build failed or any test failed, timed out, aborted or never reported.
 #
@@ -16,7 +17,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # promtool, which checks ops/prometheus/alerts.yml and the /metrics output (about 20 MB; installs in ~5 s here).
 # chromium renders the ops dashboard in T48 (headless, as root with --no-sandbox, a throw-away profile under /tmp):
 # with the 24 libraries a bare image lacks, about 124 MB to download, 405 MB installed, ~7 s to install here.
-REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium)
+# yamllint, iproute2 (ip netns: T55 runs nodes in a network namespace with a pod's resolv.conf) and curl (T55 reads
+# the nodes' ops ports inside that namespace) serve the Kubernetes checks (tests/MailCluster.Deploy.Tests, T55).
+REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium yamllint iproute2 curl)
 
 # Checks that run a program only when it is installed fail instead of skipping when it is named here
 # (tests/MailCluster.Testing/TestTools.cs): CI must not pass a check that never ran.
@@ -51,6 +54,28 @@ install_packages() {
 
 if ! install_packages; then
   echo "test.sh: installing ${REQUIRED_PACKAGES[*]} failed" >&2
+  summary 0 1
+  exit 1
+fi
+
+# The manifest checks run kubectl (kustomize) and Node.js: both ship with the machine image; Debian's packages are the
+# fallback (Debian's kubectl is 1.20, whose kustomize is too old for k8s/: the checks would then fail, not skip).
+# tools/k8s-validate holds the pinned schemas (npm ci: package-lock.json, about 10 s).
+install_manifest_tools() {
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm || return 1
+  fi
+  if ! command -v kubectl >/dev/null 2>&1; then
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kubernetes-client || return 1
+  fi
+  echo "== npm ci (tools/k8s-validate)"
+  npm ci --prefix tools/k8s-validate --no-audit --no-fund --loglevel=error
+}
+
+if ! install_manifest_tools; then
+  echo "test.sh: installing the manifest tools (kubectl, node, npm ci in tools/k8s-validate) failed" >&2
   summary 0 1
   exit 1
 fi

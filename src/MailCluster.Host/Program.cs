@@ -30,6 +30,7 @@ var roles = settings.Cluster.EffectiveRoles;
 builder.Services
     .AddOps()
     .AddStorage(settings.Storage, settings.Node.DataDir)
+    .AddServiceMetrics(settings)
     .AddOutbound(builder.Configuration)
     .AddMessageAcceptor(settings.Queue)
     .AddEdge(settings.Smtp, settings.Domains, settings.Node.Hostname)
@@ -37,7 +38,7 @@ builder.Services
         .WithStorage(settings.Storage, settings.Node.DataDir)
         .WithDeliveryQueue(settings.DeliveryQueue, provider)
         .WithOrphanSweep(settings.DeliveryQueue, provider))
-    .AddOpsAccess(settings.Ops, settings.IsPostgres, settings.Storage.ConnectionString, settings.Node.DataDir);
+    .AddOpsAccess(settings.Ops, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel
     .ListenOps(settings.Ops)
     .ListenSmtp(settings.Smtp, roles));

@@ -80,7 +80,8 @@ public static class ClusterApi
             hosts.Sum(h => h.Shards),
             hosts.Sum(h => h.Entities),
             unanswered,
-            error);
+            error,
+            BuildInfo.Version);
     }
 }
 
@@ -92,7 +93,8 @@ public sealed record ClusterView(
     int TotalShards,
     int TotalEntities,
     IReadOnlyList<string> Unanswered,
-    string? Error);
+    string? Error,
+    string Version);
 
 public sealed record MemberView(string Address, IReadOnlyList<string> Roles, string Status, bool Reachable);
 

@@ -32,6 +32,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         _state = DomainQueueState.Empty(domain);
         _scheduler = new DeliveryScheduler(services.Connector.ShapingFor(domain), services.Options, services.Retry);
         PersistenceId = "dq-" + domain;
+        services.Metrics.Ages.Track(Self, () => _state); // mailcluster_queue_oldest_message_age_seconds (k8s issue 15)
 
         // Replayed events count towards the next snapshot, so restarts cannot let the replay grow without bound.
         Recover<SnapshotOffer>(offer => (_state, _eventsSinceSnapshot) = (DomainQueueState.FromSnapshot((DomainQueueSnapshot)offer.Snapshot), 0));

@@ -73,6 +73,9 @@ public sealed class QueueMetrics
     /// <summary>An instance on a registry of its own that nobody scrapes (tests, and services built without a node).</summary>
     public static QueueMetrics Detached { get; } = new(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()));
 
+    /// <summary>The domain queues running on this node, read by the oldest-queued-message gauge.</summary>
+    public QueueAges Ages { get; } = new();
+
     public Histogram AcceptanceDuration { get; }
 
     public Counter AcceptanceFailures { get; }

@@ -11,6 +11,10 @@ public sealed class StorageOptions
     /// <summary>For PostgreSql, the Npgsql connection string. For Sqlite, optional: defaults to files in the data directory.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>For PostgreSql, a file holding the connection string (either form), read once at start: a Kubernetes
+    /// Secret mounted as a file, such as CloudNativePG's <c>uri</c> key. Used when <see cref="ConnectionString"/> is unset.</summary>
+    public string? ConnectionStringFile { get; set; }
+
     /// <summary>True when <see cref="Provider"/> names PostgreSQL (case-insensitive); else the SQLite files are used.</summary>
     public bool IsPostgreSql => string.Equals(Provider, SpoolStoreFactory.PostgreSql, StringComparison.OrdinalIgnoreCase);
 

@@ -54,11 +54,17 @@ public sealed class NodeProcess : IAsyncDisposable
 
     /// <summary>Starts the host with command-line <paramref name="arguments"/> and, when given, writes
     /// <paramref name="standardInput"/> to it and closes its input.</summary>
-    public static NodeProcess Start(IDictionary<string, string> environment, string? name, IReadOnlyList<string> arguments, string? standardInput)
+    public static NodeProcess Start(IDictionary<string, string> environment, string? name, IReadOnlyList<string> arguments, string? standardInput) =>
+        Start(environment, name, arguments, standardInput, launcher: []);
+
+    /// <summary>As above, run through <paramref name="launcher"/> (e.g. <c>ip netns exec NS</c>), which must exec the
+    /// node in its own process so that the process id, signals and exit code are the node's.</summary>
+    public static NodeProcess Start(IDictionary<string, string> environment, string? name, IReadOnlyList<string> arguments, string? standardInput, IReadOnlyList<string> launcher)
     {
         ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(launcher);
         var dll = LocateHostDll();
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(launcher.Count == 0 ? "dotnet" : launcher[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -66,6 +72,11 @@ public sealed class NodeProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!, // the content root: appsettings.json is found here
         };
+        foreach (var word in launcher.Count == 0 ? [] : launcher.Skip(1).Append("dotnet"))
+        {
+            start.ArgumentList.Add(word);
+        }
+
         start.ArgumentList.Add(dll);
         foreach (var argument in arguments)
         {

@@ -45,8 +45,12 @@ public static class AkkaComposition
                 {
                     var discovery = new SeedDiscovery(settings.Cluster, settings.Dns, provider.GetRequiredService<ILogger<SeedDiscovery>>());
                     var stopping = provider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                    var log = provider.GetRequiredService<ILogger<SeedDiscovery>>();
+
+                    // JoinAsync logs and retries every lookup failure itself; a fault here is a bug, and must be seen.
                     Task.Run(() => discovery.JoinAsync(system, stopping), stopping).ContinueWith(
-                        static _ => { }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                        t => SeedDiscovery.LogStopped(log, t.Exception),
+                        CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 });
             }
             else if (settings.Cluster.Seeds.Count == 0)

@@ -66,6 +66,12 @@ public sealed partial record NodeSettings(
             errors.AddRange(NodeSettingsValidator.Validate(settings));
         }
 
+        if (errors.Count == 0 && settings.Storage.IsPostgreSql)
+        {
+            // A postgresql:// URI (CloudNativePG's Secret key "uri") becomes the Npgsql form every consumer reads.
+            settings.Storage.ConnectionString = MailCluster.Storage.PostgresConnectionString.ToNpgsql(MailCluster.Storage.PostgresConnectionString.Configured(settings.Storage).Value!);
+        }
+
         return errors.Count == 0 ? settings : throw new ConfigurationException(errors);
     }
 

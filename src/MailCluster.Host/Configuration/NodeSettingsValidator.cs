@@ -95,7 +95,10 @@ internal static class NodeSettingsValidator
         Check(s.Queue.CommitGraceSeconds >= 1, "MailCluster:Queue:CommitGraceSeconds", "must be at least 1");
         CheckSweep(s.Queue, Check);
         Check(s.Storage.Provider is "Sqlite" or "PostgreSql", "MailCluster:Storage:Provider", $"must be Sqlite or PostgreSql, got '{s.Storage.Provider}'");
-        Check(!s.Storage.IsPostgreSql || !string.IsNullOrWhiteSpace(s.Storage.ConnectionString), "MailCluster:Storage:ConnectionString", "is required when the provider is PostgreSql");
+        var (connectionKey, connectionString) = MailCluster.Storage.PostgresConnectionString.Configured(s.Storage);
+        Check(!s.Storage.IsPostgreSql || !string.IsNullOrWhiteSpace(connectionString), connectionKey, s.Storage.ConnectionStringFile is null ? "is required when the provider is PostgreSql" : $"file '{s.Storage.ConnectionStringFile}' cannot be read or is empty");
+        var connectionProblem = s.Storage.IsPostgreSql && !string.IsNullOrWhiteSpace(connectionString) ? MailCluster.Storage.PostgresConnectionString.Problem(connectionString) : null;
+        Check(connectionProblem is null, connectionKey, $"is neither an Npgsql connection string nor a postgresql:// URI: {connectionProblem}");
         Check(!string.IsNullOrWhiteSpace(s.Node.DataDir), "MailCluster:DataDir", "must not be empty");
         Check(!string.IsNullOrWhiteSpace(s.Node.Hostname), "MailCluster:Hostname", "must not be empty");
         return errors;
