@@ -6,9 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace MailCluster.Queue.Acceptance;
 
 /// <summary>
-/// The acceptance protocol of <see cref="MessageAcceptor"/> with its first two durable steps run side by side:
+/// Makes an incoming message durable before the edge says 250 (DESIGN invariant 1), for mail from clients and for DSNs
+/// alike, in three durable steps of which the first two run side by side:
 /// (spool the body, uncommitted ‖ every recipient domain persists Enqueued) → commit the body → Accepted.
-/// Two sequential durable round trips per message instead of three.
+/// Two sequential durable round trips per message. Only a completed commit returns <see cref="AcceptOutcome.Accepted"/>;
+/// a failure anywhere returns <see cref="AcceptOutcome.Failed"/> (the edge answers 451 4.3.0).
 /// <para>Why this keeps the guarantee "a failure never leaves a deliverable message": a body is delivered only when
 /// the spool says Committed, and the commit is written only after the body write AND every Enqueued event were
 /// acknowledged durable, exactly as before. What is new is that an Enqueued event may become durable before its
@@ -17,8 +19,7 @@ namespace MailCluster.Queue.Acceptance;
 /// written, is deleted while still uncommitted, so the events left behind find it Missing and are abandoned.</para>
 /// <para>Precondition: <c>messageId</c> is fresh (<see cref="MessageIds.New"/>), never a retry. The spool refuses a
 /// reused id, but the Enqueued events written side by side would then refer to the other message's body. The edge
-/// always passes a new id; a caller that must retry with the same id uses <see cref="MessageAcceptor"/>, which writes
-/// the body first.</para>
+/// and DSN generation (Dsn/DsnRun.cs) pass a new id for every try.</para>
 /// </summary>
 /// <param name="metrics">Counts acceptance latency and failures (<see cref="QueueMetrics.Detached"/> when null).</param>
 public sealed partial class PipelinedMessageAcceptor(
