@@ -227,7 +227,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
                 FlushWrites();
                 break;
             // Not committed yet: acceptance may still be under way. The body may even be Missing for now, because
-            // acceptance writes it side by side with the Enqueued events (PipelinedMessageAcceptor); only after the
+            // acceptance writes it side by side with the Enqueued events (MessageAcceptor); only after the
             // grace is the message given up.
             case SpoolStatus.Uncommitted or SpoolStatus.Missing when _state.Messages.TryGetValue(finished.MessageId, out var message)
                 && Now - message.ArrivedAt < TimeSpan.FromSeconds(_services.Options.CommitGraceSeconds):

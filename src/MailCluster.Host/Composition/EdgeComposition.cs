@@ -39,12 +39,12 @@ public static class EdgeComposition
             settings.Smtp,
             policy,
             // Body write and Enqueued events side by side, then the commit: two durable round trips per message.
-            new PipelinedMessageAcceptor(
+            new MessageAcceptor(
                 sp.GetRequiredService<ISpoolStore>(),
                 sp.GetRequiredService<IRequiredActor<DomainQueueRegion>>().ActorRef,
                 settings.Queue,
                 TimeProvider.System,
-                sp.GetRequiredService<ILogger<PipelinedMessageAcceptor>>(),
+                sp.GetRequiredService<ILogger<MessageAcceptor>>(),
                 sp.GetRequiredService<QueueMetrics>()),
             TimeProvider.System,
             sp.GetRequiredService<CertificateProvider>(),

@@ -22,8 +22,8 @@ namespace MailCluster.Queue.Acceptance;
 /// and DSN generation (Dsn/DsnRun.cs) pass a new id for every try.</para>
 /// </summary>
 /// <param name="metrics">Counts acceptance latency and failures (<see cref="QueueMetrics.Detached"/> when null).</param>
-public sealed partial class PipelinedMessageAcceptor(
-    ISpoolStore spool, IActorRef domainQueues, QueueOptions options, TimeProvider clock, ILogger<PipelinedMessageAcceptor> logger, QueueMetrics? metrics = null)
+public sealed partial class MessageAcceptor(
+    ISpoolStore spool, IActorRef domainQueues, QueueOptions options, TimeProvider clock, ILogger<MessageAcceptor> logger, QueueMetrics? metrics = null)
     : IMessageAcceptor
 {
     private readonly QueueMetrics _metrics = metrics ?? QueueMetrics.Detached;

@@ -13,7 +13,7 @@ internal sealed record DsnFinished(string MessageId, IReadOnlyList<string> Recip
 
 /// <summary>
 /// Builds and queues the DSN for the reports of one message, off the actor thread, through the acceptor mail from a
-/// client goes through (<see cref="PipelinedMessageAcceptor"/>: spool ‖ Enqueued in the sender's domain queue, then
+/// client goes through (<see cref="MessageAcceptor"/>: spool ‖ Enqueued in the sender's domain queue, then
 /// commit), with the null reverse-path (RFC 3461 §6.2), so that a DSN is never itself bounced.
 /// <para>Every try gets a fresh queue id, the acceptor's precondition: a retry never reuses the id of a failed try,
 /// whose Enqueued event may be durable with its body deleted or left uncommitted. That failed try is never delivered
@@ -52,8 +52,8 @@ internal static class DsnRun
             }
 
             // Not counted in the acceptance metrics, which measure mail from clients.
-            var acceptor = new PipelinedMessageAcceptor(
-                services.Spool, services.DomainQueues(), services.Options, services.Clock, NullLogger<PipelinedMessageAcceptor>.Instance);
+            var acceptor = new MessageAcceptor(
+                services.Spool, services.DomainQueues(), services.Options, services.Clock, NullLogger<MessageAcceptor>.Instance);
             string id = MessageIds.New(); // fresh for every try (see above)
             var accepted = await acceptor.AcceptAsync(id, "", [message.Sender], null, dsn, CancellationToken.None).ConfigureAwait(false);
             if (accepted.Outcome != AcceptOutcome.Accepted)
