@@ -68,7 +68,7 @@ public sealed partial class DomainQueueActor
             _enqueuesWriting = [];
             foreach (var (command, replyTo) in done)
             {
-                replyTo.Tell(new EnqueueAck(command.Domain, command.MessageId));
+                replyTo.Tell(new EnqueueAck(command.Queue.EntityId, command.MessageId));
             }
 
             _writing = false;

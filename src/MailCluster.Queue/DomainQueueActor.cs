@@ -35,6 +35,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     private readonly HashSet<string> _dsnInFlight = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _dsnHoldUntil = new(StringComparer.Ordinal);
     private readonly DomainShaping _limits;
+    private readonly QueueKey _key;
     private DestinationShaping _shaping = DestinationShaping.Initial;
     private int _connectionSerial;
     private int _eventsSinceSnapshot;
@@ -47,9 +48,10 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     public DomainQueueActor(string domain, QueueServices services)
     {
         _services = services;
+        _key = QueueKey.Parse(domain); // the entity id; a bucket delivers, shapes and releases as its domain
         _state = DomainQueueState.Empty(domain);
-        PersistenceId = "dq-" + domain;
-        _limits = services.Connector.ShapingFor(domain);
+        PersistenceId = _key.PersistenceId;
+        _limits = services.Connector.ShapingFor(_key.Domain);
 
         // Replayed events count towards the next snapshot, so restarts cannot let the replay grow without bound.
         Recover<SnapshotOffer>(offer => (_state, _eventsSinceSnapshot) = (DomainQueueState.FromSnapshot((DomainQueueSnapshot)offer.Snapshot), 0));
@@ -159,7 +161,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
                     break;
                 }
 
-                connection = Context.Watch(Context.ActorOf(OutboundConnectionActor.Props(_services, _state.Domain, _limits), $"connection-{++_connectionSerial}"));
+                connection = Context.Watch(Context.ActorOf(OutboundConnectionActor.Props(_services, _key.Domain, _limits), $"connection-{++_connectionSerial}"));
             }
 
             _holdUntil.Remove(message.MessageId);
@@ -311,7 +313,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
 
     /// <summary>Drops this domain's reference to the body without waiting; a failed release is retried by the
     /// node's <see cref="SpoolReleaser"/> until it succeeds.</summary>
-    private void ReleaseBody(string messageId) => _ = _services.Releaser.Release(messageId, _state.Domain, _log);
+    private void ReleaseBody(string messageId) => _ = _services.Releaser.Release(messageId, _key.Domain, _log);
 
     /// <summary>
     /// Passivates when nothing is pending, and stops cleanly when the shard says so. The shard answers Passivate, and

@@ -108,7 +108,7 @@ public static class AkkaComposition
 
     private static AkkaConfigurationBuilder WithDeliveryQueue(this AkkaConfigurationBuilder builder, NodeSettings settings, IServiceProvider provider)
     {
-        var extractor = new DomainQueueMessageExtractor(settings.Queue.Shards, settings.DomainBuckets);
+        var extractor = new DomainQueueMessageExtractor(settings.Queue.Shards);
         if (!settings.Cluster.EffectiveRoles.Contains("delivery"))
         {
             return builder.WithShardRegionProxy<DomainQueueRegion>("domain-queue", "delivery", extractor);
@@ -116,8 +116,8 @@ public static class AkkaComposition
 
         var registry = new Lazy<IActorRef>(() => ActorRegistry.For(provider.GetRequiredService<ActorSystem>()).Get<DomainQueueRegion>());
         var services = new QueueServices(
-            new BucketAwareSpoolStore(provider.GetRequiredService<ISpoolStore>()),
-            new BucketAwareConnector(provider.GetRequiredService<IDeliveryConnector>()),
+            provider.GetRequiredService<ISpoolStore>(),
+            provider.GetRequiredService<IDeliveryConnector>(),
             new RetryPolicy(settings.Retry),
             settings.Queue,
             TimeProvider.System,
@@ -125,6 +125,7 @@ public static class AkkaComposition
             settings.Node.Hostname)
         {
             Metrics = provider.GetRequiredService<QueueMetrics>(),
+            Buckets = settings.DomainBuckets,
         };
         builder
             .WithShardRegion<DomainQueueRegion>(

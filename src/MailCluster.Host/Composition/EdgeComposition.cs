@@ -42,6 +42,7 @@ public static class EdgeComposition
             new MessageAcceptor(
                 sp.GetRequiredService<ISpoolStore>(),
                 sp.GetRequiredService<IRequiredActor<DomainQueueRegion>>().ActorRef,
+                settings.DomainBuckets,
                 settings.Queue,
                 TimeProvider.System,
                 sp.GetRequiredService<ILogger<MessageAcceptor>>(),

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Spool;
 using Microsoft.Extensions.Logging;
@@ -21,9 +22,10 @@ namespace MailCluster.Queue.Acceptance;
 /// reused id, but the Enqueued events written side by side would then refer to the other message's body. The edge
 /// and DSN generation (Dsn/DsnRun.cs) pass a new id for every try.</para>
 /// </summary>
+/// <param name="buckets">Chooses the queue (bucket) of each recipient domain; the spool references the domain itself.</param>
 /// <param name="metrics">Counts acceptance latency and failures (<see cref="QueueMetrics.Detached"/> when null).</param>
 public sealed partial class MessageAcceptor(
-    ISpoolStore spool, IActorRef domainQueues, QueueOptions options, TimeProvider clock, ILogger<MessageAcceptor> logger, QueueMetrics? metrics = null)
+    ISpoolStore spool, IActorRef domainQueues, DomainBuckets buckets, QueueOptions options, TimeProvider clock, ILogger<MessageAcceptor> logger, QueueMetrics? metrics = null)
     : IMessageAcceptor
 {
     private readonly QueueMetrics _metrics = metrics ?? QueueMetrics.Detached;
@@ -33,16 +35,18 @@ public sealed partial class MessageAcceptor(
         ArgumentNullException.ThrowIfNull(recipients);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var byDomain = RecipientDomains.ByDomain(recipients);
+        var queues = byDomain.Keys.Select(domain => buckets.KeyFor(domain, messageId)).ToList();
         var arrivedAt = clock.GetUtcNow();
         var timeout = TimeSpan.FromSeconds(options.EnqueueTimeoutSeconds);
         var steps = new List<Task>(byDomain.Count + 1);
         try
         {
             steps.Add(spool.WriteAsync(messageId, body, byDomain.Keys, cancellationToken));
-            foreach (var (domain, domainRecipients) in byDomain)
+            foreach (var queue in queues)
             {
+                var domainRecipients = byDomain[queue.Domain];
                 steps.Add(domainQueues.Ask<EnqueueAck>(
-                    new Enqueue(domain, messageId, sender, domainRecipients, arrivedAt, RecipientDomains.ForDomain(dsn, domainRecipients)), timeout, cancellationToken));
+                    new Enqueue(queue, messageId, sender, domainRecipients, arrivedAt, RecipientDomains.ForDomain(dsn, domainRecipients)), timeout, cancellationToken));
             }
 
             await FirstFailureOrAllAsync(steps).ConfigureAwait(false);
@@ -65,9 +69,9 @@ public sealed partial class MessageAcceptor(
         _metrics.AcceptanceDuration.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
 
         // The nudge lets each queue start the first attempt at once instead of after its hold.
-        foreach (var domain in byDomain.Keys)
+        foreach (var queue in queues)
         {
-            domainQueues.Tell(new MessageCommitted(domain, messageId));
+            domainQueues.Tell(new MessageCommitted(queue, messageId));
         }
 
         LogAccepted(logger, messageId, sender, recipients.Count, body.Length);

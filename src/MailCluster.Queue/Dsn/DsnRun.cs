@@ -53,7 +53,7 @@ internal static class DsnRun
 
             // Not counted in the acceptance metrics, which measure mail from clients.
             var acceptor = new MessageAcceptor(
-                services.Spool, services.DomainQueues(), services.Options, services.Clock, NullLogger<MessageAcceptor>.Instance);
+                services.Spool, services.DomainQueues(), services.Buckets, services.Options, services.Clock, NullLogger<MessageAcceptor>.Instance);
             string id = MessageIds.New(); // fresh for every try (see above)
             var accepted = await acceptor.AcceptAsync(id, "", [message.Sender], null, dsn, CancellationToken.None).ConfigureAwait(false);
             if (accepted.Outcome != AcceptOutcome.Accepted)

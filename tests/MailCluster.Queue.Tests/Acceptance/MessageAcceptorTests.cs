@@ -1,5 +1,6 @@
 using Akka.Actor;
 using MailCluster.Queue.Acceptance;
+using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Spool;
 using Microsoft.Data.Sqlite;
@@ -50,8 +51,8 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
         Assert.Equal(Body, entry.Body.ToArray());
         lock (seen)
         {
-            Assert.Equal(["a@one.test", "c@one.test"], seen.Single(e => e.Domain == "one.test").Recipients);
-            Assert.Equal(["b@two.test"], seen.Single(e => e.Domain == "two.test").Recipients);
+            Assert.Equal(["a@one.test", "c@one.test"], seen.Single(e => e.Queue.EntityId == "one.test").Recipients);
+            Assert.Equal(["b@two.test"], seen.Single(e => e.Queue.EntityId == "two.test").Recipients);
         }
     }
 
@@ -88,7 +89,7 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
         var id = MessageIds.New();
         await spool.WriteAsync(id, "other"u8.ToArray(), ["one.test"], Ct);
         var acceptor = new MessageAcceptor(
-            spool, queues, new QueueOptions { EnqueueTimeoutSeconds = 3600 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
+            spool, queues, DomainBuckets.None, new QueueOptions { EnqueueTimeoutSeconds = 3600 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
 
         var accept = acceptor.AcceptAsync(id, "s@x.test", ["a@one.test"], null, Body, Ct);
         var finished = await Task.WhenAny(accept, Task.Delay(TimeSpan.FromMinutes(1), Ct));
@@ -105,9 +106,9 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
         var silent = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), false)));
         var options = new QueueOptions { EnqueueTimeoutSeconds = 1 };
 
-        var accepted = await new MessageAcceptor(spool, good, options, TimeProvider.System, NullLogger<MessageAcceptor>.Instance, metrics)
+        var accepted = await new MessageAcceptor(spool, good, DomainBuckets.None, options, TimeProvider.System, NullLogger<MessageAcceptor>.Instance, metrics)
             .AcceptAsync(MessageIds.New(), "s@x.test", ["a@one.test"], null, Body, Ct);
-        var failed = await new MessageAcceptor(spool, silent, options, TimeProvider.System, NullLogger<MessageAcceptor>.Instance, metrics)
+        var failed = await new MessageAcceptor(spool, silent, DomainBuckets.None, options, TimeProvider.System, NullLogger<MessageAcceptor>.Instance, metrics)
             .AcceptAsync(MessageIds.New(), "s@x.test", ["a@one.test"], null, Body, Ct);
 
         Assert.Equal(AcceptOutcome.Accepted, accepted.Outcome);
@@ -128,7 +129,7 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
     }
 
     private MessageAcceptor Acceptor(IActorRef queues) =>
-        new(spool, queues, new QueueOptions { EnqueueTimeoutSeconds = 1 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
+        new(spool, queues, DomainBuckets.None, new QueueOptions { EnqueueTimeoutSeconds = 1 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
 
     /// <summary>Stands in for the shard region: records each Enqueue and acknowledges it, or stays silent.</summary>
     private sealed class FakeQueues : ReceiveActor
@@ -144,7 +145,7 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
 
                 if (acknowledge)
                 {
-                    Sender.Tell(new EnqueueAck(e.Domain, e.MessageId));
+                    Sender.Tell(new EnqueueAck(e.Queue.EntityId, e.MessageId));
                 }
             });
             Receive<MessageCommitted>(_ => { });
