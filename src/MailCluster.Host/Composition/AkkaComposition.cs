@@ -117,7 +117,8 @@ public static class AkkaComposition
         var registry = new Lazy<IActorRef>(() => ActorRegistry.For(provider.GetRequiredService<ActorSystem>()).Get<DomainQueueRegion>());
         var services = new QueueServices(
             provider.GetRequiredService<ISpoolStore>(),
-            provider.GetRequiredService<IDeliveryConnector>(),
+            // Every queue of a destination domain (each bucket of a split one) shares its connection cap and rate.
+            new GatedConnector(provider.GetRequiredService<IDeliveryConnector>(), new DestinationGates(TimeProvider.System)),
             new RetryPolicy(settings.Retry),
             settings.Queue,
             TimeProvider.System,
