@@ -139,6 +139,10 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
             _services.Metrics.OnAttempt(result, message.ArrivedAt, _services.Clock.GetUtcNow());
             return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, result, null);
         }
+        catch (OperationCanceledException ex) when (stopped.IsCancellationRequested)
+        {
+            return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, null, ex); // stopped while waiting: no attempt
+        }
 #pragma warning disable CA1031 // The connector contract is not to throw; anything that does is retried, not allowed to kill the entity.
         catch (Exception ex)
 #pragma warning restore CA1031
