@@ -32,7 +32,7 @@ builder.Services
     .AddStorage(settings.Storage, settings.Node.DataDir)
     .AddServiceMetrics(settings)
     .AddOutbound(builder.Configuration)
-    .AddMessageAcceptor(settings.Queue)
+    .AddMessageAcceptor(settings.Queue, settings.DomainBuckets)
     .AddEdge(settings.Smtp, settings.Domains, settings.Node.Hostname)
     .AddMailClusterAkka(settings, (akka, provider) => akka
         .WithStorage(settings.Storage, settings.Node.DataDir)

@@ -25,7 +25,7 @@ public sealed partial class DomainQueueActor
                 _writes = _writes.Written();
                 foreach (var (command, replyTo) in done)
                 {
-                    replyTo.Tell(new EnqueueAck(command.Domain, command.MessageId));
+                    replyTo.Tell(new EnqueueAck(command.Queue.EntityId, command.MessageId));
                 }
 
                 AfterChange();
@@ -52,7 +52,7 @@ public sealed partial class DomainQueueActor
         _scheduler = _scheduler.Applied(e, Now);
         if (DomainQueueState.MessageOf(e) is { } messageId && !_state.Messages.ContainsKey(messageId))
         {
-            _ = _services.Releaser.Release(messageId, _state.Domain, _log);
+            _ = _services.Releaser.Release(messageId, _key.Domain, _log);
         }
 
         if (e is AttemptCompleted attempt)

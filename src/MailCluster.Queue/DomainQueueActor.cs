@@ -23,6 +23,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
 
     private readonly QueueServices _services;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly QueueKey _key;
     private DomainQueueState _state;
     private DeliveryScheduler _scheduler;
 
@@ -30,8 +31,10 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     {
         _services = services;
         _state = DomainQueueState.Empty(domain);
-        _scheduler = new DeliveryScheduler(services.Connector.ShapingFor(domain), services.Options, services.Retry);
-        PersistenceId = "dq-" + domain;
+        // The entity id is the queue's key (a domain, or a bucket "domain#k" of a split one); it acts for key.Domain.
+        _key = QueueKey.Parse(domain);
+        _scheduler = new DeliveryScheduler(services.Connector.ShapingFor(_key.Domain), services.Options, services.Retry);
+        PersistenceId = _key.PersistenceId;
         services.Metrics.Ages.Track(Self, () => _state); // mailcluster_queue_oldest_message_age_seconds (k8s issue 15)
 
         // Replayed events count towards the next snapshot, so restarts cannot let the replay grow without bound.
@@ -121,7 +124,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
                 {
                     var name = ConnectionPrefix + start.Connection;
                     var connection = start.Opens
-                        ? Context.Watch(Context.ActorOf(OutboundConnectionActor.Props(_services, _state.Domain, _scheduler.Limits), name))
+                        ? Context.Watch(Context.ActorOf(OutboundConnectionActor.Props(_services, _key.Domain, _scheduler.Limits), name))
                         : Context.Child(name);
                     connection.Tell(new SendMessage(start.Message, start.Recipients));
                 }

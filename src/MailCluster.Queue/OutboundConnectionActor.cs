@@ -20,7 +20,11 @@ internal sealed record DeliveryFinished(string MessageId, SpoolStatus Spool, Del
 /// first message, delivers one message at a time as the parent sends them, and closes (QUIT) after the configured
 /// number of messages, after an idle timeout, when the peer breaks the connection, or when the parent stops.
 /// All I/O runs off the actor thread and comes back as messages.
+/// <para>A connection may wait long to open (the node-wide slots of its destination, <see cref="GatedConnector"/>):
+/// stopping cancels that wait, and a connection that opens as the actor stops is closed, never left holding a slot.</para>
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
+    "_stopped is cancelled in PostStop and never disposed: it has no timer, and I/O still running may read its token.")]
 internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
 {
     private const string IdleTimer = "idle";
@@ -28,6 +32,8 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
     private readonly string _domain;
     private readonly DomainShaping _shaping;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CancellationTokenSource _stopped = new();
+    private readonly OwnedConnection _owned = new();
     private IDeliveryConnection? _connection;
     private int _sent;
 
@@ -37,11 +43,7 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
         _domain = domain;
         _shaping = shaping;
         Receive<SendMessage>(m => RunAsync(m).PipeTo(Self));
-        Receive<Opened>(o =>
-        {
-            _connection = o.Connection;
-            _services.Metrics.OutboundConnectionsOpen.Inc(); // decremented where the connection is disposed
-        });
+        Receive<Opened>(o => _connection = o.Connection);
         Receive<DeliveryFinished>(OnFinished);
         Receive<IdleTimeout>(_ => Context.Stop(Self));
         Receive<Closed>(c =>
@@ -65,9 +67,8 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
             // Close (QUIT) first, then report: the parent counts this connection against the destination's cap until
             // it hears Closing, so the peer never sees more connections at once than the cap, however fast the
             // parent hands out the next message.
-            var connection = _connection;
             _connection = null;
-            CloseAsync(connection).PipeTo(Self, success: () => new Closed(finished with { Closing = true }));
+            CloseAsync(_owned.Take()).PipeTo(Self, success: () => new Closed(finished with { Closing = true }));
             return;
         }
 
@@ -99,6 +100,7 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
     {
         Timers.Cancel(IdleTimer);
         var self = Self; // Self is not available after an await (no actor context there).
+        var stopped = _stopped.Token;
         var message = job.Message;
         try
         {
@@ -111,7 +113,7 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
             var connection = _connection;
             if (connection is null)
             {
-                var connect = await _services.Connector.ConnectAsync(_domain, CancellationToken.None).ConfigureAwait(false);
+                var connect = await _services.Connector.ConnectAsync(_domain, stopped).ConfigureAwait(false);
                 if (connect.Connection is null)
                 {
                     var f = connect.Failure!;
@@ -121,6 +123,13 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
                 }
 
                 connection = connect.Connection;
+                _services.Metrics.OutboundConnectionsOpen.Inc(); // decremented where the connection is disposed
+                if (!_owned.Adopt(connection))
+                {
+                    await CloseAsync(connection).ConfigureAwait(false); // stopped meanwhile: nobody else would close it
+                    return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, null, new OperationCanceledException("stopped"));
+                }
+
                 self.Tell(new Opened(connection)); // Processed before the DeliveryFinished piped below.
             }
 
@@ -128,6 +137,10 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
             var result = await connection.SendAsync(request, CancellationToken.None).ConfigureAwait(false);
             _services.Metrics.OnAttempt(result, message.ArrivedAt, _services.Clock.GetUtcNow());
             return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, result, null);
+        }
+        catch (OperationCanceledException ex) when (stopped.IsCancellationRequested)
+        {
+            return new DeliveryFinished(message.MessageId, SpoolStatus.Committed, null, ex); // stopped while waiting: no attempt
         }
 #pragma warning disable CA1031 // The connector contract is not to throw; anything that does is retried, not allowed to kill the entity.
         catch (Exception ex)
@@ -140,7 +153,8 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        if (_connection is { } connection)
+        _stopped.Cancel(); // a wait for a destination slot ends; not disposed: the I/O may still read its token
+        if (_owned.End() is { } connection)
         {
             _services.Metrics.OutboundConnectionsOpen.Dec();
             var log = _log;
@@ -151,6 +165,46 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
     }
 
     private sealed record Opened(IDeliveryConnection Connection);
+
+    /// <summary>The open connection, handed over between the I/O that opens it (off the actor thread) and the actor's
+    /// stop: whichever comes second closes it, so a connection (and its destination slot) is never orphaned.</summary>
+    private sealed class OwnedConnection
+    {
+        private readonly Lock _lock = new();
+        private IDeliveryConnection? _connection;
+        private bool _ended;
+
+        /// <summary>Takes ownership; false when the actor has stopped (the caller closes the connection).</summary>
+        public bool Adopt(IDeliveryConnection connection)
+        {
+            lock (_lock)
+            {
+                _connection = _ended ? null : connection;
+                return !_ended;
+            }
+        }
+
+        /// <summary>The connection, no longer owned here (the caller closes it).</summary>
+        public IDeliveryConnection? Take()
+        {
+            lock (_lock)
+            {
+                var connection = _connection;
+                _connection = null;
+                return connection;
+            }
+        }
+
+        /// <summary>The actor stops: nothing can be adopted any more; returns what the caller must close.</summary>
+        public IDeliveryConnection? End()
+        {
+            lock (_lock)
+            {
+                _ended = true;
+                return Take();
+            }
+        }
+    }
 
     private sealed record Closed(DeliveryFinished Report);
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Delivery;
 using MailCluster.Queue.Spool;
 
@@ -20,6 +21,9 @@ public sealed record QueueServices(
 {
     /// <summary>Releases spool bodies, retrying failed releases in the background (one per node).</summary>
     public SpoolReleaser Releaser { get; init; } = new(Spool, Clock);
+
+    /// <summary>The hot-domain buckets: a DSN to a sender in a split domain is queued in one of its buckets.</summary>
+    public DomainBuckets Buckets { get; init; } = DomainBuckets.None;
 
     /// <summary>Where delivery outcomes are counted; <see cref="QueueMetrics.Detached"/> unless the node wires its registry.</summary>
     public QueueMetrics Metrics { get; init; } = QueueMetrics.Detached;

@@ -12,3 +12,11 @@ public interface IMessageAcceptor
 {
     Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
 }
+
+public enum AcceptOutcome
+{
+    Accepted,
+    Failed,
+}
+
+public sealed record AcceptResult(AcceptOutcome Outcome, string MessageId, string? Error);

@@ -2,7 +2,7 @@ using MailCluster.Queue.Protocol;
 
 namespace MailCluster.Queue.Acceptance;
 
-/// <summary>How both acceptors split a message's recipients over the domain queues.</summary>
+/// <summary>How the acceptor splits a message's recipients over the domain queues.</summary>
 internal static class RecipientDomains
 {
     /// <summary>Recipients by normalised domain, duplicates dropped, in first-seen order.</summary>

@@ -42,8 +42,9 @@ public sealed class BucketDirectory : ReceiveActor
         ArgumentNullException.ThrowIfNull(state);
         var buckets = state.Shards
             .SelectMany(shard => shard.EntityIds)
-            .Select(id => DomainBuckets.BucketOf(id, domain))
-            .OfType<int>()
+            .Select(QueueKey.Parse)
+            .Where(key => key.Domain == domain && key.Bucket is not null)
+            .Select(key => key.Bucket!.Value)
             .Distinct()
             .Order()
             .ToList();

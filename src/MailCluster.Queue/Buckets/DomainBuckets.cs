@@ -1,20 +1,20 @@
 using System.Collections.Frozen;
-using System.Globalization;
 using System.Text;
 
 namespace MailCluster.Queue.Buckets;
 
 /// <summary>
 /// Hot domains split over N domain-queue entities (DESIGN invariant 3): a configured domain's mail goes to
-/// entity <c>domain#k</c>, k in 0..N-1, chosen per message from a stable hash of the message id, so every
-/// recipient of one message in that domain stays in one bucket (one Enqueued event, one delivery run, one
-/// spool reference). Every node must have the same configuration: the choice is made where the command is
-/// routed and again where the entity lives. Changing N later only moves new mail; queued mail stays in the
-/// bucket entities it was written to, which keep delivering (they are remembered entities).
+/// entity <c>domain#k</c> (<see cref="QueueKey"/>), k in 0..N-1, chosen per message from a stable hash of the message
+/// id, so every recipient of one message in that domain stays in one bucket (one Enqueued event, one delivery run, one
+/// spool reference). The acceptor chooses, once, and the key travels in the Enqueue and MessageCommitted it sends;
+/// nothing on the way rewrites it. Every node should still have the same configuration (the queue API and the orphan
+/// sweep list the configured buckets). Changing N later only moves new mail; queued mail stays in the bucket entities
+/// it was written to, which keep delivering (they are remembered entities).
 /// </summary>
 public sealed class DomainBuckets
 {
-    public const char Separator = '#';
+    public const char Separator = QueueKey.Separator;
 
     public static readonly DomainBuckets None = new(new Dictionary<string, int>());
 
@@ -29,43 +29,13 @@ public sealed class DomainBuckets
 
     public int CountOf(string domain) => _counts.TryGetValue(domain, out var n) ? n : 1;
 
-    /// <summary>The entity id for <paramref name="messageId"/>'s recipients in <paramref name="domain"/>: the domain
-    /// itself, or <c>domain#k</c> when the domain is split. Ids that already name a bucket are kept.</summary>
-    public string EntityFor(string domain, string messageId)
+    /// <summary>The queue of <paramref name="messageId"/>'s recipients in <paramref name="domain"/>: the domain itself,
+    /// or its bucket k (from a stable hash of the message id) when the domain is split.</summary>
+    public QueueKey KeyFor(string domain, string messageId)
     {
         ArgumentNullException.ThrowIfNull(domain);
         ArgumentNullException.ThrowIfNull(messageId);
-        if (!_counts.TryGetValue(domain, out var n))
-        {
-            return domain;
-        }
-
-        var bucket = StableHash(messageId) % (uint)n;
-        return domain + Separator + bucket.ToString(CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>The destination domain of an entity id: <c>gmail.com#3</c> → <c>gmail.com</c>.</summary>
-    public static string DomainOf(string entityId)
-    {
-        ArgumentNullException.ThrowIfNull(entityId);
-        var hash = entityId.LastIndexOf(Separator);
-        return hash > 0 && hash < entityId.Length - 1 && entityId.AsSpan(hash + 1).IndexOfAnyExceptInRange('0', '9') < 0
-            ? entityId[..hash]
-            : entityId;
-    }
-
-    /// <summary>The bucket number k when <paramref name="entityId"/> is <c>domain#k</c> of <paramref name="domain"/>
-    /// (whatever the configured count is now), else null.</summary>
-    public static int? BucketOf(string entityId, string domain)
-    {
-        ArgumentNullException.ThrowIfNull(entityId);
-        ArgumentNullException.ThrowIfNull(domain);
-        var suffix = entityId.Length > domain.Length + 1 && entityId.StartsWith(domain, StringComparison.Ordinal) && entityId[domain.Length] == Separator
-            ? entityId.AsSpan(domain.Length + 1)
-            : [];
-        return suffix.Length is > 0 and <= 9 && suffix.IndexOfAnyExceptInRange('0', '9') < 0
-            ? int.Parse(suffix, NumberStyles.None, CultureInfo.InvariantCulture)
-            : null;
+        return _counts.TryGetValue(domain, out var n) ? new QueueKey(domain, (int)(StableHash(messageId) % (uint)n)) : new QueueKey(domain);
     }
 
     /// <summary>FNV-1a over the UTF-8 bytes: the same on every node and every run (string.GetHashCode is not).</summary>

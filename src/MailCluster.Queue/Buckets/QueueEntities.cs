@@ -1,4 +1,3 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using MailCluster.Queue.Protocol;
@@ -63,7 +62,7 @@ public sealed class QueueEntities(ActorSystem system, IActorRef region, DomainBu
         ArgumentNullException.ThrowIfNull(found);
         int n = buckets.CountOf(domain);
         var numbers = found.Where(k => k >= 0).Concat(n > 1 ? Enumerable.Range(0, n) : []).Distinct().Order();
-        return [domain, .. numbers.Select(k => domain + DomainBuckets.Separator + k.ToString(CultureInfo.InvariantCulture))];
+        return [domain, .. numbers.Select(k => new QueueKey(domain, k).EntityId)];
     }
 
     private async Task<(Address Host, BucketsFound? Found)> FindAsync(Address host, string domain, CancellationToken cancellationToken)

@@ -12,9 +12,13 @@ namespace MailCluster.Queue.Dsn;
 internal sealed record DsnFinished(string MessageId, IReadOnlyList<string> Recipients, string? DsnMessageId, bool Retry, string? Error);
 
 /// <summary>
-/// Builds and queues the DSN for the reports of one message, off the actor thread, through the same durable
-/// acceptance path as mail from a client (<see cref="MessageAcceptor"/>: spool, Enqueued in the sender's domain
-/// queue, commit), with the null reverse-path (RFC 3461 §6.2), so that a DSN is never itself bounced.
+/// Builds and queues the DSN for the reports of one message, off the actor thread, through the acceptor mail from a
+/// client goes through (<see cref="MessageAcceptor"/>: spool ‖ Enqueued in the sender's domain queue, then
+/// commit), with the null reverse-path (RFC 3461 §6.2), so that a DSN is never itself bounced.
+/// <para>Every try gets a fresh queue id, the acceptor's precondition: a retry never reuses the id of a failed try,
+/// whose Enqueued event may be durable with its body deleted or left uncommitted. That failed try is never delivered
+/// (its queue abandons it after the commit grace, and the orphan sweep frees what is left), so a DSN is queued at most
+/// once per success; a duplicate is possible only when a commit succeeded but was reported failed (at-least-once).</para>
 /// </summary>
 internal static class DsnRun
 {
@@ -47,8 +51,10 @@ internal static class DsnRun
                 return new DsnFinished(message.MessageId, recipients, null, false, e.Message);
             }
 
-            var acceptor = new MessageAcceptor(services.Spool, services.DomainQueues(), services.Options, services.Clock, NullLogger<MessageAcceptor>.Instance);
-            string id = MessageIds.New();
+            // Not counted in the acceptance metrics, which measure mail from clients.
+            var acceptor = new MessageAcceptor(
+                services.Spool, services.DomainQueues(), services.Buckets, services.Options, services.Clock, NullLogger<MessageAcceptor>.Instance);
+            string id = MessageIds.New(); // fresh for every try (see above)
             var accepted = await acceptor.AcceptAsync(id, "", [message.Sender], null, dsn, CancellationToken.None).ConfigureAwait(false);
             if (accepted.Outcome != AcceptOutcome.Accepted)
             {

@@ -25,15 +25,18 @@ public static class DeliveryQueueHosting
 {
     /// <summary>Registers <see cref="IMessageAcceptor"/>: the body write and the Enqueued events side by side, then
     /// the commit (two durable round trips per message), through the region registered as <see cref="DomainQueueRegion"/>.</summary>
-    public static IServiceCollection AddMessageAcceptor(this IServiceCollection services, QueueOptions queue)
+    /// <param name="buckets">Hot domains split over several entities: the acceptor chooses a message's bucket once.</param>
+    public static IServiceCollection AddMessageAcceptor(this IServiceCollection services, QueueOptions queue, DomainBuckets buckets)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        return services.AddSingleton<IMessageAcceptor>(sp => new PipelinedMessageAcceptor(
+        ArgumentNullException.ThrowIfNull(buckets);
+        return services.AddSingleton<IMessageAcceptor>(sp => new MessageAcceptor(
             sp.GetRequiredService<ISpoolStore>(),
             sp.GetRequiredService<IRequiredActor<DomainQueueRegion>>().ActorRef,
+            buckets,
             queue,
             TimeProvider.System,
-            sp.GetRequiredService<ILogger<PipelinedMessageAcceptor>>(),
+            sp.GetRequiredService<ILogger<MessageAcceptor>>(),
             sp.GetRequiredService<QueueMetrics>()));
     }
 
@@ -46,7 +49,7 @@ public static class DeliveryQueueHosting
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
         builder.WithCustomSerializer("mailcluster-queue", [typeof(IQueueMessage)], system => new QueueSerializer(system));
-        var extractor = new DomainQueueMessageExtractor(settings.Queue.Shards, settings.Buckets);
+        var extractor = new DomainQueueMessageExtractor(settings.Queue.Shards);
         if (!settings.RunsQueues)
         {
             return builder.WithShardRegionProxy<DomainQueueRegion>("domain-queue", DeliveryQueueSettings.Role, extractor);
@@ -54,8 +57,9 @@ public static class DeliveryQueueHosting
 
         var registry = new Lazy<IActorRef>(() => ActorRegistry.For(provider.GetRequiredService<ActorSystem>()).Get<DomainQueueRegion>());
         var services = new QueueServices(
-            new BucketAwareSpoolStore(provider.GetRequiredService<ISpoolStore>()),
-            new BucketAwareConnector(provider.GetRequiredService<IDeliveryConnector>()),
+            provider.GetRequiredService<ISpoolStore>(),
+            // Every queue of a destination domain (each bucket of a split one) shares its connection cap and rate.
+            new GatedConnector(provider.GetRequiredService<IDeliveryConnector>(), new DestinationGates(TimeProvider.System)),
             new RetryPolicy(settings.Retry),
             settings.Queue,
             TimeProvider.System,
@@ -63,6 +67,7 @@ public static class DeliveryQueueHosting
             settings.ReportingMta)
         {
             Metrics = provider.GetRequiredService<QueueMetrics>(),
+            Buckets = settings.Buckets,
         };
         return builder
             .WithShardRegion<DomainQueueRegion>(

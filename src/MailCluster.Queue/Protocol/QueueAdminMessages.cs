@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MailCluster.Queue.Protocol;
 
 // Queue administration (what postqueue -p / -f and postsuper -d give a Postfix operator), sent by the ops API to
@@ -7,7 +9,7 @@ namespace MailCluster.Queue.Protocol;
 /// <summary>Lists the messages with a pending recipient, by next attempt, from <paramref name="Offset"/> on.
 /// Answered with <see cref="QueueListing"/> holding at most <paramref name="Limit"/> messages (fewer when the
 /// entity's size budget for one reply is reached; <see cref="QueueListing.NextOffset"/> says where to go on).</summary>
-public sealed record ListMessages(string Domain, int Offset, int Limit) : IDomainQueueCommand;
+public sealed record ListMessages([property: JsonPropertyName("domain")] QueueKey Queue, int Offset, int Limit) : IDomainQueueCommand;
 
 /// <param name="Total">Messages with a pending recipient in this entity.</param>
 /// <param name="NextOffset">The offset of the next page, or null when this page reaches the end.</param>
@@ -27,18 +29,18 @@ public sealed record RecipientView(string Address, string State, int Attempts, D
 
 /// <summary>Makes every deferred recipient due now, once (the destination backoff included). Answered with
 /// <see cref="QueueFlushAck"/> once the flush is persisted.</summary>
-public sealed record FlushMessages(string Domain) : IDomainQueueCommand;
+public sealed record FlushMessages([property: JsonPropertyName("domain")] QueueKey Queue) : IDomainQueueCommand;
 
 /// <param name="Messages">Messages made due by the flush.</param>
 public sealed record QueueFlushAck(string Domain, int Messages) : IQueueMessage;
 
 /// <summary>Removes a message from the queue without delivery or bounce (postsuper -d). Answered with
 /// <see cref="MessageAdminAck"/> once the removal is persisted.</summary>
-public sealed record DeleteMessage(string Domain, string MessageId) : IDomainQueueCommand;
+public sealed record DeleteMessage([property: JsonPropertyName("domain")] QueueKey Queue, string MessageId) : IDomainQueueCommand;
 
 /// <summary>Gives up on a message now: every pending recipient fails permanently and the sender gets the usual
 /// RFC 3464 bounce (never for a null sender). Answered with <see cref="MessageAdminAck"/>.</summary>
-public sealed record BounceMessage(string Domain, string MessageId) : IDomainQueueCommand;
+public sealed record BounceMessage([property: JsonPropertyName("domain")] QueueKey Queue, string MessageId) : IDomainQueueCommand;
 
 public enum MessageAdminOutcome
 {

@@ -1,20 +1,25 @@
+using System.Text.Json.Serialization;
+
 namespace MailCluster.Queue.Protocol;
 
 /// <summary>Marker for every message, event and snapshot of the queue; all are serialised by
 /// <see cref="Serialization.QueueSerializer"/> with stable manifests.</summary>
 public interface IQueueMessage;
 
-/// <summary>A message routed by the domain-queue shard region to the entity named by <see cref="Domain"/>.</summary>
+/// <summary>A message routed by the domain-queue shard region to the entity of <see cref="Queue"/>, as it was sent:
+/// the sender names the bucket (the acceptor chooses it, <see cref="Buckets.DomainBuckets.KeyFor"/>), and nothing on
+/// the way rewrites it. On the wire the key is the JSON property <c>domain</c> holding the entity id, the shape these
+/// messages had when they carried the id as a string.</summary>
 public interface IDomainQueueCommand : IQueueMessage
 {
-    /// <summary>The entity id: the normalised recipient domain (DESIGN invariant 3).</summary>
-    string Domain { get; }
+    /// <summary>The entity: the normalised recipient domain and its bucket, if split (DESIGN invariant 3).</summary>
+    QueueKey Queue { get; }
 }
 
-/// <summary>Queue <paramref name="Recipients"/> (all in <paramref name="Domain"/>) of a spooled message.
+/// <summary>Queue <paramref name="Recipients"/> (all in the key's domain) of a spooled message.
 /// Answered with <see cref="EnqueueAck"/> once the Enqueued event is durable.</summary>
 public sealed record Enqueue(
-    string Domain,
+    [property: JsonPropertyName("domain")] QueueKey Queue,
     string MessageId,
     string Sender,
     IReadOnlyList<string> Recipients,
@@ -25,22 +30,22 @@ public sealed record EnqueueAck(string Domain, string MessageId) : IQueueMessage
 
 /// <summary>The spool body of <paramref name="MessageId"/> is committed: deliver now. Not persisted; a lost
 /// nudge only delays the first attempt until the commit wait runs out.</summary>
-public sealed record MessageCommitted(string Domain, string MessageId) : IDomainQueueCommand;
+public sealed record MessageCommitted([property: JsonPropertyName("domain")] QueueKey Queue, string MessageId) : IDomainQueueCommand;
 
 /// <summary>Asks a domain queue for its pending messages (ops and tests).</summary>
-public sealed record GetQueueStatus(string Domain) : IDomainQueueCommand;
+public sealed record GetQueueStatus([property: JsonPropertyName("domain")] QueueKey Queue) : IDomainQueueCommand;
 
 public sealed record QueueStatus(string Domain, int Messages, int Recipients, int InFlight) : IQueueMessage;
 
 /// <summary>Starts the domain queue if it is not running; does nothing else. A queue that passivated while mail
 /// arrived sends it to itself through the region (see DomainQueueActor.AfterChange).</summary>
-public sealed record WakeUp(string Domain) : IDomainQueueCommand;
+public sealed record WakeUp([property: JsonPropertyName("domain")] QueueKey Queue) : IDomainQueueCommand;
 
 /// <summary>Which of <paramref name="MessageIds"/> does this entity still hold (queued, being delivered, or with a DSN
 /// still to send)? Asked by the orphan spool sweep before it releases a reference; answered with
 /// <see cref="HeldMessages"/> from the entity's state, after its recovery, so a "no" means the queue is done with the
 /// message for good. Crosses nodes: keep the id list within the remoting frame (the sweep sends ≤ 32 kB of ids).</summary>
-public sealed record FindHeldMessages(string Domain, IReadOnlyList<string> MessageIds) : IDomainQueueCommand;
+public sealed record FindHeldMessages([property: JsonPropertyName("domain")] QueueKey Queue, IReadOnlyList<string> MessageIds) : IDomainQueueCommand;
 
 /// <param name="Domain">The entity that answered (a bucket id such as <c>gmail.com#2</c> for a split domain).</param>
 /// <param name="MessageIds">The asked ids this entity holds; the others it does not.</param>

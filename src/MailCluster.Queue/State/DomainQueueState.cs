@@ -60,7 +60,7 @@ public sealed partial record DomainQueueState
         ArgumentNullException.ThrowIfNull(command);
         return Messages.ContainsKey(command.MessageId)
             ? null
-            : new Enqueued(command.Domain, command.MessageId, command.Sender, command.Recipients, command.ArrivedAt, command.Dsn);
+            : new Enqueued(command.Queue.EntityId, command.MessageId, command.Sender, command.Recipients, command.ArrivedAt, command.Dsn);
     }
 
     /// <summary>

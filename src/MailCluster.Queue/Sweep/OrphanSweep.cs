@@ -195,7 +195,7 @@ public sealed partial class OrphanSweep(
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                LogSilent(logger, question.Domain, question.MessageIds.Count, ex.Message);
+                LogSilent(logger, question.Queue.EntityId, question.MessageIds.Count, ex.Message);
             }
 
             lock (gate)

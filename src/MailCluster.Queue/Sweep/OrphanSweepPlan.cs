@@ -194,15 +194,15 @@ public sealed class SweepAnswers
     public void Record(FindHeldMessages question, HeldMessages? answer)
     {
         ArgumentNullException.ThrowIfNull(question);
-        if (answer is null || !string.Equals(answer.Domain, question.Domain, StringComparison.Ordinal))
+        if (answer is null || !string.Equals(answer.Domain, question.Queue.EntityId, StringComparison.Ordinal))
         {
-            _silent.Add(question.Domain);
+            _silent.Add(question.Queue.EntityId);
             return;
         }
 
-        if (!_answered.TryGetValue(question.Domain, out var ids))
+        if (!_answered.TryGetValue(question.Queue.EntityId, out var ids))
         {
-            _answered[question.Domain] = ids = new Dictionary<string, bool>(StringComparer.Ordinal);
+            _answered[question.Queue.EntityId] = ids = new Dictionary<string, bool>(StringComparer.Ordinal);
         }
 
         var held = answer.MessageIds.ToHashSet(StringComparer.Ordinal);

@@ -37,7 +37,7 @@ public sealed class FindHeldMessagesTests : IAsyncLifetime
             "domain-queue",
             domain => DomainQueueEntity.Props(domain, services),
             settings,
-            new DomainQueueMessageExtractor(10, new DomainBuckets(new Dictionary<string, int> { ["hot.test"] = 2 })),
+            new DomainQueueMessageExtractor(10),
             sharding.DefaultShardAllocationStrategy(settings),
             DomainQueueEntity.StopMessage);
     }
@@ -64,8 +64,8 @@ public sealed class FindHeldMessagesTests : IAsyncLifetime
     [Fact]
     public async Task Each_bucket_of_a_split_domain_answers_for_itself()
     {
-        await EnqueueAsync("hot.test", "H1");
-        var entity = new DomainBuckets(new Dictionary<string, int> { ["hot.test"] = 2 }).EntityFor("hot.test", "H1");
+        var entity = new DomainBuckets(new Dictionary<string, int> { ["hot.test"] = 2 }).KeyFor("hot.test", "H1").EntityId;
+        await EnqueueAsync(entity, "H1");
 
         foreach (var asked in new[] { "hot.test", "hot.test#0", "hot.test#1" })
         {

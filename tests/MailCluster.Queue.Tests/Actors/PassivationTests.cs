@@ -46,7 +46,7 @@ public sealed class PassivationTests : IAsyncDisposable
         Assert.Equal(mailDuringPassivation, woken == wakeUps.Task);
         if (mailDuringPassivation)
         {
-            Assert.Equal(domain, (await wakeUps.Task).Domain);
+            Assert.Equal(domain, (await wakeUps.Task).Queue.EntityId);
         }
     }
 

@@ -44,7 +44,7 @@ public sealed class ThrowingDeliveryTests : IAsyncDisposable
         queue.Tell(new MessageCommitted("broken.test", "M1"));
 
         var dsn = await dsnEnqueued.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(("sender.test", ""), (dsn.Domain, dsn.Sender));
+        Assert.Equal(("sender.test", ""), (dsn.Queue.EntityId, dsn.Sender));
         Assert.Equal(["s@sender.test"], dsn.Recipients);
         var report = Encoding.UTF8.GetString(spool.Bodies[dsn.MessageId]);
         Assert.Contains("Action: failed", report, StringComparison.Ordinal);
@@ -84,7 +84,7 @@ public sealed class ThrowingDeliveryTests : IAsyncDisposable
         {
             Receive<Enqueue>(e =>
             {
-                Sender.Tell(new EnqueueAck(e.Domain, e.MessageId));
+                Sender.Tell(new EnqueueAck(e.Queue.EntityId, e.MessageId));
                 if (e.Sender.Length == 0)
                 {
                     dsn.TrySetResult(e);

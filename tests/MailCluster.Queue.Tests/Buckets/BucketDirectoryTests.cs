@@ -32,8 +32,11 @@ public sealed class BucketDirectoryTests : IAsyncLifetime
     [InlineData("sub.hot.test#1", "hot.test", null)]
     [InlineData("hot.test.org#1", "hot.test", null)]
     [InlineData("hot.tes#1", "hot.test", null)]
-    public void Bucket_number_of_an_entity_id(string entityId, string domain, int? expected) =>
-        Assert.Equal(expected, DomainBuckets.BucketOf(entityId, domain));
+    public void Bucket_number_of_an_entity_id(string entityId, string domain, int? expected)
+    {
+        var key = QueueKey.Parse(entityId);
+        Assert.Equal(expected, key.Domain == domain ? key.Bucket : null);
+    }
 
     [Fact]
     public void Found_keeps_the_domains_buckets_in_order_and_says_when_a_shard_did_not_answer()
@@ -68,7 +71,7 @@ public sealed class BucketDirectoryTests : IAsyncLifetime
         // Queues holding mail keep running (deliveries wait for the commit nudge, which never comes here).
         foreach (var entity in new[] { "hot.test#6", "hot.test#1", "hot.test", "cold.test#2" })
         {
-            await region.Ask<EnqueueAck>(new Enqueue(entity, "M-" + entity, "s@sender.test", ["a@" + DomainBuckets.DomainOf(entity)], DateTimeOffset.UtcNow), TimeSpan.FromSeconds(10));
+            await region.Ask<EnqueueAck>(new Enqueue(entity, "M-" + entity, "s@sender.test", ["a@" + QueueKey.Parse(entity).Domain], DateTimeOffset.UtcNow), TimeSpan.FromSeconds(10));
         }
 
         var directory = _system.ActorOf(BucketDirectory.Props(() => region), BucketDirectory.Name);

@@ -24,7 +24,7 @@ public sealed class OrphanSweepPlanTests
         var answers = new SweepAnswers();
         foreach (var q in questions)
         {
-            answers.Record(q, held(q) is { } ids ? new HeldMessages(q.Domain, [.. ids]) : null);
+            answers.Record(q, held(q) is { } ids ? new HeldMessages(q.Queue.EntityId, [.. ids]) : null);
         }
 
         return answers;
@@ -48,7 +48,7 @@ public sealed class OrphanSweepPlanTests
 
         Assert.Equal(
             [("a.test", "M1,M2"), ("hot.test", "M1"), ("hot.test#0", "M1"), ("hot.test#1", "M1")],
-            questions.Select(q => (q.Domain, string.Join(',', q.MessageIds))));
+            questions.Select(q => (q.Queue.EntityId, string.Join(',', q.MessageIds))));
     }
 
     [Fact]
@@ -59,10 +59,10 @@ public sealed class OrphanSweepPlanTests
         var entities = new Dictionary<string, IReadOnlyList<string>> { ["hot.test"] = QueueEntities.Merge(Split, "hot.test", [5]) };
 
         var questions = OrphanSweepPlan.Questions(bodies, entities);
-        var answers = Answer(questions, q => q.Domain == "hot.test#5" ? ["M1"] : []);
+        var answers = Answer(questions, q => q.Queue.EntityId == "hot.test#5" ? ["M1"] : []);
         var decision = SecondRun(bodies, committed: true, answers, entities);
 
-        Assert.Equal(["hot.test", "hot.test#0", "hot.test#1", "hot.test#5"], questions.Select(q => q.Domain));
+        Assert.Equal(["hot.test", "hot.test#0", "hot.test#1", "hot.test#5"], questions.Select(q => q.Queue.EntityId));
         Assert.Empty(decision.Release);
         Assert.Equal(1, decision.Held);
     }
@@ -83,7 +83,7 @@ public sealed class OrphanSweepPlanTests
     {
         var bodies = new[] { Body("M1", "a.test", "b.test"), Body("M2", "a.test") };
         var entities = Entities(bodies);
-        var answers = Answer(OrphanSweepPlan.Questions(bodies, entities), q => q.Domain == "a.test" ? ["M2"] : []);
+        var answers = Answer(OrphanSweepPlan.Questions(bodies, entities), q => q.Queue.EntityId == "a.test" ? ["M2"] : []);
 
         var decision = SecondRun(bodies, committed: true, answers, entities);
 
@@ -152,7 +152,7 @@ public sealed class OrphanSweepPlanTests
         var decision = SecondRun(bodies, committed: true, answers, entities);
         var uncommitted = SecondRun(bodies, committed: false, answers, entities);
 
-        Assert.Equal(["a.test"], questions.Select(q => q.Domain));
+        Assert.Equal(["a.test"], questions.Select(q => q.Queue.EntityId));
         Assert.Equal([new SpoolReference("M1", "a.test")], decision.Release);
         Assert.Equal((2, 0), (decision.Skipped, decision.Undecided));
         Assert.Empty(uncommitted.Delete);
@@ -181,7 +181,7 @@ public sealed class OrphanSweepPlanTests
     {
         var bodies = new[] { Body("M1", "a.test", "silent.test"), Body("M2", "silent.test") };
         var entities = Entities(bodies);
-        var answers = Answer(OrphanSweepPlan.Questions(bodies, entities), q => q.Domain == "silent.test" ? null : []);
+        var answers = Answer(OrphanSweepPlan.Questions(bodies, entities), q => q.Queue.EntityId == "silent.test" ? null : []);
 
         var decision = SecondRun(bodies, committed: true, answers, entities);
 
@@ -198,7 +198,7 @@ public sealed class OrphanSweepPlanTests
         var questions = OrphanSweepPlan.Questions(bodies, entities);
 
         // M1 is held by bucket 1, M2 by the unsplit entity (queued before the split), M3 by nobody.
-        var answers = Answer(questions, q => q.Domain switch
+        var answers = Answer(questions, q => q.Queue.EntityId switch
         {
             "hot.test#1" => ["M1"],
             "hot.test" => ["M2"],
@@ -207,7 +207,7 @@ public sealed class OrphanSweepPlanTests
         Assert.Equal([new SpoolReference("M3", "hot.test")], SecondRun(bodies, committed: true, answers, entities).Release);
 
         // One bucket silent: nothing of the domain is released, whatever the others said.
-        var partial = Answer(questions, q => q.Domain == "hot.test#0" ? null : []);
+        var partial = Answer(questions, q => q.Queue.EntityId == "hot.test#0" ? null : []);
         var decision = SecondRun(bodies, committed: true, partial, entities);
         Assert.Empty(decision.Release);
         Assert.Equal(3, decision.Undecided);
@@ -239,7 +239,7 @@ public sealed class OrphanSweepPlanTests
             Body("no-references"),
         };
         var entities = Entities(bodies);
-        var answers = Answer(OrphanSweepPlan.Questions(bodies, entities), q => q.Domain switch
+        var answers = Answer(OrphanSweepPlan.Questions(bodies, entities), q => q.Queue.EntityId switch
         {
             "b.test" => ["abandoning"],
             "silent.test" => null,

@@ -49,10 +49,10 @@ public sealed class OrphanSweepTests : IAsyncLifetime
         }
 
         var silent = true;
-        var sweep = NewSweep(new OrphanSweepOptions { MinAgeSeconds = 3600, PageSize = 2 }, q => q.Domain switch
+        var sweep = NewSweep(new OrphanSweepOptions { MinAgeSeconds = 3600, PageSize = 2 }, q => q.Queue.EntityId switch
         {
             "silent.test" when silent => throw new TimeoutException("no answer in time"),
-            _ => new HeldMessages(q.Domain, [.. q.MessageIds.Where(id => id is "held" or "abandoning")]),
+            _ => new HeldMessages(q.Queue.EntityId, [.. q.MessageIds.Where(id => id is "held" or "abandoning")]),
         });
 
         // Run 1 only suspects: nothing is released or deleted on one "nobody holds it".
@@ -111,13 +111,13 @@ public sealed class OrphanSweepTests : IAsyncLifetime
         // The count was lowered from 8 to 3: bucket #6 still runs and holds m1.
         var sweep = NewSweep(
             new OrphanSweepOptions { MinAgeSeconds = 3600 },
-            q => new HeldMessages(q.Domain, q.Domain == "hot.test#6" ? ["m1"] : []),
+            q => new HeldMessages(q.Queue.EntityId, q.Queue.EntityId == "hot.test#6" ? ["m1"] : []),
             domain => new QueueEntitySet(QueueEntities.Merge(buckets, domain, [6]), []));
 
         await sweep.RunAsync(Ct);
         var report = await sweep.RunAsync(Ct);
 
-        Assert.Equal(["hot.test", "hot.test#0", "hot.test#1", "hot.test#2", "hot.test#6"], _questions.Select(q => q.Domain).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(["hot.test", "hot.test#0", "hot.test#1", "hot.test#2", "hot.test#6"], _questions.Select(q => q.Queue.EntityId).Distinct().Order(StringComparer.Ordinal));
         Assert.Equal((1, 1), (report.Released, report.Held));
         Assert.Equal(SpoolStatus.Committed, (await _store.ReadAsync("m1", Ct)).Status);
         Assert.Equal(SpoolStatus.Missing, (await _store.ReadAsync("m2", Ct)).Status);
@@ -132,7 +132,7 @@ public sealed class OrphanSweepTests : IAsyncLifetime
         await AgeAsync("m2", TimeSpan.FromHours(2));
         var sweep = NewSweep(
             new OrphanSweepOptions { MinAgeSeconds = 3600 },
-            q => new HeldMessages(q.Domain, []),
+            q => new HeldMessages(q.Queue.EntityId, []),
             domain => domain == "hot.test"
                 ? new QueueEntitySet(["hot.test", "hot.test#0"], ["akka.tcp://mailcluster@10.0.0.2:4053"])
                 : new QueueEntitySet([domain], []));
@@ -143,7 +143,7 @@ public sealed class OrphanSweepTests : IAsyncLifetime
             reports.Add(await sweep.RunAsync(Ct));
         }
 
-        Assert.DoesNotContain(_questions, q => q.Domain.StartsWith("hot.test", StringComparison.Ordinal));
+        Assert.DoesNotContain(_questions, q => q.Queue.EntityId.StartsWith("hot.test", StringComparison.Ordinal));
         Assert.Equal(SpoolStatus.Committed, (await _store.ReadAsync("m1", Ct)).Status);
         Assert.Equal(SpoolStatus.Missing, (await _store.ReadAsync("m2", Ct)).Status);
         Assert.All(reports, r => Assert.Equal((1, 1), (r.Skipped, r.SkippedDomains)));
@@ -157,7 +157,7 @@ public sealed class OrphanSweepTests : IAsyncLifetime
         await AgeAsync("m1", TimeSpan.FromHours(2));
         var sweep = NewSweep(
             new OrphanSweepOptions { MinAgeSeconds = 3600 },
-            q => new HeldMessages(q.Domain, []),
+            q => new HeldMessages(q.Queue.EntityId, []),
             _ => throw new InvalidOperationException("coordinator gone (test)"));
 
         await sweep.RunAsync(Ct);
@@ -171,7 +171,7 @@ public sealed class OrphanSweepTests : IAsyncLifetime
     [Fact]
     public async Task A_spool_that_cannot_be_read_fails_the_run_and_counts_it()
     {
-        var sweep = new OrphanSweep(new UnreadableInventory(), _store, (q, _) => Task.FromResult(new HeldMessages(q.Domain, [])),
+        var sweep = new OrphanSweep(new UnreadableInventory(), _store, (q, _) => Task.FromResult(new HeldMessages(q.Queue.EntityId, [])),
             (d, _) => Task.FromResult(new QueueEntitySet([d], [])), new OrphanSweepOptions(), _metrics, NullLogger.Instance);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => sweep.RunAsync(Ct));

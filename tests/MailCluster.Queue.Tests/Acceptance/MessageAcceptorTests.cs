@@ -1,5 +1,6 @@
 using Akka.Actor;
 using MailCluster.Queue.Acceptance;
+using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Spool;
 using MailCluster.Storage;
@@ -10,10 +11,10 @@ using Xunit;
 namespace MailCluster.Queue.Tests.Acceptance;
 
 /// <summary>
-/// Invariant 1 for the pipelined acceptor: Accepted only with a committed body and every domain's Enqueue
+/// Invariant 1 for the acceptor (body write ‖ Enqueued events, then the commit): Accepted only with a committed body and every domain's Enqueue
 /// acknowledged; after a failure nothing it wrote is deliverable (the body is never committed and is deleted).
 /// </summary>
-public sealed class PipelinedMessageAcceptorTests : IAsyncLifetime
+public sealed class MessageAcceptorTests : IAsyncLifetime
 {
     private static readonly byte[] Body = "Subject: t\r\n\r\nhello\r\n"u8.ToArray();
     private readonly string directory = Path.Combine(Path.GetTempPath(), $"mc-accept-{Guid.NewGuid():N}");
@@ -51,8 +52,8 @@ public sealed class PipelinedMessageAcceptorTests : IAsyncLifetime
         Assert.Equal(Body, entry.Body.ToArray());
         lock (seen)
         {
-            Assert.Equal(["a@one.test", "c@one.test"], seen.Single(e => e.Domain == "one.test").Recipients);
-            Assert.Equal(["b@two.test"], seen.Single(e => e.Domain == "two.test").Recipients);
+            Assert.Equal(["a@one.test", "c@one.test"], seen.Single(e => e.Queue.EntityId == "one.test").Recipients);
+            Assert.Equal(["b@two.test"], seen.Single(e => e.Queue.EntityId == "two.test").Recipients);
         }
     }
 
@@ -88,8 +89,8 @@ public sealed class PipelinedMessageAcceptorTests : IAsyncLifetime
         var queues = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), false)));
         var id = MessageIds.New();
         await spool.WriteAsync(id, "other"u8.ToArray(), ["one.test"], Ct);
-        var acceptor = new PipelinedMessageAcceptor(
-            spool, queues, new QueueOptions { EnqueueTimeoutSeconds = 3600 }, TimeProvider.System, NullLogger<PipelinedMessageAcceptor>.Instance);
+        var acceptor = new MessageAcceptor(
+            spool, queues, DomainBuckets.None, new QueueOptions { EnqueueTimeoutSeconds = 3600 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
 
         var accept = acceptor.AcceptAsync(id, "s@x.test", ["a@one.test"], null, Body, Ct);
         var finished = await Task.WhenAny(accept, Task.Delay(TimeSpan.FromMinutes(1), Ct));
@@ -106,9 +107,9 @@ public sealed class PipelinedMessageAcceptorTests : IAsyncLifetime
         var silent = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), false)));
         var options = new QueueOptions { EnqueueTimeoutSeconds = 1 };
 
-        var accepted = await new PipelinedMessageAcceptor(spool, good, options, TimeProvider.System, NullLogger<PipelinedMessageAcceptor>.Instance, metrics)
+        var accepted = await new MessageAcceptor(spool, good, DomainBuckets.None, options, TimeProvider.System, NullLogger<MessageAcceptor>.Instance, metrics)
             .AcceptAsync(MessageIds.New(), "s@x.test", ["a@one.test"], null, Body, Ct);
-        var failed = await new PipelinedMessageAcceptor(spool, silent, options, TimeProvider.System, NullLogger<PipelinedMessageAcceptor>.Instance, metrics)
+        var failed = await new MessageAcceptor(spool, silent, DomainBuckets.None, options, TimeProvider.System, NullLogger<MessageAcceptor>.Instance, metrics)
             .AcceptAsync(MessageIds.New(), "s@x.test", ["a@one.test"], null, Body, Ct);
 
         Assert.Equal(AcceptOutcome.Accepted, accepted.Outcome);
@@ -128,8 +129,8 @@ public sealed class PipelinedMessageAcceptorTests : IAsyncLifetime
         Assert.True(await condition());
     }
 
-    private PipelinedMessageAcceptor Acceptor(IActorRef queues) =>
-        new(spool, queues, new QueueOptions { EnqueueTimeoutSeconds = 1 }, TimeProvider.System, NullLogger<PipelinedMessageAcceptor>.Instance);
+    private MessageAcceptor Acceptor(IActorRef queues) =>
+        new(spool, queues, DomainBuckets.None, new QueueOptions { EnqueueTimeoutSeconds = 1 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
 
     /// <summary>Stands in for the shard region: records each Enqueue and acknowledges it, or stays silent.</summary>
     private sealed class FakeQueues : ReceiveActor
@@ -145,7 +146,7 @@ public sealed class PipelinedMessageAcceptorTests : IAsyncLifetime
 
                 if (acknowledge)
                 {
-                    Sender.Tell(new EnqueueAck(e.Domain, e.MessageId));
+                    Sender.Tell(new EnqueueAck(e.Queue.EntityId, e.MessageId));
                 }
             });
             Receive<MessageCommitted>(_ => { });
