@@ -59,6 +59,7 @@ public sealed partial class NodeMetricsTests(RunningNode node) : IClassFixture<R
         var props = await File.ReadAllTextAsync(Repository.PathOf("Directory.Build.props"), TestContext.Current.CancellationToken);
         var version = Regex.Match(props, "<Version>([^<]+)</Version>").Groups[1].Value;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", node.AdminToken);
 
         using var view = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{node.OpsPort}/api/v1/cluster"), TestContext.Current.CancellationToken));
 

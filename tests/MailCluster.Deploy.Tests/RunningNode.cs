@@ -31,6 +31,9 @@ public sealed class RunningNode : IAsyncLifetime
     /// <summary>When the queued message was submitted (just before its DATA).</summary>
     public DateTimeOffset SubmittedAt { get; private set; }
 
+    /// <summary>The admin token the node generated at its first start (embedded default: <c>{DataDir}/admin.token</c>).</summary>
+    public string AdminToken => File.ReadAllText(Path.Combine(_directory.Path, "data", "admin.token")).Trim();
+
     public NodeProcess Process => _process ?? throw new InvalidOperationException("not started");
 
     public async ValueTask InitializeAsync()
