@@ -82,6 +82,7 @@ public static class EdgeComposition
                         ServerCertificateSelector = (_, _) => certificates.Current,
                         SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                         HandshakeTimeout = TimeSpan.FromSeconds(30),
+                        OnAuthenticate = (_, ssl) => TlsCipherProfiles.Apply(ssl, settings.Smtp.CipherProfile),
                     });
                 }
 
