@@ -16,11 +16,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # promtool, which checks ops/prometheus/alerts.yml and the /metrics output (about 20 MB; installs in ~5 s here).
 # chromium renders the ops dashboard in T48 (headless, as root with --no-sandbox, a throw-away profile under /tmp):
 # with the 24 libraries a bare image lacks, about 124 MB to download, 405 MB installed, ~7 s to install here.
-REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium)
+# sslscan lists the suites and protocol versions the SMTP listeners offer (T60, the inbound TLS profile of #17).
+REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium sslscan)
 
 # Checks that run a program only when it is installed fail instead of skipping when it is named here
 # (tests/MailCluster.Testing/TestTools.cs): CI must not pass a check that never ran.
-export MAILCLUSTER_REQUIRED_TOOLS="chromium promtool"
+export MAILCLUSTER_REQUIRED_TOOLS="chromium promtool sslscan"
 RESULTS_DIR=${TEST_RESULTS_DIR:-$PWD/TestResults/test-sh}
 HANG_TIMEOUT=${TEST_HANG_TIMEOUT:-10m}
 RUN_TIMEOUT_MINUTES=${TEST_RUN_TIMEOUT_MINUTES:-80}
