@@ -82,7 +82,8 @@ public static class EdgeComposition
                         ServerCertificateSelector = (_, _) => certificates.Current,
                         SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                         HandshakeTimeout = TimeSpan.FromSeconds(30),
-                        OnAuthenticate = (_, ssl) => TlsCipherProfiles.Apply(ssl, settings.Smtp.CipherProfile),
+                        // Resolved at the handshake (a singleton lookup), like the handler below: EdgeServices needs the actor system.
+                        OnAuthenticate = (_, ssl) => TlsCipherProfiles.Apply(ssl, l.ApplicationServices.GetRequiredService<EdgeServices>().Smtp.CipherProfile),
                     });
                 }
 
