@@ -7,9 +7,10 @@ using System.Security.Cryptography.X509Certificates;
 namespace MailCluster.Testing;
 
 /// <summary>
-/// A real SMTP server on 127.0.0.1 (never any other address) that speaks enough RFC 5321 for MailKit and for
-/// MailCluster's outbound client: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, pipelining (RFC 2920) and,
-/// when enabled, STARTTLS (RFC 3207) with a throw-away self-signed certificate.
+/// A real SMTP server on 127.0.0.1 or ::1 (never any other address) that speaks enough RFC 5321 for MailKit and for
+/// MailCluster's outbound client: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, pipelining (RFC 2920), BDAT
+/// (RFC 3030) when CHUNKING is among the <see cref="Extensions"/>, and, when enabled, STARTTLS (RFC 3207) with a
+/// throw-away self-signed certificate.
 /// Replies are scripted through <see cref="Responder"/> and the helper rules; a reply of <see cref="HangUp"/>
 /// closes the connection without answering.
 /// </summary>
