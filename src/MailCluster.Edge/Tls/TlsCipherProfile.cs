@@ -75,14 +75,15 @@ public static class TlsCipherProfiles
         profile == TlsCipherProfile.Compatible ? [.. Tls13, .. Aead12, .. Cbc12] : [.. Tls13, .. Aead12];
 
     /// <summary>
-    /// Sets the protocols and the cipher suites on a server handshake. CipherSuitesPolicy exists on Linux and macOS
-    /// (OpenSSL); on Windows SChannel's system policy decides and the profile only restricts the protocols.
+    /// Sets the protocols and the cipher suites on a server handshake. .NET applies a CipherSuitesPolicy only with
+    /// OpenSSL (Linux, where MailCluster runs); elsewhere the platform's policy decides and the profile only restricts
+    /// the protocols.
     /// </summary>
     public static void Apply(SslServerAuthenticationOptions options, TlsCipherProfile profile)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.EnabledSslProtocols = Protocols;
-        if (!OperatingSystem.IsWindows())
+        if (OperatingSystem.IsLinux())
         {
             options.CipherSuitesPolicy = Policy(profile);
         }
