@@ -19,11 +19,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # with the 24 libraries a bare image lacks, about 124 MB to download, 405 MB installed, ~7 s to install here.
 # yamllint, iproute2 (ip netns: T55 runs nodes in a network namespace with a pod's resolv.conf) and curl (T55 reads
 # the nodes' ops ports inside that namespace) serve the Kubernetes checks (tests/MailCluster.Deploy.Tests, T55).
-REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium yamllint iproute2 curl)
+# sslscan lists the suites and protocol versions the SMTP listeners offer (T60, the inbound TLS profile of #17).
+REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium yamllint iproute2 curl sslscan)
 
 # Checks that run a program only when it is installed fail instead of skipping when it is named here
 # (tests/MailCluster.Testing/TestTools.cs): CI must not pass a check that never ran.
-export MAILCLUSTER_REQUIRED_TOOLS="chromium promtool"
+export MAILCLUSTER_REQUIRED_TOOLS="chromium promtool sslscan"
 RESULTS_DIR=${TEST_RESULTS_DIR:-$PWD/TestResults/test-sh}
 HANG_TIMEOUT=${TEST_HANG_TIMEOUT:-10m}
 RUN_TIMEOUT_MINUTES=${TEST_RUN_TIMEOUT_MINUTES:-80}

@@ -89,6 +89,8 @@ public static class EdgeHosting
                         ServerCertificateSelector = (_, _) => certificates.Current,
                         SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                         HandshakeTimeout = TimeSpan.FromSeconds(30),
+                        // Resolved at the handshake (a singleton lookup), like the handler below: EdgeServices needs the actor system.
+                        OnAuthenticate = (_, ssl) => TlsCipherProfiles.Apply(ssl, l.ApplicationServices.GetRequiredService<EdgeServices>().Smtp.CipherProfile),
                     });
                 }
 

@@ -73,6 +73,13 @@ public sealed class SmtpOptions
     /// <summary>PEM private key of <see cref="TlsCertificatePath"/>.</summary>
     public string? TlsKeyPath { get; set; }
 
+    /// <summary>Cipher suites offered on STARTTLS and implicit TLS: <c>intermediate</c> (AEAD only, Mozilla
+    /// "intermediate") or <c>compatible</c> (adds ECDHE with AES-CBC for old clients). See <see cref="Tls.TlsCipherProfile"/>.</summary>
+    public string TlsCipherProfile { get; set; } = "intermediate";
+
+    /// <summary>The parsed <see cref="TlsCipherProfile"/>; the host refuses to start on a bad value, so this falls back only in tests.</summary>
+    public Tls.TlsCipherProfile CipherProfile => Tls.TlsCipherProfiles.Parse(TlsCipherProfile) ?? Tls.TlsCipherProfile.Intermediate;
+
     /// <summary>Users who may authenticate (AUTH PLAIN/LOGIN, after TLS only).</summary>
     public List<Auth.SmtpUserOptions> Users { get; } = [];
 }

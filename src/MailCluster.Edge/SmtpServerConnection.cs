@@ -201,16 +201,11 @@ internal sealed partial class SmtpServerConnection(
         _tls = new SslStream(stream, leaveInnerStreamOpen: false);
         using var handshake = CancellationTokenSource.CreateLinkedTokenSource(closed);
         handshake.CancelAfter(HandshakeTimeout);
+        var options = new SslServerAuthenticationOptions { ServerCertificate = services.Certificates.Current, ClientCertificateRequired = false };
+        TlsCipherProfiles.Apply(options, services.Smtp.CipherProfile);
         try
         {
-            await _tls.AuthenticateAsServerAsync(
-                new SslServerAuthenticationOptions
-                {
-                    ServerCertificate = services.Certificates.Current,
-                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                    ClientCertificateRequired = false,
-                },
-                handshake.Token).ConfigureAwait(false);
+            await _tls.AuthenticateAsServerAsync(options, handshake.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
         {

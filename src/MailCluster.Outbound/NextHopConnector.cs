@@ -71,6 +71,15 @@ public sealed partial class NextHopConnector : IDeliveryConnector
                     ? await LmtpClientConnection.OpenAsync(_options, target.Host, address, port, cancellationToken).ConfigureAwait(false)
                     : await SmtpClientConnection.OpenAsync(_options, policy.Tls, target.Host, address, port, policy.Username, policy.Password, cancellationToken)
                         .ConfigureAwait(false);
+                if (open.TlsHandshakeFailed && policy.Tls.AfterHandshakeFailure is { } clear && policy.Username is null)
+                {
+                    // Same MX, same address, a fresh session that does not attempt STARTTLS. Never with credentials:
+                    // a failed handshake may be an attacker's doing, and AUTH in clear would hand them the password.
+                    LogClearTextFallback(domain, open.Remote, open.Error);
+                    open = await SmtpClientConnection.OpenAsync(_options, clear, target.Host, address, port, policy.Username, policy.Password, cancellationToken)
+                        .ConfigureAwait(false);
+                }
+
                 if (open.Connection is not null)
                 {
                     return ConnectResult.Opened(open.Connection);
@@ -97,6 +106,9 @@ public sealed partial class NextHopConnector : IDeliveryConnector
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Resolving {Domain} failed: {Reason}")]
     private partial void LogResolutionFailed(string domain, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "STARTTLS with {Remote} for {Domain} failed ({Reason}); retrying in clear text (opportunistic TLS)")]
+    private partial void LogClearTextFallback(string domain, string remote, string? reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection for {Domain} via {Remote} failed: {Reason}")]
     private partial void LogAttemptFailed(string domain, string remote, string? reason);

@@ -5,7 +5,9 @@ namespace MailCluster.Outbound;
 
 /// <summary>The result of opening one client connection (SMTP or LMTP) to one next-hop address: the connection, or why not.</summary>
 /// <param name="Connected">True when TCP connected before the failure (RFC 3463 X.4.2 rather than X.4.1).</param>
-internal sealed record OpenResult(IDeliveryConnection? Connection, string Remote, string? Error, bool Connected);
+/// <param name="TlsHandshakeFailed">True when the peer offered STARTTLS and the handshake failed (garbage after its
+/// 220, a certificate or suite the handshake cannot complete): see <see cref="TlsPolicy.AfterHandshakeFailure"/>.</param>
+internal sealed record OpenResult(IDeliveryConnection? Connection, string Remote, string? Error, bool Connected, bool TlsHandshakeFailed = false);
 
 /// <summary>The failure texts and fill-ins the SMTP and LMTP client connections share.</summary>
 internal static class ClientFailures

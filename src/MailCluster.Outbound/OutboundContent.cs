@@ -80,10 +80,50 @@ public static class OutboundContent
 
     public static bool Has8Bit(ReadOnlySpan<byte> bytes) => bytes.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0;
 
-    private static bool IsAscii(string value) => value.All(c => c < 0x80);
+    private static bool IsAscii(string value) => System.Text.Ascii.IsValid(value);
 
     /// <summary>
-    /// RFC 6531: a message needs SMTPUTF8 when an envelope address or a header carries UTF-8. Without the
+    /// RFC 6531 §3.2 needs SMTPUTF8 for a non-ASCII local part only: a domain in Unicode has an ASCII form, its
+    /// IDNA A-label (RFC 5890), which is what goes on the wire (<see cref="ToWireForm"/>). A domain that has no
+    /// A-label (invalid IDNA) can only travel as UTF-8.
+    /// </summary>
+    public static bool NeedsSmtpUtf8(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return !IsAscii(address) && !IsAscii(ToWireForm(address));
+    }
+
+    /// <summary>
+    /// The address as sent without SMTPUTF8: an ASCII local part with the domain as its A-label
+    /// (<c>user@bücher.example</c> → <c>user@xn--bcher-kva.example</c>); any other address unchanged (an ASCII one,
+    /// the same instance: nothing is allocated for the common case).
+    /// </summary>
+    public static string ToWireForm(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        int at = address.LastIndexOf('@');
+        if (IsAscii(address) || at <= 0 || !IsAscii(address.AsSpan(0, at)))
+        {
+            return address;
+        }
+
+        try
+        {
+            return string.Concat(address.AsSpan(0, at + 1), Idn.GetAscii(address[(at + 1)..]));
+        }
+        catch (ArgumentException)
+        {
+            return address; // not a valid IDN: stays UTF-8 and needs SMTPUTF8
+        }
+    }
+
+    private static bool IsAscii(ReadOnlySpan<char> value) => System.Text.Ascii.IsValid(value);
+
+    private static readonly System.Globalization.IdnMapping Idn = new() { UseStd3AsciiRules = true };
+
+    /// <summary>
+    /// RFC 6531: a message needs SMTPUTF8 when an envelope address (its local part, <see cref="NeedsSmtpUtf8"/>) or a
+    /// header carries UTF-8. Without the
     /// extension at the peer it cannot be sent (RFC 6531 §3.5: 553/554 5.6.7; the reverse-path cannot be downgraded).
     /// An 8-bit body (headers ASCII) needs 8BITMIME (RFC 6152); without it the body is converted to 7-bit with MimeKit
     /// when <paramref name="canConvert"/>, else it fails with 5.6.3 (RFC 3463 "conversion required but not supported").
@@ -93,7 +133,7 @@ public static class OutboundContent
     {
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(recipients);
-        bool needsUtf8 = !IsAscii(sender) || recipients.Any(r => !IsAscii(r)) || Has8Bit(Headers(body));
+        bool needsUtf8 = NeedsSmtpUtf8(sender) || recipients.Any(NeedsSmtpUtf8) || Has8Bit(Headers(body));
         if (needsUtf8)
         {
             return offersSmtpUtf8

@@ -95,8 +95,16 @@ internal sealed class RelaySmtpClient(StageTimeouts timeouts) : SmtpClient
 
     protected override string? GetEnvelopeId(MimeMessage message) => Dsn?.EnvId;
 
+    /// <summary>
+    /// RFC 3030: BDAT to every peer that offers CHUNKING. The message goes as one "BDAT n LAST" chunk (MailKit knows
+    /// n already: it measures the message for SIZE), with no dot-stuffing on either side. MailKit would use BDAT on its
+    /// own only for BINARYMIME content, which the edge never accepts (it refuses BODY=BINARYMIME), so without this a
+    /// relay would never send BDAT at all; 8BITMIME content is carried by BDAT just as well (RFC 3030 §3).
+    /// </summary>
+    protected override bool PreferSendAsBinaryData => (Capabilities & SmtpCapabilities.Chunking) != 0;
+
     private DsnRecipient? Find(MailboxAddress mailbox) =>
-        Dsn?.Recipients.FirstOrDefault(r => string.Equals(r.Address, mailbox.Address, StringComparison.OrdinalIgnoreCase));
+        Dsn?.Recipients.FirstOrDefault(r => string.Equals(OutboundContent.ToWireForm(r.Address), mailbox.Address, StringComparison.OrdinalIgnoreCase));
 
     private sealed class StageProgress(RelaySmtpClient client) : ITransferProgress
     {

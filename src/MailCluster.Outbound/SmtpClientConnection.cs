@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using MailCluster.Queue.Delivery;
 using MailKit;
 using MailKit.Net.Smtp;
+using MailKit.Security;
 using MimeKit;
 
 namespace MailCluster.Outbound;
@@ -96,17 +97,21 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
         {
             return Fail($"{remote}: TLS policy {tls.Mode}: {e.Message}", true);
         }
+        catch (SslHandshakeException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Fail($"{remote}: {ClientFailures.Describe(e)}", true, tlsHandshakeFailed: true);
+        }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // IDeliveryConnector contract: only cancellation escapes; network, TLS and protocol errors move on.
             return Fail($"{remote}: {ClientFailures.Describe(e)}", connected);
         }
 
-        OpenResult Fail(string error, bool wasConnected)
+        OpenResult Fail(string error, bool wasConnected, bool tlsHandshakeFailed = false)
         {
             client.Dispose();
             socket.Dispose();
-            return new OpenResult(null, remote, error, wasConnected);
+            return new OpenResult(null, remote, error, wasConnected, tlsHandshakeFailed);
         }
     }
 

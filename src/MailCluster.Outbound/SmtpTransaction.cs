@@ -166,12 +166,14 @@ internal sealed class SmtpTransaction(RelaySmtpClient client, DeliveryRequest re
         return !OutboundContent.Has8Bit(check.GetBuffer().AsSpan(0, (int)check.Length));
     }
 
-    /// <summary>An empty sender is the null reverse-path: MailKit writes <c>MAIL FROM:&lt;&gt;</c> for an empty address.</summary>
+    /// <summary>An empty sender is the null reverse-path: MailKit writes <c>MAIL FROM:&lt;&gt;</c> for an empty address.
+    /// A Unicode domain with an ASCII local part goes out as its A-label (<see cref="OutboundContent.ToWireForm"/>), so
+    /// MailKit neither asks for SMTPUTF8 nor sends the U-label to a peer that offers it.</summary>
     internal static bool TryMailbox(string address, out MailboxAddress mailbox)
     {
         try
         {
-            mailbox = new MailboxAddress("", address ?? "");
+            mailbox = new MailboxAddress("", OutboundContent.ToWireForm(address ?? ""));
             return true;
         }
         catch (ParseException)

@@ -57,6 +57,14 @@ public sealed record TlsPolicy(TlsMode Mode, TlsPolicySource Source, IReadOnlyLi
     /// without authentication still beats clear text (RFC 7435 §3), and MX certificates often name another host.</summary>
     public bool AcceptCertificate(SslPolicyErrors errors) => Mode != TlsMode.Verify || errors == SslPolicyErrors.None;
 
+    /// <summary>
+    /// The policy for a second connection to the same address after the STARTTLS handshake failed, or null when the
+    /// policy forbids one in clear. Opportunistic TLS retries in clear, as Postfix's "may" level does (RFC 7435 §3:
+    /// the fallback is the unencrypted baseline, not a failure); required and verify never do (RFC 3207 §4.1: the
+    /// message waits, a transient failure).
+    /// </summary>
+    public TlsPolicy? AfterHandshakeFailure => Mode == TlsMode.Opportunistic ? this with { Mode = TlsMode.None } : null;
+
     /// <summary>True when a session that ended up in clear text may carry a message.</summary>
     public bool AllowsClearText => Mode is TlsMode.None or TlsMode.Opportunistic;
 }

@@ -38,9 +38,11 @@ internal sealed class DeliveryHarness : IAsyncDisposable
 
     /// <param name="port">The port the connector connects to; the SMTP server's when null.</param>
     /// <param name="configure">Changes to the connector's options (TLS policy, timeouts, routes...).</param>
-    public static async Task<DeliveryHarness> StartAsync(string[]? records = null, bool startTls = false, int? port = null, Action<OutboundOptions>? configure = null)
+    /// <param name="bind">The loopback address the SMTP server listens on (127.0.0.1 when null; ::1 for IPv6).</param>
+    public static async Task<DeliveryHarness> StartAsync(string[]? records = null, bool startTls = false, int? port = null, Action<OutboundOptions>? configure = null,
+        System.Net.IPAddress? bind = null)
     {
-        var smtp = new ScriptedSmtpServer(startTls, "mx1.example.test");
+        var smtp = new ScriptedSmtpServer(startTls, "mx1.example.test", bind);
         var dns = await DnsmasqServer.StartAsync(records ?? DefaultRecords);
         return new DeliveryHarness(smtp, dns, port ?? smtp.Port, configure);
     }

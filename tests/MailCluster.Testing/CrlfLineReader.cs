@@ -59,6 +59,18 @@ internal sealed class CrlfLineReader(Stream stream, int maxLineLength)
         }
     }
 
+    /// <summary>Reads exactly <paramref name="count"/> bytes (a BDAT chunk, RFC 3030), buffered ones first.</summary>
+    /// <exception cref="IOException">The stream ended first.</exception>
+    public async Task<byte[]> ReadExactlyAsync(int count, CancellationToken cancellationToken)
+    {
+        var chunk = new byte[count];
+        int have = Math.Min(count, _end - _start);
+        Array.Copy(_buffer, _start, chunk, 0, have);
+        _start += have;
+        await stream.ReadExactlyAsync(chunk.AsMemory(have), cancellationToken).ConfigureAwait(false);
+        return chunk;
+    }
+
     private static bool EndsWithCr(MemoryStream line) =>
         line.Length > 0 && line.GetBuffer()[line.Length - 1] == '\r';
 }

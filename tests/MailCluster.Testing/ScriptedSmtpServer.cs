@@ -7,9 +7,10 @@ using System.Security.Cryptography.X509Certificates;
 namespace MailCluster.Testing;
 
 /// <summary>
-/// A real SMTP server on 127.0.0.1 (never any other address) that speaks enough RFC 5321 for MailKit and for
-/// MailCluster's outbound client: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, pipelining (RFC 2920) and,
-/// when enabled, STARTTLS (RFC 3207) with a throw-away self-signed certificate.
+/// A real SMTP server on 127.0.0.1 or ::1 (never any other address) that speaks enough RFC 5321 for MailKit and for
+/// MailCluster's outbound client: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, pipelining (RFC 2920), BDAT
+/// (RFC 3030) when CHUNKING is among the <see cref="Extensions"/>, and, when enabled, STARTTLS (RFC 3207) with a
+/// throw-away self-signed certificate.
 /// Replies are scripted through <see cref="Responder"/> and the helper rules; a reply of <see cref="HangUp"/>
 /// closes the connection without answering.
 /// </summary>
@@ -28,6 +29,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private readonly List<Func<SmtpStage, ScriptContext, string?>> _rules = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _authentications = [];
+    private readonly List<string> _commandLines = [];
     private long _midDataHangUpBytes;
     private int _midDataHangUps;
     private int _connections;
@@ -37,8 +39,15 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
 
     /// <param name="enableStartTls">Advertise and accept STARTTLS (off by default).</param>
     /// <param name="hostName">The name used in the greeting and the EHLO reply.</param>
-    public ScriptedSmtpServer(bool enableStartTls = false, string hostName = "scripted.test")
+    /// <param name="bind">A loopback address to listen on: 127.0.0.1 (the default) or ::1.</param>
+    public ScriptedSmtpServer(bool enableStartTls = false, string hostName = "scripted.test", IPAddress? bind = null)
     {
+        bind ??= IPAddress.Loopback;
+        if (!IPAddress.IsLoopback(bind))
+        {
+            throw new ArgumentException("tests listen on loopback only", nameof(bind));
+        }
+
         HostName = hostName;
         if (enableStartTls)
         {
@@ -46,7 +55,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
             Extensions = [.. Extensions, "STARTTLS"];
         }
 
-        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener = new TcpListener(bind, 0);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _acceptLoop = AcceptLoopAsync();
@@ -90,6 +99,31 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
 
             _midDataHangUps--;
             return true;
+        }
+    }
+
+    /// <summary>When true, STARTTLS is answered 220 and then garbage instead of a TLS ServerHello: the client's
+    /// handshake fails (an opportunistic client must then retry in clear, a required one must give up).</summary>
+    public bool BreakStartTls { get; set; }
+
+    /// <summary>Every command line received (after TLS too, BDAT chunks excluded), in order, across connections:
+    /// the bytes of MAIL and RCPT parameters as the peer sent them.</summary>
+    public IReadOnlyList<string> CommandLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _commandLines];
+            }
+        }
+    }
+
+    internal void RecordCommand(string line)
+    {
+        lock (_gate)
+        {
+            _commandLines.Add(line);
         }
     }
 

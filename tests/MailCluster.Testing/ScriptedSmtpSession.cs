@@ -52,7 +52,13 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
     private async Task<string?> ReadCommandAsync(CancellationToken cancellationToken)
     {
         byte[]? line = await _reader.ReadLineAsync(cancellationToken);
-        return line is null ? null : Encoding.UTF8.GetString(line);
+        string? text = line is null ? null : Encoding.UTF8.GetString(line);
+        if (text is not null)
+        {
+            server.RecordCommand(text);
+        }
+
+        return text;
     }
 
     /// <returns>False when the connection must close.</returns>
@@ -102,6 +108,8 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
                 });
             case "DATA":
                 return await DataAsync(ct);
+            case "BDAT" when server.Extensions.Contains("CHUNKING"):
+                return await BdatAsync(argument, ct);
             case "RSET":
                 ResetTransaction();
                 return await WriteAsync("250 2.0.0 Ok", ct);
@@ -203,6 +211,45 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
         });
     }
 
+    /// <summary>RFC 3030 BDAT: "BDAT size [LAST]", then exactly size octets (no dot-stuffing); a 250 per chunk, and the
+    /// transaction's DataEnd reply after the LAST one. Chunks accumulate in <see cref="_chunks"/>.</summary>
+    private async Task<bool> BdatAsync(string argument, CancellationToken ct)
+    {
+        var parts = argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length is < 1 or > 2 || !int.TryParse(parts[0], out int size) || size < 0
+            || (parts.Length == 2 && !parts[1].Equals("LAST", StringComparison.OrdinalIgnoreCase)))
+        {
+            return await WriteAsync("501 5.5.4 Syntax: BDAT size [LAST]", ct);
+        }
+
+        byte[] chunk = await _reader.ReadExactlyAsync(size, ct);
+        if (_mailFrom is null || _recipients.Count == 0)
+        {
+            return await WriteAsync("503 5.5.1 Need MAIL and RCPT", ct);
+        }
+
+        _chunks.Add(chunk);
+        if (parts.Length == 1)
+        {
+            return await WriteAsync($"250 2.0.0 {size} octets received", ct);
+        }
+
+        server.RecordDataAttempt();
+        byte[] body = [.. _chunks.SelectMany(c => c)];
+        string mailFrom = _mailFrom;
+        string[] recipients = [.. _recipients];
+        ResetTransaction();
+        return await ReplyAsync(SmtpStage.DataEnd, "", null, body, "250 2.0.0 Ok: queued", ct, accepted =>
+        {
+            if (accepted)
+            {
+                server.RecordMessage(new ReceivedMessage(connectionId, mailFrom, recipients, body, DateTimeOffset.UtcNow));
+            }
+        });
+    }
+
+    private readonly List<byte[]> _chunks = [];
+
     private async Task<bool> StartTlsAsync(CancellationToken ct)
     {
         if (_reader.HasBufferedData)
@@ -212,6 +259,13 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
         }
 
         await WriteAsync("220 2.0.0 Ready to start TLS", ct);
+        if (server.BreakStartTls)
+        {
+            await _stream.WriteAsync("this is not a TLS ServerHello\r\n"u8.ToArray(), ct);
+            await _stream.FlushAsync(ct);
+            return false;
+        }
+
         var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
         await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = server.Certificate }, ct);
         _stream = ssl;
@@ -250,6 +304,7 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
     {
         _mailFrom = null;
         _recipients.Clear();
+        _chunks.Clear();
     }
 
     /// <summary>Extracts the path from <c>FROM:&lt;a@b&gt; PARAMS</c>; tolerant of a missing bracket or a space after the colon.</summary>

@@ -81,6 +81,7 @@ internal static class NodeSettingsValidator
         Check(tlsFiles != 1, "MailCluster:Smtp:TlsKeyPath", "MailCluster:Smtp:TlsCertificatePath and MailCluster:Smtp:TlsKeyPath must be set together");
         Check(string.IsNullOrWhiteSpace(s.Smtp.TlsCertificatePath) || File.Exists(s.Smtp.TlsCertificatePath), "MailCluster:Smtp:TlsCertificatePath", $"file '{s.Smtp.TlsCertificatePath}' does not exist");
         Check(string.IsNullOrWhiteSpace(s.Smtp.TlsKeyPath) || File.Exists(s.Smtp.TlsKeyPath), "MailCluster:Smtp:TlsKeyPath", $"file '{s.Smtp.TlsKeyPath}' does not exist");
+        Check(MailCluster.Edge.Tls.TlsCipherProfiles.Problem(s.Smtp.TlsCipherProfile) is null, MailCluster.Edge.Tls.TlsCipherProfiles.Key, MailCluster.Edge.Tls.TlsCipherProfiles.Problem(s.Smtp.TlsCipherProfile) ?? "");
         errors.AddRange(new MailCluster.Edge.Auth.UserDirectory(s.Smtp.Users).Validate());
         CheckOutbound(s, Check);
         errors.AddRange(MailCluster.Outbound.DestinationPolicies.Problems(s.Outbound).Select(DescribeProblem));

@@ -25,6 +25,9 @@ public sealed record DsnRequest(
 /// (RFC 6522) holding a human-readable part, a <c>message/delivery-status</c> part (per-message fields, then one
 /// group per recipient) and the original headers (<c>text/rfc822-headers</c>) or, for RET=FULL, the original message
 /// (<c>message/rfc822</c>). From MAILER-DAEMON; the envelope sender of a DSN is always null (RFC 3461 §6.2). Pure.
+/// When the original needed SMTPUTF8 (a UTF-8 envelope address or header), the RFC 6533 forms instead:
+/// <c>global-delivery-status</c>, <c>utf-8</c> address types in raw UTF-8, <c>message/global</c> or
+/// <c>message/global-headers</c>.
 /// </summary>
 public static class DsnBuilder
 {
@@ -39,12 +42,13 @@ public static class DsnBuilder
         message.Subject = Subject(request.Recipients.Select(r => r.Report.Action));
         message.Headers.Add("Auto-Submitted", "auto-replied"); // RFC 3834 §5: no auto-replies to this.
 
-        var report = new MultipartReport("delivery-status");
+        bool global = IsInternational(request);
+        var report = new MultipartReport(global ? "global-delivery-status" : "delivery-status");
         report.Add(new TextPart("plain") { Text = HumanReadable(request) });
-        report.Add(Status(request));
+        report.Add(Status(request, global));
         if (request.OriginalBody is { } body)
         {
-            report.Add(Original(body, request.Ret));
+            report.Add(Original(body, request.Ret, global));
         }
 
         message.Body = report;
@@ -83,10 +87,36 @@ public static class DsnBuilder
         return text.ToString();
     }
 
-    /// <summary>RFC 3464 §2.2 per-message fields, then §2.3 per-recipient fields, one header group each.</summary>
-    private static MessageDeliveryStatus Status(DsnRequest request)
+    /// <summary>RFC 6533 §3: the original needed SMTPUTF8 when an envelope address has a non-ASCII local part or a
+    /// header is in UTF-8 (8-bit octets in the header section of an SMTPUTF8 message).</summary>
+    private static bool IsInternational(DsnRequest request)
+    {
+        static bool Utf8(string? address) => address is not null && !Ascii.IsValid(address);
+        if (Utf8(request.Sender) || request.Recipients.Any(r => Utf8(r.Report.Recipient) || Utf8(r.OriginalRecipient)))
+        {
+            return true;
+        }
+
+        if (request.OriginalBody is not { } body)
+        {
+            return false;
+        }
+
+        var span = body.Span;
+        int end = span.IndexOf("\r\n\r\n"u8);
+        return (end < 0 ? span : span[..end]).IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0;
+    }
+
+    /// <summary>RFC 3464 §2.2 per-message fields, then §2.3 per-recipient fields, one header group each; in the RFC 6533
+    /// form (<paramref name="global"/>) a non-ASCII address is of type <c>utf-8</c>, written in raw UTF-8.</summary>
+    private static MessageDeliveryStatus Status(DsnRequest request, bool global)
     {
         var status = new MessageDeliveryStatus();
+        if (global)
+        {
+            status.ContentType.MediaSubtype = "global-delivery-status";
+        }
+
         var perMessage = new HeaderList();
         if (request.EnvId is not null)
         {
@@ -102,10 +132,10 @@ public static class DsnBuilder
             var group = new HeaderList();
             if (original is not null)
             {
-                group.Add("Original-Recipient", original);
+                AddAddress(group, "Original-Recipient", original, global);
             }
 
-            group.Add("Final-Recipient", $"rfc822; {r.Recipient}");
+            AddAddress(group, "Final-Recipient", global && !Ascii.IsValid(r.Recipient) ? $"utf-8; {r.Recipient}" : $"rfc822; {r.Recipient}", global);
             group.Add("Action", r.Action);
             group.Add("Status", r.Status);
             if (r.RemoteMta is not null)
@@ -125,6 +155,18 @@ public static class DsnBuilder
         return status;
     }
 
+    /// <summary>A non-ASCII value in a global DSN goes raw (RFC 6533 §6.2 allows UTF-8 there), not RFC 2047-encoded.</summary>
+    private static void AddAddress(HeaderList group, string field, string value, bool global)
+    {
+        var header = new Header(field, value);
+        if (global && !Ascii.IsValid(value))
+        {
+            header.SetRawValue(Encoding.UTF8.GetBytes($" {value}\r\n"));
+        }
+
+        group.Add(header);
+    }
+
     private static string Diagnostic(DsnReport r) => r.Code > 0
         ? string.Create(CultureInfo.InvariantCulture, $"{r.Code} {r.Status} {r.Text}").TrimEnd()
         : $"{r.Status} {r.Text}".TrimEnd();
@@ -136,18 +178,18 @@ public static class DsnBuilder
         return bracket > 0 ? remote[..bracket] : remote;
     }
 
-    private static MimeEntity Original(ReadOnlyMemory<byte> body, string? ret)
+    private static MimeEntity Original(ReadOnlyMemory<byte> body, string? ret, bool global)
     {
         if (string.Equals(ret, "FULL", StringComparison.OrdinalIgnoreCase))
         {
             using var full = new MemoryStream(body.ToArray(), writable: false);
-            return new MessagePart { Message = MimeMessage.Load(full) };
+            return new MessagePart(global ? "global" : "rfc822") { Message = MimeMessage.Load(full) };
         }
 
         var span = body.Span;
         int end = span.IndexOf("\r\n\r\n"u8);
         byte[] headers = (end < 0 ? span : span[..(end + 2)]).ToArray();
-        return new MimePart("text", "rfc822-headers")
+        return new MimePart(global ? "message" : "text", global ? "global-headers" : "rfc822-headers")
         {
             Content = new MimeContent(new MemoryStream(headers, writable: false)),
             ContentTransferEncoding = headers.Any(b => b >= 0x80) ? ContentEncoding.EightBit : ContentEncoding.SevenBit,
