@@ -21,6 +21,7 @@ public class NodeSettingsValidatorTests
     [InlineData("Smtp:MxPort", "Smtp:MxPort=70000")]
     [InlineData("Smtp:SubmissionPort", "Smtp:SubmissionPort=0")]
     [InlineData("Smtp:SubmissionsPort", "Smtp:SubmissionsPort=65536")]
+    [InlineData("Smtp:TlsCipherProfile", "Smtp:TlsCipherProfile=legacy")]
     [InlineData("Ops:Port", "Ops:Port=0")]
     [InlineData("Smtp", "Smtp:MxPort=2587")]
     [InlineData("Smtp:TrustedNetworks:0", "Smtp:TrustedNetworks:0=10.0.0.0/99")]
