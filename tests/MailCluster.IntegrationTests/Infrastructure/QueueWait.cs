@@ -45,11 +45,7 @@ public static class QueueWait
     }
 
     /// <summary>The one place these waits make an ops API client.</summary>
-    private static HttpClient Client(NodeConfig config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        return new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{config.OpsPort}"), Timeout = TimeSpan.FromSeconds(20) };
-    }
+    private static HttpClient Client(NodeConfig config) => QueueApiClient.For(config);
 
     /// <summary>No message listed, and every queue of the domain answered (an unanswered bucket may still hold mail).</summary>
     private static bool Empty(JsonElement listing) =>
