@@ -16,7 +16,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # promtool, which checks ops/prometheus/alerts.yml and the /metrics output (about 20 MB; installs in ~5 s here).
 # chromium renders the ops dashboard in T48 (headless, as root with --no-sandbox, a throw-away profile under /tmp):
 # with the 24 libraries a bare image lacks, about 124 MB to download, 405 MB installed, ~7 s to install here.
-REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium)
+# python3-dkim (dkimpy) verifies DKIM signatures in T75-T77 independently of MimeKit; it reads the keys from dnsmasq
+# through python3-dnspython, and Ed25519 needs python3-nacl (its dependencies; named because the tests use them).
+REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium python3-dkim python3-dnspython python3-nacl)
 
 # Checks that run a program only when it is installed fail instead of skipping when it is named here
 # (tests/MailCluster.Testing/TestTools.cs): CI must not pass a check that never ran.
