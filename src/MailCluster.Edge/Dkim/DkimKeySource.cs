@@ -80,12 +80,18 @@ public sealed partial class DkimKeySource
         }
     }
 
-    private DkimSigner NewSigner() => new(DkimKeyFile.Load(KeyPath, Algorithm), Domain, Selector, Algorithm)
+    private DkimSigner NewSigner()
     {
+        var key = DkimKeyFile.Load(KeyPath, Algorithm);
+        DkimSigner signer = key is Org.BouncyCastle.Crypto.Parameters.RsaPrivateCrtKeyParameters rsa
+            ? new NativeRsaDkimSigner(rsa, Domain, Selector)
+            : new DkimSigner(key, Domain, Selector, Algorithm);
+
         // RFC 6376 §3.4: relaxed survives the header refolding and whitespace changes of relays; simple does not.
-        HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-        BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-    };
+        signer.HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
+        signer.BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
+        return signer;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded DKIM key {Path} (selector {Selector}, domain {Domain})")]
     private static partial void LogReloaded(ILogger logger, string path, string selector, string domain);
