@@ -12,7 +12,9 @@ namespace MailCluster.Edge.Dkim;
 /// <para>The sender domain is the domain of the From header (RFC 5322 author), not the envelope sender: DMARC
 /// (RFC 7489 §3.1) judges alignment against RFC5322.From, the address a reader sees, whereas the envelope sender is
 /// often a bounce or VERP address of another domain. A message whose From field is missing, repeated, unparsable or
-/// names mailboxes in several domains is not signed.</para>
+/// names mailboxes in several domains is not signed; nor is one whose From mailboxes the submitting user may not send
+/// as (the caller's <c>mayAuthor</c>, the same rule as for MAIL FROM): a signature vouches for the From address, and
+/// one user must not obtain it for another tenant's domain hosted on the same cluster.</para>
 /// <para>Cost: only the header section is parsed (MimeKit's <see cref="HeaderList"/>); the body is hashed as raw
 /// octets (<see cref="HeaderOnlyBody"/>), never parsed as MIME. One body pass per key.</para>
 /// </summary>
@@ -44,8 +46,10 @@ public sealed class DkimSigning
     /// <summary>The signature fields for the message <paramref name="added"/> + <paramref name="text"/> (the fields the
     /// edge adds on submission, then the text as received), in configuration order; empty when the From domain has no
     /// key. The Received field is prepended outside of them and never signed (RFC 6376 §5.4.1).</summary>
-    public byte[] Sign(ReadOnlySpan<byte> added, ReadOnlyMemory<byte> text)
+    /// <param name="mayAuthor">Whether the submitter may use a From address (<c>local@domain</c>).</param>
+    public byte[] Sign(ReadOnlySpan<byte> added, ReadOnlyMemory<byte> text, Func<string, bool> mayAuthor)
     {
+        ArgumentNullException.ThrowIfNull(mayAuthor);
         if (_keys.Count == 0)
         {
             return [];
@@ -53,7 +57,7 @@ public sealed class DkimSigning
 
         var (headerLength, body) = Split(text);
         var headers = ParseHeaders(added, text.Span[..headerLength]);
-        if (AuthorDomain(headers) is not { } domain || !_keys.TryGetValue(domain, out var keys))
+        if (AuthorDomain(headers, mayAuthor) is not { } domain || !_keys.TryGetValue(domain, out var keys))
         {
             return [];
         }
@@ -94,7 +98,7 @@ public sealed class DkimSigning
     }
 
     /// <summary>The normalised domain of the one From field's mailboxes, or null (see the class remarks).</summary>
-    internal static string? AuthorDomain(HeaderList headers)
+    internal static string? AuthorDomain(HeaderList headers, Func<string, bool> mayAuthor)
     {
         var from = headers.Where(h => h.Id == HeaderId.From).ToList();
         if (from.Count != 1 || !InternetAddressList.TryParse(ParserOptions.Default, from[0].RawValue, out var addresses))
@@ -102,8 +106,9 @@ public sealed class DkimSigning
             return null;
         }
 
-        var domains = addresses.Mailboxes.Select(m => DomainKey.TryNormalize(m.Domain ?? "")).Distinct().ToList();
-        return domains.Count == 1 ? domains[0] : null;
+        var mailboxes = addresses.Mailboxes.ToList();
+        var domains = mailboxes.Select(m => DomainKey.TryNormalize(m.Domain ?? "")).Distinct().ToList();
+        return domains.Count == 1 && mailboxes.All(m => mayAuthor(m.Address)) ? domains[0] : null;
     }
 
     /// <summary>The h= list: each present field as often as it occurs, oversigned ones once more.</summary>

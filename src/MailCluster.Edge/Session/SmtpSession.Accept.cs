@@ -96,17 +96,18 @@ public sealed partial class SmtpSession
     }
 
     /// <summary>
-    /// DKIM: authenticated sessions only (relayed mail from the MX listener is never signed). The signature fields go in
-    /// front of <paramref name="added"/> and cover it and the text, so what is spooled is signed once for all retries.
+    /// DKIM: authenticated sessions only (relayed mail from the MX listener is never signed), for From addresses the user
+    /// may send as. The signature fields go in front of <paramref name="added"/> and cover it and the text, so what is
+    /// spooled is signed once for all retries.
     /// </summary>
     private byte[] Sign(byte[] added, ReadOnlyMemory<byte> text)
     {
-        if (_user is null || _services.Dkim is not { } dkim)
+        if (_user is not { } user || _services.Dkim is not { } dkim)
         {
             return added;
         }
 
-        var signatures = dkim.Sign(added, text);
+        var signatures = dkim.Sign(added, text, from => Auth.SenderAuthorization.IsAllowed(user, from));
         return signatures.Length == 0 ? added : [.. signatures, .. added];
     }
 

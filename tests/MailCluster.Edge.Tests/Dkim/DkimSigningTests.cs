@@ -19,6 +19,8 @@ public sealed class DkimSigningTests(ITestOutputHelper output) : IDisposable
 
     private static readonly byte[] Added = "Message-ID: <q1@mc.test>\r\nDate: Sun, 06 Dec 2026 02:00:00 +0000\r\n"u8.ToArray();
 
+    private static readonly Func<string, bool> Anyone = _ => true;
+
     private readonly DkimTestKeys _keys = new();
 
     public void Dispose() => _keys.Dispose();
@@ -32,7 +34,7 @@ public sealed class DkimSigningTests(ITestOutputHelper output) : IDisposable
     {
         var signing = new DkimSigning([_keys.Add("signed.test", "s1", algorithm)]);
 
-        var signatures = signing.Sign(Added, Encoding.UTF8.GetBytes(Text));
+        var signatures = signing.Sign(Added, Encoding.UTF8.GetBytes(Text), Anyone);
 
         var field = Encoding.ASCII.GetString(signatures);
         Assert.StartsWith("DKIM-Signature: v=1; " + tag + "; d=signed.test; s=s1; c=relaxed/relaxed;", field, StringComparison.Ordinal);
@@ -46,7 +48,7 @@ public sealed class DkimSigningTests(ITestOutputHelper output) : IDisposable
     {
         var signing = new DkimSigning([_keys.Add("signed.test", "s1", DkimSignatureAlgorithm.RsaSha256)]);
 
-        var field = Encoding.ASCII.GetString(signing.Sign(Added, Encoding.UTF8.GetBytes(Text)));
+        var field = Encoding.ASCII.GetString(signing.Sign(Added, Encoding.UTF8.GetBytes(Text), Anyone));
 
         var h = string.Concat(field.Split("h=")[1].TakeWhile(c => c != ';')).Replace("\r\n\t", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal);
         Assert.Equal("from:from:subject:subject:date:to:to:message-id:content-type", h);
@@ -56,7 +58,7 @@ public sealed class DkimSigningTests(ITestOutputHelper output) : IDisposable
     public void A_field_added_after_signing_breaks_the_signature()
     {
         var signing = new DkimSigning([_keys.Add("signed.test", "s1", DkimSignatureAlgorithm.RsaSha256)]);
-        var signatures = signing.Sign(Added, Encoding.UTF8.GetBytes(Text));
+        var signatures = signing.Sign(Added, Encoding.UTF8.GetBytes(Text), Anyone);
 
         Assert.False(_keys.Verify(Signed(signatures, "Subject: injected\r\n" + Text)));
         Assert.False(_keys.Verify(Signed(signatures, Text + "appended\r\n")));
@@ -72,7 +74,7 @@ public sealed class DkimSigningTests(ITestOutputHelper output) : IDisposable
             _keys.Add("SIGNED.test", "ed", DkimSignatureAlgorithm.Ed25519Sha256),
         ]);
 
-        var message = Signed(signing.Sign(Added, Encoding.UTF8.GetBytes(Text)), Text);
+        var message = Signed(signing.Sign(Added, Encoding.UTF8.GetBytes(Text), Anyone), Text);
 
         Assert.True(_keys.Verify(message, 0));
         Assert.True(_keys.Verify(message, 1));
@@ -90,7 +92,17 @@ public sealed class DkimSigningTests(ITestOutputHelper output) : IDisposable
     {
         var signing = new DkimSigning([_keys.Add("signed.test", "s1", DkimSignatureAlgorithm.RsaSha256)]);
 
-        Assert.Empty(signing.Sign(Added, Encoding.UTF8.GetBytes(text)));
+        Assert.Empty(signing.Sign(Added, Encoding.UTF8.GetBytes(text), Anyone));
+    }
+
+    [Fact]
+    public void A_from_address_the_user_may_not_send_as_is_not_signed()
+    {
+        var signing = new DkimSigning([_keys.Add("signed.test", "s1", DkimSignatureAlgorithm.RsaSha256)]);
+        var asked = new List<string>();
+
+        Assert.Empty(signing.Sign(Added, Encoding.UTF8.GetBytes(Text), from => { asked.Add(from); return false; }));
+        Assert.Equal(["ann@Signed.Test"], asked);
     }
 
     [Theory]
@@ -100,7 +112,7 @@ public sealed class DkimSigningTests(ITestOutputHelper output) : IDisposable
     {
         var signing = new DkimSigning([_keys.Add("signed.test", "s1", DkimSignatureAlgorithm.Ed25519Sha256)]);
 
-        var signatures = signing.Sign([], Encoding.UTF8.GetBytes(text));
+        var signatures = signing.Sign([], Encoding.UTF8.GetBytes(text), Anyone);
 
         Assert.True(_keys.Verify([.. signatures, .. Encoding.UTF8.GetBytes(text)]));
     }
@@ -114,12 +126,12 @@ public sealed class DkimSigningTests(ITestOutputHelper output) : IDisposable
         foreach (var algorithm in new[] { DkimSignatureAlgorithm.RsaSha256, DkimSignatureAlgorithm.Ed25519Sha256 })
         {
             var signing = new DkimSigning([_keys.Add("signed.test", algorithm.ToString(), algorithm)]);
-            signing.Sign(Added, text);
+            signing.Sign(Added, text, Anyone);
             const int Count = 200;
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < Count; i++)
             {
-                Assert.NotEmpty(signing.Sign(Added, text));
+                Assert.NotEmpty(signing.Sign(Added, text, Anyone));
             }
 
             var perMessage = clock.Elapsed.TotalMilliseconds / Count;
