@@ -20,7 +20,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # yamllint, iproute2 (ip netns: T55 runs nodes in a network namespace with a pod's resolv.conf) and curl (T55 reads
 # the nodes' ops ports inside that namespace) serve the Kubernetes checks (tests/MailCluster.Deploy.Tests, T55).
 # sslscan lists the suites and protocol versions the SMTP listeners offer (T60, the inbound TLS profile of #17).
-REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium yamllint iproute2 curl sslscan)
+# python3-dkim (dkimpy) verifies DKIM signatures in T75-T77 independently of MimeKit; it reads the keys from dnsmasq
+# through python3-dnspython, and Ed25519 needs python3-nacl (its dependencies; named because the tests use them).
+REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium yamllint iproute2 curl sslscan python3-dkim python3-dnspython python3-nacl)
 
 # Checks that run a program only when it is installed fail instead of skipping when it is named here
 # (tests/MailCluster.Testing/TestTools.cs): CI must not pass a check that never ran.

@@ -59,6 +59,7 @@ public static class EdgeHosting
             drain.Token)
             {
                 Metrics = sp.GetRequiredService<EdgeMetrics>(),
+                Dkim = sp.GetService<Dkim.DkimSigning>(),
             };
         });
         return services;

@@ -22,4 +22,7 @@ public sealed record EdgeServices(
 {
     /// <summary>Where the edge counts what it does; <see cref="EdgeMetrics.Detached"/> unless the node wires its registry.</summary>
     public EdgeMetrics Metrics { get; init; } = EdgeMetrics.Detached;
+
+    /// <summary>DKIM keys for authenticated submissions (<see cref="Dkim.DkimHosting.AddDkim"/>); null when none are configured.</summary>
+    public Dkim.DkimSigning? Dkim { get; init; }
 }

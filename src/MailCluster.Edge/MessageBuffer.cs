@@ -16,7 +16,7 @@ namespace MailCluster.Edge;
 /// </summary>
 public sealed class MessageBuffer : IBufferWriter<byte>
 {
-    /// <summary>Room in front of the text for Received: (and Message-ID/Date on submission); a longer prefix is copied.</summary>
+    /// <summary>Room in front of the text for Received: (and DKIM-Signature, Message-ID, Date on submission); a longer prefix is copied.</summary>
     public const int Reserved = 2048;
 
     private const int InitialText = 16 * 1024;

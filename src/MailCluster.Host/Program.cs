@@ -1,4 +1,5 @@
 using MailCluster.Edge;
+using MailCluster.Edge.Dkim;
 using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
 using MailCluster.Ops;
@@ -12,6 +13,12 @@ if (args.Length > 0 && args[0] == "hash-password")
 {
     // Prints the PBKDF2 hash of the password read from standard input, for MailCluster__Smtp__Users__N__PasswordHash.
     return MailCluster.Edge.Auth.PasswordHashCommand.Run(args[1..], Console.In, Console.Out, Console.Error);
+}
+
+if (args.Length > 0 && args[0] == MailCluster.Edge.Dkim.DkimKeygenCommand.Name)
+{
+    // dkim keygen --domain D --selector S --algorithm rsa-sha256|ed25519-sha256 [--out key.pem]: a key and its TXT record.
+    return MailCluster.Edge.Dkim.DkimKeygenCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -34,6 +41,7 @@ builder.Services
     .AddOutbound(builder.Configuration)
     .AddMessageAcceptor(settings.Queue, settings.DomainBuckets)
     .AddEdge(settings.Smtp, settings.Domains, settings.Node.Hostname)
+    .AddDkim(settings.Dkim)
     .AddMailClusterAkka(settings, (akka, provider) => akka
         .WithStorage(settings.Storage, settings.Node.DataDir)
         .WithDeliveryQueue(settings.DeliveryQueue, provider)

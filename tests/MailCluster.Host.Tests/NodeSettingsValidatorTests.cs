@@ -126,6 +126,60 @@ public class NodeSettingsValidatorTests
         Assert.Empty(NodeSettingsTestConfig.Errors(("MailCluster:Smtp:TlsCertificatePath", existing), ("MailCluster:Smtp:TlsKeyPath", existing)));
     }
 
+    /// <param name="settings">As above; <c>{ED}</c> stands for a valid Ed25519 key file, <c>{NOTPEM}</c> for a file that holds no key.</param>
+    [Theory]
+    [InlineData("Dkim:Domain", "Dkim:Domain=a.test")]
+    [InlineData("Dkim:Domains:0:Key", "Dkim:Domains:0:Domain=a.test", "Dkim:Domains:0:Selector=s1", "Dkim:Domains:0:KeyPath={ED}", "Dkim:Domains:0:Algorithm=ed25519-sha256", "Dkim:Domains:0:Key=x")]
+    [InlineData("Dkim:Domains:0:Domain", "Dkim:Domains:0:Domain=a..test", "Dkim:Domains:0:Selector=s1", "Dkim:Domains:0:KeyPath={ED}", "Dkim:Domains:0:Algorithm=ed25519-sha256")]
+    [InlineData("Dkim:Domains:0:Selector", "Dkim:Domains:0:Domain=a.test", "Dkim:Domains:0:Selector=s_1", "Dkim:Domains:0:KeyPath={ED}", "Dkim:Domains:0:Algorithm=ed25519-sha256")]
+    [InlineData("Dkim:Domains:0:Algorithm", "Dkim:Domains:0:Domain=a.test", "Dkim:Domains:0:Selector=s1", "Dkim:Domains:0:KeyPath={ED}", "Dkim:Domains:0:Algorithm=rsa-sha1")]
+    [InlineData("Dkim:Domains:0:KeyPath", "Dkim:Domains:0:Domain=a.test", "Dkim:Domains:0:Selector=s1", "Dkim:Domains:0:Algorithm=ed25519-sha256")]
+    [InlineData("Dkim:Domains:0:KeyPath", "Dkim:Domains:0:Domain=a.test", "Dkim:Domains:0:Selector=s1", "Dkim:Domains:0:KeyPath=/nonexistent/dkim.pem")]
+    [InlineData("Dkim:Domains:0:KeyPath", "Dkim:Domains:0:Domain=a.test", "Dkim:Domains:0:Selector=s1", "Dkim:Domains:0:KeyPath={NOTPEM}")]
+    [InlineData("Dkim:Domains:1:KeyPath", "Dkim:Domains:0:Domain=a.test", "Dkim:Domains:0:Selector=ed", "Dkim:Domains:0:KeyPath={ED}", "Dkim:Domains:0:Algorithm=ed25519-sha256",
+        "Dkim:Domains:1:Domain=a.test", "Dkim:Domains:1:Selector=rsa", "Dkim:Domains:1:KeyPath={ED}", "Dkim:Domains:1:Algorithm=rsa-sha256")]
+    public void One_bad_dkim_setting_is_one_error_naming_its_key(string key, params string[] settings)
+    {
+        var ed = Path.Combine(Path.GetTempPath(), $"mc-dkim-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(ed, MailCluster.Edge.Dkim.DkimKeygenCommand.Generate(MimeKit.Cryptography.DkimSignatureAlgorithm.Ed25519Sha256).Pem);
+        try
+        {
+            var notPem = typeof(NodeSettingsValidatorTests).Assembly.Location;
+            var pairs = settings.Select(p => Setting(p.Replace("{ED}", ed, StringComparison.Ordinal).Replace("{NOTPEM}", notPem, StringComparison.Ordinal))).ToArray();
+
+            var error = Assert.Single(NodeSettingsTestConfig.Errors(pairs));
+
+            AssertNames($"MailCluster:{key}", error);
+        }
+        finally
+        {
+            File.Delete(ed);
+        }
+    }
+
+    [Fact]
+    public void Dual_signing_keys_for_one_domain_are_valid()
+    {
+        var dir = Directory.CreateTempSubdirectory("mc-dkim-").FullName;
+        try
+        {
+            var rsa = Path.Combine(dir, "rsa.pem");
+            var ed = Path.Combine(dir, "ed.pem");
+            File.WriteAllText(rsa, MailCluster.Edge.Dkim.DkimKeygenCommand.Generate(MimeKit.Cryptography.DkimSignatureAlgorithm.RsaSha256).Pem);
+            File.WriteAllText(ed, MailCluster.Edge.Dkim.DkimKeygenCommand.Generate(MimeKit.Cryptography.DkimSignatureAlgorithm.Ed25519Sha256).Pem);
+
+            Assert.Empty(NodeSettingsTestConfig.Errors(
+                ("MailCluster:Dkim:Domains:0:Domain", "a.test"), ("MailCluster:Dkim:Domains:0:Selector", "rsa"),
+                ("MailCluster:Dkim:Domains:0:KeyPath", rsa), ("MailCluster:Dkim:Domains:0:Algorithm", "rsa-sha256"),
+                ("MailCluster:Dkim:Domains:1:Domain", "a.test"), ("MailCluster:Dkim:Domains:1:Selector", "ed"),
+                ("MailCluster:Dkim:Domains:1:KeyPath", ed), ("MailCluster:Dkim:Domains:1:Algorithm", "ed25519-sha256")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>The error starts with the key as in appsettings.json, then as an environment variable, then says why.</summary>
     private static void AssertNames(string key, string error)
     {

@@ -77,6 +77,7 @@ public sealed partial class SmtpSession
             IsTls ? $"{_tlsProtocol} cipher {_tlsCipher}" : null,
             _services.Smtp.ShowAuthenticatedUser ? _user?.Name : null));
         var added = RequiresAuth ? SubmissionHeaders(data.Text.Span, queueId, now) : [];
+        added = Sign(added, data.Text);
         var body = data.Buffer is { } buffer ? buffer.WithPrefix(header, added) : Concat(header, added, data.Text.Span);
 
         var sender = _mail?.ReversePath.Address ?? "";
@@ -92,6 +93,22 @@ public sealed partial class SmtpSession
 
         _messages++;
         return SmtpReplies.Queued(result.MessageId);
+    }
+
+    /// <summary>
+    /// DKIM: authenticated sessions only (relayed mail from the MX listener is never signed), for From addresses the user
+    /// may send as. The signature fields go in front of <paramref name="added"/> and cover it and the text, so what is
+    /// spooled is signed once for all retries.
+    /// </summary>
+    private byte[] Sign(byte[] added, ReadOnlyMemory<byte> text)
+    {
+        if (_user is not { } user || _services.Dkim is not { } dkim)
+        {
+            return added;
+        }
+
+        var signatures = dkim.Sign(added, text, from => Auth.SenderAuthorization.IsAllowed(user, from));
+        return signatures.Length == 0 ? added : [.. signatures, .. added];
     }
 
     private static byte[] Concat(ReadOnlySpan<byte> header, ReadOnlySpan<byte> added, ReadOnlySpan<byte> text)

@@ -32,7 +32,7 @@ public sealed partial record NodeSettings(
     private const string BucketsSection = "MailCluster:Queue:Buckets";
 
     private static readonly string[] KnownSections =
-        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops"];
+        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim"];
 
     public static NodeSettings Load(IConfiguration configuration)
     {
@@ -59,7 +59,10 @@ public sealed partial record NodeSettings(
             Bind(configuration, QueueOptions.Section, new QueueOptions(), errors),
             Bind(configuration, StorageOptions.Section, new StorageOptions(), errors),
             Bind(configuration, OpsOptions.Section, new OpsOptions(), errors),
-            BindBuckets(configuration, errors));
+            BindBuckets(configuration, errors))
+        {
+            Dkim = BindDkim(configuration, errors),
+        };
         UnknownKeys(configuration.GetSection(MailCluster.Queue.Sweep.OrphanSweepOptions.Section), typeof(MailCluster.Queue.Sweep.OrphanSweepOptions), errors);
         if (errors.Count == 0)
         {
@@ -138,6 +141,22 @@ public sealed partial record NodeSettings(
         }
 
         return buckets;
+    }
+
+    /// <summary>The DKIM signing keys (<c>MailCluster:Dkim:Domains:N</c>), the edge's; unknown keys inside entries are errors too.</summary>
+    public MailCluster.Edge.Dkim.DkimOptions Dkim { get; init; } = new();
+
+    private static MailCluster.Edge.Dkim.DkimOptions BindDkim(IConfiguration configuration, List<string> errors)
+    {
+        var section = MailCluster.Edge.Dkim.DkimOptions.Section;
+        UnknownKeys(configuration.GetSection(section), typeof(MailCluster.Edge.Dkim.DkimOptions), errors);
+        var options = new MailCluster.Edge.Dkim.DkimOptions();
+        foreach (var entry in configuration.GetSection(section + ":Domains").GetChildren())
+        {
+            options.Domains.Add(Bind(configuration, entry.Path, new MailCluster.Edge.Dkim.DkimDomainOptions(), errors));
+        }
+
+        return options;
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("at '([^']+)'")]

@@ -83,6 +83,11 @@ internal static class NodeSettingsValidator
         Check(string.IsNullOrWhiteSpace(s.Smtp.TlsKeyPath) || File.Exists(s.Smtp.TlsKeyPath), "MailCluster:Smtp:TlsKeyPath", $"file '{s.Smtp.TlsKeyPath}' does not exist");
         Check(MailCluster.Edge.Tls.TlsCipherProfiles.Problem(s.Smtp.TlsCipherProfile) is null, MailCluster.Edge.Tls.TlsCipherProfiles.Key, MailCluster.Edge.Tls.TlsCipherProfiles.Problem(s.Smtp.TlsCipherProfile) ?? "");
         errors.AddRange(new MailCluster.Edge.Auth.UserDirectory(s.Smtp.Users).Validate());
+        foreach (var (key, problem) in MailCluster.Edge.Dkim.DkimHosting.Problems(s.Dkim))
+        {
+            Check(false, key, problem);
+        }
+
         CheckOutbound(s, Check);
         errors.AddRange(MailCluster.Outbound.DestinationPolicies.Problems(s.Outbound).Select(DescribeProblem));
         Check(s.Retry.InitialSeconds > 0, "MailCluster:Retry:InitialSeconds", "must be positive");

@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Logging;
+using MimeKit.Cryptography;
+
+namespace MailCluster.Edge.Dkim;
+
+/// <summary>
+/// One configured key and its <see cref="DkimSigner"/>. The file's timestamp is checked at most once per
+/// <see cref="RecheckInterval"/> when a message is signed (as <c>CertificateProvider</c> does for TLS), and a changed
+/// file is loaded: Kubernetes replaces a mounted Secret in place when it is rotated. A replacement that fails to load
+/// keeps the previous key and logs an error; the start-up check (<see cref="DkimKeyFile.Load"/>) has already refused
+/// a node whose key was bad from the beginning.
+/// </summary>
+public sealed partial class DkimKeySource
+{
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(5);
+
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private DkimSigner _signer;
+    private DateTime _loadedStamp;
+    private DateTime _nextCheck;
+
+    /// <exception cref="DkimKeyException">The key cannot be used.</exception>
+    public DkimKeySource(string domain, string selector, string keyPath, DkimSignatureAlgorithm algorithm, ILogger logger)
+    {
+        Domain = domain;
+        Selector = selector;
+        KeyPath = keyPath;
+        Algorithm = algorithm;
+        _logger = logger;
+        _loadedStamp = File.GetLastWriteTimeUtc(keyPath);
+        _signer = NewSigner();
+        _nextCheck = DateTime.UtcNow + RecheckInterval;
+    }
+
+    public string Domain { get; }
+
+    public string Selector { get; }
+
+    public string KeyPath { get; }
+
+    public DkimSignatureAlgorithm Algorithm { get; }
+
+    /// <summary>The signer for the key on disk now (within <see cref="RecheckInterval"/>).</summary>
+    public DkimSigner Signer
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var now = DateTime.UtcNow;
+                if (now >= _nextCheck)
+                {
+                    _nextCheck = now + RecheckInterval;
+                    ReloadIfChanged();
+                }
+
+                return _signer;
+            }
+        }
+    }
+
+    private void ReloadIfChanged()
+    {
+        var stamp = File.GetLastWriteTimeUtc(KeyPath);
+        if (stamp == _loadedStamp)
+        {
+            return;
+        }
+
+        try
+        {
+            _signer = NewSigner();
+            _loadedStamp = stamp;
+            LogReloaded(_logger, KeyPath, Selector, Domain);
+        }
+        catch (DkimKeyException ex)
+        {
+            LogReloadFailed(_logger, ex, KeyPath);
+        }
+    }
+
+    private DkimSigner NewSigner()
+    {
+        var key = DkimKeyFile.Load(KeyPath, Algorithm);
+        DkimSigner signer = key is Org.BouncyCastle.Crypto.Parameters.RsaPrivateCrtKeyParameters rsa
+            ? new NativeRsaDkimSigner(rsa, Domain, Selector)
+            : new DkimSigner(key, Domain, Selector, Algorithm);
+
+        // RFC 6376 §3.4: relaxed survives the header refolding and whitespace changes of relays; simple does not.
+        signer.HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
+        signer.BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
+        return signer;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded DKIM key {Path} (selector {Selector}, domain {Domain})")]
+    private static partial void LogReloaded(ILogger logger, string path, string selector, string domain);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Loading DKIM key {Path} failed; keeping the previous key")]
+    private static partial void LogReloadFailed(ILogger logger, Exception ex, string path);
+}
