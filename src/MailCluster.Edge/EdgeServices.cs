@@ -22,4 +22,8 @@ public sealed record EdgeServices(
 {
     /// <summary>Where the edge counts what it does; <see cref="EdgeMetrics.Detached"/> unless the node wires its registry.</summary>
     public EdgeMetrics Metrics { get; init; } = EdgeMetrics.Detached;
+
+    /// <summary>Validates OAuth2 bearer tokens (XOAUTH2, OAUTHBEARER); null when <see cref="Auth.OAuthOptions"/> has no
+    /// Authority, and then neither mechanism is offered.</summary>
+    public OAuthTokenValidator? OAuth { get; init; }
 }
