@@ -82,6 +82,7 @@ internal static class NodeSettingsValidator
         Check(string.IsNullOrWhiteSpace(s.Smtp.TlsCertificatePath) || File.Exists(s.Smtp.TlsCertificatePath), "MailCluster:Smtp:TlsCertificatePath", $"file '{s.Smtp.TlsCertificatePath}' does not exist");
         Check(string.IsNullOrWhiteSpace(s.Smtp.TlsKeyPath) || File.Exists(s.Smtp.TlsKeyPath), "MailCluster:Smtp:TlsKeyPath", $"file '{s.Smtp.TlsKeyPath}' does not exist");
         errors.AddRange(new MailCluster.Edge.Auth.UserDirectory(s.Smtp.Users).Validate());
+        errors.AddRange(s.Smtp.OAuth.Validate());
         CheckOutbound(s, Check);
         errors.AddRange(MailCluster.Outbound.DestinationPolicies.Problems(s.Outbound).Select(DescribeProblem));
         Check(s.Retry.InitialSeconds > 0, "MailCluster:Retry:InitialSeconds", "must be positive");
