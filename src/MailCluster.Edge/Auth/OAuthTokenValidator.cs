@@ -75,13 +75,12 @@ public sealed class OAuthTokenValidator : IDisposable
                     return BearerVerdict.Reject("unknown signing key (JWKS refetched too recently to try again)");
                 }
 
-                if (!await RefreshAsync(bounded.Token).ConfigureAwait(false))
+                if (await RefreshAsync(bounded.Token).ConfigureAwait(false) is not { } refreshed)
                 {
                     return BearerVerdict.Unavailable("unknown signing key and the JWKS could not be refetched");
                 }
 
-                configuration = await _keys.GetConfigurationAsync(bounded.Token).WaitAsync(bounded.Token).ConfigureAwait(false);
-                result = await CheckAsync(token, configuration).ConfigureAwait(false);
+                result = await CheckAsync(token, refreshed).ConfigureAwait(false);
             }
 
             return result.IsValid ? Claims((JsonWebToken)result.SecurityToken, saslUser) : BearerVerdict.Reject(result.Exception?.GetType().Name ?? "invalid");
@@ -159,8 +158,10 @@ public sealed class OAuthTokenValidator : IDisposable
             && Interlocked.CompareExchange(ref _nextForcedRefresh, now + (long)(ForcedRefreshInterval.TotalSeconds * _clock.TimestampFrequency), next) == next;
     }
 
-    /// <summary>Asks the manager for a refetch (it runs in the background) and waits, bounded, for its outcome.</summary>
-    private async Task<bool> RefreshAsync(CancellationToken cancellationToken)
+    /// <summary>Asks the manager for a refetch (it runs in the background) and waits, bounded, for what it fetched: the
+    /// new configuration, or null when the fetch failed or took too long. The fetched copy is used directly: the manager
+    /// stores it only after the retriever has returned it, so asking the manager at once could still give the old one.</summary>
+    private async Task<OpenIdConnectConfiguration?> RefreshAsync(CancellationToken cancellationToken)
     {
         var fetched = _retriever.NextFetch;
         _keys.RequestRefresh();
@@ -170,25 +171,24 @@ public sealed class OAuthTokenValidator : IDisposable
         }
         catch (TimeoutException)
         {
-            return false;
+            return null;
         }
     }
 
-    /// <summary>The standard discovery-and-JWKS retriever, reporting the outcome of each fetch to whoever waits for the next.</summary>
+    /// <summary>The standard discovery-and-JWKS retriever, handing what each fetch got (null: it failed) to whoever waits for the next.</summary>
     private sealed class ObservedRetriever : IConfigurationRetriever<OpenIdConnectConfiguration>
     {
-        private TaskCompletionSource<bool> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private TaskCompletionSource<OpenIdConnectConfiguration?> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task<bool> NextFetch => Volatile.Read(ref _next).Task;
+        public Task<OpenIdConnectConfiguration?> NextFetch => Volatile.Read(ref _next).Task;
 
         public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(string address, IDocumentRetriever retriever, CancellationToken cancel)
         {
-            var fetched = false;
+            OpenIdConnectConfiguration? fetched = null;
             try
             {
-                var configuration = await OpenIdConnectConfigurationRetriever.GetAsync(address, retriever, cancel).ConfigureAwait(false);
-                fetched = true;
-                return configuration;
+                fetched = await OpenIdConnectConfigurationRetriever.GetAsync(address, retriever, cancel).ConfigureAwait(false);
+                return fetched;
             }
             finally
             {
