@@ -60,7 +60,9 @@ public static class EdgeHosting
             drain.Token)
             {
                 Metrics = sp.GetRequiredService<EdgeMetrics>(),
-                OAuth = smtp.OAuth.IsEnabled ? new OAuthTokenValidator(smtp.OAuth, users) : null,
+                OAuth = smtp.OAuth.IsEnabled
+                    ? new OAuthTokenValidator(smtp.OAuth, users, logger: sp.GetRequiredService<ILogger<OAuthTokenValidator>>())
+                    : null,
             };
         });
         return services;

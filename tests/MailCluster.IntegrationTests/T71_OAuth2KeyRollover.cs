@@ -6,7 +6,8 @@ using Xunit;
 namespace MailCluster.IntegrationTests;
 
 /// <summary>
-/// T71: the issuer rolls to a new signing key. A token with the new key id, unknown to the node's cached JWKS, makes
+/// T71, over https with the default <c>RequireHttpsMetadata=true</c> (the issuer's certificate comes from a test CA the
+/// node trusts through <c>SSL_CERT_FILE</c>): the issuer rolls to a new signing key. A token with the new key id, unknown to the node's cached JWKS, makes
 /// the node refetch the discovery document and JWKS once and is then accepted; another unknown key id right after is
 /// refused without a further fetch (at most one forced refetch per 30 s, so made-up key ids cannot flood the issuer).
 /// </summary>
@@ -14,18 +15,21 @@ public sealed class T71_OAuth2KeyRollover : IAsyncLifetime
 {
     private const string Audience = "smtp.mc.test";
     private Scenario _scenario = null!;
+    private TestCertificateAuthority _ca = null!;
     private OAuthIssuer _issuer = null!;
     private NodeConfig _config = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _issuer = await OAuthIssuer.StartAsync();
         _scenario = await Scenario.StartAsync();
+        _ca = new TestCertificateAuthority(_scenario.DataDir);
+        _issuer = await OAuthIssuer.StartAsync(_ca.IssueLoopbackServerCertificate());
+        Assert.StartsWith("https://", _issuer.Authority, StringComparison.Ordinal);
         _config = _scenario.NewNodeConfig(new Dictionary<string, string>
         {
+            ["SSL_CERT_FILE"] = _ca.RootPemPath,
             ["MailCluster__Smtp__OAuth__Authority"] = _issuer.Authority,
             ["MailCluster__Smtp__OAuth__Audience"] = Audience,
-            ["MailCluster__Smtp__OAuth__RequireHttpsMetadata"] = "false",
             ["MailCluster__Smtp__AuthFailureDelayMilliseconds"] = "10",
         });
         await _scenario.StartNodeAsync(_config);
@@ -35,6 +39,7 @@ public sealed class T71_OAuth2KeyRollover : IAsyncLifetime
     {
         await _scenario.DisposeAsync();
         await _issuer.DisposeAsync();
+        _ca.Dispose();
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
@@ -17,7 +19,7 @@ namespace MailCluster.Edge.Auth;
 /// An issuer that cannot be reached, when its keys are needed, makes the verdict <see cref="BearerOutcome.Unavailable"/>
 /// (454 4.7.0), never an exception. Nothing here blocks the caller's thread.</para>
 /// </summary>
-public sealed class OAuthTokenValidator : IDisposable
+public sealed partial class OAuthTokenValidator : IDisposable
 {
     public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(5);
 
@@ -30,12 +32,14 @@ public sealed class OAuthTokenValidator : IDisposable
     private readonly ConfigurationManager<OpenIdConnectConfiguration> _keys;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
     private long _nextForcedRefresh = long.MinValue;
 
     /// <param name="users">Configured users: one whose name equals the token's user claim may also send as its
     /// <see cref="SmtpUser.AllowedSenders"/>.</param>
     /// <param name="http">The metadata client's handler; null for the default (system trust store).</param>
-    public OAuthTokenValidator(OAuthOptions options, UserDirectory users, HttpMessageHandler? http = null, TimeProvider? clock = null)
+    /// <param name="logger">Where refusals are explained (the client only learns "invalid_token").</param>
+    public OAuthTokenValidator(OAuthOptions options, UserDirectory users, HttpMessageHandler? http = null, TimeProvider? clock = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(users);
@@ -47,6 +51,7 @@ public sealed class OAuthTokenValidator : IDisposable
         _options = options;
         _users = users;
         _clock = clock ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
         _http = http is null ? new HttpClient() : new HttpClient(http, disposeHandler: false);
         _http.Timeout = FetchTimeout;
         _keys = new ConfigurationManager<OpenIdConnectConfiguration>(
@@ -60,6 +65,23 @@ public sealed class OAuthTokenValidator : IDisposable
 
     /// <param name="saslUser">The user the client named, or null (OAUTHBEARER without an authzid).</param>
     public async Task<BearerVerdict> ValidateAsync(string? saslUser, string token, CancellationToken cancellationToken)
+    {
+        var verdict = await DecideAsync(saslUser, token, cancellationToken).ConfigureAwait(false);
+        if (verdict.Outcome == BearerOutcome.Rejected)
+        {
+            LogRefused(_logger, saslUser ?? "(claim)", verdict.Reason);
+        }
+        else if (verdict.Outcome == BearerOutcome.Unavailable)
+        {
+            LogUnavailable(_logger, saslUser ?? "(claim)", _options.Authority, verdict.Reason);
+        }
+
+        return verdict;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<BearerVerdict> DecideAsync(string? saslUser, string token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -95,8 +117,6 @@ public sealed class OAuthTokenValidator : IDisposable
             return BearerVerdict.Unavailable(ex.InnerException?.Message ?? ex.Message);
         }
     }
-
-    public void Dispose() => _http.Dispose();
 
     private Task<TokenValidationResult> CheckAsync(string token, OpenIdConnectConfiguration configuration) =>
         _handler.ValidateTokenAsync(token, new TokenValidationParameters
@@ -174,6 +194,12 @@ public sealed class OAuthTokenValidator : IDisposable
             return null;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OAuth2 token for {SaslUser} refused: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string saslUser, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OAuth2 token for {SaslUser} not checked, issuer {Authority} unavailable: {Reason}")]
+    private static partial void LogUnavailable(ILogger logger, string saslUser, string? authority, string reason);
 
     /// <summary>The standard discovery-and-JWKS retriever, handing what each fetch got (null: it failed) to whoever waits for the next.</summary>
     private sealed class ObservedRetriever : IConfigurationRetriever<OpenIdConnectConfiguration>
