@@ -82,6 +82,23 @@ public sealed class T70_OAuth2SmtpAuth : IAsyncLifetime
         await _scenario.Sink.WaitForRecipientAsync("team@relay.test", TimeSpan.FromSeconds(60));
     }
 
+    [Fact]
+    public async Task A_long_token_fits_the_auth_command_line_but_other_commands_keep_their_limit()
+    {
+        // Azure AD access tokens run to several kilobytes; in XOAUTH2 on the AUTH line they pass the 2048-octet command line.
+        var token = _issuer.IssueToken("alice@example.org", Audience, Scope, claims: new Dictionary<string, object> { ["pad"] = new string('x', 3000) });
+        var xoauth2 = Convert.ToBase64String(Encoding.UTF8.GetBytes($"user=alice@example.org\u0001auth=Bearer {token}\u0001\u0001"));
+        Assert.InRange(xoauth2.Length, 4096, 12000);
+        await using var client = await RawSmtpClient.ConnectAsync(_config.SubmissionsPort, implicitTls: true);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO client.example");
+        Assert.StartsWith("500 5.5.6 ", await client.CommandAsync("NOOP " + new string('x', 3000)), StringComparison.Ordinal);
+        Assert.StartsWith("235 2.7.0 ", await client.CommandAsync("AUTH XOAUTH2 " + xoauth2), StringComparison.Ordinal);
+
+        await using var smtp = await OAuthSubmission.ConnectAsync(_config.SubmissionsPort);
+        Assert.Null(await smtp.TryAuthenticateAsync(new SaslMechanismOAuthBearer("alice@example.org", token)));
+    }
+
     [Theory]
     [InlineData("expired", "invalid_token")]
     [InlineData("audience", "invalid_token")]
