@@ -45,6 +45,7 @@ public static class EdgeHosting
             var drain = new CancellationTokenSource();
             lifetime.ApplicationStopping.Register(() => drain.CancelAfter(TimeSpan.FromSeconds(smtp.DrainTimeoutSeconds)));
             var policy = new RelayPolicy(domains, smtp);
+            var users = new UserDirectory(smtp.Users);
             return new EdgeServices(
             hostname,
             smtp,
@@ -54,12 +55,15 @@ public static class EdgeHosting
             sp.GetRequiredService<CertificateProvider>(),
             // Trusted networks are exempt from the per-client limit (Postfix: smtpd_client_event_limit_exceptions).
             new ConnectionLimiter(smtp.MaxConnections, smtp.MaxConnectionsPerClient, policy.IsTrusted),
-            new UserDirectory(smtp.Users),
+            users,
             lifetime.ApplicationStopping,
             drain.Token)
             {
                 Metrics = sp.GetRequiredService<EdgeMetrics>(),
                 Dkim = sp.GetService<Dkim.DkimSigning>(),
+                OAuth = smtp.OAuth.IsEnabled
+                    ? new OAuthTokenValidator(smtp.OAuth, users, logger: sp.GetRequiredService<ILogger<OAuthTokenValidator>>())
+                    : null,
             };
         });
         return services;

@@ -25,4 +25,8 @@ public sealed record EdgeServices(
 
     /// <summary>DKIM keys for authenticated submissions (<see cref="Dkim.DkimHosting.AddDkim"/>); null when none are configured.</summary>
     public Dkim.DkimSigning? Dkim { get; init; }
+
+    /// <summary>Validates OAuth2 bearer tokens (XOAUTH2, OAUTHBEARER); null when <see cref="Auth.OAuthOptions"/> has no
+    /// Authority, and then neither mechanism is offered.</summary>
+    public OAuthTokenValidator? OAuth { get; init; }
 }

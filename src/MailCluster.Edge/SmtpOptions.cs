@@ -82,6 +82,9 @@ public sealed class SmtpOptions
 
     /// <summary>Users who may authenticate (AUTH PLAIN/LOGIN, after TLS only).</summary>
     public List<Auth.SmtpUserOptions> Users { get; } = [];
+
+    /// <summary>OAuth2 bearer tokens for AUTH XOAUTH2 and OAUTHBEARER (after TLS only); off without an Authority.</summary>
+    public Auth.OAuthOptions OAuth { get; } = new();
 }
 
 /// <summary>Configuration section <c>MailCluster:Domains</c>.</summary>

@@ -24,6 +24,20 @@ internal sealed partial class SmtpServerConnection
         public static Step NeedMore => new(StepKind.NeedMore);
     }
 
+    /// <summary>
+    /// The longest line read in command mode. RFC 4954 §4 lets an AUTH command line, with its initial response, reach
+    /// 12288 octets, and clients do send OAuth2 tokens there (a JWT in XOAUTH2 is often longer than 2048 characters);
+    /// every other command is still held to <see cref="SmtpOptions.MaxCommandLineLength"/> once read.
+    /// </summary>
+    private static int CommandLineLimit(SmtpOptions smtp) => Math.Max(smtp.MaxCommandLineLength, Auth.SaslMechanisms.MaxResponseLength);
+
+    private static bool IsAuthCommand(ReadOnlySequence<byte> line)
+    {
+        Span<byte> verb = stackalloc byte[5];
+        line.Slice(0, 5).CopyTo(verb);
+        return Ascii.EqualsIgnoreCase(verb, "AUTH "u8);
+    }
+
     private Step ReadLine(ref ReadOnlySequence<byte> buffer)
     {
         var status = _lines.TryRead(ref buffer, out var line);
@@ -37,7 +51,7 @@ internal sealed partial class SmtpServerConnection
                 return new Step(StepKind.WriteAndClose, Reply: SmtpReplies.BareLineEnding);
             case LineStatus.TooLong when _mode == Mode.AuthLine:
                 _mode = Mode.Command;
-                _lines.MaxLength = services.Smtp.MaxCommandLineLength;
+                _lines.MaxLength = CommandLineLimit(services.Smtp);
                 return new Step(StepKind.Ask, new SessionAuthLine(null));
             case LineStatus.TooLong:
                 return new Step(StepKind.Ask, new SessionUnreadableCommand(SmtpReplies.LineTooLong));
@@ -46,13 +60,18 @@ internal sealed partial class SmtpServerConnection
         if (_mode == Mode.AuthLine)
         {
             _mode = Mode.Command;
-            _lines.MaxLength = services.Smtp.MaxCommandLineLength;
+            _lines.MaxLength = CommandLineLimit(services.Smtp);
             return new Step(StepKind.Ask, new SessionAuthLine(Encoding.ASCII.GetString(line)));
         }
 
         if (services.Shutdown.IsCancellationRequested)
         {
             return new Step(StepKind.WriteAndClose, Reply: SmtpReplies.ShuttingDown(services.Hostname));
+        }
+
+        if (line.Length > services.Smtp.MaxCommandLineLength && !IsAuthCommand(line))
+        {
+            return new Step(StepKind.Ask, new SessionUnreadableCommand(SmtpReplies.LineTooLong));
         }
 
         var parsed = SmtpCommandParser.Parse(line);

@@ -28,7 +28,7 @@ internal sealed partial class SmtpServerConnection(
     private static readonly TimeSpan HandOffTimeout = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly SmtpLineReader _lines = new(services.Smtp.MaxCommandLineLength);
+    private readonly SmtpLineReader _lines = new(CommandLineLimit(services.Smtp));
     private PipeReader _input = transport.Input;
     private PipeWriter _output = transport.Output;
     private SslStream? _tls;

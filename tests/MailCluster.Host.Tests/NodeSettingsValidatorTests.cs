@@ -39,6 +39,16 @@ public class NodeSettingsValidatorTests
     [InlineData("Smtp:GreetingDelayMilliseconds", "Smtp:GreetingDelayMilliseconds=60001")]
     [InlineData("Smtp:DrainTimeoutSeconds", "Smtp:DrainTimeoutSeconds=-1")]
     [InlineData("Smtp:Users:0:PasswordHash", "Smtp:Users:0:Name=ann", "Smtp:Users:0:PasswordHash=secret")]
+    // OAuth2 for SMTP AUTH.
+    [InlineData("Smtp:OAuth:Autority", "Smtp:OAuth:Autority=https://issuer.test")]
+    [InlineData("Smtp:OAuth:Authority", "Smtp:OAuth:Authority=not a url", "Smtp:OAuth:Audience=smtp")]
+    [InlineData("Smtp:OAuth:Authority", "Smtp:OAuth:Authority=http://issuer.test", "Smtp:OAuth:Audience=smtp")]
+    [InlineData("Smtp:OAuth:Authority", "Smtp:OAuth:Authority=https://issuer.test/?tenant=1", "Smtp:OAuth:Audience=smtp")]
+    [InlineData("Smtp:OAuth:Authority", "Smtp:OAuth:Audience=smtp")]
+    [InlineData("Smtp:OAuth:Audience", "Smtp:OAuth:Authority=https://issuer.test")]
+    [InlineData("Smtp:OAuth:Scope", "Smtp:OAuth:Authority=https://issuer.test", "Smtp:OAuth:Audience=smtp", "Smtp:OAuth:Scope=smtp send")]
+    [InlineData("Smtp:OAuth:UserClaim", "Smtp:OAuth:Authority=https://issuer.test", "Smtp:OAuth:Audience=smtp", "Smtp:OAuth:UserClaim= ")]
+    [InlineData("Smtp:OAuth:RequireHttpsMetadata", "Smtp:OAuth:RequireHttpsMetadata=maybe")]
     [InlineData("Domains:Local:0", "Domains:Local:0=local..test")]
     [InlineData("Domains:Relay:0", "Domains:Relay:0=relay..test")]
     // Outbound and DNS.

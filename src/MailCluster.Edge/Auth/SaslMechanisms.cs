@@ -19,6 +19,9 @@ public static class SaslMechanisms
 
     public static IReadOnlyList<string> Advertised { get; } = ["PLAIN", "LOGIN"];
 
+    /// <summary>The OAuth2 bearer-token mechanisms, offered (after TLS, like the others) only when OAuth is configured.</summary>
+    public static IReadOnlyList<string> BearerAdvertised { get; } = ["XOAUTH2", "OAUTHBEARER"];
+
     /// <summary>504 5.5.4 for a mechanism not in <see cref="Advertised"/> (RFC 4954 §4).</summary>
     public static SaslFailure UnknownMechanism { get; } = new(SmtpReplies.UnsupportedMechanism);
 
@@ -33,6 +36,18 @@ public static class SaslMechanisms
             _ => null,
         };
     }
+
+    /// <summary>A fresh exchange for the bearer mechanism <paramref name="name"/> (case-insensitive), or null when unknown.</summary>
+    public static ISaslMechanism? CreateBearer(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.ToUpperInvariant() switch
+        {
+            "XOAUTH2" => new XOAuth2Mechanism(),
+            "OAUTHBEARER" => new OAuthBearerMechanism(),
+            _ => null,
+        };
+    }
 }
 
 /// <summary>AUTH failures not already in <see cref="SmtpReplies"/>.</summary>
@@ -43,4 +58,7 @@ public static class SaslReplies
 
     /// <summary>501 5.5.2: base64 that does not decode to what the mechanism expects (not UTF-8, missing or empty fields).</summary>
     public static SmtpReply Malformed { get; } = new(501, "5.5.2", "Malformed authentication response");
+
+    /// <summary>454 4.7.0 (RFC 4954 §6): the credentials could not be checked now (the OAuth issuer is unreachable); try later.</summary>
+    public static SmtpReply TemporaryFailure { get; } = new(454, "4.7.0", "Temporary authentication failure, try again later");
 }

@@ -22,6 +22,29 @@ public sealed record SaslCredentials(string AuthorizationIdentity, string UserNa
         $"{nameof(SaslCredentials)} {{ {nameof(AuthorizationIdentity)} = {AuthorizationIdentity}, {nameof(UserName)} = {UserName}, {nameof(Password)} = *** }}";
 }
 
+/// <summary>Which bearer mechanism carried a token; it decides the shape of the error challenge.</summary>
+public enum BearerDialect
+{
+    /// <summary>Google's and Microsoft's XOAUTH2.</summary>
+    XOAuth2,
+
+    /// <summary>RFC 7628 OAUTHBEARER.</summary>
+    OAuthBearer,
+}
+
+/// <summary>
+/// The exchange has carried an OAuth2 bearer token (XOAUTH2, OAUTHBEARER): validate it (asynchronously: the issuer's
+/// keys may have to be fetched), then answer 235, or the error challenge of RFC 7628 §3.2.2 followed by 535 5.7.8, or
+/// 454 4.7.0 when the issuer cannot be reached. <see cref="UserName"/> is null when the client named no user (an
+/// OAUTHBEARER gs2 header without <c>a=</c>): the token's user claim is the user then.
+/// </summary>
+public sealed record SaslBearerToken(BearerDialect Dialect, string? UserName, string Token) : SaslStep
+{
+    /// <summary>Never prints the token, so logging a step is safe.</summary>
+    public override string ToString() =>
+        $"{nameof(SaslBearerToken)} {{ {nameof(Dialect)} = {Dialect}, {nameof(UserName)} = {UserName}, {nameof(Token)} = *** }}";
+}
+
 /// <summary>The exchange has failed: send <see cref="Reply"/>; the session stays where it was before AUTH.</summary>
 public sealed record SaslFailure(SmtpReply Reply) : SaslStep;
 

@@ -55,6 +55,14 @@ public sealed class UserDirectory
         return Task.Run(() => (PasswordHasher.Verify(password, encoded) && found) ? entry.User : null);
     }
 
+    /// <summary>The configured user named <paramref name="name"/> (case-insensitive), without checking any password:
+    /// for identities proven otherwise (an OAuth2 token), whose configured senders they may use too.</summary>
+    public SmtpUser? Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _users.TryGetValue(name, out var entry) ? entry.User : null;
+    }
+
     /// <summary>
     /// Configuration errors, each naming the offending key in both configuration and environment spelling.
     /// Empty when the configuration is usable.

@@ -4,11 +4,16 @@ using MailCluster.Smtp;
 namespace MailCluster.Edge.Session;
 
 /// <summary>AUTH (RFC 4954): only inside TLS, one success per session (the 503 for a second AUTH comes from
-/// <see cref="SmtpStateTable"/>), failures slowed down and capped.</summary>
+/// <see cref="SmtpStateTable"/>), failures slowed down and capped. PLAIN and LOGIN check a configured password;
+/// XOAUTH2 and OAUTHBEARER (when OAuth is configured) an OAuth2 bearer token, whose rejection is told in an error
+/// challenge first (RFC 7628 §3.2.2) and answered 535 after the client's reply to it.</summary>
 public sealed partial class SmtpSession
 {
     private ISaslMechanism? _sasl;
     private int _authFailures;
+
+    /// <summary>A bearer token was rejected and its error challenge sent: the client's next line only acknowledges it.</summary>
+    private bool _awaitingBearerAck;
 
     private async ValueTask<SessionReply> StartAuthAsync(AuthCommand auth)
     {
@@ -17,7 +22,9 @@ public sealed partial class SmtpSession
             return new SessionReply(SmtpReplies.EncryptionRequired);
         }
 
-        if (_services.Users.Count == 0 || SaslMechanisms.Create(auth.Mechanism) is not { } mechanism)
+        var mechanism = _services.Users.Count > 0 ? SaslMechanisms.Create(auth.Mechanism) : null;
+        mechanism ??= _services.OAuth is not null ? SaslMechanisms.CreateBearer(auth.Mechanism) : null;
+        if (mechanism is null)
         {
             return new SessionReply(SmtpReplies.UnsupportedMechanism);
         }
@@ -31,6 +38,14 @@ public sealed partial class SmtpSession
         if (_sasl is null)
         {
             throw new InvalidOperationException("A SASL line is read only after a 334 challenge (SessionAction.ReadAuthLine).");
+        }
+
+        if (_awaitingBearerAck)
+        {
+            // RFC 7628 §3.2.3: whatever the client answers (%x01, an empty line for XOAUTH2, "*"), the exchange failed.
+            _awaitingBearerAck = false;
+            _sasl = null;
+            return await AuthFailedAsync().ConfigureAwait(false);
         }
 
         if (line is null)
@@ -53,16 +68,44 @@ public sealed partial class SmtpSession
                 return new SessionReply(failure.Reply);
         }
 
+        if (step is SaslBearerToken bearer)
+        {
+            return await OnBearerTokenAsync(bearer).ConfigureAwait(false);
+        }
+
         _sasl = null;
         var credentials = (SaslCredentials)step;
         var user = await _services.Users.AuthenticateAsync(credentials.UserName, credentials.Password).ConfigureAwait(false);
-        if (user is not null)
-        {
-            _user = user;
-            Metrics.AuthSucceeded.Inc();
-            return new SessionReply(SmtpReplies.AuthSucceeded);
-        }
+        return user is not null ? Authenticated(user) : await AuthFailedAsync().ConfigureAwait(false);
+    }
 
+    private async ValueTask<SessionReply> OnBearerTokenAsync(SaslBearerToken bearer)
+    {
+        var verdict = await _services.OAuth!.ValidateAsync(bearer.UserName, bearer.Token, CancellationToken.None).ConfigureAwait(false);
+        switch (verdict.Outcome)
+        {
+            case BearerOutcome.Accepted:
+                _sasl = null;
+                return Authenticated(verdict.User!);
+            case BearerOutcome.Unavailable:
+                _sasl = null;
+                return new SessionReply(SaslReplies.TemporaryFailure);
+            default:
+                _awaitingBearerAck = true;
+                var challenge = BearerChallenge.For(bearer.Dialect, verdict.Status, _services.Smtp.OAuth.Scope);
+                return new SessionReply(SmtpReplies.AuthChallenge(challenge), SessionAction.ReadAuthLine);
+        }
+    }
+
+    private SessionReply Authenticated(SmtpUser user)
+    {
+        _user = user;
+        Metrics.AuthSucceeded.Inc();
+        return new SessionReply(SmtpReplies.AuthSucceeded);
+    }
+
+    private async ValueTask<SessionReply> AuthFailedAsync()
+    {
         Metrics.AuthFailed.Inc();
 
         // RFC 4954 §4: 535 5.7.8. Slow down guessing, then hang up.

@@ -64,6 +64,7 @@ public sealed partial record NodeSettings(
             Dkim = BindDkim(configuration, errors),
         };
         UnknownKeys(configuration.GetSection(MailCluster.Queue.Sweep.OrphanSweepOptions.Section), typeof(MailCluster.Queue.Sweep.OrphanSweepOptions), errors);
+        UnknownKeys(configuration.GetSection(MailCluster.Edge.Auth.OAuthOptions.Section), typeof(MailCluster.Edge.Auth.OAuthOptions), errors);
         if (errors.Count == 0)
         {
             errors.AddRange(NodeSettingsValidator.Validate(settings));

@@ -88,6 +88,7 @@ internal static class NodeSettingsValidator
             Check(false, key, problem);
         }
 
+        errors.AddRange(s.Smtp.OAuth.Validate());
         CheckOutbound(s, Check);
         errors.AddRange(MailCluster.Outbound.DestinationPolicies.Problems(s.Outbound).Select(DescribeProblem));
         Check(s.Retry.InitialSeconds > 0, "MailCluster:Retry:InitialSeconds", "must be positive");

@@ -19,9 +19,11 @@ internal sealed class SessionHarness
     public const string User = "ann";
     public const string Password = "secret-1";
 
-    public SessionHarness(ListenerRole role = ListenerRole.Mx, int maxBadCommands = 20, bool implicitTls = false)
+    /// <param name="oauth">The bearer-token validator, when OAuth is to be configured.</param>
+    /// <param name="withUsers">Whether the password user <see cref="User"/> is configured.</param>
+    public SessionHarness(ListenerRole role = ListenerRole.Mx, int maxBadCommands = 20, bool implicitTls = false, OAuthTokenValidator? oauth = null, bool withUsers = true, int maxAuthFailures = 3)
     {
-        var smtp = new SmtpOptions { MaxBadCommands = maxBadCommands, AuthFailureDelayMilliseconds = 0 };
+        var smtp = new SmtpOptions { MaxBadCommands = maxBadCommands, AuthFailureDelayMilliseconds = 0, MaxAuthFailures = maxAuthFailures };
         var domains = new DomainsOptions();
         domains.Local.Add("example.test");
         var user = new SmtpUserOptions { Name = User, PasswordHash = PasswordHasher.Hash(Password, iterations: 1) };
@@ -34,9 +36,12 @@ internal sealed class SessionHarness
             TimeProvider.System,
             new CertificateProvider(null, null, "mx.test", NullLogger.Instance),
             new ConnectionLimiter(10, 10),
-            new UserDirectory([user]),
+            new UserDirectory(withUsers ? [user] : []),
             CancellationToken.None,
-            CancellationToken.None);
+            CancellationToken.None)
+        {
+            OAuth = oauth,
+        };
         var listener = new SmtpListener(role.ToString(), 2525, role, implicitTls);
         var info = new ConnectionInfo("c1", new IPEndPoint(IPAddress.Loopback, 40000), listener, implicitTls ? "TLSv1.3" : null, implicitTls ? "TLS_AES_128_GCM_SHA256" : null);
         Session = new SmtpSession(info, services);
