@@ -59,6 +59,7 @@ public static class EdgeHosting
             drain.Token)
             {
                 Metrics = sp.GetRequiredService<EdgeMetrics>(),
+                MailLog = sp.GetRequiredService<ILoggerFactory>().CreateLogger(MailLog.Category),
             };
         });
         return services;

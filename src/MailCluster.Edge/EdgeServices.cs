@@ -2,6 +2,8 @@ using MailCluster.Edge.Auth;
 using MailCluster.Edge.Policy;
 using MailCluster.Edge.Tls;
 using MailCluster.Queue.Acceptance;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailCluster.Edge;
 
@@ -22,4 +24,7 @@ public sealed record EdgeServices(
 {
     /// <summary>Where the edge counts what it does; <see cref="EdgeMetrics.Detached"/> unless the node wires its registry.</summary>
     public EdgeMetrics Metrics { get; init; } = EdgeMetrics.Detached;
+
+    /// <summary>The mail log's edge records (<see cref="Edge.MailLog"/>); nothing unless the node wires its logger factory.</summary>
+    public ILogger MailLog { get; init; } = NullLogger.Instance;
 }

@@ -49,10 +49,12 @@ public sealed partial class SmtpSession
             case SaslChallenge challenge:
                 return new SessionReply(SmtpReplies.AuthChallenge(challenge.Base64Challenge), SessionAction.ReadAuthLine);
             case SaslFailure failure:
+                LogAuth(false, null, _sasl?.Name);
                 _sasl = null;
                 return new SessionReply(failure.Reply);
         }
 
+        var mechanism = _sasl?.Name;
         _sasl = null;
         var credentials = (SaslCredentials)step;
         var user = await _services.Users.AuthenticateAsync(credentials.UserName, credentials.Password).ConfigureAwait(false);
@@ -60,10 +62,12 @@ public sealed partial class SmtpSession
         {
             _user = user;
             Metrics.AuthSucceeded.Inc();
+            LogAuth(true, user.Name, mechanism);
             return new SessionReply(SmtpReplies.AuthSucceeded);
         }
 
         Metrics.AuthFailed.Inc();
+        LogAuth(false, credentials.UserName, mechanism);
 
         // RFC 4954 §4: 535 5.7.8. Slow down guessing, then hang up.
         await Task.Delay(_services.Smtp.AuthFailureDelayMilliseconds).ConfigureAwait(false);
