@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace MailCluster.Edge;
@@ -12,6 +13,11 @@ namespace MailCluster.Edge;
 public static partial class MailLog
 {
     public const string Category = "MailCluster.MailLog";
+
+    /// <summary>The client's address as the log names it: an IPv4 client of the dual-stack listeners as plain IPv4
+    /// (not <c>::ffff:a.b.c.d</c>), so that one filter (fail2ban) matches it whatever socket it came in on.</summary>
+    public static string ClientOf(IPEndPoint? remote) =>
+        remote is null ? "unknown" : (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).ToString();
 
     [LoggerMessage(EventId = 1401, EventName = "SmtpConnection", Level = LogLevel.Information,
         Message = "connect from {Client} on {Listener} port {Port}, tls={Tls}, session={Session}")]

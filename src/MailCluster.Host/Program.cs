@@ -26,6 +26,10 @@ catch (ConfigurationException ex)
     return 2;
 }
 
+// The slim builder registers only the simple console formatter; AddConsole adds the json and systemd ones and binds
+// Logging:Console, so Logging__Console__FormatterName=json gives the JSON mail log (README "The mail log").
+builder.Logging.AddConsole();
+
 var roles = settings.Cluster.EffectiveRoles;
 builder.Services
     .AddOps()

@@ -7,7 +7,7 @@ namespace MailCluster.Edge.Session;
 /// facts. Called at the point where the event happens; the rules stay in the other parts of the session.</summary>
 public sealed partial class SmtpSession
 {
-    private string Client => _connection.Remote?.Address.ToString() ?? "unknown";
+    private string Client => MailLog.ClientOf(_connection.Remote);
 
     private void LogAuth(bool succeeded, string? user, string? mechanism)
     {
