@@ -84,7 +84,7 @@ public sealed partial class SmtpSession
 
                 value.Append(Encoding.UTF8.GetString(line).Trim());
             }
-            else if (line.Length > 11 && line[10] == (byte)':' && Ascii.EqualsIgnoreCase(line[..10], "Message-ID"u8))
+            else if (line.Length >= 11 && line[10] == (byte)':' && Ascii.EqualsIgnoreCase(line[..10], "Message-ID"u8))
             {
                 value = new StringBuilder(Encoding.UTF8.GetString(line[11..]).Trim());
             }
