@@ -64,6 +64,7 @@ public static class EdgeHosting
                 OAuth = smtp.OAuth.IsEnabled
                     ? new OAuthTokenValidator(smtp.OAuth, users, logger: sp.GetRequiredService<ILogger<OAuthTokenValidator>>())
                     : null,
+                MailLog = sp.GetRequiredService<ILoggerFactory>().CreateLogger(MailLog.Category),
             };
         });
         return services;

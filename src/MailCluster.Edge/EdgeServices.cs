@@ -2,6 +2,8 @@ using MailCluster.Edge.Auth;
 using MailCluster.Edge.Policy;
 using MailCluster.Edge.Tls;
 using MailCluster.Queue.Acceptance;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailCluster.Edge;
 
@@ -29,4 +31,7 @@ public sealed record EdgeServices(
     /// <summary>Validates OAuth2 bearer tokens (XOAUTH2, OAUTHBEARER); null when <see cref="Auth.OAuthOptions"/> has no
     /// Authority, and then neither mechanism is offered.</summary>
     public OAuthTokenValidator? OAuth { get; init; }
+
+    /// <summary>The mail log's edge records (<see cref="Edge.MailLog"/>); nothing unless the node wires its logger factory.</summary>
+    public ILogger MailLog { get; init; } = NullLogger.Instance;
 }

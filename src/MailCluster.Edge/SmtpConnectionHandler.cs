@@ -60,6 +60,8 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
             listener,
             tls is null ? null : TlsNames.Protocol(tls.Protocol),
             tls?.NegotiatedCipherSuite?.ToString());
+        var client = MailLog.ClientOf(remote);
+        MailLog.Connection(services.MailLog, client, listener.Name, listener.Port, info.TlsProtocol ?? "none", connection.ConnectionId);
         var session = new SmtpSession(info, services);
         var actor = lease is null ? ActorRefs.Nobody : SmtpSessionActor.Spawn(system, session, connection.ConnectionId);
         try

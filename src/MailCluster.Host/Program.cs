@@ -33,6 +33,11 @@ catch (ConfigurationException ex)
     return 2;
 }
 
+// The slim builder installs the console logger with the simple formatter fixed in code, over Logging:Console; this
+// registers the json and systemd formatters too and lets Logging__Console__FormatterName=json choose (README "The mail log").
+var consoleFormatter = builder.Configuration["Logging:Console:FormatterName"];
+builder.Logging.AddConsole(console => console.FormatterName = consoleFormatter ?? console.FormatterName);
+
 var roles = settings.Cluster.EffectiveRoles;
 builder.Services
     .AddOps()

@@ -20,8 +20,11 @@ internal sealed class LmtpClientConnection : IDeliveryConnection
     private int _transactions;
     private bool _broken;
 
-    private LmtpClientConnection(Socket socket, string remote, StageTimeouts timeouts)
+    private readonly string _relay;
+
+    private LmtpClientConnection(Socket socket, string remote, int port, StageTimeouts timeouts)
     {
+        _relay = $"{remote}:{port}";
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _reader = new PeerReplyReader(_stream);
@@ -50,7 +53,7 @@ internal sealed class LmtpClientConnection : IDeliveryConnection
                 await socket.ConnectAsync(new IPEndPoint(address, port), connectTimeout.Token).ConfigureAwait(false);
             }
 
-            connection = new LmtpClientConnection(socket, remote, StageTimeouts.From(options));
+            connection = new LmtpClientConnection(socket, remote, port, StageTimeouts.From(options));
             var greeting = await connection._reader.ReadAsync(connection._timeouts.Greeting, ct).ConfigureAwait(false);
             string helo = string.IsNullOrWhiteSpace(options.HeloName) ? Environment.MachineName : options.HeloName;
             var lhlo = greeting.Code == 220 ? await connection.CommandAsync($"LHLO {helo}", connection._timeouts.Greeting, ct).ConfigureAwait(false) : greeting;
@@ -99,7 +102,7 @@ internal sealed class LmtpClientConnection : IDeliveryConnection
         return Result(ClientFailures.Fill(outcomes, request, OutcomeKind.Transient, 0, "4.4.2", $"connection to {RemoteMta} is closed"));
     }
 
-    private DeliveryResult Result(IReadOnlyList<RecipientOutcome> outcomes) => new(outcomes, RemoteMta, null, OffersDsn, FinalDelivery: true);
+    private DeliveryResult Result(IReadOnlyList<RecipientOutcome> outcomes) => new(outcomes, RemoteMta, null, OffersDsn, FinalDelivery: true) { Relay = _relay };
 
     private async Task TransactionAsync(DeliveryRequest request, RecipientOutcome?[] outcomes, CancellationToken ct)
     {

@@ -21,10 +21,13 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
     private int _transactions;
     private bool _broken;
 
-    private SmtpClientConnection(RelaySmtpClient client, string remote)
+    private readonly string _relay;
+
+    private SmtpClientConnection(RelaySmtpClient client, string remote, int port)
     {
         _client = client;
         RemoteMta = remote;
+        _relay = $"{remote}:{port}";
         TlsProtocol = client.IsSecure ? Describe(client.SslProtocol) : null;
     }
 
@@ -83,7 +86,7 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
                 await client.AuthenticateAsync(username, password ?? "", cancellationToken).ConfigureAwait(false);
             }
 
-            return new OpenResult(new SmtpClientConnection(client, remote), remote, null, true);
+            return new OpenResult(new SmtpClientConnection(client, remote, port), remote, null, true);
         }
         catch (SocketException e) when (!connected)
         {
@@ -146,7 +149,7 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
     }
 
     private DeliveryResult Result(IReadOnlyList<RecipientOutcome> outcomes) =>
-        new(outcomes, RemoteMta, TlsProtocol, (_client.Capabilities & SmtpCapabilities.Dsn) != 0);
+        new(outcomes, RemoteMta, TlsProtocol, (_client.Capabilities & SmtpCapabilities.Dsn) != 0) { Relay = _relay };
 
     public async ValueTask DisposeAsync()
     {

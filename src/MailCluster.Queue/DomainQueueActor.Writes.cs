@@ -48,20 +48,17 @@ public sealed partial class DomainQueueActor
     /// Snapshots at the state's cadence (<see cref="DomainQueueState.SnapshotDue"/>).</summary>
     private void Applied(IQueueMessage e)
     {
+        if (e is AttemptCompleted attempt)
+        {
+            // Before Apply: a message whose last recipient is done leaves the state, and the attempt counts change.
+            DeliveryLog.Attempt(_services.MailLog, attempt, _state.Messages.GetValueOrDefault(attempt.MessageId));
+        }
+
         _state = _state.Apply(e);
         _scheduler = _scheduler.Applied(e, Now);
         if (DomainQueueState.MessageOf(e) is { } messageId && !_state.Messages.ContainsKey(messageId))
         {
             _ = _services.Releaser.Release(messageId, _key.Domain, _log);
-        }
-
-        if (e is AttemptCompleted attempt)
-        {
-            foreach (var r in attempt.Results)
-            {
-                _log.Info("{0} to <{1}> {2}: {3} (via {4}, {5})", attempt.MessageId, r.Recipient, r.Kind, $"{r.Code} {r.EnhancedCode} {r.Text}",
-                    attempt.RemoteMta ?? "no connection", attempt.TlsProtocol ?? "no TLS");
-            }
         }
 
         if (_state.SnapshotDue(++_eventsSinceSnapshot, _services.Options.SnapshotEvery) && !_snapshotting)

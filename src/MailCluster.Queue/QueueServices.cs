@@ -2,6 +2,8 @@ using Akka.Actor;
 using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Delivery;
 using MailCluster.Queue.Spool;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailCluster.Queue;
 
@@ -27,4 +29,8 @@ public sealed record QueueServices(
 
     /// <summary>Where delivery outcomes are counted; <see cref="QueueMetrics.Detached"/> unless the node wires its registry.</summary>
     public QueueMetrics Metrics { get; init; } = QueueMetrics.Detached;
+
+    /// <summary>Where the mail log's delivery outcomes go (<see cref="DeliveryLog"/>): a Microsoft.Extensions.Logging
+    /// logger, not the actor's Akka adapter, so that its properties arrive as named properties (JSON console formatter).</summary>
+    public ILogger MailLog { get; init; } = NullLogger.Instance;
 }

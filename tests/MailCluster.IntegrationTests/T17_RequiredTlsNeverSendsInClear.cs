@@ -55,7 +55,7 @@ public class T17_RequiredTlsNeverSendsInClear
         var received = await scenario.Sink.WaitForMessageAsync(TimeSpan.FromSeconds(60));
 
         ReceivedHeaderAssert.IsSentBytesWithOneReceivedHeader(Scenario.WireBytes(message), received.Data);
-        await node.WaitForLogAsync("Delivered", TimeSpan.FromSeconds(10));
-        Assert.Matches(@"Delivered: 250 .*via mx1\.relay\.test\[127\.0\.0\.1\], TLSv1\.[23]\)", node.Log);
+        await node.WaitForLogAsync("status=sent", TimeSpan.FromSeconds(10));
+        Assert.Matches(@"status=sent, relay=mx1\.relay\.test\[127\.0\.0\.1\]:\d+, .*tls=TLSv1\.[23] \(250 ", node.Log);
     }
 }

@@ -50,7 +50,7 @@ public partial class T50_OrphanedSpoolBodiesSwept
 
         var queuedMessage = Scenario.NewMessage(held, "T50 queued");
         var queued = QueueId(await Scenario.SendAsync(config.MxPort, queuedMessage));
-        await node.WaitForLogAsync($"{queued} to <{held}> Deferred", Wait);
+        await node.WaitForLogAsync($"{queued}: to=<{held}>, status=deferred", Wait);
         var orphan = QueueId(await Scenario.SendAsync(config.MxPort, Scenario.NewMessage(gone, "T50 orphan")));
         await scenario.Sink.WaitForRecipientAsync(gone, Wait);
         await node.WaitForLogAsync($"Releasing spool body {orphan} for {OrphanDomain} failed", Wait);

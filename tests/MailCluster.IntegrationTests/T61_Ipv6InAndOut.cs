@@ -38,7 +38,7 @@ public class T61_Ipv6InAndOut
         string trace = System.Text.Encoding.ASCII.GetString(received.Data, 0, 200);
         Assert.Contains("::1]", trace, StringComparison.Ordinal);
         Assert.Equal([$"ivy@{Domain}"], received.Recipients);
-        await node.WaitForLogAsync("Delivered", TimeSpan.FromSeconds(10));
+        await node.WaitForLogAsync("status=sent", TimeSpan.FromSeconds(10));
         Assert.Contains("mx1.v6.test[::1]", node.Log, StringComparison.Ordinal);
     }
 }

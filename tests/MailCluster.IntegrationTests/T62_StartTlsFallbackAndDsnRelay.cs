@@ -25,7 +25,7 @@ public class T62_StartTlsFallbackAndDsnRelay
 
         ReceivedHeaderAssert.IsSentBytesWithOneReceivedHeader(Scenario.WireBytes(message), received.Data);
         Assert.Equal(2, received.ConnectionId);
-        await node.WaitForLogAsync("Delivered", TimeSpan.FromSeconds(10));
+        await node.WaitForLogAsync("status=sent", TimeSpan.FromSeconds(10));
         Assert.Contains("retrying in clear text (opportunistic TLS)", node.Log, StringComparison.Ordinal);
         var commands = sink.CommandLines;
         Assert.Single(commands, c => c == "STARTTLS");

@@ -26,6 +26,7 @@ public sealed partial class SmtpSession
             reply = await AcceptAsync(data).ConfigureAwait(false);
         }
 
+        LogRejected("DATA", reply);
         ResetTransaction();
         _state = SmtpStateTable.AfterMessage(_state);
         return new SessionReply(reply);
@@ -92,6 +93,7 @@ public sealed partial class SmtpSession
         data.Buffer?.Release();
 
         _messages++;
+        LogAccepted(result.MessageId, data);
         return SmtpReplies.Queued(result.MessageId);
     }
 

@@ -64,6 +64,7 @@ public sealed partial class SmtpSession
             case SaslChallenge challenge:
                 return new SessionReply(SmtpReplies.AuthChallenge(challenge.Base64Challenge), SessionAction.ReadAuthLine);
             case SaslFailure failure:
+                LogAuth(false, null, _sasl?.Name);
                 _sasl = null;
                 return new SessionReply(failure.Reply);
         }
@@ -73,10 +74,17 @@ public sealed partial class SmtpSession
             return await OnBearerTokenAsync(bearer).ConfigureAwait(false);
         }
 
+        var mechanism = _sasl?.Name;
         _sasl = null;
         var credentials = (SaslCredentials)step;
         var user = await _services.Users.AuthenticateAsync(credentials.UserName, credentials.Password).ConfigureAwait(false);
-        return user is not null ? Authenticated(user) : await AuthFailedAsync().ConfigureAwait(false);
+        if (user is null)
+        {
+            LogAuth(false, credentials.UserName, mechanism);
+            return await AuthFailedAsync().ConfigureAwait(false);
+        }
+
+        return Authenticated(user, mechanism);
     }
 
     private async ValueTask<SessionReply> OnBearerTokenAsync(SaslBearerToken bearer)
@@ -85,22 +93,25 @@ public sealed partial class SmtpSession
         switch (verdict.Outcome)
         {
             case BearerOutcome.Accepted:
+                var mechanism = _sasl?.Name;
                 _sasl = null;
-                return Authenticated(verdict.User!);
+                return Authenticated(verdict.User!, mechanism);
             case BearerOutcome.Unavailable:
                 _sasl = null;
                 return new SessionReply(SaslReplies.TemporaryFailure);
             default:
+                LogAuth(false, bearer.UserName, _sasl?.Name);
                 _awaitingBearerAck = true;
                 var challenge = BearerChallenge.For(bearer.Dialect, verdict.Status, _services.Smtp.OAuth.Scope);
                 return new SessionReply(SmtpReplies.AuthChallenge(challenge), SessionAction.ReadAuthLine);
         }
     }
 
-    private SessionReply Authenticated(SmtpUser user)
+    private SessionReply Authenticated(SmtpUser user, string? mechanism)
     {
         _user = user;
         Metrics.AuthSucceeded.Inc();
+        LogAuth(true, user.Name, mechanism);
         return new SessionReply(SmtpReplies.AuthSucceeded);
     }
 

@@ -111,6 +111,10 @@ public sealed partial class SmtpSession
         {
             _state = SmtpStateTable.Next(_state, command);
         }
+        else if (command is MailCommand or RcptCommand)
+        {
+            LogRejected(command, reply.Reply);
+        }
 
         return reply;
     }
@@ -151,6 +155,7 @@ public sealed partial class SmtpSession
         // RFC 3207 §4.2: discard all knowledge obtained from the client; EHLO must be sent again.
         _tlsProtocol = tls.Protocol;
         _tlsCipher = tls.Cipher;
+        MailLog.TlsStarted(_services.MailLog, Client, tls.Protocol, tls.Cipher, _connection.ConnectionId);
         ResetTransaction();
         _state = SessionState.Connected;
         _heloName = "unknown";

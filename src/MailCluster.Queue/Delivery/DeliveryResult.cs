@@ -36,12 +36,19 @@ public sealed record DeliveryResult(
     bool RemoteOffersDsn = false,
     bool FinalDelivery = false)
 {
+    /// <summary>The next hop that answered, as the mail log writes it: <c>host[address]:port</c>; the host and address
+    /// when no connection was made; null when no host was tried. Never persisted (see <see cref="Protocol.AttemptCompleted.Relay"/>).</summary>
+    public string? Relay { get; init; }
+
     /// <summary>The attempt's result when no connection could be opened: every recipient gets the failure. The one
     /// place a <see cref="ConnectFailure"/> becomes outcomes (STYLE habit 3: one outcome per recipient).</summary>
     public static DeliveryResult ConnectFailed(ConnectFailure failure, IEnumerable<string> recipients)
     {
         ArgumentNullException.ThrowIfNull(failure);
         ArgumentNullException.ThrowIfNull(recipients);
-        return new([.. recipients.Select(r => new RecipientOutcome(r, failure.Kind, failure.Code, failure.EnhancedCode, failure.Text))], failure.RemoteMta, null);
+        return new([.. recipients.Select(r => new RecipientOutcome(r, failure.Kind, failure.Code, failure.EnhancedCode, failure.Text))], failure.RemoteMta, null)
+        {
+            Relay = failure.RemoteMta,
+        };
     }
 }

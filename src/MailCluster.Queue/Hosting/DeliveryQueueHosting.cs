@@ -68,6 +68,7 @@ public static class DeliveryQueueHosting
         {
             Metrics = provider.GetRequiredService<QueueMetrics>(),
             Buckets = settings.Buckets,
+            MailLog = provider.GetRequiredService<ILoggerFactory>().CreateLogger(DeliveryLog.Category),
         };
         return builder
             .WithShardRegion<DomainQueueRegion>(

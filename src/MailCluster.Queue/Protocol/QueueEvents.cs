@@ -36,7 +36,13 @@ public sealed record AttemptCompleted(
     DateTimeOffset At,
     IReadOnlyList<RecipientResult> Results,
     string? RemoteMta,
-    string? TlsProtocol) : IQueueMessage;
+    string? TlsProtocol) : IQueueMessage
+{
+    /// <summary>The delivery result's <see cref="Delivery.DeliveryResult.Relay"/>, for the mail log of the attempt just
+    /// decided. Not part of the storage format (mc.queue.attempt-completed.v1 keeps its shape): null after recovery.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? Relay { get; init; }
+}
 
 /// <summary>The message was never committed to the spool (acceptance failed) or its body is gone: it is
 /// dropped without delivery or bounce.</summary>

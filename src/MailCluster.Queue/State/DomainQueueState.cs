@@ -93,7 +93,7 @@ public sealed partial record DomainQueueState
             results.Add(classified with { Report = report });
         }
 
-        return results.Count == 0 ? null : new AttemptCompleted(messageId, now, results, result.RemoteMta, result.TlsProtocol);
+        return results.Count == 0 ? null : new AttemptCompleted(messageId, now, results, result.RemoteMta, result.TlsProtocol) { Relay = result.Relay };
     }
 
     private static RecipientResult Classify(

@@ -1,0 +1,97 @@
+using System.Text;
+using MailCluster.Smtp;
+
+namespace MailCluster.Edge.Session;
+
+/// <summary>The session's records in the mail log (<see cref="MailLog"/>): what each one names, from the session's
+/// facts. Called at the point where the event happens; the rules stay in the other parts of the session.</summary>
+public sealed partial class SmtpSession
+{
+    private string Client => MailLog.ClientOf(_connection.Remote);
+
+    private void LogAuth(bool succeeded, string? user, string? mechanism)
+    {
+        if (succeeded)
+        {
+            MailLog.AuthSucceeded(_services.MailLog, user ?? "-", mechanism ?? "-", Client, _connection.ConnectionId);
+        }
+        else
+        {
+            MailLog.AuthFailed(_services.MailLog, string.IsNullOrEmpty(user) ? "-" : user, mechanism ?? "-", Client, _connection.ConnectionId);
+        }
+    }
+
+    /// <summary>A refused MAIL, RCPT or message: policy and content answers, not the bad-command ones (syntax,
+    /// sequence: those are counted by <see cref="CountBad"/>, not logged one by one).</summary>
+    private void LogRejected(string command, SmtpReply reply, string? sender = null, string? recipient = null)
+    {
+        if (reply.IsPositive || IsBadCommand(reply))
+        {
+            return;
+        }
+
+        MailLog.Rejected(_services.MailLog, command, Client, reply.Code, reply.EnhancedCode ?? "", reply.Text ?? "",
+            sender ?? _mail?.ReversePath.Address ?? "", recipient ?? "", _connection.ConnectionId);
+    }
+
+    private void LogRejected(SmtpCommand command, SmtpReply reply)
+    {
+        switch (command)
+        {
+            case MailCommand mail:
+                LogRejected("MAIL", reply, sender: mail.ReversePath.Address);
+                break;
+            case RcptCommand rcpt:
+                LogRejected("RCPT", reply, recipient: rcpt.ForwardPath.Address);
+                break;
+        }
+    }
+
+    private void LogAccepted(string queueId, SessionData data)
+    {
+        if (!_services.MailLog.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
+        {
+            return; // the header scan is the one cost here
+        }
+
+        // A submission without a Message-ID got ours (SubmissionHeaders).
+        var messageId = MessageIdOf(data.Text.Span) ?? (RequiresAuth ? $"<{queueId}@{_services.Hostname}>" : "-");
+        var sender = _mail?.ReversePath.Address ?? "";
+        MailLog.Accepted(_services.MailLog, queueId, sender, data.Text.Length, _recipients.Count, messageId, Client, _user?.Name ?? "-",
+            _connection.ConnectionId);
+    }
+
+    /// <summary>The Message-ID field's value (unfolded, trimmed) from the header section, or null without one.</summary>
+    internal static string? MessageIdOf(ReadOnlySpan<byte> text)
+    {
+        const int MaxLength = 998; // RFC 5322 §2.1.1: a longer value is not a Message-ID worth logging whole
+        StringBuilder? value = null;
+        while (!text.IsEmpty)
+        {
+            var end = text.IndexOf("\r\n"u8);
+            var line = end < 0 ? text : text[..end];
+            if (line.IsEmpty)
+            {
+                break;
+            }
+
+            if (value is not null)
+            {
+                if (line[0] is not ((byte)' ' or (byte)'\t'))
+                {
+                    break;
+                }
+
+                value.Append(Encoding.UTF8.GetString(line).Trim());
+            }
+            else if (line.Length >= 11 && line[10] == (byte)':' && Ascii.EqualsIgnoreCase(line[..10], "Message-ID"u8))
+            {
+                value = new StringBuilder(Encoding.UTF8.GetString(line[11..]).Trim());
+            }
+
+            text = end < 0 ? [] : text[(end + 2)..];
+        }
+
+        return value is null ? null : value.Length > MaxLength ? value.ToString(0, MaxLength) : value.ToString();
+    }
+}
