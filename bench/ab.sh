@@ -8,8 +8,8 @@
 #   deploy/publish.sh /tmp/a; (change); deploy/publish.sh /tmp/b
 #   bench/ab.sh /tmp/a /tmp/b [PAIRS]          # PAIRS (default 2) alternations A B A B ...
 #   N=10000 ROUNDS=2 MODES="new reuse e2e" NODE_ENV="DOTNET_x=1" bench/ab.sh ...
-# Modes: new (a new connection per message), reuse (connections reused), both to a deferred domain (it does not
-# resolve: delivery deferred); e2e (connections reused, to relay.test, whose MX is smtp-sink on 127.0.0.2:2600, timed
+# Modes: new (a new connection per message), reuse (connections reused), both to a deferred domain (its MX is
+# 127.0.0.3, where nothing listens: delivery deferred, the destination backs off, as in bench/run.sh); e2e (connections reused, to relay.test, whose MX is smtp-sink on 127.0.0.2:2600, timed
 # until the sink has received all N: end-to-end relay). Loopback in a private network namespace with dnsmasq.
 set -euo pipefail
 [[ $(id -u) -eq 0 ]] || { echo "run as root (network namespace, cgroups)" >&2; exit 1; }
@@ -46,7 +46,9 @@ measure() { # label published-dir
   # DNS and the final destination for e2e (outside the node's cgroup: only the node's CPU is counted).
   ip netns exec "$ns" dnsmasq --keep-in-foreground --port=53 --listen-address=127.0.0.1 --bind-interfaces --no-resolv \
     --no-hosts --user=root --pid-file= --local=/test/ --local-ttl=300 \
-    --mx-host=relay.test,mx.relay.test,10 --host-record=mx.relay.test,127.0.0.2 >"$data.dnsmasq.log" 2>&1 & disown
+    --mx-host=relay.test,mx.relay.test,10 --host-record=mx.relay.test,127.0.0.2 \
+    --mx-host=defer.test,mx.defer.test,10 --host-record=mx.defer.test,127.0.0.3 \
+    --mx-host=client.test,mx.defer.test,10 >"$data.dnsmasq.log" 2>&1 & disown
   ip netns exec "$ns" smtp-sink -c -u nobody -m 2000 127.0.0.2:2600 1024 >"$data.sink.out" 2>/dev/null & disown
   # shellcheck disable=SC2086 # NODE_ENV is a list of VAR=value words
   ( exec /bin/bash -c 'echo $$ > "$0/cgroup.procs" && exec ip netns exec "$1" env "${@:2}"' "$cg" "$ns" \
