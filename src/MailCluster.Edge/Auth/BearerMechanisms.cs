@@ -8,33 +8,9 @@ namespace MailCluster.Edge.Auth;
 /// They only parse; <see cref="SaslBearerToken"/> leaves validating the token to the session. A message that breaks the
 /// grammar is 501 5.5.2 (<see cref="SaslReplies.Malformed"/>), never an exception.
 /// </summary>
-public abstract class BearerMechanism : ISaslMechanism
+public abstract class BearerMechanism : SingleMessageMechanism
 {
     private const char Separator = '\u0001';
-
-    private enum State { New, AwaitingResponse, Done }
-
-    private State _state = State.New;
-
-    public abstract string Name { get; }
-
-    public SaslStep Start(string? initialResponse)
-    {
-        Expect(State.New);
-        if (initialResponse is null)
-        {
-            _state = State.AwaitingResponse;
-            return new SaslChallenge(string.Empty);
-        }
-
-        return Finish(initialResponse, isInitial: true);
-    }
-
-    public SaslStep Continue(string clientLine)
-    {
-        Expect(State.AwaitingResponse);
-        return Finish(clientLine, isInitial: false);
-    }
 
     /// <summary>The message split at %x01: the parts before the final empty pair (which must be there, and the only
     /// empty parts). Null when the message is not so terminated.</summary>
@@ -94,23 +70,6 @@ public abstract class BearerMechanism : ISaslMechanism
         return body.Length > 0 && body.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '+' or '/')
             ? token
             : null;
-    }
-
-    /// <summary>The mechanism's reading of the decoded message: the token step, or why not.</summary>
-    private protected abstract SaslStep Parse(string message);
-
-    private SaslStep Finish(string line, bool isInitial)
-    {
-        _state = State.Done;
-        return SaslResponse.TryDecode(line, isInitial, out var message, out var failure) ? Parse(message) : failure;
-    }
-
-    private void Expect(State state)
-    {
-        if (_state != state)
-        {
-            throw new InvalidOperationException($"{Name} exchange is {_state}, not {state}.");
-        }
     }
 }
 

@@ -11,40 +11,12 @@ namespace MailCluster.Edge.Auth;
 /// authcid may not act as the authzid. The message is well formed, so it is refused as an authentication
 /// failure, 535 5.7.8 (RFC 4954 §6), not as a syntax error (501).</para>
 /// </summary>
-public sealed class PlainMechanism : ISaslMechanism
+public sealed class PlainMechanism : SingleMessageMechanism
 {
-    private enum State { New, AwaitingResponse, Done }
+    public override string Name => "PLAIN";
 
-    private State _state = State.New;
-
-    public string Name => "PLAIN";
-
-    public SaslStep Start(string? initialResponse)
+    private protected override SaslStep Parse(string message)
     {
-        Expect(State.New);
-        if (initialResponse is null)
-        {
-            _state = State.AwaitingResponse;
-            return new SaslChallenge(string.Empty);
-        }
-
-        return Finish(initialResponse, isInitial: true);
-    }
-
-    public SaslStep Continue(string clientLine)
-    {
-        Expect(State.AwaitingResponse);
-        return Finish(clientLine, isInitial: false);
-    }
-
-    private SaslStep Finish(string line, bool isInitial)
-    {
-        _state = State.Done;
-        if (!SaslResponse.TryDecode(line, isInitial, out var message, out var failure))
-        {
-            return failure;
-        }
-
         var fields = message.Split('\0');
         if (fields is not [var authzid, var authcid, var password] || authcid.Length == 0 || password.Length == 0)
         {
@@ -57,13 +29,5 @@ public sealed class PlainMechanism : ISaslMechanism
         }
 
         return new SaslCredentials(authzid, authcid, password);
-    }
-
-    private void Expect(State state)
-    {
-        if (_state != state)
-        {
-            throw new InvalidOperationException($"PLAIN exchange is {_state}, not {state}.");
-        }
     }
 }
