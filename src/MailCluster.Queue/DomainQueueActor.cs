@@ -64,8 +64,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         {
             if (!_scheduler.Passivating)
             {
-                _log.Info("Domain queue {0} handed off: it stops once its journal writes ({1}) and {2} deliveries are done", _state.Domain,
-                    _writes.Pending ? "pending" : "none", _scheduler.InFlight.Count);
+                _log.HandedOff(_state.Domain, _writes.Pending, _scheduler.InFlight.Count);
             }
 
             Change(_scheduler.Stopping(Now));
@@ -90,7 +89,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     {
         if (!_state.IsEmpty)
         {
-            _log.Info("Domain queue {0} recovered {1} messages ({2} recipients)", _state.Domain, _state.Messages.Count, _state.RecipientCount);
+            _log.Recovered(_state);
             AfterChange();
         }
     }
@@ -152,13 +151,12 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         (_scheduler, var decision) = _scheduler.Finished(_state, ConnectionNumber(Sender), finished, Now);
         if (finished.ConnectFailure is { EveryHostUnreachable: true } failure)
         {
-            _log.Warning("Every host of {0} failed at connection level; the destination backs off until {1:o}, then probes: {2}",
-                _state.Domain, _scheduler.Shaping.BackoffUntil, failure.Text);
+            _log.BackingOff(_state.Domain, _scheduler.Shaping.BackoffUntil, failure.Text);
         }
 
         if (finished.Error is { } error)
         {
-            _log.Warning(error, "Delivery run of {0} in {1} failed; counted as a transient attempt", finished.MessageId, _state.Domain);
+            _log.RunFailed(error, finished.MessageId, _state.Domain);
         }
 
         switch (decision)
@@ -168,7 +166,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
                 FlushWrites();
                 break;
             case Abandon abandon:
-                PersistThen(abandon.Event, e => _log.Warning("Message {0} in {1} abandoned: {2}", e.MessageId, _state.Domain, e.Reason));
+                PersistThen(abandon.Event, e => _log.Abandoned(e, _state.Domain));
                 return;
         }
 
@@ -180,7 +178,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         (_scheduler, var decided) = _scheduler.DsnRunFinished(_state, finished, Now);
         if (finished.Retry)
         {
-            _log.Warning("Queueing the DSN for {0} failed; retrying: {1}", finished.MessageId, finished.Error);
+            _log.DsnRetry(finished.MessageId, finished.Error);
         }
 
         if (decided is null)
@@ -189,8 +187,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
             return;
         }
 
-        PersistThen(decided, queued => _log.Info("DSN for {0} ({1}) queued as {2}{3}", queued.MessageId, string.Join(", ", queued.Recipients),
-            queued.DsnMessageId ?? "nothing", finished.Error is null ? "" : ": " + finished.Error));
+        PersistThen(decided, queued => _log.DsnQueued(queued, finished.Error));
     }
 
     private static int? ConnectionNumber(IActorRef actor) =>
