@@ -27,6 +27,10 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     private DomainQueueState _state;
     private DeliveryScheduler _scheduler;
 
+    /// <summary>When the tick timer is set to fire (null: not set). A step that asks for the same instant leaves the
+    /// timer alone instead of rescheduling it: steps run several times per message.</summary>
+    private DateTimeOffset? _tickAt;
+
     public DomainQueueActor(string domain, QueueServices services)
     {
         _services = services;
@@ -47,7 +51,11 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
             FlushWrites();
         });
         Command<MessageCommitted>(c => Change(_scheduler.Committed(c.MessageId)));
-        Command<Tick>(_ => AfterChange());
+        Command<Tick>(_ =>
+        {
+            _tickAt = null;
+            AfterChange();
+        });
         Command<WakeUp>(_ => AfterChange());
         Command<DeliveryFinished>(OnDeliveryFinished);
         Command<DsnFinished>(OnDsnFinished);
@@ -107,7 +115,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         switch (step.Kind)
         {
             case StepKind.Passivate:
-                Timers.Cancel(TickTimer); // the snapshot timeout stays: a snapshot in progress must not hold writes for ever
+                CancelTick(); // the snapshot timeout stays: a snapshot in progress must not hold writes for ever
                 Context.Parent.Tell(new Passivate(StopQueue.Instance));
                 break;
             case StepKind.Stop:
@@ -133,13 +141,15 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
                     DsnRun.Start(_services, message).PipeTo(Self);
                 }
 
-                if (step.WakeAt is { } at)
+                if (step.WakeAt is not { } at)
                 {
-                    Timers.StartSingleTimer(TickTimer, new Tick(), at > Now ? at - Now : TimeSpan.Zero);
+                    CancelTick();
                 }
-                else
+                else if (_tickAt != at)
                 {
-                    Timers.Cancel(TickTimer);
+                    var now = Now;
+                    Timers.StartSingleTimer(TickTimer, Tick.Instance, at > now ? at - now : TimeSpan.Zero);
+                    _tickAt = at;
                 }
 
                 break;
@@ -190,10 +200,22 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         PersistThen(decided, queued => _log.DsnQueued(queued, finished.Error));
     }
 
+    private void CancelTick()
+    {
+        if (_tickAt is not null)
+        {
+            Timers.Cancel(TickTimer);
+            _tickAt = null;
+        }
+    }
+
     private static int? ConnectionNumber(IActorRef actor) =>
         actor.Path.Name.StartsWith(ConnectionPrefix, StringComparison.Ordinal) && int.TryParse(actor.Path.Name.AsSpan(ConnectionPrefix.Length), out int n) ? n : null;
 
-    private sealed record Tick;
+    private sealed class Tick
+    {
+        public static readonly Tick Instance = new();
+    }
 
     private sealed record SnapshotTimeout;
 

@@ -32,28 +32,33 @@ internal sealed partial record DeliveryScheduler
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(finished);
-        var next = this with { InFlight = InFlight.Remove(finished.MessageId) };
+        // One copy of the record and of each collection it changes: this runs once per delivery.
+        var connections = Connections;
         Assignment? assignment = null;
         if (connection is { } number && Connections.TryGetValue(number, out assignment))
         {
-            next = next with { Connections = finished.Closing ? Connections.Remove(number) : Connections.SetItem(number, null) };
+            connections = finished.Closing ? Connections.Remove(number) : Connections.SetItem(number, null);
         }
 
-        if (finished.ConnectFailure is { EveryHostUnreachable: true })
-        {
-            next = next with { Shaping = Shaping.ConnectFailed(now, Retry) };
-        }
-        else if (finished.Result is not null && finished.ConnectFailure is null)
-        {
-            next = next with { Shaping = Shaping.Connected() };
-        }
+        var shaping = finished.ConnectFailure is { EveryHostUnreachable: true } ? Shaping.ConnectFailed(now, Retry)
+            : finished.Result is not null && finished.ConnectFailure is null ? Shaping.Connected()
+            : Shaping;
 
         state.Messages.TryGetValue(finished.MessageId, out var message);
         var result = finished.Result ?? (finished.Error is { } error && message is not null ? RunFailed(message, assignment, error, now) : null);
+
+        // A recorded outcome keeps the message in flight until it is applied (Settled); anything else frees it.
+        bool recorded = finished.Spool == SpoolStatus.Committed && result is not null;
+        var next = this with
+        {
+            Connections = connections,
+            Shaping = shaping,
+            InFlight = recorded ? InFlight.Add(finished.MessageId) : InFlight.Remove(finished.MessageId),
+        };
         switch (finished.Spool)
         {
             case SpoolStatus.Committed when result is not null:
-                return (next with { InFlight = next.InFlight.Add(finished.MessageId) }, new RecordOutcome(finished.MessageId, result));
+                return (next, new RecordOutcome(finished.MessageId, result));
             case SpoolStatus.Uncommitted or SpoolStatus.Missing when message is not null
                 && now - message.ArrivedAt < TimeSpan.FromSeconds(Options.CommitGraceSeconds):
                 return (next with { Holds = next.Holds.SetItem(finished.MessageId, now + UncommittedRecheck) }, FinishDecision.None);
@@ -66,7 +71,17 @@ internal sealed partial record DeliveryScheduler
     }
 
     /// <summary>The outcomes of <paramref name="messageIds"/> are applied to the state, or had nothing to record.</summary>
-    public DeliveryScheduler Settled(IEnumerable<string> messageIds) => this with { InFlight = InFlight.Except(messageIds) };
+    public DeliveryScheduler Settled(IEnumerable<string> messageIds)
+    {
+        ArgumentNullException.ThrowIfNull(messageIds);
+        var inFlight = InFlight;
+        foreach (var id in messageIds)
+        {
+            inFlight = inFlight.Remove(id);
+        }
+
+        return ReferenceEquals(inFlight, InFlight) ? this : this with { InFlight = inFlight };
+    }
 
     /// <summary>A connection actor stopped. One that stopped while holding a message (a crash, or a message sent as it
     /// closed) frees it.</summary>
@@ -88,7 +103,7 @@ internal sealed partial record DeliveryScheduler
 
     /// <summary>The body of <paramref name="messageId"/> is committed: it may start now. A lost nudge only delays the
     /// first attempt until the hold runs out.</summary>
-    public DeliveryScheduler Committed(string messageId) => this with { Holds = Holds.Remove(messageId) };
+    public DeliveryScheduler Committed(string messageId) => Holds.ContainsKey(messageId) ? this with { Holds = Holds.Remove(messageId) } : this;
 
     /// <summary>A DSN run reported: a failure that may pass is tried again after the retry policy's initial delay
     /// (nothing to persist); otherwise the state decides what to persist (null: nothing left to mark).</summary>
@@ -118,7 +133,8 @@ internal sealed partial record DeliveryScheduler
     public DeliveryScheduler Applied(IQueueMessage e, DateTimeOffset now) => e switch
     {
         Protocol.Enqueued enqueued => Enqueued(enqueued.MessageId, now),
-        AttemptCompleted attempt => this with { InFlight = InFlight.Remove(attempt.MessageId), Holds = Holds.Remove(attempt.MessageId) },
+        AttemptCompleted attempt when InFlight.Contains(attempt.MessageId) || Holds.ContainsKey(attempt.MessageId) =>
+            this with { InFlight = InFlight.Remove(attempt.MessageId), Holds = Holds.Remove(attempt.MessageId) },
         MessageDeleted deleted => this with { Holds = Holds.Remove(deleted.MessageId), DsnHolds = DsnHolds.Remove(deleted.MessageId) },
         _ => this,
     };

@@ -123,8 +123,10 @@ internal sealed partial record DeliveryScheduler
     /// </summary>
     private (DeliveryScheduler, SchedulerStep) Plan(DomainQueueState state, DateTimeOffset now)
     {
+        // Runs after every change of every queue: it copies the record and its collections only for what it starts
+        // (a step with nothing to start returns this scheduler itself; DeliverySchedulerTests).
         var next = this;
-        var starts = new List<DeliveryStart>();
+        List<DeliveryStart>? starts = null;
         foreach (var message in state.Due(now))
         {
             if (next.InFlight.Contains(message.MessageId) || next.HeldAt(message.MessageId, now))
@@ -153,12 +155,27 @@ internal sealed partial record DeliveryScheduler
                 Shaping = next.Shaping.Started(now),
                 LastConnection = Math.Max(number, next.LastConnection),
             };
-            starts.Add(new DeliveryStart(number, connection is null, message, recipients));
+            (starts ??= []).Add(new DeliveryStart(number, connection is null, message, recipients));
         }
 
-        var dsnRuns = state.ReportsDue.Where(m => !next.DsnRunning.Contains(m.MessageId) && !next.DsnHeldAt(m.MessageId, now)).ToList();
-        next = next with { DsnRunning = next.DsnRunning.Union(dsnRuns.Select(m => m.MessageId)) };
-        return (next, new SchedulerStep(StepKind.Run, starts, dsnRuns, next.WakeAt(state, now)));
+        List<QueuedMessage>? dsnRuns = null;
+        if (state.HasReportsDue)
+        {
+            foreach (var message in state.ReportsDue)
+            {
+                if (!next.DsnRunning.Contains(message.MessageId) && !next.DsnHeldAt(message.MessageId, now))
+                {
+                    (dsnRuns ??= []).Add(message);
+                }
+            }
+        }
+
+        if (dsnRuns is not null)
+        {
+            next = next with { DsnRunning = next.DsnRunning.Union(dsnRuns.Select(m => m.MessageId)) };
+        }
+
+        return (next, new SchedulerStep(StepKind.Run, (IReadOnlyList<DeliveryStart>?)starts ?? [], (IReadOnlyList<QueuedMessage>?)dsnRuns ?? [], next.WakeAt(state, now)));
     }
 
     /// <summary>
@@ -196,7 +213,7 @@ internal sealed partial record DeliveryScheduler
             next = rate > first ? rate : first;
         }
 
-        foreach (var message in state.ReportsDue)
+        foreach (var message in state.HasReportsDue ? state.ReportsDue : [])
         {
             if (!DsnRunning.Contains(message.MessageId))
             {
@@ -207,7 +224,21 @@ internal sealed partial record DeliveryScheduler
         return next;
     }
 
-    private int? IdleConnection => Connections.FirstOrDefault(c => c.Value is null) is { Value: null, Key: > 0 } idle ? idle.Key : null;
+    private int? IdleConnection
+    {
+        get
+        {
+            foreach (var (number, assignment) in Connections)
+            {
+                if (assignment is null)
+                {
+                    return number;
+                }
+            }
+
+            return null;
+        }
+    }
 
     private bool HeldAt(string messageId, DateTimeOffset now) => Holds.TryGetValue(messageId, out var hold) && hold > now;
 

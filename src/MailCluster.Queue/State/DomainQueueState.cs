@@ -52,6 +52,9 @@ public sealed partial record DomainQueueState
     public int RecipientCount => Messages.Values.Sum(m => m.Pending.Count);
 
     /// <summary>Messages with DSN lines waiting to be queued.</summary>
+    /// <summary>Whether <see cref="ReportsDue"/> has any (asked first on the hot path, where it rarely has).</summary>
+    public bool HasReportsDue => !_reporting.IsEmpty;
+
     public IEnumerable<QueuedMessage> ReportsDue => _reporting.Select(id => Messages[id]);
 
     /// <summary>Enqueue is idempotent: a message id already queued yields no event (a retried Ask).</summary>

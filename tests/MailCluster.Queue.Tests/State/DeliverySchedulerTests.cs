@@ -282,4 +282,28 @@ public class DeliverySchedulerTests
         Assert.Equal(["M1"], scheduler.Applied(new AttemptCompleted("M2", T0, [], null, null), T0).Holds.Keys);
         Assert.False(scheduler.Busy("M1"));
     }
+
+    [Fact]
+    public void Steps_and_reports_that_change_nothing_return_the_same_scheduler()
+    {
+        // Steps run several times per message in every queue: one that starts nothing must not copy the record.
+        var state = Queue(2);
+        var (running, step) = Scheduler(maxConnections: 2).Next(state, false, T0);
+        Assert.Equal(2, step.Starts.Count);
+
+        var (again, nothing) = running.Next(state, false, T0.AddSeconds(1));
+        Assert.Same(running, again);
+        Assert.Empty(nothing.Starts);
+        Assert.Empty(nothing.DsnRuns);
+        Assert.Same(running, running.Committed("M1")); // no commit hold left for it
+        Assert.Same(running, running.Settled(["M9"]));
+        Assert.Same(running, running.Applied(new AttemptCompleted("M9", T0, [], null, null), T0));
+
+        // A recorded outcome keeps its message in flight until it is settled; a finished run frees its connection.
+        var (finished, decision) = running.Finished(state, 1, Ok("M1", "a1@example.com", "b1@example.com"), T0);
+        Assert.IsType<RecordOutcome>(decision);
+        Assert.True(finished.Busy("M1"));
+        Assert.Null(finished.Connections[1]);
+        Assert.False(finished.Settled(["M1"]).Busy("M1"));
+    }
 }
