@@ -22,7 +22,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # sslscan lists the suites and protocol versions the SMTP listeners offer (T60, the inbound TLS profile of #17).
 # python3-dkim (dkimpy) verifies DKIM signatures in T75-T77 independently of MimeKit; it reads the keys from dnsmasq
 # through python3-dnspython, and Ed25519 needs python3-nacl (its dependencies; named because the tests use them).
-REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium yamllint iproute2 curl sslscan python3-dkim python3-dnspython python3-nacl)
+# nsd, unbound and ldnsutils serve DANE's DNSSEC (tests/MailCluster.Testing/DnssecServers.cs: a zone signed with
+# ldns-signzone, served by nsd, behind a validating unbound).
+REQUIRED_PACKAGES=(postgresql dnsmasq-base postfix prometheus chromium yamllint iproute2 curl sslscan python3-dkim python3-dnspython python3-nacl nsd unbound ldnsutils)
 
 # Checks that run a program only when it is installed fail instead of skipping when it is named here
 # (tests/MailCluster.Testing/TestTools.cs): CI must not pass a check that never ran.
