@@ -1,4 +1,5 @@
 using MailCluster.Edge;
+using MailCluster.Edge.Credentials;
 using MailCluster.Edge.Dkim;
 using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
@@ -45,6 +46,7 @@ builder.Services
     .AddServiceMetrics(settings)
     .AddOutbound(builder.Configuration)
     .AddMessageAcceptor(settings.Queue, settings.DomainBuckets)
+    .AddCredentials(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddEdge(settings.Smtp, settings.Domains, settings.Node.Hostname)
     .AddDkim(settings.Dkim)
     .AddMailClusterAkka(settings, (akka, provider) => akka
