@@ -18,7 +18,7 @@ public enum QuotaOutcome
 {
     Allowed,
 
-    /// <summary>More than <see cref="ApiKey.RatePerMinute"/> in the last minute: wait <see cref="QuotaDecision.RetryAfter"/>.</summary>
+    /// <summary>The request would put more than <see cref="ApiKey.RatePerMinute"/> messages in the last 60 seconds: wait <see cref="QuotaDecision.RetryAfter"/>.</summary>
     RateLimited,
 
     /// <summary>The UTC day's <see cref="ApiKey.DailyQuota"/> is used up: wait until midnight UTC (<see cref="QuotaDecision.RetryAfter"/>).</summary>
