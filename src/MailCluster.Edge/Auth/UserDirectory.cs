@@ -46,11 +46,16 @@ public sealed class UserDirectory
     }
 
     /// <summary>Identities who can log in with a password now: configured users (named; duplicates counted once),
-    /// runtime users and enabled API keys with the smtp scope. Zero: do not offer AUTH PLAIN/LOGIN.</summary>
+    /// runtime users and enabled API keys with the smtp scope (see <see cref="OffersPasswordAuth"/>).</summary>
     public int Count => _users.Count + (_runtime?.SmtpLogins ?? 0);
 
     /// <summary>The configured users (duplicates once), for listings.</summary>
     public IEnumerable<SmtpUser> Configured => _users.Values.Select(v => v.User);
+
+    /// <summary>Whether AUTH PLAIN/LOGIN are offered: when users are configured, and always on a node with runtime
+    /// credentials, even while it has none: a user or key may be added at any moment, and a removed or disabled one
+    /// must get 535 5.7.8 (bad credentials), not 504 (mechanism unknown).</summary>
+    public bool OffersPasswordAuth => _users.Count > 0 || _runtime is not null;
 
     /// <summary>True when <paramref name="name"/> is a configured user (case-insensitive): a runtime user may not take it.</summary>
     public bool IsConfigured(string name) => _users.ContainsKey(name);
