@@ -40,7 +40,7 @@ public sealed class T102_KeyQuotasAcrossNodes
         Assert.Matches(@"^451 4\.7\.1 .*try again in \d+ s", ratedReplies[3]);
     }
 
-    /// <summary>One transaction per new connection, alternating nodes; the MAIL FROM replies (or the final one).</summary>
+    /// <summary>One transaction per new connection, alternating nodes; the MAIL FROM replies (the quota is taken there).</summary>
     private static async Task<List<string>> SubmitAlternatingAsync(int[] ports, string id, string secret, int count)
     {
         var replies = new List<string>();
@@ -50,7 +50,7 @@ public sealed class T102_KeyQuotasAcrossNodes
             await using (client)
             {
                 Assert.StartsWith("235 ", auth, StringComparison.Ordinal);
-                replies.Add(await AuthSubmission.SendAsync(client, $"app{i}@senders.test", "bob@relay.test", $"T102 {i}"));
+                replies.Add(await AuthSubmission.MailFromAsync(client, $"app{i}@senders.test"));
             }
         }
 

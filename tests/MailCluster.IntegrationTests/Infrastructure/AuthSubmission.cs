@@ -45,6 +45,14 @@ internal static class AuthSubmission
         return await client.CommandAsync($"From: <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n\r\nbody\r\n.");
     }
 
+    /// <summary>MAIL FROM only (where the sender and the quotas are decided), then RSET; the MAIL reply.</summary>
+    public static async Task<string> MailFromAsync(RawSmtpClient client, string from)
+    {
+        var reply = await client.CommandAsync($"MAIL FROM:<{from}>");
+        await client.CommandAsync("RSET");
+        return reply;
+    }
+
     /// <summary>Logs in every 100 ms until the AUTH reply starts with <paramref name="expected"/>; how long that took.</summary>
     public static async Task<TimeSpan> WaitForAuthAsync(int submissionsPort, string user, string password, string expected)
     {
