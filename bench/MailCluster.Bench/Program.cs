@@ -6,6 +6,7 @@ using MailCluster.Bench;
 //   wait     --port P [--host H] [--timeout S]           until an SMTP greeting arrives
 //   latency  --port P --rate R --seconds S --size B --to ADDR [--host H]
 //   idle     --port P --count N [--concurrency C] [--hold S] [--cgroup DIR] [--host H]
+//   auth     --port P --mode plain|tls|auth --count N [--concurrency C] [--user U --password W] [--host H]
 if (args.Length == 0)
 {
     await Console.Error.WriteLineAsync("usage: MailCluster.Bench wait|latency|idle --port P ...").ConfigureAwait(false);
@@ -25,6 +26,7 @@ string result = args[0] switch
     "wait" => await WaitCommand.RunAsync(options, stop.Token).ConfigureAwait(false),
     "latency" => await LatencyCommand.RunAsync(options, stop.Token).ConfigureAwait(false),
     "idle" => await IdleCommand.RunAsync(options, stop.Token).ConfigureAwait(false),
+    "auth" => await AuthCommand.RunAsync(options, stop.Token).ConfigureAwait(false),
     _ => throw new ArgumentException($"unknown command {args[0]}"),
 };
 Console.WriteLine(result);

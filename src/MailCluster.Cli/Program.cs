@@ -20,6 +20,23 @@ app.Configure(config =>
         token.AddCommand<TokenListCommand>("list").WithDescription("List the tokens in force (never a secret)");
         token.AddCommand<TokenRevokeCommand>("revoke").WithDescription("Revoke a token on every node");
     });
+    config.AddBranch("user", user =>
+    {
+        user.SetDescription("Runtime SMTP AUTH users: add, passwd, list, remove (role admin)");
+        user.AddCommand<UserAddCommand>("add").WithDescription("Add a user; the password is read from standard input or --password-file").WithExample("user", "add", "app1", "--sender", "example.com", "--password-file", "pw.txt");
+        user.AddCommand<UserPasswdCommand>("passwd").WithDescription("Change a user's password");
+        user.AddCommand<UserListCommand>("list").WithDescription("List runtime and configured users (never a hash)");
+        user.AddCommand<UserRemoveCommand>("remove").WithDescription("Remove a runtime user on every node");
+    });
+    config.AddBranch("key", key =>
+    {
+        key.SetDescription("API keys for applications: create, list, disable, enable, delete (role admin)");
+        key.AddCommand<KeyCreateCommand>("create").WithDescription("Create a key; its secret is shown once").WithExample("key", "create", "--name", "shop", "--sender", "example.com", "--rate-per-minute", "60");
+        key.AddCommand<KeyListCommand>("list").WithDescription("List keys (never a secret)");
+        key.AddCommand<KeyDisableCommand>("disable").WithDescription("Refuse a key on every node, keeping it");
+        key.AddCommand<KeyEnableCommand>("enable").WithDescription("Accept a disabled key again");
+        key.AddCommand<KeyDeleteCommand>("delete").WithDescription("Delete a key");
+    });
     config.AddBranch("cluster", cluster =>
     {
         cluster.SetDescription("The cluster");

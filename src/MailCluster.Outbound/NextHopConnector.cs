@@ -13,10 +13,14 @@ namespace MailCluster.Outbound;
 /// </summary>
 public sealed partial class NextHopConnector : IDeliveryConnector
 {
+    /// <summary>For token endpoints: one client for the process (connection pooling, DNS refresh by the handler).</summary>
+    private static readonly HttpClient TokenHttp = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+
     private readonly MxResolver _resolver;
     private readonly OutboundOptions _options;
     private readonly DestinationPolicies _policies;
     private readonly ILogger<NextHopConnector> _logger;
+    private readonly OAuth.SmarthostOAuth _oauth;
 
     public NextHopConnector(MxResolver resolver, IOptions<OutboundOptions> options, ILogger<NextHopConnector> logger)
     {
@@ -27,7 +31,9 @@ public sealed partial class NextHopConnector : IDeliveryConnector
         _options = options.Value;
         _policies = new DestinationPolicies(_options);
         _logger = logger;
+        _oauth = new OAuth.SmarthostOAuth(_options, TokenHttp, TimeProvider.System);
     }
+
 
     public DomainShaping ShapingFor(string domain) => _policies.For(domain).Shaping;
 
@@ -56,6 +62,22 @@ public sealed partial class NextHopConnector : IDeliveryConnector
             return ConnectResult.Failed(new ConnectFailure(kind, resolution.Code, resolution.EnhancedCode, resolution.Text, null, false));
         }
 
+        // XOAUTH2 with the route's own token: obtained before connecting, since a session without it could send nothing.
+        // A token endpoint that fails is a transient failure of this attempt (retried), not of the destination's hosts.
+        OAuth.OAuthAccessToken? token = null;
+        if (_oauth.For(domain) is { } tokens)
+        {
+            try
+            {
+                token = await tokens.GetAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OAuth.OAuthTokenException e)
+            {
+                LogTokenFailed(domain, e.Message);
+                return ConnectResult.Failed(new ConnectFailure(OutcomeKind.Transient, 451, "4.7.0", $"no OAuth2 token for {domain}'s route: {e.Message}", null, false));
+            }
+        }
+
         // An operator-configured relay may be private; an address published in DNS by the recipient domain may not.
         bool allowPrivate = _options.AllowPrivateDestinations || route.Kind != RouteKind.Mx;
         int port = route.Kind == RouteKind.Mx ? _options.Port : route.Port;
@@ -69,14 +91,14 @@ public sealed partial class NextHopConnector : IDeliveryConnector
                 tried++;
                 var open = route.Kind == RouteKind.Lmtp
                     ? await LmtpClientConnection.OpenAsync(_options, target.Host, address, port, cancellationToken).ConfigureAwait(false)
-                    : await SmtpClientConnection.OpenAsync(_options, policy.Tls, target.Host, address, port, policy.Username, policy.Password, cancellationToken)
+                    : await SmtpClientConnection.OpenAsync(_options, policy.Tls, target.Host, address, port, policy.Username, policy.Password, token, cancellationToken)
                         .ConfigureAwait(false);
                 if (open.TlsHandshakeFailed && policy.Tls.AfterHandshakeFailure is { } clear && policy.Username is null)
                 {
                     // Same MX, same address, a fresh session that does not attempt STARTTLS. Never with credentials:
                     // a failed handshake may be an attacker's doing, and AUTH in clear would hand them the password.
                     LogClearTextFallback(domain, open.Remote, open.Error);
-                    open = await SmtpClientConnection.OpenAsync(_options, clear, target.Host, address, port, policy.Username, policy.Password, cancellationToken)
+                    open = await SmtpClientConnection.OpenAsync(_options, clear, target.Host, address, port, policy.Username, policy.Password, token, cancellationToken)
                         .ConfigureAwait(false);
                 }
 
@@ -103,6 +125,9 @@ public sealed partial class NextHopConnector : IDeliveryConnector
         string text = $"delivery to {domain} failed at every host; last error: {last?.Error}";
         return ConnectResult.Failed(new ConnectFailure(OutcomeKind.Transient, 0, enhanced, text, last?.Connected == true ? last.Remote : null, true));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OAuth2 token for the route of {Domain} not obtained: {Reason}")]
+    private partial void LogTokenFailed(string domain, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Resolving {Domain} failed: {Reason}")]
     private partial void LogResolutionFailed(string domain, string reason);

@@ -53,6 +53,11 @@ public sealed class OutboundOptions
 
     public string? SmarthostPassword { get; set; }
 
+    /// <summary>XOAUTH2 toward <see cref="Smarthost"/> with a token MailCluster obtains itself, instead of the password
+    /// (<c>MailCluster__Outbound__SmarthostOAuth__TokenEndpoint</c>, <c>__ClientId</c>, <c>__ClientSecretFile</c>,
+    /// <c>__RefreshTokenFile</c>, <c>__Scope</c>); the SASL user is <see cref="SmarthostUsername"/>.</summary>
+    public OAuth.OAuthClientOptions? SmarthostOAuth { get; set; }
+
     /// <summary>Connections open at once to one destination domain.</summary>
     public int MaxConnectionsPerDomain { get; set; } = 10;
 
@@ -93,6 +98,10 @@ public sealed class DomainOutboundOptions
     public string? Username { get; set; }
 
     public string? Password { get; set; }
+
+    /// <summary>XOAUTH2 for this domain's route (<c>MailCluster__Outbound__Domains__N__OAuth__TokenEndpoint</c>, ...);
+    /// the SASL user is <see cref="Username"/>.</summary>
+    public OAuth.OAuthClientOptions? OAuth { get; set; }
 
     public int? MaxConnections { get; set; }
 

@@ -56,7 +56,7 @@ public static class OutboundServiceCollectionExtensions
     {
         public ValidateOptionsResult Validate(string? name, OutboundOptions options)
         {
-            var problems = DestinationPolicies.Problems(options);
+            var problems = DestinationPolicies.Problems(options).Concat(OAuth.SmarthostOAuth.Problems(options)).ToList();
             return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
         }
     }

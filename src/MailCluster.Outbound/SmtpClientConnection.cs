@@ -40,7 +40,7 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
     /// <summary>Connect, greet, EHLO, STARTTLS per <paramref name="tls"/>, and AUTH when a user is given.
     /// A failure at any of these is connection-level: the caller moves on to the next address.</summary>
     public static async Task<OpenResult> OpenAsync(OutboundOptions options, TlsPolicy tls, string host, IPAddress address, int port,
-        string? username, string? password, CancellationToken cancellationToken)
+        string? username, string? password, OAuth.OAuthAccessToken? oauthToken, CancellationToken cancellationToken)
     {
         string remote = $"{host}[{address}]";
         var timeouts = StageTimeouts.From(options);
@@ -80,7 +80,22 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
                 return Fail($"{remote}: TLS policy {tls.Mode} but the session is not encrypted", true);
             }
 
-            if (username is not null)
+            if (username is not null && oauthToken is not null)
+            {
+                // XOAUTH2 (Google's and Microsoft's SASL mechanism for a bearer token); MailKit answers the server's
+                // error challenge with the empty line the mechanism requires.
+                client.Timeout = timeouts.Command;
+                try
+                {
+                    await client.AuthenticateAsync(new SaslMechanismOAuth2(username, oauthToken.Value), cancellationToken).ConfigureAwait(false);
+                }
+                catch (MailKit.Security.AuthenticationException)
+                {
+                    oauthToken.Reject();
+                    throw;
+                }
+            }
+            else if (username is not null)
             {
                 client.Timeout = timeouts.Command;
                 await client.AuthenticateAsync(username, password ?? "", cancellationToken).ConfigureAwait(false);

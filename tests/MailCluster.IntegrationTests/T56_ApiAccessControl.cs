@@ -33,6 +33,16 @@ public sealed class T56_ApiAccessControl
         ("GET", "/api/v1/tokens", "/api/v1/tokens", "admin", null),
         ("POST", "/api/v1/tokens", "/api/v1/tokens", "admin", new { name = "matrix", role = "read" }),
         ("DELETE", "/api/v1/tokens/{id}", "/api/v1/tokens/00000000deadbeef", "admin", null),
+        ("GET", "/api/v1/users", "/api/v1/users", "admin", null),
+        ("POST", "/api/v1/users", "/api/v1/users", "admin", new { name = "matrix" }),
+        ("PUT", "/api/v1/users/{name}", "/api/v1/users/nosuchuser", "admin", new { password = "x", allowed_senders = Array.Empty<string>() }),
+        ("PATCH", "/api/v1/users/{name}", "/api/v1/users/nosuchuser", "admin", new { password = "x" }),
+        ("DELETE", "/api/v1/users/{name}", "/api/v1/users/nosuchuser", "admin", null),
+        ("GET", "/api/v1/keys", "/api/v1/keys", "admin", null),
+        ("POST", "/api/v1/keys", "/api/v1/keys", "admin", new { name = "matrix" }),
+        ("POST", "/api/v1/keys/{id}/disable", "/api/v1/keys/key_0000000000000000/disable", "admin", null),
+        ("POST", "/api/v1/keys/{id}/enable", "/api/v1/keys/key_0000000000000000/enable", "admin", null),
+        ("DELETE", "/api/v1/keys/{id}", "/api/v1/keys/key_0000000000000000", "admin", null),
         // Checked for 401 and 403 here; the allowed call drains the node, so it comes last.
         ("POST", "/api/v1/node/drain", "/api/v1/node/drain", "operate", null),
     ];

@@ -29,6 +29,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private readonly List<Func<SmtpStage, ScriptContext, string?>> _rules = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _authentications = [];
+    private readonly List<string> _oauthTokens = [];
     private readonly List<string> _commandLines = [];
     private long _midDataHangUpBytes;
     private int _midDataHangUps;
@@ -129,6 +130,24 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
 
     /// <summary>When set, EHLO offers AUTH PLAIN and MAIL needs a successful AUTH with these credentials.</summary>
     public (string User, string Password)? Credentials { get; set; }
+
+    /// <summary>When set, EHLO offers AUTH XOAUTH2 and MAIL needs a successful XOAUTH2 whose (user, bearer token) this
+    /// accepts; a refused token is answered as Gmail does (334 with a base64 JSON error, then 535 5.7.8).</summary>
+    public Func<string, string, bool>? OAuthTokenCheck { get; set; }
+
+    /// <summary>Every XOAUTH2 bearer token presented, accepted or not, in order.</summary>
+    public IReadOnlyList<string> OAuthTokensSeen
+    {
+        get { lock (_gate) { return [.. _oauthTokens]; } }
+    }
+
+    internal void RecordOAuthToken(string token)
+    {
+        lock (_gate)
+        {
+            _oauthTokens.Add(token);
+        }
+    }
 
     /// <summary>User names that authenticated successfully, in order.</summary>
     public IReadOnlyList<string> Authentications

@@ -73,16 +73,16 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
             case "HELO":
                 ResetTransaction();
                 List<string> lines = verb == "HELO" ? [server.HostName] : [server.HostName, .. server.Extensions];
-                if (verb == "EHLO" && server.Credentials is not null)
+                if (verb == "EHLO" && (server.Credentials is not null || server.OAuthTokenCheck is not null))
                 {
-                    lines.Add("AUTH PLAIN");
+                    lines.Add("AUTH" + (server.Credentials is null ? "" : " PLAIN") + (server.OAuthTokenCheck is null ? "" : " XOAUTH2"));
                 }
 
                 string ehlo = string.Join("\r\n", lines.Select((text, i) => (i == lines.Count - 1 ? "250 " : "250-") + text));
                 return await ReplyAsync(SmtpStage.Ehlo, argument, null, null, ehlo, ct);
             case "AUTH":
                 return await AuthAsync(argument, ct);
-            case "MAIL" when server.Credentials is not null && _user is null:
+            case "MAIL" when (server.Credentials is not null || server.OAuthTokenCheck is not null) && _user is null:
                 return await WriteAsync("530 5.7.0 Authentication required", ct);
             case "MAIL":
                 if (_mailFrom is not null)
@@ -130,6 +130,11 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
     private async Task<bool> AuthAsync(string argument, CancellationToken ct)
     {
         var parts = argument.Split(' ', 2);
+        if (server.OAuthTokenCheck is { } check && parts[0].Equals("XOAUTH2", StringComparison.OrdinalIgnoreCase))
+        {
+            return await XOAuth2Async(check, parts.Length > 1 ? parts[1] : null, ct);
+        }
+
         if (server.Credentials is not { } expected || !parts[0].Equals("PLAIN", StringComparison.OrdinalIgnoreCase) || parts.Length < 2)
         {
             return await WriteAsync("504 5.5.4 Only AUTH PLAIN with an initial response", ct);
@@ -153,6 +158,47 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
         }
 
         return await WriteAsync("535 5.7.8 Authentication credentials invalid", ct);
+    }
+
+    /// <summary>XOAUTH2 (Google's SASL mechanism): base64 of <c>user={user}^Aauth=Bearer {token}^A^A</c>, as the initial
+    /// response or after an empty 334.</summary>
+    private async Task<bool> XOAuth2Async(Func<string, string, bool> check, string? initial, CancellationToken ct)
+    {
+        if (initial is null)
+        {
+            await WriteAsync("334 ", ct);
+            initial = await ReadCommandAsync(ct) ?? "";
+        }
+
+        string[] fields;
+        try
+        {
+            fields = Encoding.UTF8.GetString(Convert.FromBase64String(initial)).Split('\x01');
+        }
+        catch (FormatException)
+        {
+            return await WriteAsync("501 5.5.2 Bad base64", ct);
+        }
+
+        var user = fields.FirstOrDefault(f => f.StartsWith("user=", StringComparison.Ordinal))?["user=".Length..];
+        var token = fields.FirstOrDefault(f => f.StartsWith("auth=Bearer ", StringComparison.Ordinal))?["auth=Bearer ".Length..];
+        if (user is null || token is null)
+        {
+            return await WriteAsync("501 5.5.2 Malformed XOAUTH2 response", ct);
+        }
+
+        server.RecordOAuthToken(token);
+        if (check(user, token))
+        {
+            _user = user;
+            server.RecordAuthentication(user);
+            return await WriteAsync("235 2.7.0 Accepted", ct);
+        }
+
+        // Gmail's answer to a bad token: an error challenge, the client's empty line, then 535.
+        await WriteAsync("334 " + Convert.ToBase64String(Encoding.UTF8.GetBytes("{\"status\":\"401\",\"schemes\":\"Bearer\"}")), ct);
+        await ReadCommandAsync(ct);
+        return await WriteAsync("535 5.7.8 Username and Password not accepted", ct);
     }
 
     private async Task<bool> DataAsync(CancellationToken ct)

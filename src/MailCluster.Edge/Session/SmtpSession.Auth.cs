@@ -22,7 +22,7 @@ public sealed partial class SmtpSession
             return new SessionReply(SmtpReplies.EncryptionRequired);
         }
 
-        var mechanism = _services.Users.Count > 0 ? SaslMechanisms.Create(auth.Mechanism) : null;
+        var mechanism = _services.Users.OffersPasswordAuth ? SaslMechanisms.Create(auth.Mechanism) : null;
         mechanism ??= _services.OAuth is not null ? SaslMechanisms.CreateBearer(auth.Mechanism) : null;
         if (mechanism is null)
         {

@@ -90,7 +90,7 @@ public sealed partial class SmtpSession
         var reply = command switch
         {
             HeloCommand h => OnHelo(h),
-            MailCommand m => OnMail(m),
+            MailCommand m => await OnMailAsync(m).ConfigureAwait(false),
             RcptCommand r => OnRcpt(r),
             BdatCommand b => OnBdat(b),
             AuthCommand a => await StartAuthAsync(a).ConfigureAwait(false),
@@ -142,10 +142,10 @@ public sealed partial class SmtpSession
         {
             yield return "STARTTLS";
         }
-        else if (_user is null && (_services.Users.Count > 0 || _services.OAuth is not null))
+        else if (_user is null && (_services.Users.OffersPasswordAuth || _services.OAuth is not null))
         {
             // RFC 4954 §4 and RFC 8314: credentials (passwords and bearer tokens alike) only ever travel inside TLS.
-            var mechanisms = _services.Users.Count > 0 ? SaslMechanisms.Advertised : [];
+            var mechanisms = _services.Users.OffersPasswordAuth ? SaslMechanisms.Advertised : [];
             yield return "AUTH " + string.Join(' ', _services.OAuth is null ? mechanisms : [.. mechanisms, .. SaslMechanisms.BearerAdvertised]);
         }
     }
