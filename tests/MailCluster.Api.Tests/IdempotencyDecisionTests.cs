@@ -1,3 +1,4 @@
+using Xunit;
 using MailCluster.Api.Idempotency;
 
 namespace MailCluster.Api.Tests;

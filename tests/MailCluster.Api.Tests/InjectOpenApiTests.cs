@@ -1,3 +1,4 @@
+using Xunit;
 using System.Text.Json;
 
 namespace MailCluster.Api.Tests;

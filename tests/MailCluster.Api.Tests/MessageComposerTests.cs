@@ -1,3 +1,4 @@
+using Xunit;
 using System.Text;
 using MailCluster.Api.Requests;
 using MimeKit;
@@ -87,8 +88,8 @@ public sealed class MessageComposerTests
         Assert.Equal("a@example.net", message.To.Mailboxes.Single().Address);
         Assert.Equal("Ann & Co", message.To.Mailboxes.Single().Name);
         Assert.Equal("42", message.Headers["X-Order"]);
-        Assert.Equal("Hi Ann & Co, order 42", message.TextBody.TrimEnd());
-        Assert.Equal("<p>Ann &amp; Co</p>", message.HtmlBody.TrimEnd());
+        Assert.Equal("Hi Ann & Co, order 42", message.TextBody!.TrimEnd());
+        Assert.Equal("<p>Ann &amp; Co</p>", message.HtmlBody!.TrimEnd());
         var attachment = Assert.IsType<TextPart>(Assert.Single(message.Attachments));
         Assert.Equal("a.txt", attachment.FileName);
         Assert.Equal("hello", attachment.Text);
