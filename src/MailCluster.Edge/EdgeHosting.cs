@@ -45,7 +45,7 @@ public static class EdgeHosting
             var drain = new CancellationTokenSource();
             lifetime.ApplicationStopping.Register(() => drain.CancelAfter(TimeSpan.FromSeconds(smtp.DrainTimeoutSeconds)));
             var policy = new RelayPolicy(domains, smtp);
-            var users = new UserDirectory(smtp.Users);
+            var users = new UserDirectory(smtp.Users, sp.GetService<Credentials.CredentialSet>(), new VerifiedCredentialCache());
             return new EdgeServices(
             hostname,
             smtp,
@@ -65,6 +65,7 @@ public static class EdgeHosting
                     ? new OAuthTokenValidator(smtp.OAuth, users, logger: sp.GetRequiredService<ILogger<OAuthTokenValidator>>())
                     : null,
                 MailLog = sp.GetRequiredService<ILoggerFactory>().CreateLogger(MailLog.Category),
+                Quotas = sp.GetService<Credentials.IQuotaGate>(),
             };
         });
         return services;

@@ -32,6 +32,9 @@ public sealed record EdgeServices(
     /// Authority, and then neither mechanism is offered.</summary>
     public OAuthTokenValidator? OAuth { get; init; }
 
+    /// <summary>Cluster-wide API key quotas, checked at MAIL FROM for a session authenticated with a key; null: none.</summary>
+    public Credentials.IQuotaGate? Quotas { get; init; }
+
     /// <summary>The mail log's edge records (<see cref="Edge.MailLog"/>); nothing unless the node wires its logger factory.</summary>
     public ILogger MailLog { get; init; } = NullLogger.Instance;
 }

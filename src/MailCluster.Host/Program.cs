@@ -1,5 +1,7 @@
 using MailCluster.Api;
 using MailCluster.Edge;
+using MailCluster.Edge.Credentials;
+using MailCluster.Edge.Credentials.Quota;
 using MailCluster.Edge.Dkim;
 using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
@@ -46,13 +48,16 @@ builder.Services
     .AddServiceMetrics(settings)
     .AddOutbound(builder.Configuration)
     .AddMessageAcceptor(settings.Queue, settings.DomainBuckets)
+    .AddCredentials(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
+    .AddQuotaGate()
     .AddEdge(settings.Smtp, settings.Domains, settings.Node.Hostname)
     .AddDkim(settings.Dkim)
     .AddInjection(settings.Api, settings.Smtp, settings.Node.Hostname, roles, (settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir))
     .AddMailClusterAkka(settings, (akka, provider) => akka
         .WithStorage(settings.Storage, settings.Node.DataDir)
         .WithDeliveryQueue(settings.DeliveryQueue, provider)
-        .WithOrphanSweep(settings.DeliveryQueue, provider))
+        .WithOrphanSweep(settings.DeliveryQueue, provider)
+        .WithKeyQuotas())
     .AddOpsAccess(settings.Ops, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel
     .ListenOps(settings.Ops)

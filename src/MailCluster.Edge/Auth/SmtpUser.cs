@@ -4,7 +4,11 @@ namespace MailCluster.Edge.Auth;
 /// An authenticated submission user. <see cref="Name"/> is spelled as configured (whatever case the client used);
 /// <see cref="AllowedSenders"/> are the raw configured entries, interpreted by <see cref="SenderAuthorization"/>.
 /// </summary>
-public sealed record SmtpUser(string Name, IReadOnlyList<string> AllowedSenders);
+public sealed record SmtpUser(string Name, IReadOnlyList<string> AllowedSenders)
+{
+    /// <summary>The API key this session authenticated with (its quotas apply); null for a user.</summary>
+    public string? ApiKeyId { get; init; }
+}
 
 /// <summary>
 /// One element of the configuration list <c>MailCluster:Smtp:Users</c>; in the environment

@@ -1,20 +1,34 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using MailCluster.Edge.Credentials;
 
 namespace MailCluster.Edge.Auth;
 
 /// <summary>
-/// The configured SMTP AUTH users (<see cref="SmtpUserOptions.Section"/>). Names are case-insensitive (ordinal);
-/// if a name is configured twice the first entry wins, and <see cref="Validate"/> reports it so the host refuses
-/// to start. Logins use a snapshot taken at construction, so one instance may serve every session concurrently.
+/// The SMTP AUTH identities: the configured users (<see cref="SmtpUserOptions.Section"/>, a snapshot taken at
+/// construction) and, when the node has the credentials feature, the runtime users and API keys of its
+/// <see cref="CredentialSet"/> (refreshed from the cluster database). Names are case-insensitive (ordinal); if a name
+/// is configured twice the first entry wins, and <see cref="Validate"/> reports it so the host refuses to start.
+/// <para>Order of lookup: a configured user, then an API key (a name of the form <c>key_</c> + 16 hex digits, the
+/// secret as password), then a runtime user. <b>Configuration wins on a name clash</b>: it is deployed and reviewed
+/// with the node, so an admin token must not be able to shadow or take over a configured account; the users API also
+/// refuses to create a runtime user with a configured name (409), so a clash only arises when configuration later adds
+/// a name, and then the runtime user simply stops working until removed.</para>
+/// One instance serves every session concurrently.
 /// </summary>
 public sealed class UserDirectory
 {
     private readonly Dictionary<string, (SmtpUser User, string PasswordHash)> _users = new(StringComparer.OrdinalIgnoreCase);
     private readonly IReadOnlyList<SmtpUserOptions> _options;
+    private readonly CredentialSet? _runtime;
+    private readonly VerifiedCredentialCache? _cache;
 
-    public UserDirectory(IEnumerable<SmtpUserOptions> users)
+    /// <param name="runtime">Runtime users and API keys; null on a node (or test) without them.</param>
+    /// <param name="cache">Recently verified passwords (<see cref="VerifiedCredentialCache"/>); null hashes every time.</param>
+    public UserDirectory(IEnumerable<SmtpUserOptions> users, CredentialSet? runtime = null, VerifiedCredentialCache? cache = null)
     {
+        _runtime = runtime;
+        _cache = cache;
         ArgumentNullException.ThrowIfNull(users);
         _options = [.. users];
         foreach (var u in _options)
@@ -31,8 +45,15 @@ public sealed class UserDirectory
         DummyHash = MakeDummyHash(_options);
     }
 
-    /// <summary>Users who can log in (named; duplicates counted once). Zero: do not offer AUTH.</summary>
-    public int Count => _users.Count;
+    /// <summary>Identities who can log in with a password now: configured users (named; duplicates counted once),
+    /// runtime users and enabled API keys with the smtp scope. Zero: do not offer AUTH PLAIN/LOGIN.</summary>
+    public int Count => _users.Count + (_runtime?.SmtpLogins ?? 0);
+
+    /// <summary>The configured users (duplicates once), for listings.</summary>
+    public IEnumerable<SmtpUser> Configured => _users.Values.Select(v => v.User);
+
+    /// <summary>True when <paramref name="name"/> is a configured user (case-insensitive): a runtime user may not take it.</summary>
+    public bool IsConfigured(string name) => _users.ContainsKey(name);
 
     /// <summary>
     /// A well-formed hash no password matches (its derived key is all zeros), verified for unknown user names so
@@ -45,14 +66,47 @@ public sealed class UserDirectory
     /// The user when <paramref name="name"/> exists and <paramref name="password"/> matches, else null. PBKDF2
     /// runs on the thread pool (it takes a noticeable fraction of a second by design), never on the caller's thread.
     /// </summary>
-    public Task<SmtpUser?> AuthenticateAsync(string name, string password)
+    /// <remarks>An API key is checked by the SHA-256 of its secret (<see cref="IApiKeyVerifier"/>), with no slow hash:
+    /// its secret is random. A password that matched recently is answered from the cache without a hash.</remarks>
+    public async Task<SmtpUser?> AuthenticateAsync(string name, string password)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(password);
-        var found = _users.TryGetValue(name, out var entry);
-        var encoded = found ? entry.PasswordHash : DummyHash;
-        // Verify runs whether or not the name was found: same work either way.
-        return Task.Run(() => (PasswordHasher.Verify(password, encoded) && found) ? entry.User : null);
+        if (_users.TryGetValue(name, out var entry))
+        {
+            return await VerifyAsync(entry.User, entry.PasswordHash, password).ConfigureAwait(false);
+        }
+
+        if (_runtime is not null && ApiKeySecrets.IsKeyId(name))
+        {
+            return (await _runtime.VerifyAsync(password, ApiKeyScopes.Smtp, name).ConfigureAwait(false))?.AsSmtpUser();
+        }
+
+        if (_runtime?.FindUser(name) is { } runtimeUser)
+        {
+            return await VerifyAsync(new SmtpUser(runtimeUser.Name, runtimeUser.AllowedSenders), runtimeUser.PasswordHash, password).ConfigureAwait(false);
+        }
+
+        // Unknown names cost a verification too, so timing does not tell which names exist.
+        var dummy = DummyHash;
+        await Task.Run(() => PasswordHasher.Verify(password, dummy)).ConfigureAwait(false);
+        return null;
+    }
+
+    private async Task<SmtpUser?> VerifyAsync(SmtpUser user, string passwordHash, string password)
+    {
+        if (_cache?.Contains(user.Name, passwordHash, password) == true)
+        {
+            return user;
+        }
+
+        if (!await Task.Run(() => PasswordHasher.Verify(password, passwordHash)).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        _cache?.Add(user.Name, passwordHash, password);
+        return user;
     }
 
     /// <summary>The configured user named <paramref name="name"/> (case-insensitive), without checking any password:
@@ -60,7 +114,9 @@ public sealed class UserDirectory
     public SmtpUser? Find(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return _users.TryGetValue(name, out var entry) ? entry.User : null;
+        return _users.TryGetValue(name, out var entry) ? entry.User
+            : _runtime?.FindUser(name) is { } runtimeUser ? new SmtpUser(runtimeUser.Name, runtimeUser.AllowedSenders)
+            : null;
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ public sealed partial class SmtpSession
 {
     private bool RequiresAuth => _connection.Listener.Role is ListenerRole.Submission or ListenerRole.Submissions;
 
-    private SessionReply OnMail(MailCommand mail)
+    private async ValueTask<SessionReply> OnMailAsync(MailCommand mail)
     {
         if (_messages >= _services.Smtp.MaxMessagesPerConnection)
         {
@@ -47,6 +47,17 @@ public sealed partial class SmtpSession
         if (_user is not null && !SenderAuthorization.IsAllowed(_user, mail.ReversePath.Address))
         {
             return new SessionReply(new SmtpReply(553, "5.7.1", $"<{mail.ReversePath.Address}>: Sender address not owned by user {_user.Name}"));
+        }
+
+        // A key's quotas are counted per transaction here, before the client sends any text: one message per MAIL
+        // FROM that passes, whether or not the transaction ends in a queued message (the conservative count).
+        if (_user?.ApiKeyId is { } keyId && _services.Quotas is { } quotas)
+        {
+            var decision = await quotas.TryConsumeAsync(keyId, 1, _services.Shutdown).ConfigureAwait(false);
+            if (!decision.Allowed)
+            {
+                return new SessionReply(new SmtpReply(451, "4.7.1", $"Key {keyId}: {decision.Reason}; try again in {decision.RetryAfterSeconds} s"));
+            }
         }
 
         _mail = mail;

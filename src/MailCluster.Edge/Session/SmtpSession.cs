@@ -90,7 +90,7 @@ public sealed partial class SmtpSession
         var reply = command switch
         {
             HeloCommand h => OnHelo(h),
-            MailCommand m => OnMail(m),
+            MailCommand m => await OnMailAsync(m).ConfigureAwait(false),
             RcptCommand r => OnRcpt(r),
             BdatCommand b => OnBdat(b),
             AuthCommand a => await StartAuthAsync(a).ConfigureAwait(false),

@@ -1,0 +1,183 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace MailCluster.Edge.Credentials;
+
+/// <summary>
+/// Runtime users and API keys in their own SQLite file (<c>{DataDir}/credentials.db</c>) on the embedded single node.
+/// WAL with <c>synchronous=FULL</c>: a change is on disk when the API answers. These tables ARE a storage format:
+/// never change their shape; add a table.
+/// </summary>
+public sealed class SqliteCredentialStore(string path) : ICredentialStore
+{
+    private const string Schema = """
+        PRAGMA journal_mode=WAL;
+        CREATE TABLE IF NOT EXISTS mc_smtp_user(
+            name_key TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            allowed_senders TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS mc_api_key(
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            secret_sha256 TEXT NOT NULL UNIQUE,
+            senders TEXT NOT NULL,
+            scopes INTEGER NOT NULL,
+            rate_per_minute INTEGER NULL,
+            daily_quota INTEGER NULL,
+            enabled INTEGER NOT NULL,
+            created_at INTEGER NOT NULL);
+        """;
+
+    private readonly string connectionString = new SqliteConnectionStringBuilder
+    {
+        DataSource = Path.GetFullPath(path),
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = 10,
+    }.ToString();
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await ExecuteAsync(Schema, _ => { }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyList<RuntimeUser>> ListUsersAsync(CancellationToken cancellationToken) => QueryAsync(
+        "SELECT name, password_hash, allowed_senders, created_at, updated_at FROM mc_smtp_user ORDER BY name_key",
+        r => new RuntimeUser(r.GetString(0), r.GetString(1), CredentialColumns.FromJson(r.GetString(2)), Time(r.GetInt64(3)), Time(r.GetInt64(4))),
+        cancellationToken);
+
+    public async Task<bool> CreateUserAsync(RuntimeUser user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return await ExecuteAsync(
+            "INSERT INTO mc_smtp_user(name_key, name, password_hash, allowed_senders, created_at, updated_at) VALUES ($key, $name, $hash, $senders, $created, $updated) ON CONFLICT(name_key) DO NOTHING",
+            c => BindUser(c, user),
+            cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    public async Task<bool> UpdateUserAsync(RuntimeUser user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return await ExecuteAsync(
+            "UPDATE mc_smtp_user SET password_hash = $hash, allowed_senders = $senders, updated_at = $updated WHERE name_key = $key",
+            c => BindUser(c, user),
+            cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    public async Task<bool> DeleteUserAsync(string name, CancellationToken cancellationToken) =>
+        await ExecuteAsync("DELETE FROM mc_smtp_user WHERE name_key = $key", c => c.Parameters.AddWithValue("$key", CredentialColumns.NameKey(name)), cancellationToken).ConfigureAwait(false) > 0;
+
+    public Task<IReadOnlyList<ApiKey>> ListKeysAsync(CancellationToken cancellationToken) => QueryAsync(
+        "SELECT id, name, secret_sha256, senders, scopes, rate_per_minute, daily_quota, enabled, created_at FROM mc_api_key ORDER BY created_at, id",
+        r => new ApiKey(
+            r.GetString(0),
+            r.GetString(1),
+            r.GetString(2),
+            CredentialColumns.FromJson(r.GetString(3)),
+            (ApiKeyScopes)r.GetInt32(4),
+            r.IsDBNull(5) ? null : r.GetInt32(5),
+            r.IsDBNull(6) ? null : r.GetInt32(6),
+            r.GetInt64(7) != 0,
+            Time(r.GetInt64(8))),
+        cancellationToken);
+
+    public Task CreateKeyAsync(ApiKey key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return ExecuteAsync(
+            "INSERT INTO mc_api_key(id, name, secret_sha256, senders, scopes, rate_per_minute, daily_quota, enabled, created_at) VALUES ($id, $name, $hash, $senders, $scopes, $rate, $daily, $enabled, $created)",
+            c =>
+            {
+                c.Parameters.AddWithValue("$id", key.Id);
+                c.Parameters.AddWithValue("$name", key.Name);
+                c.Parameters.AddWithValue("$hash", key.SecretHash);
+                c.Parameters.AddWithValue("$senders", CredentialColumns.ToJson(key.Senders));
+                c.Parameters.AddWithValue("$scopes", (int)key.Scopes);
+                c.Parameters.AddWithValue("$rate", (object?)key.RatePerMinute ?? DBNull.Value);
+                c.Parameters.AddWithValue("$daily", (object?)key.DailyQuota ?? DBNull.Value);
+                c.Parameters.AddWithValue("$enabled", key.Enabled ? 1 : 0);
+                c.Parameters.AddWithValue("$created", key.CreatedAt.ToUnixTimeMilliseconds());
+            },
+            cancellationToken);
+    }
+
+    public async Task<bool> SetKeyEnabledAsync(string id, bool enabled, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            "UPDATE mc_api_key SET enabled = $enabled WHERE id = $id",
+            c =>
+            {
+                c.Parameters.AddWithValue("$id", id);
+                c.Parameters.AddWithValue("$enabled", enabled ? 1 : 0);
+            },
+            cancellationToken).ConfigureAwait(false) > 0;
+
+    public async Task<bool> DeleteKeyAsync(string id, CancellationToken cancellationToken) =>
+        await ExecuteAsync("DELETE FROM mc_api_key WHERE id = $id", c => c.Parameters.AddWithValue("$id", id), cancellationToken).ConfigureAwait(false) > 0;
+
+    public ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        return ValueTask.CompletedTask;
+    }
+
+    private static DateTimeOffset Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
+
+    private static void BindUser(SqliteCommand c, RuntimeUser user)
+    {
+        c.Parameters.AddWithValue("$key", CredentialColumns.NameKey(user.Name));
+        c.Parameters.AddWithValue("$name", user.Name);
+        c.Parameters.AddWithValue("$hash", user.PasswordHash);
+        c.Parameters.AddWithValue("$senders", CredentialColumns.ToJson(user.AllowedSenders));
+        c.Parameters.AddWithValue("$created", user.CreatedAt.ToUnixTimeMilliseconds());
+        c.Parameters.AddWithValue("$updated", user.UpdatedAt.ToUnixTimeMilliseconds());
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // A command of its own, so the pragma is not counted in the rows a later write reports (see SqliteTokenStore).
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous=FULL;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            var rows = new List<T>();
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add(read(reader));
+                }
+            }
+
+            return rows;
+        }
+    }
+
+    private async Task<int> ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            bind(command);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
