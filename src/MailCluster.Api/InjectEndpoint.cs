@@ -86,10 +86,14 @@ public sealed partial class InjectEndpoint(
     private async Task<IResult> RunAsync(HttpContext context, InjectRequest request, InjectionCaller caller, (string Key, IReadOnlyList<string?>? Earlier)? idempotent)
     {
         var toQueue = request.Recipients.Count - (idempotent?.Earlier?.Count(id => id is not null) ?? 0);
-        if (await access.ConsumeAsync(caller, toQueue, context.RequestAborted).ConfigureAwait(false) is { } wait)
+        if (toQueue > 0 && await access.ConsumeAsync(caller, toQueue, context.RequestAborted).ConfigureAwait(false) is { } refusal)
         {
-            context.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            throw new RequestProblemException(new RequestProblem(StatusCodes.Status429TooManyRequests, $"the key's quota does not allow {toQueue} more messages now", "Authorization"));
+            if (refusal.RetryAfter is { } wait)
+            {
+                context.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            }
+
+            throw new RequestProblemException(refusal.Problem);
         }
 
         var protocol = context.Request.IsHttps ? "HTTPS" : "HTTP";
@@ -131,9 +135,9 @@ public sealed partial class InjectEndpoint(
 
     private static IResult? Forbidden(InjectRequest request, InjectionCaller caller)
     {
-        if (request.EnvelopeSender.Length > 0 && !caller.MaySendAs(request.EnvelopeSender))
+        if (!caller.MaySendAs(request.EnvelopeSender))
         {
-            return ApiProblem.Result(StatusCodes.Status403Forbidden, $"this key may not send as '{request.EnvelopeSender}'", "envelope_sender");
+            return ApiProblem.Result(StatusCodes.Status403Forbidden, $"this key may not send as '{request.EnvelopeSender}' (the null sender needs no key's permission it can have)", "envelope_sender");
         }
 
         return request.Content is BuiltContent { From: { } from } && !caller.MaySendAs(from.Email)

@@ -5,7 +5,7 @@ using MailCluster.Api.Idempotency;
 using MailCluster.Edge;
 using MailCluster.Edge.Dkim;
 using MailCluster.Edge.Tls;
-using MailCluster.Ops.Access;
+using MailCluster.Edge.Credentials;
 using MailCluster.Queue.Acceptance;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -44,7 +44,7 @@ public static class InjectionHosting
         }
 
         services.AddSingleton(_ => IdempotencyStore.Create(storage.Postgres, storage.ConnectionString ?? "", storage.DataDir, TimeProvider.System));
-        services.AddSingleton<IInjectionAccess>(sp => new OpsTokenAccess(sp.GetRequiredService<TokenSet>()));
+        services.AddSingleton<IInjectionAccess>(sp => new ApiKeyAccess(sp.GetRequiredService<IApiKeyVerifier>(), sp.GetRequiredService<IQuotaGate>()));
         services.AddHostedService(sp => new InjectionServer(sp, api, smtp, hostname));
         return services;
     }
@@ -86,7 +86,7 @@ internal sealed class InjectionServer(IServiceProvider node, ApiOptions api, Smt
 
         var app = builder.Build();
         var endpoint = new InjectEndpoint(
-            node.GetRequiredService<IInjectionAccess>(),
+            new LazyAccess(node),
             new Injector(
                 new LazyAcceptor(node),
                 hostname,
@@ -124,6 +124,16 @@ internal sealed class InjectionServer(IServiceProvider node, ApiOptions api, Smt
     {
         public Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, Queue.Protocol.DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
             node.GetRequiredService<IMessageAcceptor>().AcceptAsync(messageId, sender, recipients, dsn, body, cancellationToken);
+    }
+
+    /// <summary>Resolved at the first request too: the quota gate asks a shard region of the actor system.</summary>
+    private sealed class LazyAccess(IServiceProvider node) : IInjectionAccess
+    {
+        public ValueTask<(InjectionCaller? Caller, string? Problem)> AuthenticateAsync(string? authorization, CancellationToken cancellationToken) =>
+            node.GetRequiredService<IInjectionAccess>().AuthenticateAsync(authorization, cancellationToken);
+
+        public ValueTask<QuotaRefusal?> ConsumeAsync(InjectionCaller caller, int messages, CancellationToken cancellationToken) =>
+            node.GetRequiredService<IInjectionAccess>().ConsumeAsync(caller, messages, cancellationToken);
     }
 
     private sealed class NodeOwnedLifetime : IHostLifetime
