@@ -24,7 +24,7 @@ public sealed class T105_InjectTemplatedRawAndAttachments
 
         var templated = await InjectApi.PostAsync(config, secret, """
             {"envelope_sender":"app@senders.test","substitutions":{"shop":"T105 Shop"},
-             "content":{"subject":"Order {{order}} for {{name}}","text_body":"Dear {{name}} <{{email}}>, order {{order}} from {{shop}}.",
+             "content":{"subject":"Order {{order}} for {{name}}!","text_body":"Dear {{name}} <{{email}}>, order {{order}} from {{shop}}.",
                "from":{"email":"app@senders.test","name":"App"},"headers":{"X-Order":"{{order}}"}},
              "recipients":[{"email":"ann@relay.test","name":"Ann","substitutions":{"order":"1001"}},
                            {"email":"bob@relay.test","name":"Bob","substitutions":{"order":"1002"}},
@@ -48,7 +48,7 @@ public sealed class T105_InjectTemplatedRawAndAttachments
             Assert.Contains($"\tid {ids[index]}\r\n\tfor <{to}>; ", text, StringComparison.Ordinal);
             using var stream = new MemoryStream(received.Data);
             var message = await MimeMessage.LoadAsync(stream);
-            Assert.Equal($"Order {order} for {name}", message.Subject);
+            Assert.Equal($"Order {order} for {name}!", message.Subject);
             Assert.Equal(order, message.Headers["X-Order"]);
             Assert.Equal($"{ids[index]}@mc.test", message.MessageId);
             Assert.Equal($"Dear {name} <{to}>, order {order} from T105 Shop.", message.TextBody!.TrimEnd());
@@ -92,7 +92,7 @@ public sealed class T105_InjectTemplatedRawAndAttachments
             var message = await MimeMessage.LoadAsync(stream);
             var part = Assert.IsType<MimePart>(message.Attachments.Single(a => a is MimePart { FileName: "t105.pdf" }));
             using var decoded = new MemoryStream();
-            await part.Content.DecodeToAsync(decoded);
+            await part.Content!.DecodeToAsync(decoded);
             Assert.Equal(pdf, decoded.ToArray());
             Assert.Contains(message.BodyParts, p => p.ContentId == "logo");
         }
