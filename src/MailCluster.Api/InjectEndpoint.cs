@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -54,7 +55,19 @@ public sealed partial class InjectEndpoint(
             }
 
             var hash = Convert.ToHexStringLower(SHA256.HashData(body.Span));
-            var claim = await idempotency.ClaimAsync(caller.Id, key, hash, Lease, TimeSpan.FromHours(options.IdempotencyHours), context.RequestAborted).ConfigureAwait(false);
+            IdempotencyClaim claim;
+            try
+            {
+                claim = await idempotency.ClaimAsync(caller.Id, key, hash, Lease, TimeSpan.FromHours(options.IdempotencyHours), context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (DbException ex)
+            {
+                // Without the record the promise of the key cannot be kept: refuse for now rather than risk a duplicate.
+                LogStoreFailed(logger, ex);
+                context.Response.Headers.RetryAfter = "5";
+                return ApiProblem.Result(StatusCodes.Status503ServiceUnavailable, "the idempotency record cannot be read now (database unavailable); nothing was queued, try again later", IdempotencyHeader);
+            }
+
             switch (claim.Verdict)
             {
                 case IdempotencyVerdict.Replay:
@@ -73,7 +86,7 @@ public sealed partial class InjectEndpoint(
             }
             catch
             {
-                await idempotency.ReleaseAsync(caller.Id, key, CancellationToken.None).ConfigureAwait(false);
+                await ReleaseAsync(caller.Id, key).ConfigureAwait(false);
                 throw;
             }
         }
@@ -103,8 +116,17 @@ public sealed partial class InjectEndpoint(
             : JsonSerializer.Serialize(PartialProblem(response), Json);
         if (idempotent is { } held && idempotency is not null)
         {
-            // Stored with the same JSON for a 503 (its queue_ids let the retry skip what is queued).
-            await idempotency.CompleteAsync(caller.Id, held.Key, response.Status, response.Status == 200 ? json : JsonSerializer.Serialize(response, Json), CancellationToken.None).ConfigureAwait(false);
+            // A 503 is stored as the plain answer: its queue_ids let the retry skip what is queued.
+            try
+            {
+                await idempotency.CompleteAsync(caller.Id, held.Key, response.Status, response.Status == 200 ? json : JsonSerializer.Serialize(response, Json), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (DbException ex)
+            {
+                // The messages are queued and the client gets its answer; the key stays claimed until the lease ends,
+                // after which a retry may queue them again (the at-least-once case of IdempotencyDecision).
+                LogStoreFailed(logger, ex);
+            }
         }
 
         if (response.Status != 200)
@@ -185,6 +207,21 @@ public sealed partial class InjectEndpoint(
 
     private static RequestProblemException TooLarge(long limit) =>
         new(new RequestProblem(StatusCodes.Status413PayloadTooLarge, $"the request body is larger than the limit of {limit} bytes (MailCluster:Api:MaxRequestBytes)", "body"));
+
+    private async Task ReleaseAsync(string caller, string key)
+    {
+        try
+        {
+            await idempotency!.ReleaseAsync(caller, key, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DbException ex)
+        {
+            LogStoreFailed(logger, ex); // the claim then lapses with its lease
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency store unavailable")]
+    private static partial void LogStoreFailed(ILogger logger, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Injection by {Caller}: {Failed} of {Total} messages not durable; answered 503")]
     private static partial void LogPartial(ILogger logger, string caller, int failed, int total);
