@@ -159,7 +159,7 @@ public sealed partial class InjectEndpoint(
     {
         if (!caller.MaySendAs(request.EnvelopeSender))
         {
-            return ApiProblem.Result(StatusCodes.Status403Forbidden, $"this key may not send as '{request.EnvelopeSender}' (the null sender needs no key's permission it can have)", "envelope_sender");
+            return ApiProblem.Result(StatusCodes.Status403Forbidden, $"this key may not send as '{request.EnvelopeSender}' (an empty envelope_sender, the null sender, is never allowed to a key)", "envelope_sender");
         }
 
         return request.Content is BuiltContent { From: { } from } && !caller.MaySendAs(from.Email)
