@@ -1,3 +1,4 @@
+using MailCluster.Api;
 using MailCluster.Edge;
 using MailCluster.Edge.Credentials;
 using MailCluster.Edge.Credentials.Quota;
@@ -51,6 +52,7 @@ builder.Services
     .AddQuotaGate()
     .AddEdge(settings.Smtp, settings.Domains, settings.Node.Hostname)
     .AddDkim(settings.Dkim)
+    .AddInjection(settings.Api, settings.Smtp, settings.Node.Hostname, roles, (settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir))
     .AddMailClusterAkka(settings, (akka, provider) => akka
         .WithStorage(settings.Storage, settings.Node.DataDir)
         .WithDeliveryQueue(settings.DeliveryQueue, provider)

@@ -49,6 +49,15 @@ public class NodeSettingsValidatorTests
     [InlineData("Smtp:OAuth:Scope", "Smtp:OAuth:Authority=https://issuer.test", "Smtp:OAuth:Audience=smtp", "Smtp:OAuth:Scope=smtp send")]
     [InlineData("Smtp:OAuth:UserClaim", "Smtp:OAuth:Authority=https://issuer.test", "Smtp:OAuth:Audience=smtp", "Smtp:OAuth:UserClaim= ")]
     [InlineData("Smtp:OAuth:RequireHttpsMetadata", "Smtp:OAuth:RequireHttpsMetadata=maybe")]
+    // The HTTP injection listener.
+    [InlineData("Api:Prot", "Api:Prot=8025")]
+    [InlineData("Api:Port", "Api:Port=0")]
+    [InlineData("Api:Port", "Api:Enabled=true", "Api:Port=2525")]
+    [InlineData("Api:BindAddress", "Api:BindAddress=localhost")]
+    [InlineData("Api:MaxRequestBytes", "Api:MaxRequestBytes=-1")]
+    [InlineData("Api:MaxRecipients", "Api:MaxRecipients=0")]
+    [InlineData("Api:MaxAttachmentBytes", "Api:MaxAttachmentBytes=0")]
+    [InlineData("Api:IdempotencyHours", "Api:IdempotencyHours=0")]
     [InlineData("Domains:Local:0", "Domains:Local:0=local..test")]
     [InlineData("Domains:Relay:0", "Domains:Relay:0=relay..test")]
     // Outbound and DNS.

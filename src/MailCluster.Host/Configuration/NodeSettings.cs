@@ -32,7 +32,7 @@ public sealed partial record NodeSettings(
     private const string BucketsSection = "MailCluster:Queue:Buckets";
 
     private static readonly string[] KnownSections =
-        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim"];
+        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim", "Api"];
 
     public static NodeSettings Load(IConfiguration configuration)
     {
@@ -62,6 +62,7 @@ public sealed partial record NodeSettings(
             BindBuckets(configuration, errors))
         {
             Dkim = BindDkim(configuration, errors),
+            Api = Bind(configuration, MailCluster.Api.ApiOptions.Section, new MailCluster.Api.ApiOptions(), errors),
         };
         UnknownKeys(configuration.GetSection(MailCluster.Queue.Sweep.OrphanSweepOptions.Section), typeof(MailCluster.Queue.Sweep.OrphanSweepOptions), errors);
         UnknownKeys(configuration.GetSection(MailCluster.Edge.Auth.OAuthOptions.Section), typeof(MailCluster.Edge.Auth.OAuthOptions), errors);
@@ -143,6 +144,9 @@ public sealed partial record NodeSettings(
 
         return buckets;
     }
+
+    /// <summary>The HTTP injection listener (<c>MailCluster:Api</c>).</summary>
+    public MailCluster.Api.ApiOptions Api { get; init; } = new();
 
     /// <summary>The DKIM signing keys (<c>MailCluster:Dkim:Domains:N</c>), the edge's; unknown keys inside entries are errors too.</summary>
     public MailCluster.Edge.Dkim.DkimOptions Dkim { get; init; } = new();

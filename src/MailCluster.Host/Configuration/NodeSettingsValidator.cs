@@ -83,6 +83,13 @@ internal static class NodeSettingsValidator
         Check(string.IsNullOrWhiteSpace(s.Smtp.TlsKeyPath) || File.Exists(s.Smtp.TlsKeyPath), "MailCluster:Smtp:TlsKeyPath", $"file '{s.Smtp.TlsKeyPath}' does not exist");
         Check(MailCluster.Edge.Tls.TlsCipherProfiles.Problem(s.Smtp.TlsCipherProfile) is null, MailCluster.Edge.Tls.TlsCipherProfiles.Key, MailCluster.Edge.Tls.TlsCipherProfiles.Problem(s.Smtp.TlsCipherProfile) ?? "");
         errors.AddRange(new MailCluster.Edge.Auth.UserDirectory(s.Smtp.Users).Validate());
+        foreach (var (key, problem) in s.Api.Problems())
+        {
+            Check(false, MailCluster.Api.ApiOptions.Section + ":" + key, problem);
+        }
+
+        Check(!s.Api.Enabled || !ports.Contains(s.Api.Port), "MailCluster:Api:Port", $"port {s.Api.Port} is already an SMTP or ops port");
+
         foreach (var (key, problem) in MailCluster.Edge.Dkim.DkimHosting.Problems(s.Dkim))
         {
             Check(false, key, problem);
