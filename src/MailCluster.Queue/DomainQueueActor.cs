@@ -27,6 +27,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     private DomainQueueState _state;
     private DeliveryScheduler _scheduler;
     private IDisposable? _suspensionWatch;
+    private Suspensions.DestinationSuspension? _suspension;
 
     public DomainQueueActor(string domain, QueueServices services)
     {
@@ -59,7 +60,18 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         Command<FlushMessages>(OnFlush);
         Command<HoldMessage>(h => OnHold(h.MessageId));
         Command<ReleaseMessage>(r => OnRelease(r.MessageId));
-        Command<SuspensionChanged>(_ => AfterChange());
+        Command<SuspensionChanged>(_ =>
+        {
+            // Logged when it changes for this queue (not for every queue at a node's first read of an empty table).
+            var suspension = _services.Suspensions.For(_key.Domain, Now);
+            if (suspension != _suspension)
+            {
+                _log.SuspensionChanged(_key.EntityId, suspension);
+                _suspension = suspension;
+            }
+
+            AfterChange();
+        });
         Command<DeleteMessage>(d => OnAdmin(d.MessageId, () => _state.DecideDelete(d.MessageId, Now), "deleted from"));
 
         // The same event as a delivery attempt with permanent failures: the DSN goes out through the state's reports.
