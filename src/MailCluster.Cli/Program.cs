@@ -58,6 +58,12 @@ app.Configure(config =>
         message.SetDescription("One message in a domain's queue (role admin)");
         message.AddCommand<MessageDeleteCommand>("delete").WithDescription("Remove it without delivery or bounce");
         message.AddCommand<MessageBounceCommand>("bounce").WithDescription("Fail its pending recipients now; the sender gets a DSN");
+        message.AddCommand<MessageHoldCommand>("hold").WithDescription("Hold it in every queue, on any node: never attempted or expired until released (role operate)");
+        message.AddCommand<MessageReleaseCommand>("release").WithDescription("Release it from hold (role operate)");
     });
+    config.AddCommand<SuspendCommand>("suspend").WithDescription("Suspend a destination domain cluster-wide: no delivery starts until the end (role operate)")
+        .WithExample("suspend", "example.com", "--for", "2h", "--reason", "their MX is overloaded");
+    config.AddCommand<SuspensionsCommand>("suspensions").WithDescription("The active suspensions (role read; --json: JSON Lines)");
+    config.AddCommand<ResumeCommand>("resume").WithDescription("End a destination domain's suspension now (role operate)");
 });
 return await app.RunAsync(args).ConfigureAwait(false);

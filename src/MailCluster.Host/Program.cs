@@ -7,6 +7,7 @@ using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
 using MailCluster.Ops;
 using MailCluster.Ops.Access;
+using MailCluster.Ops.Suspensions;
 using MailCluster.Outbound;
 using MailCluster.Queue;
 using MailCluster.Storage;
@@ -58,7 +59,8 @@ builder.Services
         .WithDeliveryQueue(settings.DeliveryQueue, provider)
         .WithOrphanSweep(settings.DeliveryQueue, provider)
         .WithKeyQuotas())
-    .AddOpsAccess(settings.Ops, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
+    .AddOpsAccess(settings.Ops, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
+    .AddSuspensions(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel
     .ListenOps(settings.Ops)
     .ListenSmtp(settings.Smtp, roles));

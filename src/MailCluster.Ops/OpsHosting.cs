@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.Hosting;
 using MailCluster.Edge;
 using MailCluster.Ops.Credentials;
+using MailCluster.Ops.Suspensions;
 using MailCluster.Queue;
 using MailCluster.Queue.Buckets;
 using Microsoft.AspNetCore.Routing;
@@ -66,7 +67,9 @@ public static class OpsHosting
             .MapOps(ops.Port)
             .MapClusterApi(ops.Port, RequiredRegion)
             .MapQueueApi(ops.Port, RequiredRegion, buckets)
-            .MapCredentialsApi(ops.Port);
+            .MapCredentialsApi(ops.Port)
+            .MapHoldApi(ops.Port, RequiredRegion, buckets)
+            .MapSuspensionApi(ops.Port);
     }
 
     private static IActorRef RequiredRegion(IServiceProvider services) =>

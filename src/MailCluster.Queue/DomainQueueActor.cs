@@ -26,6 +26,8 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     private readonly QueueKey _key;
     private DomainQueueState _state;
     private DeliveryScheduler _scheduler;
+    private IDisposable? _suspensionWatch;
+    private Suspensions.DestinationSuspension? _suspension;
 
     /// <summary>When the tick timer is set to fire (null: not set). A step that asks for the same instant leaves the
     /// timer alone instead of rescheduling it: steps run several times per message.</summary>
@@ -60,10 +62,24 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         Command<DeliveryFinished>(OnDeliveryFinished);
         Command<DsnFinished>(OnDsnFinished);
         Command<Terminated>(t => Change(_scheduler.ConnectionStopped(ConnectionNumber(t.ActorRef))));
-        Command<GetQueueStatus>(_ => Sender.Tell(new QueueStatus(_state.Domain, _state.Messages.Count, _state.RecipientCount, _scheduler.InFlight.Count)));
+        Command<GetQueueStatus>(_ => Sender.Tell(Status()));
         Command<ListMessages>(l => Answer(_state.List(Math.Max(0, l.Offset), Math.Clamp(l.Limit, 1, MaxListLimit), _scheduler.InFlight, Now, ListingByteBudget)));
         Command<FindHeldMessages>(f => Answer(new HeldMessages(_state.Domain, _writes.Holding(_state, f.MessageIds))));
         Command<FlushMessages>(OnFlush);
+        Command<HoldMessage>(h => OnHold(h.MessageId));
+        Command<ReleaseMessage>(r => OnRelease(r.MessageId));
+        Command<SuspensionChanged>(_ =>
+        {
+            // Logged when it changes for this queue (not for every queue at a node's first read of an empty table).
+            var suspension = _services.Suspensions.For(_key.Domain, Now);
+            if (suspension != _suspension)
+            {
+                _log.SuspensionChanged(_key.EntityId, suspension);
+                _suspension = suspension;
+            }
+
+            AfterChange();
+        });
         Command<DeleteMessage>(d => OnAdmin(d.MessageId, () => _state.DecideDelete(d.MessageId, Now), "deleted from"));
 
         // The same event as a delivery attempt with permanent failures: the DSN goes out through the state's reports.
@@ -93,6 +109,21 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     public static Props Props(string domain, QueueServices services) =>
         Akka.Actor.Props.Create(() => new DomainQueueActor(domain, services));
 
+    protected override void PreStart()
+    {
+        base.PreStart();
+
+        // A suspension of the domain lifted or changed on any node wakes the queue (its step asks the set again).
+        var self = Self;
+        _suspensionWatch = _services.Suspensions.Watch(_key.Domain, () => self.Tell(SuspensionChanged.Instance));
+    }
+
+    protected override void PostStop()
+    {
+        _suspensionWatch?.Dispose();
+        base.PostStop();
+    }
+
     protected override void OnReplaySuccess()
     {
         if (!_state.IsEmpty)
@@ -111,7 +142,8 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     /// <summary>Carries out the scheduler's next step (<see cref="DeliveryScheduler.Next"/>).</summary>
     private void AfterChange()
     {
-        (_scheduler, var step) = _scheduler.Next(_state, _writes.Pending, Now);
+        var now = Now;
+        (_scheduler, var step) = _scheduler.Next(_state, _writes.Pending, now, _services.Suspensions.UntilFor(_key.Domain, now));
         switch (step.Kind)
         {
             case StepKind.Passivate:
@@ -147,7 +179,6 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
                 }
                 else if (_tickAt != at)
                 {
-                    var now = Now;
                     Timers.StartSingleTimer(TickTimer, Tick.Instance, at > now ? at - now : TimeSpan.Zero);
                     _tickAt = at;
                 }
@@ -218,6 +249,11 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
     }
 
     private sealed record SnapshotTimeout;
+
+    private sealed class SuspensionChanged
+    {
+        public static readonly SuspensionChanged Instance = new();
+    }
 
     /// <summary>The shard's stop message for a passivating queue and for a shard hand-off (local only; see
     /// <see cref="DomainQueueEntity.StopMessage"/> and <see cref="DeliveryScheduler.Next"/>).</summary>

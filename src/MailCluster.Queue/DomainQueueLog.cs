@@ -29,4 +29,22 @@ internal static class DomainQueueLog
     public static void DsnQueued(this ILoggingAdapter log, DsnQueued queued, string? error) =>
         log.Info("DSN for {0} ({1}) queued as {2}{3}", queued.MessageId, string.Join(", ", queued.Recipients),
             queued.DsnMessageId ?? "nothing", error is null ? "" : ": " + error);
+
+    public static void PutOnHold(this ILoggingAdapter log, MessageOnHold e, string queue, bool inFlight) =>
+        log.Info("Message {0} in {1} put on hold by the operator{2}", e.MessageId, queue, inFlight ? "; the attempt running now finishes" : "");
+
+    public static void ReleasedFromHold(this ILoggingAdapter log, MessageReleased e, string queue, DateTimeOffset? since) =>
+        log.Info("Message {0} in {1} released from hold by the operator after {2:0}s", e.MessageId, queue, since is { } s ? (e.At - s).TotalSeconds : 0);
+
+    public static void SuspensionChanged(this ILoggingAdapter log, string queue, Suspensions.DestinationSuspension? now)
+    {
+        if (now is null)
+        {
+            log.Info("Domain queue {0}: the suspension of its destination ended; deliveries may start", queue);
+        }
+        else
+        {
+            log.Info("Domain queue {0}: deliveries suspended by the operator until {1:o}: {2}", queue, now.Until, now.Reason);
+        }
+    }
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Delivery;
 using MailCluster.Queue.Spool;
+using MailCluster.Queue.Suspensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -33,4 +34,8 @@ public sealed record QueueServices(
     /// <summary>Where the mail log's delivery outcomes go (<see cref="DeliveryLog"/>): a Microsoft.Extensions.Logging
     /// logger, not the actor's Akka adapter, so that its properties arrive as named properties (JSON console formatter).</summary>
     public ILogger MailLog { get; init; } = NullLogger.Instance;
+
+    /// <summary>Operators' suspensions of destination domains, as this node last read them from the cluster database;
+    /// <see cref="SuspensionSet.None"/> unless the node wires its set.</summary>
+    public SuspensionSet Suspensions { get; init; } = SuspensionSet.None;
 }

@@ -35,6 +35,7 @@ public static partial class StorageHosting
             storage.IsPostgreSql ? storage.ConnectionString! : StorageOptions.SqliteSpoolPath(dataDir),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<ISpoolStore>()));
         services.AddSingleton(sp => (ISpoolInventory)sp.GetRequiredService<ISpoolStore>());
+        services.AddSingleton<IMessageDomains>(_ => new SpoolReferenceReader(storage.IsPostgreSql, storage.IsPostgreSql ? storage.ConnectionString! : StorageOptions.SqliteSpoolPath(dataDir)));
         services.AddHostedService<SpoolInitializer>();
         services.AddReadinessCheck("journal", (_, ct) => PingJournalAsync(storage, dataDir, ct));
         services.AddReadinessCheck("spool", async (sp, ct) =>

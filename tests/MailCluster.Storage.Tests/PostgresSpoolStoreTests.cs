@@ -76,4 +76,7 @@ public sealed class PostgresSpoolStoreTests(PostgresFixture postgres) : SpoolSto
         await store.InitializeAsync(Ct);
         return store;
     }
+
+    [Fact]
+    public Task Spool_references_name_the_domains_still_holding_a_message() => References_name_the_domains_still_holding_a_message(postgres: true);
 }

@@ -151,4 +151,7 @@ public sealed class SqliteSpoolStoreTests : SpoolStoreContract, IDisposable
         command.CommandText = sql;
         return await command.ExecuteScalarAsync(Ct);
     }
+
+    [Fact]
+    public Task Spool_references_name_the_domains_still_holding_a_message() => References_name_the_domains_still_holding_a_message(postgres: false);
 }

@@ -69,6 +69,7 @@ public static class DeliveryQueueHosting
             Metrics = provider.GetRequiredService<QueueMetrics>(),
             Buckets = settings.Buckets,
             MailLog = provider.GetRequiredService<ILoggerFactory>().CreateLogger(DeliveryLog.Category),
+            Suspensions = provider.GetService<Suspensions.SuspensionSet>() ?? Suspensions.SuspensionSet.None,
         };
         return builder
             .WithShardRegion<DomainQueueRegion>(

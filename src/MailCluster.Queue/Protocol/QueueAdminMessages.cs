@@ -23,7 +23,7 @@ public sealed record QueuedMessageView(
     DateTimeOffset NextAttemptAt,
     IReadOnlyList<RecipientView> Recipients);
 
-/// <param name="State"><c>pending</c> (waiting for its next attempt) or <c>in-flight</c> (being delivered now).</param>
+/// <param name="State"><c>pending</c> (waiting for its next attempt), <c>in-flight</c> (being delivered now), or <c>on-hold</c> (held by an operator until released).</param>
 /// <param name="LastError">The last transient failure: the SMTP reply or the DNS/connection reason; null before any attempt.</param>
 public sealed record RecipientView(string Address, string State, int Attempts, DateTimeOffset NextAttemptAt, string? LastError);
 
@@ -55,6 +55,37 @@ public enum MessageAdminOutcome
 }
 
 public sealed record MessageAdminAck(string Domain, string MessageId, MessageAdminOutcome Outcome) : IQueueMessage;
+
+/// <summary>Puts a message on hold in this entity (postsuper -h): never attempted, never expiring, until released.
+/// Idempotent. A delivery already running finishes (its outcome is recorded); no new attempt starts. Answered with
+/// <see cref="MessageHoldAck"/> once the hold is persisted.</summary>
+public sealed record HoldMessage([property: JsonPropertyName("domain")] QueueKey Queue, string MessageId) : IDomainQueueCommand;
+
+/// <summary>Releases a message from hold in this entity (postsuper -H). Idempotent. Answered with
+/// <see cref="MessageHoldAck"/>.</summary>
+public sealed record ReleaseMessage([property: JsonPropertyName("domain")] QueueKey Queue, string MessageId) : IDomainQueueCommand;
+
+public enum HoldOutcome
+{
+    /// <summary>The entity does not hold the message (or nothing of it is pending delivery).</summary>
+    NotFound = 0,
+
+    /// <summary>Put on hold now (persisted).</summary>
+    OnHold = 1,
+
+    /// <summary>It was on hold already; nothing changed.</summary>
+    AlreadyOnHold = 2,
+
+    /// <summary>Released now (persisted).</summary>
+    Released = 3,
+
+    /// <summary>It was not on hold; nothing changed.</summary>
+    NotOnHold = 4,
+}
+
+/// <param name="Domain">The entity that answered (a bucket id such as <c>gmail.com#2</c> for a split domain).</param>
+/// <param name="InFlight">A delivery of the message was running when the hold was decided: that attempt finishes.</param>
+public sealed record MessageHoldAck(string Domain, string MessageId, HoldOutcome Outcome, bool InFlight = false) : IQueueMessage;
 
 /// <summary>Asks one node's <see cref="Buckets.BucketDirectory"/> which bucket entities of <paramref name="Domain"/>
 /// (<c>domain#k</c>) run on that node, configured or not (a bucket left over from a higher bucket count still holds

@@ -64,13 +64,19 @@ public sealed record DsnReportSnapshot(
     string? RemoteMta,
     DateTimeOffset At);
 
+/// <param name="OnHoldSince">Set while an operator holds the message (<see cref="MessageOnHold"/>); absent otherwise,
+/// so a snapshot without holds keeps the shape it always had.</param>
+/// <param name="HeldSeconds">Operator-hold time of earlier, released holds: not counted in the message's age for
+/// expiry; absent when zero.</param>
 public sealed record QueuedMessageSnapshot(
     string MessageId,
     string Sender,
     DateTimeOffset ArrivedAt,
     IReadOnlyList<PendingRecipientSnapshot> Pending,
     DsnEnvelope? Dsn = null,
-    IReadOnlyList<DsnReportSnapshot>? Reports = null);
+    IReadOnlyList<DsnReportSnapshot>? Reports = null,
+    DateTimeOffset? OnHoldSince = null,
+    double? HeldSeconds = null);
 
 public sealed record DomainQueueSnapshot(string Domain, IReadOnlyList<QueuedMessageSnapshot> Messages) : IQueueMessage;
 
@@ -79,3 +85,13 @@ public sealed record QueueFlushed(DateTimeOffset At) : IQueueMessage;
 
 /// <summary>An operator removed the message from the queue: no delivery, no bounce.</summary>
 public sealed record MessageDeleted(string MessageId, DateTimeOffset At) : IQueueMessage;
+
+/// <summary>An operator put the message on hold (postsuper -h): none of its recipients is attempted until a
+/// <see cref="MessageReleased"/>, and the time on hold does not count towards its maximum age. Not to be confused with
+/// the scheduler's volatile commit-grace and DSN-retry holds, which are never persisted.</summary>
+public sealed record MessageOnHold(string MessageId, DateTimeOffset At) : IQueueMessage;
+
+/// <summary>An operator released the message from hold (postsuper -H): its recipients are due at their next attempt
+/// as scheduled before the hold (at once, if that time has passed), and <c>At</c> minus the hold's start is added to
+/// the time not counted in its age.</summary>
+public sealed record MessageReleased(string MessageId, DateTimeOffset At) : IQueueMessage;

@@ -35,7 +35,17 @@ public sealed record MessageCommitted([property: JsonPropertyName("domain")] Que
 /// <summary>Asks a domain queue for its pending messages (ops and tests).</summary>
 public sealed record GetQueueStatus([property: JsonPropertyName("domain")] QueueKey Queue) : IDomainQueueCommand;
 
-public sealed record QueueStatus(string Domain, int Messages, int Recipients, int InFlight) : IQueueMessage;
+public sealed record QueueStatus(string Domain, int Messages, int Recipients, int InFlight) : IQueueMessage
+{
+    /// <summary>Messages an operator holds in this entity (<see cref="State.DomainQueueState.OnHoldCount"/>).</summary>
+    public int OnHold { get; init; }
+
+    /// <summary>The destination domain's active suspension, as this entity's node last read it; null when none.</summary>
+    public SuspensionView? Suspension { get; init; }
+}
+
+/// <summary>An operator's suspension of a destination domain, as a queue sees it (see <see cref="Suspensions.SuspensionSet"/>).</summary>
+public sealed record SuspensionView(DateTimeOffset Until, string Reason);
 
 /// <summary>Starts the domain queue if it is not running; does nothing else. A queue that passivated while mail
 /// arrived sends it to itself through the region (see DomainQueueActor.AfterChange).</summary>

@@ -49,6 +49,11 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(BucketsFound)] = "mc.queue.buckets-found.v1",
         [typeof(FindHeldMessages)] = "mc.queue.find-held.v1",
         [typeof(HeldMessages)] = "mc.queue.held.v1",
+        [typeof(MessageOnHold)] = "mc.queue.on-hold.v1",
+        [typeof(MessageReleased)] = "mc.queue.released-from-hold.v1",
+        [typeof(HoldMessage)] = "mc.queue.hold.v1",
+        [typeof(ReleaseMessage)] = "mc.queue.release.v1",
+        [typeof(MessageHoldAck)] = "mc.queue.hold-ack.v1",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypeByManifest =

@@ -46,7 +46,8 @@ internal sealed partial record DeliveryScheduler
     /// sent again meanwhile).</summary>
     public ImmutableHashSet<string> InFlight { get; private init; } = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
 
-    /// <summary>Messages not to be started before the given time (waiting for their commit).</summary>
+    /// <summary>Messages not to be started before the given time (waiting for their commit). Not an operator's hold:
+    /// that one is persisted (<see cref="DomainQueueState.OnHold"/>).</summary>
     public ImmutableDictionary<string, DateTimeOffset> Holds { get; private init; } = ImmutableDictionary.Create<string, DateTimeOffset>(StringComparer.Ordinal);
 
     /// <summary>Messages whose DSN is being queued.</summary>
@@ -90,8 +91,16 @@ internal sealed partial record DeliveryScheduler
     /// (remember-entities) with that mail queued: the queue then stops with <see cref="SchedulerStep.WakeUp"/>; the
     /// shard buffers the wake-up for the passivating entity and, finding it buffered, starts the queue again once it
     /// has stopped.</para>
+    /// <para>While the destination is suspended by an operator (<paramref name="suspendedUntil"/> after
+    /// <paramref name="now"/>), no delivery starts and the wake-up is no earlier than the suspension's end; DSN runs go
+    /// on (they are queued to the senders' domains). A suspension records nothing: no attempt is counted, no backoff
+    /// grows and no recipient is deferred, so the suspension never hastens expiry. A recipient expires only as the
+    /// outcome of an attempt (the last one at Retry:MaxAgeSeconds), so one whose maximum age passes during the suspension
+    /// still gets its attempt when the suspension ends, and expires only if that attempt fails. The maximum age itself
+    /// is not extended (unlike an operator's hold of one message): a suspension is about the destination, and the sender
+    /// is owed an answer by the usual deadline.</para>
     /// </summary>
-    public (DeliveryScheduler Scheduler, SchedulerStep Step) Next(DomainQueueState state, bool writing, DateTimeOffset now)
+    public (DeliveryScheduler Scheduler, SchedulerStep Step) Next(DomainQueueState state, bool writing, DateTimeOffset now, DateTimeOffset? suspendedUntil = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         bool quiet = !writing && InFlight.IsEmpty && DsnRunning.IsEmpty;
@@ -111,7 +120,7 @@ internal sealed partial record DeliveryScheduler
             return Passivating ? (this, SchedulerStep.Of(StepKind.Idle)) : (this with { Passivating = true }, SchedulerStep.Of(StepKind.Passivate));
         }
 
-        return Plan(state, now);
+        return Plan(state, now, suspendedUntil is { } until && until > now ? until : null);
     }
 
     /// <summary>Told to stop by the shard (passivation or hand-off); see <see cref="Next"/>.</summary>
@@ -121,13 +130,13 @@ internal sealed partial record DeliveryScheduler
     /// Hands due messages to idle connections, and opens new ones while the destination's shaping allows (connection
     /// cap, rate per minute, backoff and probe: <see cref="DestinationShaping"/>); then starts due DSN runs.
     /// </summary>
-    private (DeliveryScheduler, SchedulerStep) Plan(DomainQueueState state, DateTimeOffset now)
+    private (DeliveryScheduler, SchedulerStep) Plan(DomainQueueState state, DateTimeOffset now, DateTimeOffset? suspendedUntil)
     {
         // Runs after every change of every queue: it copies the record and its collections only for what it starts
         // (a step with nothing to start returns this scheduler itself; DeliverySchedulerTests).
         var next = this;
         List<DeliveryStart>? starts = null;
-        foreach (var message in state.Due(now))
+        foreach (var message in suspendedUntil is null ? state.Due(now) : [])
         {
             if (next.InFlight.Contains(message.MessageId) || next.HeldAt(message.MessageId, now))
             {
@@ -175,17 +184,18 @@ internal sealed partial record DeliveryScheduler
             next = next with { DsnRunning = next.DsnRunning.Union(dsnRuns.Select(m => m.MessageId)) };
         }
 
-        return (next, new SchedulerStep(StepKind.Run, (IReadOnlyList<DeliveryStart>?)starts ?? [], (IReadOnlyList<QueuedMessage>?)dsnRuns ?? [], next.WakeAt(state, now)));
+        return (next, new SchedulerStep(StepKind.Run, (IReadOnlyList<DeliveryStart>?)starts ?? [], (IReadOnlyList<QueuedMessage>?)dsnRuns ?? [], next.WakeAt(state, now, suspendedUntil)));
     }
 
     /// <summary>
-    /// The one wake-up: the earliest of a due recipient (after holds, the destination backoff and the rate limit) and
+    /// The one wake-up: the earliest of a due recipient (after holds, the destination backoff, an operator's suspension
+    /// and the rate limit) and
     /// a DSN waiting to be retried. Walks the state's next-attempt index only as far as needed: past the messages in
     /// flight or held, up to the first one that is neither (no later message can be due earlier), so the cost does not
     /// grow with the queue. A queue whose deliveries wait for a connection (every one busy at the cap, or the probe of
     /// a backing-off destination running) needs no wake-up for them: a connection that finishes wakes it.
     /// </summary>
-    private DateTimeOffset? WakeAt(DomainQueueState state, DateTimeOffset now)
+    private DateTimeOffset? WakeAt(DomainQueueState state, DateTimeOffset now, DateTimeOffset? suspendedUntil)
     {
         DateTimeOffset? next = null;
         bool waitsForConnection = IdleConnection is null && (Connections.Count >= Cap || (Shaping.BackingOff && !Connections.IsEmpty));
@@ -207,6 +217,11 @@ internal sealed partial record DeliveryScheduler
             if (Shaping.BackingOff && Shaping.BackoffUntil > first)
             {
                 first = Shaping.BackoffUntil;
+            }
+
+            if (suspendedUntil is { } until && until > first)
+            {
+                first = until;
             }
 
             var rate = Shaping.NextStart(now, Limits.RatePerMinute);

@@ -16,7 +16,7 @@ public sealed partial record DomainQueueState
     public const string BouncedText = "delivery cancelled by the postmaster";
 
     /// <summary>
-    /// A page of the messages with a pending recipient, in next-attempt order, starting at <paramref name="offset"/>.
+    /// A page of the messages with a pending recipient, in next-attempt order and then those on hold, starting at <paramref name="offset"/>.
     /// The page ends after <paramref name="limit"/> messages or once the estimated size of the page passes
     /// <paramref name="byteBudget"/> (at least one message is always listed), so a reply across nodes stays bounded
     /// whatever the recipients and errors hold. Costs O(offset + page).
@@ -27,9 +27,13 @@ public sealed partial record DomainQueueState
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         ArgumentNullException.ThrowIfNull(inFlight);
-        var page = new List<QueuedMessageView>(Math.Min(limit, ByNextAttempt.Count));
+        int total = ByNextAttempt.Count + OnHold.Count;
+        var page = new List<QueuedMessageView>(Math.Min(limit, total));
         int size = 0;
-        foreach (var (id, at) in ByNextAttempt.InOrder().Skip(offset))
+
+        // Messages on hold come after the due ones, by id: they have no place in next-attempt order.
+        var listed = ByNextAttempt.InOrder().Concat(OnHold.Select(id => (MessageId: id, At: Messages[id].NextAttemptAt)));
+        foreach (var (id, at) in listed.Skip(offset))
         {
             if (page.Count >= limit || (page.Count > 0 && size >= byteBudget))
             {
@@ -39,20 +43,25 @@ public sealed partial record DomainQueueState
             var message = Messages[id];
             bool running = inFlight.Contains(id);
             var recipients = message.Pending
-                .Select(r => new RecipientView(r.Address, running && r.NextAttemptAt <= now ? RecipientStates.InFlight : RecipientStates.Pending, r.Attempts, r.NextAttemptAt, r.LastError))
+                .Select(r => new RecipientView(r.Address, StateOf(message, r, running, now), r.Attempts, r.NextAttemptAt, r.LastError))
                 .ToList();
             size += 128 + id.Length + message.Sender.Length + recipients.Sum(r => 96 + r.Address.Length + (r.LastError?.Length ?? 0));
             page.Add(new QueuedMessageView(id, message.Sender, message.ArrivedAt, at, recipients));
         }
 
         int next = offset + page.Count;
-        return new QueueListing(Domain, ByNextAttempt.Count, page, next < ByNextAttempt.Count ? next : null);
+        return new QueueListing(Domain, total, page, next < total ? next : null);
     }
+
+    private static string StateOf(QueuedMessage message, PendingRecipient recipient, bool running, DateTimeOffset now) =>
+        running && recipient.NextAttemptAt <= now ? RecipientStates.InFlight
+        : message.IsOnHold ? RecipientStates.OnHold
+        : RecipientStates.Pending;
 
     /// <summary>How many messages a flush at <paramref name="now"/> makes due (those waiting for a later attempt).</summary>
     public int DeferredAt(DateTimeOffset now) => ByNextAttempt.Count - Due(now).Count();
 
-    /// <summary>Flushes the queue: null when no recipient waits past <paramref name="now"/> (nothing to persist).</summary>
+    /// <summary>Flushes the queue (messages on hold stay on hold, as with postqueue -f): null when no recipient waits past <paramref name="now"/> (nothing to persist).</summary>
     public QueueFlushed? DecideFlush(DateTimeOffset now) => DeferredAt(now) > 0 ? new QueueFlushed(now) : null;
 
     /// <summary>Null when the queue does not hold the message.</summary>
@@ -105,4 +114,7 @@ public static class RecipientStates
 {
     public const string Pending = "pending";
     public const string InFlight = "in-flight";
+
+    /// <summary>The message is on an operator's hold: not attempted until released.</summary>
+    public const string OnHold = "on-hold";
 }

@@ -52,6 +52,8 @@ public sealed partial record DomainQueueState
         MessageAbandoned x => x.MessageId,
         DsnQueued x => x.MessageId,
         MessageDeleted x => x.MessageId,
+        MessageOnHold x => x.MessageId,
+        MessageReleased x => x.MessageId,
         _ => null,
     };
 

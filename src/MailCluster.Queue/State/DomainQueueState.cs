@@ -9,8 +9,9 @@ namespace MailCluster.Queue.State;
 /// changing anything, <c>Apply</c> folds an event into a new state. The actor only persists, replies,
 /// schedules and passivates. Apply is total and idempotent for replays: an event about an unknown message
 /// or recipient changes nothing.
-/// <para>Besides the messages, the state keeps two indexes that every Apply updates with the message it changes:
-/// <see cref="DueIndex"/> (messages by next attempt) and the ids of messages with DSN lines to queue. So an event
+/// <para>Besides the messages, the state keeps three indexes that every Apply updates with the message it changes:
+/// <see cref="DueIndex"/> (messages by next attempt), the ids of messages with DSN lines to queue, and the ids of messages
+/// an operator holds (<see cref="OnHold"/>). So an event
 /// costs O(log n) and "what is due / when next" never walks the whole queue (one hot domain holds 100,000s).</para>
 /// </summary>
 public sealed partial record DomainQueueState
@@ -18,23 +19,29 @@ public sealed partial record DomainQueueState
     private readonly ImmutableHashSet<string> _reporting;
 
     public DomainQueueState(string domain, ImmutableDictionary<string, QueuedMessage> messages)
-        : this(domain, messages, DueIndex.Of(messages.Values), messages.Values.Where(m => !m.Reports.IsEmpty).Select(m => m.MessageId).ToImmutableHashSet(StringComparer.Ordinal))
+        : this(
+            domain,
+            messages,
+            DueIndex.Of(messages.Values),
+            messages.Values.Where(m => !m.Reports.IsEmpty).Select(m => m.MessageId).ToImmutableHashSet(StringComparer.Ordinal),
+            messages.Values.Where(m => m.IsOnHold).Select(m => m.MessageId).ToImmutableSortedSet(StringComparer.Ordinal))
     {
     }
 
-    private DomainQueueState(string domain, ImmutableDictionary<string, QueuedMessage> messages, DueIndex due, ImmutableHashSet<string> reporting)
+    private DomainQueueState(string domain, ImmutableDictionary<string, QueuedMessage> messages, DueIndex due, ImmutableHashSet<string> reporting, ImmutableSortedSet<string> onHold)
     {
         Domain = domain;
         Messages = messages;
         ByNextAttempt = due;
         _reporting = reporting;
+        OnHold = onHold;
     }
 
     public string Domain { get; }
 
     public ImmutableDictionary<string, QueuedMessage> Messages { get; }
 
-    /// <summary>Messages with a pending recipient, by next attempt.</summary>
+    /// <summary>Messages with a pending recipient and not on an operator's hold, by next attempt.</summary>
     public DueIndex ByNextAttempt { get; }
 
     public static DomainQueueState Empty(string domain) => new(domain, ImmutableDictionary<string, QueuedMessage>.Empty.WithComparers(StringComparer.Ordinal));
@@ -109,7 +116,8 @@ public sealed partial record DomainQueueState
             case OutcomeKind.Permanent:
                 return new RecipientResult(pending.Address, RecipientResultKind.Failed, outcome.Code, outcome.EnhancedCode, outcome.Text, null);
             default:
-                var delay = retry.NextDelay(pending.Attempts + 1, now - message.ArrivedAt, random());
+                // The age without operator holds (QueuedMessage.AgeAt): time on hold never brings expiry closer.
+                var delay = retry.NextDelay(pending.Attempts + 1, message.AgeAt(now), random());
                 return delay is { } d
                     ? new RecipientResult(pending.Address, RecipientResultKind.Deferred, outcome.Code, outcome.EnhancedCode, outcome.Text, now + d)
                     : new RecipientResult(pending.Address, RecipientResultKind.Expired, outcome.Code, outcome.EnhancedCode, outcome.Text, null);
@@ -124,6 +132,8 @@ public sealed partial record DomainQueueState
         MessageDeleted e => Messages.TryGetValue(e.MessageId, out var deleted) ? With(deleted, null) : this,
         QueueFlushed e => ApplyFlushed(e),
         DsnQueued e => ApplyDsnQueued(e),
+        MessageOnHold e => ApplyOnHold(e),
+        MessageReleased e => ApplyReleased(e),
         _ => throw new ArgumentException($"Unknown event {@event.GetType().Name}", nameof(@event)),
     };
 
@@ -199,7 +209,8 @@ public sealed partial record DomainQueueState
         var id = (before ?? after)!.MessageId;
         var messages = after is null ? Messages.Remove(id) : Messages.SetItem(id, after);
         var reporting = after is { Reports.IsEmpty: false } ? _reporting.Add(id) : _reporting.Remove(id);
-        return new DomainQueueState(Domain, messages, ByNextAttempt.Update(before, after), reporting);
+        var onHold = after is { IsOnHold: true } ? OnHold.Add(id) : OnHold.Remove(id);
+        return new DomainQueueState(Domain, messages, ByNextAttempt.Update(before, after), reporting, onHold);
     }
 
     /// <summary>Messages with a recipient due at <paramref name="now"/>, earliest due first (new mail is due at its
@@ -232,7 +243,9 @@ public sealed partial record DomainQueueState
             m.ArrivedAt,
             m.Pending.Select(p => new PendingRecipientSnapshot(p.Address, p.Attempts, p.NextAttemptAt, p.LastError, p.DelayWarned ? true : null)).ToList(),
             m.Dsn,
-            m.Reports.IsEmpty ? null : m.Reports.Select(r => new DsnReportSnapshot(r.Recipient, r.Action, r.Status, r.Code, r.Text, r.RemoteMta, r.At)).ToList())).ToList());
+            m.Reports.IsEmpty ? null : m.Reports.Select(r => new DsnReportSnapshot(r.Recipient, r.Action, r.Status, r.Code, r.Text, r.RemoteMta, r.At)).ToList(),
+            m.OnHoldSince,
+            m.HeldBefore > TimeSpan.Zero ? m.HeldBefore.TotalSeconds : null)).ToList());
 
     public static DomainQueueState FromSnapshot(DomainQueueSnapshot snapshot)
     {
@@ -247,6 +260,8 @@ public sealed partial record DomainQueueState
             {
                 Dsn = m.Dsn,
                 Reports = (m.Reports ?? []).Select(r => new DsnReport(r.Recipient, r.Action, r.Status, r.Code, r.Text, r.RemoteMta, r.At)).ToImmutableList(),
+                OnHoldSince = m.OnHoldSince,
+                HeldBefore = TimeSpan.FromSeconds(m.HeldSeconds ?? 0),
             });
         return new DomainQueueState(snapshot.Domain, messages);
     }

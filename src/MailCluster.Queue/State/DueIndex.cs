@@ -5,7 +5,8 @@ namespace MailCluster.Queue.State;
 /// <summary>
 /// The messages of a domain queue ordered by their next attempt (then arrival, then id), so that "what is due"
 /// and "when is the next attempt" cost O(log n) per change instead of a walk over the whole queue. Immutable,
-/// like the state that owns it; only messages with a pending recipient are in it.
+/// like the state that owns it; only messages with a pending recipient and not on an operator's hold are in it (a held
+/// message is never due, so the scheduler never walks past it).
 /// </summary>
 public sealed class DueIndex
 {
@@ -66,7 +67,7 @@ public sealed class DueIndex
     }
 
     private static Key? KeyOf(QueuedMessage message) =>
-        message.Pending.IsEmpty ? null : new Key(message.NextAttemptAt, message.ArrivedAt, message.MessageId);
+        message.Pending.IsEmpty || message.IsOnHold ? null : new Key(message.NextAttemptAt, message.ArrivedAt, message.MessageId);
 
     private readonly record struct Key(DateTimeOffset At, DateTimeOffset ArrivedAt, string MessageId);
 

@@ -29,6 +29,29 @@ public sealed record QueuedMessage(
 
     public bool IsDone => Pending.IsEmpty && Reports.IsEmpty;
 
+    /// <summary>Since when an operator holds the message (<see cref="MessageOnHold"/>); null when not on hold.</summary>
+    public DateTimeOffset? OnHoldSince { get; init; }
+
+    /// <summary>The total length of the operator holds released so far.</summary>
+    public TimeSpan HeldBefore { get; init; }
+
+    public bool IsOnHold => OnHoldSince is not null;
+
+    /// <summary>
+    /// The message's age for expiry (Retry:MaxAgeSeconds) at <paramref name="now"/>: the time since arrival minus every
+    /// operator hold, the released ones (<see cref="HeldBefore"/>) and the current one (since <see cref="OnHoldSince"/>).
+    /// So the age clock stops while the message is on hold and runs on from where it stopped once released; a message
+    /// held for two days of a five-day maximum age still has what it had left when it was held. Both parts are in the
+    /// persisted events, so every node and every restart counts the same age. (Mail-log delays, DSN arrival dates,
+    /// delay warnings and the oldest-message metric keep the wall-clock age: the sender did wait that long.)
+    /// </summary>
+    public TimeSpan AgeAt(DateTimeOffset now)
+    {
+        var held = HeldBefore + (OnHoldSince is { } since && now > since ? now - since : TimeSpan.Zero);
+        var age = now - ArrivedAt - held;
+        return age > TimeSpan.Zero ? age : TimeSpan.Zero;
+    }
+
     public DateTimeOffset NextAttemptAt => Pending.IsEmpty ? DateTimeOffset.MaxValue : Pending.Min(r => r.NextAttemptAt);
 
     public ImmutableList<PendingRecipient> DueAt(DateTimeOffset now) => Pending.RemoveAll(r => r.NextAttemptAt > now);

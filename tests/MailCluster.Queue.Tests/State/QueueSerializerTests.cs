@@ -78,6 +78,21 @@ public sealed class QueueSerializerTests : IDisposable
             "mc.queue.attempt-completed.v1",
             """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","results":[{"recipient":"a@example.com","kind":2,"code":0,"enhancedCode":"5.0.0","text":"delivery cancelled by the postmaster","report":"failed"}]}"""
         },
+        {
+            new MessageOnHold("M1", T0),
+            "mc.queue.on-hold.v1",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00"}"""
+        },
+        {
+            new MessageReleased("M1", T0),
+            "mc.queue.released-from-hold.v1",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00"}"""
+        },
+        {
+            new DomainQueueSnapshot("example.com", [new QueuedMessageSnapshot("M1", "", T0, [new PendingRecipientSnapshot("a@example.com", 0, T0, null)], OnHoldSince: T0, HeldSeconds: 90)]),
+            "mc.queue.snapshot.v1",
+            """{"domain":"example.com","messages":[{"messageId":"M1","sender":"","arrivedAt":"2026-11-29T12:00:00+00:00","pending":[{"address":"a@example.com","attempts":0,"nextAttemptAt":"2026-11-29T12:00:00+00:00"}],"onHoldSince":"2026-11-29T12:00:00+00:00","heldSeconds":90}]}"""
+        },
     };
 
     /// <summary>Admin commands and replies cross nodes (not persisted): they must round-trip.</summary>
@@ -95,6 +110,10 @@ public sealed class QueueSerializerTests : IDisposable
         new BucketsFound("example.com", [0, 5, 7], Complete: false),
         new FindHeldMessages("example.com#1", ["M1", "M2"]),
         new HeldMessages("example.com#1", ["M2"]),
+        new HoldMessage("example.com#1", "M1"),
+        new ReleaseMessage("example.com", "M1"),
+        new MessageHoldAck("example.com#1", "M1", HoldOutcome.AlreadyOnHold, InFlight: true),
+        new QueueStatus("example.com", 3, 4, 1) { OnHold = 2, Suspension = new SuspensionView(T0, "maintenance") },
     };
 
     /// <summary>The sweep's question and its answer cross nodes that may run different versions during a rolling
