@@ -56,6 +56,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
         Command<ListMessages>(l => Answer(_state.List(Math.Max(0, l.Offset), Math.Clamp(l.Limit, 1, MaxListLimit), _scheduler.InFlight, Now, ListingByteBudget)));
         Command<FindHeldMessages>(f => Answer(new HeldMessages(_state.Domain, _writes.Holding(_state, f.MessageIds))));
         Command<FlushMessages>(OnFlush);
+        ReceiveQueries(); // DomainQueueActor.Queries.cs: the cluster-wide view's questions
         Command<DeleteMessage>(d => OnAdmin(d.MessageId, () => _state.DecideDelete(d.MessageId, Now), "deleted from"));
 
         // The same event as a delivery attempt with permanent failures: the DSN goes out through the state's reports.
