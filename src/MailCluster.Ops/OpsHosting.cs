@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
 using MailCluster.Edge;
+using MailCluster.Ops.Views;
 using MailCluster.Queue;
 using MailCluster.Queue.Buckets;
 using Microsoft.AspNetCore.Routing;
@@ -64,7 +65,8 @@ public static class OpsHosting
         return endpoints
             .MapOps(ops.Port)
             .MapClusterApi(ops.Port, RequiredRegion)
-            .MapQueueApi(ops.Port, RequiredRegion, buckets);
+            .MapQueueApi(ops.Port, RequiredRegion, buckets)
+            .MapQueueViewApi(ops.Port, RequiredRegion);
     }
 
     private static IActorRef RequiredRegion(IServiceProvider services) =>
