@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
 using MailCluster.Edge;
+using MailCluster.Ops.Tasks;
 using MailCluster.Ops.Views;
 using MailCluster.Queue;
 using MailCluster.Queue.Buckets;
@@ -66,7 +67,8 @@ public static class OpsHosting
             .MapOps(ops.Port)
             .MapClusterApi(ops.Port, RequiredRegion)
             .MapQueueApi(ops.Port, RequiredRegion, buckets)
-            .MapQueueViewApi(ops.Port, RequiredRegion);
+            .MapQueueViewApi(ops.Port, RequiredRegion)
+            .MapTaskApi(ops.Port);
     }
 
     private static IActorRef RequiredRegion(IServiceProvider services) =>
