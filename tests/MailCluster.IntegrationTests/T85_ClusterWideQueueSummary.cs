@@ -44,7 +44,7 @@ public sealed class T85_ClusterWideQueueSummary
         var addresses = nodes.Select(n => n.Address).ToHashSet(StringComparer.Ordinal);
         foreach (var row in rows.Values)
         {
-            Assert.Contains(row.GetProperty("node").GetString(), addresses);
+            Assert.Contains(row.GetProperty("node").GetString()!, addresses);
             Assert.Equal(0, row.GetProperty("pending").GetInt32());
             Assert.Equal(0, row.GetProperty("held").GetInt32());
             Assert.Equal("451 4.3.0 greylisted, try later", row.GetProperty("lastReply").GetString());
