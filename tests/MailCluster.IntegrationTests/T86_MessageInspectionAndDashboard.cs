@@ -69,6 +69,7 @@ public sealed class T86_MessageInspectionAndDashboard
 
         var page = $"http://127.0.0.1:{config.OpsPort}/";
         var dom = await HeadlessChromium.DumpDomAsync(chromium, $"{page}#token={config.AdminToken}&message={id}", TimeSpan.FromSeconds(60));
+        await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "node-logs", "T86-dashboard-admin.html"), dom); // for a person to read
         var queues = Section(dom, "id=\"queues\"");
         Assert.Contains($"<td>{Scenario.RelayDomain}</td>", queues, StringComparison.Ordinal);
         Assert.Contains("<td>450 4.2.1 mailbox busy</td>", queues, StringComparison.Ordinal);
