@@ -33,6 +33,12 @@ public sealed class T56_ApiAccessControl
         ("GET", "/api/v1/tokens", "/api/v1/tokens", "admin", null),
         ("POST", "/api/v1/tokens", "/api/v1/tokens", "admin", new { name = "matrix", role = "read" }),
         ("DELETE", "/api/v1/tokens/{id}", "/api/v1/tokens/00000000deadbeef", "admin", null),
+        ("GET", "/api/v1/queues", "/api/v1/queues", "read", null),
+        ("GET", "/api/v1/messages/{id}", "/api/v1/messages/nosuchmessage", "read", null),
+        ("POST", "/api/v1/flush", "/api/v1/flush", "operate", null),
+        ("GET", "/api/v1/tasks", "/api/v1/tasks", "read", null),
+        ("GET", "/api/v1/tasks/{id}", "/api/v1/tasks/task-unknown", "read", null),
+        ("POST", "/api/v1/tasks", "/api/v1/tasks", "admin", new { action = "delete", sender = "nobody@nowhere.test" }),
         // Checked for 401 and 403 here; the allowed call drains the node, so it comes last.
         ("POST", "/api/v1/node/drain", "/api/v1/node/drain", "operate", null),
     ];
