@@ -16,17 +16,21 @@ public sealed class BulkTaskExecution(ClusterQueues queues, IActorRef region, Ti
 {
     private const int ListPage = 1000;
     private const int InFlightRetries = 5;
+
+    /// <summary>Progress is written at least this often (and every second): after a crash, at most this many acted-on
+    /// messages are missing from the count.</summary>
+    private const int ProgressEvery = 25;
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan InFlightPause = TimeSpan.FromSeconds(1);
 
     /// <summary>Runs the task from its stored count on.</summary>
-    /// <param name="progress">Called at least every second with (done, skipped, state, error); false means the lease is
+    /// <param name="progress">Called every second or <see cref="ProgressEvery"/> messages with (done, skipped, state, error); false means the lease is
     /// lost (another node runs the task now) and the run stops.</param>
     public async Task RunAsync(BulkTask task, Func<long, long, string, string?, Task<bool>> progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(progress);
-        long done = task.Done, skipped = 0;
+        long done = task.Done, skipped = 0, written = task.Done;
         var reported = clock.GetUtcNow();
         var unanswered = new SortedSet<string>(StringComparer.Ordinal);
         await foreach (var page in queues.AllAsync(task.Filter.QueueDomain, ct).ConfigureAwait(false))
@@ -51,9 +55,9 @@ public sealed class BulkTaskExecution(ClusterQueues queues, IActorRef region, Ti
                             busy.Add(id);
                         }
 
-                        if (clock.GetUtcNow() - reported >= TimeSpan.FromSeconds(1))
+                        if (done - written >= ProgressEvery || clock.GetUtcNow() - reported >= TimeSpan.FromSeconds(1))
                         {
-                            reported = clock.GetUtcNow();
+                            (reported, written) = (clock.GetUtcNow(), done);
                             if (!await progress(done, skipped, BulkTaskStates.Running, null).ConfigureAwait(false))
                             {
                                 return;
@@ -72,6 +76,16 @@ public sealed class BulkTaskExecution(ClusterQueues queues, IActorRef region, Ti
                     if (waiting.Count > 0)
                     {
                         await Task.Delay(InFlightPause, clock, ct).ConfigureAwait(false);
+                    }
+                }
+
+                // The heartbeat also while queues without a match go by, so the lease stays this node's.
+                if (clock.GetUtcNow() - reported >= TimeSpan.FromSeconds(1))
+                {
+                    (reported, written) = (clock.GetUtcNow(), done);
+                    if (!await progress(done, skipped, BulkTaskStates.Running, null).ConfigureAwait(false))
+                    {
+                        return;
                     }
                 }
             }
