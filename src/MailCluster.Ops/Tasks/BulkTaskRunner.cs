@@ -22,6 +22,11 @@ namespace MailCluster.Ops.Tasks;
 public sealed partial class BulkTaskRunner(ITaskStore store, IServiceProvider services, ILogger<BulkTaskRunner> logger) : BackgroundService
 {
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a starting node waits before it resumes tasks: the view lists running queues only, and right
+    /// after a start the remembered queues are still being started by their shards; a run before that would find no
+    /// queue and end "done" with nothing done.</summary>
+    public static readonly TimeSpan ResumeAfterStart = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<string, Task> running = new(StringComparer.Ordinal);
@@ -57,6 +62,7 @@ public sealed partial class BulkTaskRunner(ITaskStore store, IServiceProvider se
 
                     await store.InitializeAsync(stoppingToken).ConfigureAwait(false);
                     owner.TrySetResult(cluster.SelfAddress.ToString());
+                    await Task.Delay(ResumeAfterStart, stoppingToken).ConfigureAwait(false);
                 }
 
                 await ClaimAsync(await owner.Task.ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
