@@ -51,11 +51,15 @@ app.Configure(config =>
     {
         queue.SetDescription("Queues");
         queue.AddCommand<QueueListCommand>("list").WithDescription("Messages queued for a domain (--json: JSON Lines)").WithExample("queue", "list", "--domain", "example.com", "--json");
+        queue.AddCommand<QueueSummaryCommand>("summary").WithDescription("Every queue of the cluster with its backlog and node (--json: JSON Lines)").WithExample("queue", "summary", "--sort", "deferred");
     });
-    config.AddCommand<FlushCommand>("flush").WithDescription("Try every deferred message of a domain now (role operate)");
+    config.AddCommand<FlushCommand>("flush").WithDescription("Try every deferred message of a domain, or of every queue, now (role operate)");
+    config.AddCommand<BounceCommand>("bounce").WithDescription("Bounce every message matching a filter, cluster-wide, as a task (role admin)").WithExample("bounce", "--domain", "example.com", "--older-than", "2d");
+    config.AddCommand<DeleteCommand>("delete").WithDescription("Delete every message matching a filter, cluster-wide, as a task (role admin)").WithExample("delete", "--sender", "spammer@example.net");
     config.AddBranch("message", message =>
     {
         message.SetDescription("One message in a domain's queue (role admin)");
+        message.AddCommand<MessageShowCommand>("show").WithDescription("Envelope, header and every recipient's state, from any node (role read)");
         message.AddCommand<MessageDeleteCommand>("delete").WithDescription("Remove it without delivery or bounce");
         message.AddCommand<MessageBounceCommand>("bounce").WithDescription("Fail its pending recipients now; the sender gets a DSN");
         message.AddCommand<MessageHoldCommand>("hold").WithDescription("Hold it in every queue, on any node: never attempted or expired until released (role operate)");

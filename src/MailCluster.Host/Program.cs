@@ -8,6 +8,7 @@ using MailCluster.Host.Configuration;
 using MailCluster.Ops;
 using MailCluster.Ops.Access;
 using MailCluster.Ops.Suspensions;
+using MailCluster.Ops.Tasks;
 using MailCluster.Outbound;
 using MailCluster.Queue;
 using MailCluster.Storage;
@@ -60,7 +61,8 @@ builder.Services
         .WithOrphanSweep(settings.DeliveryQueue, provider)
         .WithKeyQuotas())
     .AddOpsAccess(settings.Ops, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
-    .AddSuspensions(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
+    .AddSuspensions(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
+    .AddBulkTasks(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel
     .ListenOps(settings.Ops)
     .ListenSmtp(settings.Smtp, roles));

@@ -5,6 +5,8 @@ using Akka.Hosting;
 using MailCluster.Edge;
 using MailCluster.Ops.Credentials;
 using MailCluster.Ops.Suspensions;
+using MailCluster.Ops.Tasks;
+using MailCluster.Ops.Views;
 using MailCluster.Queue;
 using MailCluster.Queue.Buckets;
 using Microsoft.AspNetCore.Routing;
@@ -69,7 +71,9 @@ public static class OpsHosting
             .MapQueueApi(ops.Port, RequiredRegion, buckets)
             .MapCredentialsApi(ops.Port)
             .MapHoldApi(ops.Port, RequiredRegion, buckets)
-            .MapSuspensionApi(ops.Port);
+            .MapSuspensionApi(ops.Port)
+            .MapQueueViewApi(ops.Port, RequiredRegion)
+            .MapTaskApi(ops.Port);
     }
 
     private static IActorRef RequiredRegion(IServiceProvider services) =>

@@ -80,6 +80,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
 
             AfterChange();
         });
+        ReceiveQueries(); // DomainQueueActor.Queries.cs: the cluster-wide view's questions
         Command<DeleteMessage>(d => OnAdmin(d.MessageId, () => _state.DecideDelete(d.MessageId, Now), "deleted from"));
 
         // The same event as a delivery attempt with permanent failures: the DSN goes out through the state's reports.

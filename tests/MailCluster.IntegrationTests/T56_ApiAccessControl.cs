@@ -48,6 +48,12 @@ public sealed class T56_ApiAccessControl
         ("POST", "/api/v1/keys/{id}/disable", "/api/v1/keys/key_0000000000000000/disable", "admin", null),
         ("POST", "/api/v1/keys/{id}/enable", "/api/v1/keys/key_0000000000000000/enable", "admin", null),
         ("DELETE", "/api/v1/keys/{id}", "/api/v1/keys/key_0000000000000000", "admin", null),
+        ("GET", "/api/v1/queues", "/api/v1/queues", "read", null),
+        ("GET", "/api/v1/messages/{id}", "/api/v1/messages/nosuchmessage", "read", null),
+        ("POST", "/api/v1/flush", "/api/v1/flush", "operate", null),
+        ("GET", "/api/v1/tasks", "/api/v1/tasks", "read", null),
+        ("GET", "/api/v1/tasks/{id}", "/api/v1/tasks/task-unknown", "read", null),
+        ("POST", "/api/v1/tasks", "/api/v1/tasks", "admin", new { action = "delete", sender = "nobody@nowhere.test" }),
         // Checked for 401 and 403 here; the allowed call drains the node, so it comes last.
         ("POST", "/api/v1/node/drain", "/api/v1/node/drain", "operate", null),
     ];

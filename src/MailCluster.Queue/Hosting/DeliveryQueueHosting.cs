@@ -9,6 +9,7 @@ using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Serialization;
 using MailCluster.Queue.Spool;
 using MailCluster.Queue.Sweep;
+using MailCluster.Queue.Views;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -91,7 +92,11 @@ public static class DeliveryQueueHosting
                 })
 
             // Tells the ops API of any node which buckets of a domain run here (also those above the configured count).
-            .WithActors((system, _) => system.ActorOf(BucketDirectory.Props(() => registry.Value), BucketDirectory.Name));
+            .WithActors((system, _) => system.ActorOf(BucketDirectory.Props(() => registry.Value), BucketDirectory.Name))
+
+            // Answers the cluster-wide queue summary and message inspection for the entities hosted here (issue 14).
+            .WithActors((system, _) => system.ActorOf(
+                QueueViewDirectory.Props(() => registry.Value, Akka.Cluster.Cluster.Get(system).SelfAddress.ToString()), QueueViewDirectory.Name));
     }
 
     /// <summary>
