@@ -37,8 +37,15 @@ public static class DeliveryQueueHosting
             queue,
             TimeProvider.System,
             sp.GetRequiredService<ILogger<MessageAcceptor>>(),
-            sp.GetRequiredService<QueueMetrics>()));
+            sp.GetRequiredService<QueueMetrics>())
+        {
+            Node = NodeName(sp.GetRequiredService<ActorSystem>()),
+        });
     }
+
+    /// <summary>This node as the delivery events name it (issue 16): the cluster address's host and port.</summary>
+    public static string NodeName(ActorSystem system) =>
+        Akka.Cluster.Cluster.Get(system).SelfAddress is { Host: { } host, Port: { } port } ? $"{host}:{port}" : "local";
 
     /// <summary>
     /// The queue messages' serializer (stable manifests: its events are the storage format) and the domain-queue

@@ -49,6 +49,8 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(BucketsFound)] = "mc.queue.buckets-found.v1",
         [typeof(FindHeldMessages)] = "mc.queue.find-held.v1",
         [typeof(HeldMessages)] = "mc.queue.held.v1",
+        [typeof(Events.ReceptionDetails)] = "mc.queue.reception-details.v1",
+        [typeof(Events.AttemptDetails)] = "mc.queue.attempt-details.v1",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypeByManifest =

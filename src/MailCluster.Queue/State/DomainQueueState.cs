@@ -121,6 +121,7 @@ public sealed partial record DomainQueueState
         MessageDeleted e => Messages.TryGetValue(e.MessageId, out var deleted) ? With(deleted, null) : this,
         QueueFlushed e => ApplyFlushed(e),
         DsnQueued e => ApplyDsnQueued(e),
+        Events.ReceptionDetails or Events.AttemptDetails => this, // context of the delivery events only (issue 16)
         _ => throw new ArgumentException($"Unknown event {@event.GetType().Name}", nameof(@event)),
     };
 
