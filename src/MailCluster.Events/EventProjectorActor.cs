@@ -15,14 +15,16 @@ namespace MailCluster.Events;
 /// committed event is skipped. The stream restarts with backoff after any failure (database down). Also prunes events
 /// past the retention every hour.
 /// </summary>
-public sealed class EventProjectorActor : ReceiveActor
+public sealed class EventProjectorActor : ReceiveActor, IWithTimers
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly EventProjection _projection;
     private readonly EventStore _store;
     private readonly EventsOptions _options;
-    private IKillSwitch? _stream;
+    private UniqueKillSwitch? _stream;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public EventProjectorActor(EventProjection projection, EventStore store, EventsOptions options)
     {
@@ -39,7 +41,7 @@ public sealed class EventProjectorActor : ReceiveActor
                 _log.Info("Pruned {0} delivery events older than {1} days", p.Deleted, _options.RetentionDays);
             }
 
-            Context.System.Scheduler.ScheduleTellOnce(PruneEvery, Self, Prune.Instance, Self);
+            Timers.StartSingleTimer(nameof(Prune), Prune.Instance, PruneEvery);
         });
     }
 
@@ -59,17 +61,21 @@ public sealed class EventProjectorActor : ReceiveActor
                 .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
                 .SelectAsync(1, async batch =>
                 {
-                    await projection.ApplyAsync([.. batch], CancellationToken.None).ConfigureAwait(false);
+                    try
+                    {
+                        await projection.ApplyAsync([.. batch], CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        log.Warning(ex, "Delivery-event projection failed; restarting from its stored offset");
+                        throw;
+                    }
+
                     return NotUsed.Instance;
-                })
-                .MapError(ex =>
-                {
-                    log.Warning(ex, "Delivery-event projection failed; restarting from its stored offset");
-                    return ex;
                 }),
             RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2));
         _stream = source.ViaMaterialized(KillSwitches.Single<NotUsed>(), Keep.Right).To(Sink.Ignore<NotUsed>()).Run(Context.Materializer());
-        Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromMinutes(1), Self, Prune.Instance, Self);
+        Timers.StartSingleTimer(nameof(Prune), Prune.Instance, TimeSpan.FromMinutes(1));
     }
 
     protected override void PostStop() => _stream?.Shutdown();
