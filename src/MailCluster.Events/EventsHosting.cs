@@ -50,6 +50,11 @@ public static partial class EventsHosting
     public static AkkaConfigurationBuilder WithEvents(this AkkaConfigurationBuilder builder, IServiceProvider provider)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        if (!provider.GetRequiredService<EventsOptions>().Enabled)
+        {
+            return builder;
+        }
+
         return builder
             .WithSingleton<EventProjector>(
                 "delivery-events",

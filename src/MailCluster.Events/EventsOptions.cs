@@ -9,6 +9,10 @@ public sealed class EventsOptions
 
     /// <summary>Days events are kept before pruning (<c>MailCluster__Events__RetentionDays</c>, default 7).</summary>
     public int RetentionDays { get; set; } = 7;
+
+    /// <summary>False: no projection and no webhook delivery on this node (the journal still carries the details, so
+    /// turning it on later projects everything still in the journal). For measuring the cost (bench/events.sh).</summary>
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>One configured webhook, <c>MailCluster:Webhooks:N</c>.</summary>
@@ -46,6 +50,7 @@ public sealed class WebhooksOptions
 /// <summary>Binds and checks <see cref="EventsOptions"/> and <see cref="WebhooksOptions"/>; every problem names its key.</summary>
 public static class EventsConfiguration
 {
+    private static readonly string[] EventKeys = [nameof(EventsOptions.RetentionDays), nameof(EventsOptions.Enabled)];
     private static readonly string[] NodeWide = ["MaxRetrySeconds", "TimeoutSeconds", "MaxBackoffSeconds"];
     private static readonly string[] HookKeys = ["Url", "Secret", "Events", "BatchSize", "MaxRetrySeconds"];
 
@@ -56,9 +61,21 @@ public static class EventsConfiguration
         var problems = new List<(string, string)>();
         var events = new EventsOptions();
         var eventsSection = configuration.GetSection(EventsOptions.Section);
-        foreach (var child in eventsSection.GetChildren().Where(c => !string.Equals(c.Key, nameof(EventsOptions.RetentionDays), StringComparison.OrdinalIgnoreCase)))
+        foreach (var child in eventsSection.GetChildren().Where(c => !EventKeys.Contains(c.Key, StringComparer.OrdinalIgnoreCase)))
         {
             problems.Add((child.Path, "unknown key"));
+        }
+
+        if (eventsSection[nameof(EventsOptions.Enabled)] is { } enabled)
+        {
+            if (bool.TryParse(enabled, out var on))
+            {
+                events.Enabled = on;
+            }
+            else
+            {
+                problems.Add(($"{EventsOptions.Section}:{nameof(EventsOptions.Enabled)}", $"must be true or false, not '{enabled}'"));
+            }
         }
 
         events.RetentionDays = Int(eventsSection, nameof(EventsOptions.RetentionDays), 7, 1, 3650, problems);

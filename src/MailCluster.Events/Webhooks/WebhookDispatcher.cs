@@ -27,6 +27,7 @@ public sealed partial class WebhookDispatcher(EventStore store, HttpClient http,
     public async Task RunAsync(CancellationToken ct)
     {
         var workers = new Dictionary<string, (WebhookDefinition Hook, CancellationTokenSource Stop, Task Work)>(StringComparer.Ordinal);
+        LogStarted(logger);
         try
         {
             while (!ct.IsCancellationRequested)
@@ -174,6 +175,9 @@ public sealed partial class WebhookDispatcher(EventStore store, HttpClient http,
     }
 
     private static long Elapsed(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook delivery runs on this node")]
+    private static partial void LogStarted(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook store not reachable; retrying")]
     private static partial void LogStoreFailed(ILogger logger, Exception ex);

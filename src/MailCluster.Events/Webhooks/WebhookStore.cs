@@ -46,7 +46,7 @@ public sealed partial class EventStore
             """, ct, ("id", hook.Id), ("url", hook.Url), ("secret", hook.Secret), ("events", string.Join(',', hook.Events)),
             ("batch", hook.BatchSize), ("retry", hook.MaxRetrySeconds), ("origin", hook.Origin), ("created", hook.Created.ToUnixTimeMilliseconds())).ConfigureAwait(false);
         await ExecuteAsync(connection, tx, """
-            INSERT INTO mc_webhook_cursor(id, event_offset) VALUES (@id, COALESCE(@after, (SELECT COALESCE(MAX(event_offset), 0) FROM mc_event)))
+            INSERT INTO mc_webhook_cursor(id, event_offset) VALUES (@id, COALESCE(CAST(@after AS bigint), (SELECT COALESCE(MAX(event_offset), 0) FROM mc_event)))
             ON CONFLICT (id) DO NOTHING
             """, ct, ("id", hook.Id), ("after", startAfter)).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
