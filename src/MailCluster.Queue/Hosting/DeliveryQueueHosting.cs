@@ -43,9 +43,10 @@ public static class DeliveryQueueHosting
         });
     }
 
-    /// <summary>This node as the delivery events name it (issue 16): the cluster address's host and port.</summary>
+    /// <summary>This node as the delivery events name it (issue 16): the cluster (remoting) address's host and port;
+    /// <c>local</c> in an actor system without remoting (tests).</summary>
     public static string NodeName(ActorSystem system) =>
-        Akka.Cluster.Cluster.Get(system).SelfAddress is { Host: { } host, Port: { } port } ? $"{host}:{port}" : "local";
+        ((ExtendedActorSystem)system).Provider.DefaultAddress is { Host: { } host, Port: { } port } ? $"{host}:{port}" : "local";
 
     /// <summary>
     /// The queue messages' serializer (stable manifests: its events are the storage format) and the domain-queue

@@ -82,7 +82,7 @@ public sealed class QueueSerializerTests : IDisposable
             // The delivery events' context (issue 16), persisted beside Enqueued and AttemptCompleted.
             new Events.ReceptionDetails("M1", "<m1@x.test>", 1234, "alice", new Dictionary<string, string> { ["campaign"] = "c7" }, "client.x.test", "127.0.0.9", "TLSv1.3", "TLS_AES_256_GCM_SHA384", "10.0.0.1:4053"),
             "mc.queue.reception-details.v1",
-            """{"messageId":"M1","headerMessageId":"<m1@x.test>","size":1234,"credential":"alice","meta":{"campaign":"c7"},"peerName":"client.x.test","peerAddress":"127.0.0.9","tlsProtocol":"TLSv1.3","tlsCipher":"TLS_AES_256_GCM_SHA384","node":"10.0.0.1:4053"}"""
+            """{"messageId":"M1","headerMessageId":"\u003Cm1@x.test\u003E","size":1234,"credential":"alice","meta":{"campaign":"c7"},"peerName":"client.x.test","peerAddress":"127.0.0.9","tlsProtocol":"TLSv1.3","tlsCipher":"TLS_AES_256_GCM_SHA384","node":"10.0.0.1:4053"}"""
         },
         {
             new Events.AttemptDetails("M1", T0, "mx.example.com", "127.0.0.2:25", null, null, "10.0.0.2:4053"),
