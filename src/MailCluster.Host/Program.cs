@@ -3,6 +3,7 @@ using MailCluster.Edge;
 using MailCluster.Edge.Credentials;
 using MailCluster.Edge.Credentials.Quota;
 using MailCluster.Edge.Dkim;
+using MailCluster.Events;
 using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
 using MailCluster.Ops;
@@ -59,7 +60,9 @@ builder.Services
         .WithStorage(settings.Storage, settings.Node.DataDir)
         .WithDeliveryQueue(settings.DeliveryQueue, provider)
         .WithOrphanSweep(settings.DeliveryQueue, provider)
-        .WithKeyQuotas())
+        .WithKeyQuotas()
+        .WithEvents(provider))
+    .AddEvents(settings.Events, settings.Webhooks, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddOpsAccess(settings.Ops, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddSuspensions(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddBulkTasks(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
@@ -70,6 +73,7 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel
 var app = builder.Build();
 app.UseOpsAccess();
 app.MapOpsApi(settings.Ops, settings.DomainBuckets);
+app.MapEvents(settings.Ops.Port);
 
 // Drain before stop. On SIGTERM or POST /api/v1/node/drain the SMTP listeners stay open while sessions drain: new
 // sessions get 421 4.3.2, sessions waiting for a command get 421 4.3.2, DATA in flight may finish (DrainTimeout).

@@ -29,7 +29,10 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
         RemoteMta = remote;
         _relay = $"{remote}:{port}";
         TlsProtocol = client.IsSecure ? Describe(client.SslProtocol) : null;
+        _tlsCipher = client.IsSecure ? client.SslCipherSuite?.ToString() : null;
     }
+
+    private readonly string? _tlsCipher;
 
     public string RemoteMta { get; }
 
@@ -164,7 +167,7 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
     }
 
     private DeliveryResult Result(IReadOnlyList<RecipientOutcome> outcomes) =>
-        new(outcomes, RemoteMta, TlsProtocol, (_client.Capabilities & SmtpCapabilities.Dsn) != 0) { Relay = _relay };
+        new(outcomes, RemoteMta, TlsProtocol, (_client.Capabilities & SmtpCapabilities.Dsn) != 0) { Relay = _relay, TlsCipher = _tlsCipher };
 
     public async ValueTask DisposeAsync()
     {

@@ -15,11 +15,12 @@ public sealed partial class DomainQueueActor
 
     private void FlushWrites()
     {
+        var outcomes = _writes.Outcomes;
         (_writes, var batch) = _writes.Start(_state, _snapshotting, _services.Retry, Random.Shared.NextDouble);
         if (batch is not null)
         {
             _scheduler = _scheduler.Settled(batch.NothingToRecord);
-            PersistAllAsync(batch.Events, Applied); // the write's completion runs AfterChange once for the batch
+            PersistAllAsync(Annotated(batch, outcomes), Applied); // the write's completion runs AfterChange once for the batch
             DeferAsync(batch.Acknowledge, done =>
             {
                 _writes = _writes.Written();

@@ -213,3 +213,37 @@ public class NodeSettingsValidatorTests
         return ($"MailCluster:{pair[..equals]}", pair[(equals + 1)..]);
     }
 }
+
+/// <summary>Delivery events and webhooks (issue 16): each bad setting is one error naming its key.</summary>
+public sealed class EventsSettingsTests
+{
+    [Theory]
+    [InlineData("MailCluster:Events:RetentionDays", "MailCluster:Events:RetentionDays=0")]
+    [InlineData("MailCluster:Events:Retention", "MailCluster:Events:Retention=7")]
+    [InlineData("MailCluster:Webhooks:MaxRetrySeconds", "MailCluster:Webhooks:MaxRetrySeconds=-1")]
+    [InlineData("MailCluster:Webhooks:TimeoutSeconds", "MailCluster:Webhooks:TimeoutSeconds=ten")]
+    [InlineData("MailCluster:Webhooks:0:Url", "MailCluster:Webhooks:0:Url=ftp://127.0.0.1/x", "MailCluster:Webhooks:0:Secret=0123456789abcdef")]
+    [InlineData("MailCluster:Webhooks:0:Secret", "MailCluster:Webhooks:0:Url=http://127.0.0.1:9/x")]
+    [InlineData("MailCluster:Webhooks:0:Events:1", "MailCluster:Webhooks:0:Url=http://127.0.0.1:9/x", "MailCluster:Webhooks:0:Secret=s", "MailCluster:Webhooks:0:Events:0=Bounce", "MailCluster:Webhooks:0:Events:1=Opened")]
+    [InlineData("MailCluster:Webhooks:0:BatchSize", "MailCluster:Webhooks:0:Url=http://127.0.0.1:9/x", "MailCluster:Webhooks:0:Secret=s", "MailCluster:Webhooks:0:BatchSize=0")]
+    [InlineData("MailCluster:Webhooks:0:Header", "MailCluster:Webhooks:0:Url=http://127.0.0.1:9/x", "MailCluster:Webhooks:0:Secret=s", "MailCluster:Webhooks:0:Header=x")]
+    [InlineData("MailCluster:Webhooks:First", "MailCluster:Webhooks:First:Url=http://127.0.0.1:9/x")]
+    public void One_bad_setting_is_one_error_naming_its_key(string key, params string[] settings)
+    {
+        var error = Assert.Single(NodeSettingsTestConfig.Errors([.. settings.Select(s => (s[..s.IndexOf('=', StringComparison.Ordinal)], s[(s.IndexOf('=', StringComparison.Ordinal) + 1)..]))]));
+        Assert.Contains(key, error, StringComparison.Ordinal);
+        Assert.Contains(key.Replace(":", "__", StringComparison.Ordinal), error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_configured_webhook_and_the_retention_are_read()
+    {
+        Assert.Empty(NodeSettingsTestConfig.Errors(
+            ("MailCluster:Events:RetentionDays", "30"),
+            ("MailCluster:Webhooks:MaxRetrySeconds", "3600"),
+            ("MailCluster:Webhooks:0:Url", "https://hooks.example.test/mail"),
+            ("MailCluster:Webhooks:0:Secret", "0123456789abcdef"),
+            ("MailCluster:Webhooks:0:Events:0", "bounce"),
+            ("MailCluster:Webhooks:0:BatchSize", "100")));
+    }
+}

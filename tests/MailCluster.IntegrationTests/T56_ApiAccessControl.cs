@@ -54,6 +54,12 @@ public sealed class T56_ApiAccessControl
         ("GET", "/api/v1/tasks", "/api/v1/tasks", "read", null),
         ("GET", "/api/v1/tasks/{id}", "/api/v1/tasks/task-unknown", "read", null),
         ("POST", "/api/v1/tasks", "/api/v1/tasks", "admin", new { action = "delete", sender = "nobody@nowhere.test" }),
+        ("GET", "/api/v1/events", "/api/v1/events", "read", null),
+        ("GET", "/api/v1/messages/{id}/events", "/api/v1/messages/nosuchmessage/events", "read", null),
+        ("GET", "/api/v1/webhooks", "/api/v1/webhooks", "admin", null),
+        ("POST", "/api/v1/webhooks", "/api/v1/webhooks", "admin", new { url = "http://127.0.0.1:9/t56" }),
+        ("DELETE", "/api/v1/webhooks/{id}", "/api/v1/webhooks/nosuchhook", "admin", null),
+        ("GET", "/api/v1/webhooks/{id}/attempts", "/api/v1/webhooks/nosuchhook/attempts", "admin", null),
         // Checked for 401 and 403 here; the allowed call drains the node, so it comes last.
         ("POST", "/api/v1/node/drain", "/api/v1/node/drain", "operate", null),
     ];

@@ -32,7 +32,7 @@ public sealed partial record NodeSettings(
     private const string BucketsSection = "MailCluster:Queue:Buckets";
 
     private static readonly string[] KnownSections =
-        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim", "Api"];
+        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim", "Api", "Events", "Webhooks"];
 
     public static NodeSettings Load(IConfiguration configuration)
     {
@@ -64,6 +64,9 @@ public sealed partial record NodeSettings(
             Dkim = BindDkim(configuration, errors),
             Api = Bind(configuration, MailCluster.Api.ApiOptions.Section, new MailCluster.Api.ApiOptions(), errors),
         };
+        var (events, webhooks, eventProblems) = MailCluster.Events.EventsConfiguration.Load(configuration);
+        settings = settings with { Events = events, Webhooks = webhooks };
+        errors.AddRange(eventProblems.Select(p => $"{ConfigurationKeys.Describe(p.Key)}: {p.Problem}"));
         UnknownKeys(configuration.GetSection(MailCluster.Queue.Sweep.OrphanSweepOptions.Section), typeof(MailCluster.Queue.Sweep.OrphanSweepOptions), errors);
         UnknownKeys(configuration.GetSection(MailCluster.Edge.Auth.OAuthOptions.Section), typeof(MailCluster.Edge.Auth.OAuthOptions), errors);
         if (errors.Count == 0)
@@ -150,6 +153,12 @@ public sealed partial record NodeSettings(
 
     /// <summary>The DKIM signing keys (<c>MailCluster:Dkim:Domains:N</c>), the edge's; unknown keys inside entries are errors too.</summary>
     public MailCluster.Edge.Dkim.DkimOptions Dkim { get; init; } = new();
+
+    /// <summary>Delivery events (issue 16): <c>MailCluster:Events</c>.</summary>
+    public MailCluster.Events.EventsOptions Events { get; init; } = new();
+
+    /// <summary>Webhooks (issue 16): <c>MailCluster:Webhooks</c>.</summary>
+    public MailCluster.Events.WebhooksOptions Webhooks { get; init; } = new();
 
     private static MailCluster.Edge.Dkim.DkimOptions BindDkim(IConfiguration configuration, List<string> errors)
     {

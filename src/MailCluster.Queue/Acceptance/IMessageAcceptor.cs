@@ -11,6 +11,13 @@ namespace MailCluster.Queue.Acceptance;
 public interface IMessageAcceptor
 {
     Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+
+    /// <summary>As above, with what the acceptance path knows for the delivery events (issue 16): the Message-ID header,
+    /// the credential, the metadata (<c>X-MC-Meta-*</c> headers, or the HTTP injection request's meta), the client and its
+    /// TLS. Persisted with the Enqueued events. An acceptor without events ignores them.</summary>
+    Task<AcceptResult> AcceptAsync(
+        string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, Events.AcceptanceDetails? details, CancellationToken cancellationToken) =>
+        AcceptAsync(messageId, sender, recipients, dsn, body, cancellationToken);
 }
 
 public enum AcceptOutcome

@@ -30,7 +30,16 @@ public sealed partial class MessageAcceptor(
 {
     private readonly QueueMetrics _metrics = metrics ?? QueueMetrics.Detached;
 
-    public async Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private static readonly Events.AcceptanceDetails NoDetails = new();
+
+    /// <summary>This node's name in the delivery events (<see cref="Events.ReceptionDetails.Node"/>); null leaves it to the queue's node.</summary>
+    public string? Node { get; init; }
+
+    public Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        AcceptAsync(messageId, sender, recipients, dsn, body, null, cancellationToken);
+
+    public async Task<AcceptResult> AcceptAsync(
+        string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, Events.AcceptanceDetails? details, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipients);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -39,6 +48,7 @@ public sealed partial class MessageAcceptor(
         var arrivedAt = clock.GetUtcNow();
         var timeout = TimeSpan.FromSeconds(options.EnqueueTimeoutSeconds);
         var steps = new List<Task>(byDomain.Count + 1);
+        var reception = (details ?? NoDetails).ToReception(messageId, body.Length, Node);
         try
         {
             steps.Add(spool.WriteAsync(messageId, body, byDomain.Keys, cancellationToken));
@@ -46,7 +56,9 @@ public sealed partial class MessageAcceptor(
             {
                 var domainRecipients = byDomain[queue.Domain];
                 steps.Add(domainQueues.Ask<EnqueueAck>(
-                    new Enqueue(queue, messageId, sender, domainRecipients, arrivedAt, RecipientDomains.ForDomain(dsn, domainRecipients)), timeout, cancellationToken));
+                    new Enqueue(queue, messageId, sender, domainRecipients, arrivedAt, RecipientDomains.ForDomain(dsn, domainRecipients)) { Details = reception },
+                    timeout,
+                    cancellationToken));
             }
 
             await FirstFailureOrAllAsync(steps).ConfigureAwait(false);

@@ -40,6 +40,10 @@ public sealed record DeliveryResult(
     /// when no connection was made; null when no host was tried. Never persisted (see <see cref="Protocol.AttemptCompleted.Relay"/>).</summary>
     public string? Relay { get; init; }
 
+    /// <summary>The TLS cipher suite of the transaction's connection (e.g. <c>TLS_AES_256_GCM_SHA384</c>), when it ran over
+    /// TLS; for the delivery events (issue 16). Persisted only in <see cref="Events.AttemptDetails"/>.</summary>
+    public string? TlsCipher { get; init; }
+
     /// <summary>The attempt's result when no connection could be opened: every recipient gets the failure. The one
     /// place a <see cref="ConnectFailure"/> becomes outcomes (STYLE habit 3: one outcome per recipient).</summary>
     public static DeliveryResult ConnectFailed(ConnectFailure failure, IEnumerable<string> recipients)

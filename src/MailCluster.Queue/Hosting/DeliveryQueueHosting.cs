@@ -38,8 +38,16 @@ public static class DeliveryQueueHosting
             queue,
             TimeProvider.System,
             sp.GetRequiredService<ILogger<MessageAcceptor>>(),
-            sp.GetRequiredService<QueueMetrics>()));
+            sp.GetRequiredService<QueueMetrics>())
+        {
+            Node = NodeName(sp.GetRequiredService<ActorSystem>()),
+        });
     }
+
+    /// <summary>This node as the delivery events name it (issue 16): the cluster (remoting) address's host and port;
+    /// <c>local</c> in an actor system without remoting (tests).</summary>
+    public static string NodeName(ActorSystem system) =>
+        ((ExtendedActorSystem)system).Provider.DefaultAddress is { Host: { } host, Port: { } port } ? $"{host}:{port}" : "local";
 
     /// <summary>
     /// The queue messages' serializer (stable manifests: its events are the storage format) and the domain-queue

@@ -24,7 +24,12 @@ public sealed record Enqueue(
     string Sender,
     IReadOnlyList<string> Recipients,
     DateTimeOffset ArrivedAt,
-    DsnEnvelope? Dsn = null) : IDomainQueueCommand;
+    DsnEnvelope? Dsn = null) : IDomainQueueCommand
+{
+    /// <summary>The delivery events' record of the acceptance (issue 16), persisted before the Enqueued event; null
+    /// (and absent from the JSON) from senders that have none, such as nodes of an older release.</summary>
+    public Events.ReceptionDetails? Details { get; init; }
+}
 
 public sealed record EnqueueAck(string Domain, string MessageId) : IQueueMessage;
 

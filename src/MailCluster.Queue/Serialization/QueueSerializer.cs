@@ -62,6 +62,8 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(HoldMessage)] = "mc.queue.hold.v1",
         [typeof(ReleaseMessage)] = "mc.queue.release.v1",
         [typeof(MessageHoldAck)] = "mc.queue.hold-ack.v1",
+        [typeof(Events.ReceptionDetails)] = "mc.queue.reception-details.v1",
+        [typeof(Events.AttemptDetails)] = "mc.queue.attempt-details.v1",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypeByManifest =

@@ -134,6 +134,7 @@ public sealed partial record DomainQueueState
         DsnQueued e => ApplyDsnQueued(e),
         MessageOnHold e => ApplyOnHold(e),
         MessageReleased e => ApplyReleased(e),
+        Events.ReceptionDetails or Events.AttemptDetails => this, // context of the delivery events only (issue 16)
         _ => throw new ArgumentException($"Unknown event {@event.GetType().Name}", nameof(@event)),
     };
 

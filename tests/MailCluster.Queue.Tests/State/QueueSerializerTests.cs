@@ -93,6 +93,17 @@ public sealed class QueueSerializerTests : IDisposable
             "mc.queue.snapshot.v1",
             """{"domain":"example.com","messages":[{"messageId":"M1","sender":"","arrivedAt":"2026-11-29T12:00:00+00:00","pending":[{"address":"a@example.com","attempts":0,"nextAttemptAt":"2026-11-29T12:00:00+00:00"}],"onHoldSince":"2026-11-29T12:00:00+00:00","heldSeconds":90}]}"""
         },
+        {
+            // The delivery events' context (issue 16), persisted beside Enqueued and AttemptCompleted.
+            new Events.ReceptionDetails("M1", "<m1@x.test>", 1234, "alice", new Dictionary<string, string> { ["campaign"] = "c7" }, "client.x.test", "127.0.0.9", "TLSv1.3", "TLS_AES_256_GCM_SHA384", "10.0.0.1:4053"),
+            "mc.queue.reception-details.v1",
+            """{"messageId":"M1","headerMessageId":"\u003Cm1@x.test\u003E","size":1234,"credential":"alice","meta":{"campaign":"c7"},"peerName":"client.x.test","peerAddress":"127.0.0.9","tlsProtocol":"TLSv1.3","tlsCipher":"TLS_AES_256_GCM_SHA384","node":"10.0.0.1:4053"}"""
+        },
+        {
+            new Events.AttemptDetails("M1", T0, "mx.example.com", "127.0.0.2:25", null, null, "10.0.0.2:4053"),
+            "mc.queue.attempt-details.v1",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","peerName":"mx.example.com","peerAddress":"127.0.0.2:25","node":"10.0.0.2:4053"}"""
+        },
     };
 
     /// <summary>Admin commands and replies cross nodes (not persisted): they must round-trip.</summary>

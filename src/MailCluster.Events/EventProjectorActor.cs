@@ -1,0 +1,110 @@
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+
+namespace MailCluster.Events;
+
+/// <summary>
+/// Runs the <see cref="EventProjection"/> over Akka.Persistence.Query's <c>AllEvents</c> of the journal, as a cluster
+/// singleton (one writer of the projection at a time; a hand-over resumes from the stored offset). The query follows
+/// the journal's global ordering and waits for gaps left by transactions still in flight before it passes them, so no
+/// committed event is skipped. The stream restarts with backoff after any failure (database down). Also prunes events
+/// past the retention every hour.
+/// </summary>
+public sealed class EventProjectorActor : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly EventProjection _projection;
+    private readonly EventStore _store;
+    private readonly EventsOptions _options;
+    private UniqueKillSwitch? _stream;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public EventProjectorActor(EventProjection projection, EventStore store, EventsOptions options)
+    {
+        (_projection, _store, _options) = (projection, store, options);
+        Receive<Prune>(_ => PruneAsync().PipeTo(Self));
+        Receive<Pruned>(p =>
+        {
+            if (p.Error is not null)
+            {
+                _log.Warning(p.Error, "Pruning delivery events failed; retrying in an hour");
+            }
+            else if (p.Deleted > 0)
+            {
+                _log.Info("Pruned {0} delivery events older than {1} days", p.Deleted, _options.RetentionDays);
+            }
+
+            Timers.StartSingleTimer(nameof(Prune), Prune.Instance, PruneEvery);
+        });
+    }
+
+    public static Props Props(EventProjection projection, EventStore store, EventsOptions options) =>
+        Akka.Actor.Props.Create(() => new EventProjectorActor(projection, store, options));
+
+    protected override void PreStart()
+    {
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var projection = _projection;
+        var log = _log;
+        var source = RestartSource.OnFailuresWithBackoff(
+            () => Source.FromTask(projection.StartOffsetAsync(CancellationToken.None))
+                .ConcatMany(start => journal.AllEvents(Offset.Sequence(start))
+                    .Select(e => (Ordering: ((Sequence)e.Offset).Value, e.Event))
+                    .Where(e => e.Ordering > start && EventProjection.Relevant(e.Event)))
+                .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
+                .SelectAsync(1, async batch =>
+                {
+                    try
+                    {
+                        await projection.ApplyAsync([.. batch], CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        log.Warning(ex, "Delivery-event projection failed; restarting from its stored offset");
+                        throw;
+                    }
+
+                    return NotUsed.Instance;
+                }),
+            RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2));
+        _stream = source.ViaMaterialized(KillSwitches.Single<NotUsed>(), Keep.Right).To(Sink.Ignore<NotUsed>()).Run(Context.Materializer());
+        Timers.StartSingleTimer(nameof(Prune), Prune.Instance, TimeSpan.FromMinutes(1));
+    }
+
+    protected override void PostStop() => _stream?.Shutdown();
+
+    private async Task<Pruned> PruneAsync()
+    {
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+
+            // A message's context lives as long as the message may (retries for days) and its events are kept.
+            var deleted = await _store.PruneAsync(now.AddDays(-_options.RetentionDays), now.AddDays(-Math.Max(30, _options.RetentionDays)), CancellationToken.None).ConfigureAwait(false);
+            return new Pruned(deleted, null);
+        }
+#pragma warning disable CA1031 // reported and retried
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return new Pruned(0, ex);
+        }
+    }
+
+    private sealed record Prune
+    {
+        public static readonly Prune Instance = new();
+    }
+
+    private sealed record Pruned(int Deleted, Exception? Error);
+}
+
+/// <summary>Registry key of the projector singleton.</summary>
+public sealed class EventProjector;

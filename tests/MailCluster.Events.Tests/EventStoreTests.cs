@@ -1,0 +1,77 @@
+using MailCluster.Queue.Events;
+using MailCluster.Queue.Protocol;
+using Xunit;
+
+namespace MailCluster.Events.Tests;
+
+/// <summary>The projection over a real SQLite events store: exactly once across a restart, paging by offset, filters.</summary>
+public sealed class EventStoreTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Arrived = DateTimeOffset.UtcNow.AddMinutes(-1);
+    private readonly string _dir = Directory.CreateTempSubdirectory("mc-events-").FullName;
+    private EventStore _store = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _store = EventStore.Sqlite(Path.Combine(_dir, "events.db"));
+        await _store.InitializeAsync(CancellationToken.None);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_restarted_projection_resumes_after_its_offset_and_keeps_the_context()
+    {
+        var first = new EventProjection(_store, null, null, TimeProvider.System);
+        await first.ApplyAsync([
+            (3, new ReceptionDetails("Q1", "<m@x>", 99, "bob", null, "c", "127.0.0.1", null, null, "n1")),
+            (4, new Enqueued("example.com", "Q1", "s@example.org", ["a@example.com"], Arrived)),
+        ], CancellationToken.None);
+        Assert.Equal(4, await first.StartOffsetAsync(CancellationToken.None));
+
+        // A new projection (another node after a hand-over) has no cache: the context comes from the table.
+        var second = new EventProjection(_store, null, null, TimeProvider.System);
+        await second.ApplyAsync([
+            (9, new AttemptCompleted("Q1", Arrived, [new RecipientResult("a@example.com", RecipientResultKind.Delivered, 250, "2.0.0", "ok", null)], "mx", null)),
+        ], CancellationToken.None);
+
+        var all = await _store.QueryAsync(new EventQuery(0, 100, QueueId: "Q1"), CancellationToken.None);
+        Assert.Equal([EventTypes.Reception, EventTypes.Delivery], all.Select(e => e.Type));
+        var delivery = DeliveryEvent.FromJson(all[1].Record)!;
+        Assert.Equal(("<m@x>", "bob", 99L, "s@example.org", 1), (delivery.MessageId, delivery.Credential, delivery.Size!.Value, delivery.Sender, delivery.Attempt!.Value));
+        Assert.Equal(9, await second.StartOffsetAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Pages_by_offset_and_filters_by_recipient_type_and_time()
+    {
+        var projection = new EventProjection(_store, null, null, TimeProvider.System);
+        await projection.ApplyAsync([
+            (1, new Enqueued("example.com", "Q1", "s@example.org", ["a@example.com", "B@example.com"], Arrived)),
+            (2, new AttemptCompleted("Q1", Arrived, [new RecipientResult("b@example.com", RecipientResultKind.Failed, 550, "5.1.1", "no", null)], "mx", null)),
+        ], CancellationToken.None);
+        await new SuppressedEvents(_store, "n1").RecordAsync(
+            new Queue.Contracts.SuppressedRecipient("s@example.org", "c@example.com", "hard bounce", "bob", Arrived, new Dictionary<string, string>()), CancellationToken.None);
+
+        var page1 = await _store.QueryAsync(new EventQuery(0, 2), CancellationToken.None);
+        var page2 = await _store.QueryAsync(new EventQuery(page1[^1].Offset, 2), CancellationToken.None);
+        Assert.Equal([EventTypes.Reception, EventTypes.Reception, EventTypes.Bounce, EventTypes.Suppressed], page1.Concat(page2).Select(e => e.Type));
+        Assert.True(page1.Concat(page2).Select(e => e.Offset).SequenceEqual(page1.Concat(page2).Select(e => e.Offset).Order()));
+
+        Assert.Equal(2, (await _store.QueryAsync(new EventQuery(0, 10, Recipient: "b@EXAMPLE.com"), CancellationToken.None)).Count);
+        Assert.Equal([EventTypes.Bounce, EventTypes.Suppressed], (await _store.QueryAsync(new EventQuery(0, 10, Types: [EventTypes.Bounce, EventTypes.Suppressed]), CancellationToken.None)).Select(e => e.Type));
+        Assert.Empty(await _store.QueryAsync(new EventQuery(0, 10, Since: DateTimeOffset.UtcNow.AddMinutes(1)), CancellationToken.None));
+
+        // Replaying the same journal rows (a stream that re-read them) adds nothing: the ids are the rows'.
+        await new EventProjection(_store, null, null, TimeProvider.System).ApplyAsync(
+            [(1, new Enqueued("example.com", "Q1", "s@example.org", ["a@example.com", "B@example.com"], Arrived))], CancellationToken.None);
+        Assert.Equal(4, (await _store.QueryAsync(new EventQuery(0, 100), CancellationToken.None)).Count);
+
+        Assert.Equal(4, await _store.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1), DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None));
+    }
+}
