@@ -33,4 +33,8 @@ public sealed record QueueServices(
     /// <summary>Where the mail log's delivery outcomes go (<see cref="DeliveryLog"/>): a Microsoft.Extensions.Logging
     /// logger, not the actor's Akka adapter, so that its properties arrive as named properties (JSON console formatter).</summary>
     public ILogger MailLog { get; init; } = NullLogger.Instance;
+
+    /// <summary>Labels, counts and suppresses failed outcomes (issue 16); <see cref="Bounces.DeliveryClassification.None"/>
+    /// unless the node registers a classifier.</summary>
+    public Bounces.DeliveryClassification Classification { get; init; } = Bounces.DeliveryClassification.None;
 }

@@ -69,6 +69,7 @@ public static class DeliveryQueueHosting
             Metrics = provider.GetRequiredService<QueueMetrics>(),
             Buckets = settings.Buckets,
             MailLog = provider.GetRequiredService<ILoggerFactory>().CreateLogger(DeliveryLog.Category),
+            Classification = provider.GetService<Bounces.DeliveryClassification>() ?? Bounces.DeliveryClassification.None,
         };
         return builder
             .WithShardRegion<DomainQueueRegion>(
