@@ -32,6 +32,12 @@ public sealed record EdgeServices(
     /// Authority, and then neither mechanism is offered.</summary>
     public OAuthTokenValidator? OAuth { get; init; }
 
+    /// <summary>The suppression list checked at RCPT for authenticated submissions (issue 16); null: nothing is suppressed.</summary>
+    public MailCluster.Queue.Suppression.SuppressionList? Suppression { get; init; }
+
+    /// <summary>Where refused suppressed recipients are recorded (the delivery events, or the mail log).</summary>
+    public MailCluster.Queue.Contracts.ISuppressedRecipients? SuppressedRecipients { get; init; }
+
     /// <summary>The mail log's edge records (<see cref="Edge.MailLog"/>); nothing unless the node wires its logger factory.</summary>
     public ILogger MailLog { get; init; } = NullLogger.Instance;
 }

@@ -4,6 +4,7 @@ using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
 using MailCluster.Ops;
 using MailCluster.Ops.Access;
+using MailCluster.Ops.Suppression;
 using MailCluster.Outbound;
 using MailCluster.Queue;
 using MailCluster.Storage;
@@ -51,7 +52,8 @@ builder.Services
         .WithStorage(settings.Storage, settings.Node.DataDir)
         .WithDeliveryQueue(settings.DeliveryQueue, provider)
         .WithOrphanSweep(settings.DeliveryQueue, provider))
-    .AddOpsAccess(settings.Ops, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
+    .AddOpsAccess(settings.Ops, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
+    .AddSuppression(BounceHosting.Load(settings.Bounces).Classifier!, settings.Suppression, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel
     .ListenOps(settings.Ops)
     .ListenSmtp(settings.Smtp, roles));

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using MailCluster.Edge;
 using MailCluster.Queue;
 using MailCluster.Queue.Buckets;
+using MailCluster.Ops.Suppression;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,7 +65,8 @@ public static class OpsHosting
         return endpoints
             .MapOps(ops.Port)
             .MapClusterApi(ops.Port, RequiredRegion)
-            .MapQueueApi(ops.Port, RequiredRegion, buckets);
+            .MapQueueApi(ops.Port, RequiredRegion, buckets)
+            .MapSuppressionApi(ops.Port);
     }
 
     private static IActorRef RequiredRegion(IServiceProvider services) =>

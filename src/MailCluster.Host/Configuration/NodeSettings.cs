@@ -32,7 +32,7 @@ public sealed partial record NodeSettings(
     private const string BucketsSection = "MailCluster:Queue:Buckets";
 
     private static readonly string[] KnownSections =
-        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim"];
+        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim", "Bounces", "Suppression"];
 
     public static NodeSettings Load(IConfiguration configuration)
     {
@@ -62,6 +62,8 @@ public sealed partial record NodeSettings(
             BindBuckets(configuration, errors))
         {
             Dkim = BindDkim(configuration, errors),
+            Bounces = Bind(configuration, MailCluster.Ops.Suppression.BounceOptions.Section, new MailCluster.Ops.Suppression.BounceOptions(), errors),
+            Suppression = Bind(configuration, MailCluster.Queue.Suppression.SuppressionOptions.Section, new MailCluster.Queue.Suppression.SuppressionOptions(), errors),
         };
         UnknownKeys(configuration.GetSection(MailCluster.Queue.Sweep.OrphanSweepOptions.Section), typeof(MailCluster.Queue.Sweep.OrphanSweepOptions), errors);
         UnknownKeys(configuration.GetSection(MailCluster.Edge.Auth.OAuthOptions.Section), typeof(MailCluster.Edge.Auth.OAuthOptions), errors);
@@ -146,6 +148,12 @@ public sealed partial record NodeSettings(
 
     /// <summary>The DKIM signing keys (<c>MailCluster:Dkim:Domains:N</c>), the edge's; unknown keys inside entries are errors too.</summary>
     public MailCluster.Edge.Dkim.DkimOptions Dkim { get; init; } = new();
+
+    /// <summary>The bounce classification rules file (<c>MailCluster:Bounces</c>).</summary>
+    public MailCluster.Ops.Suppression.BounceOptions Bounces { get; init; } = new();
+
+    /// <summary>The suppression list (<c>MailCluster:Suppression</c>).</summary>
+    public MailCluster.Queue.Suppression.SuppressionOptions Suppression { get; init; } = new();
 
     private static MailCluster.Edge.Dkim.DkimOptions BindDkim(IConfiguration configuration, List<string> errors)
     {
