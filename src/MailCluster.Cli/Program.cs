@@ -42,5 +42,13 @@ app.Configure(config =>
         message.AddCommand<MessageDeleteCommand>("delete").WithDescription("Remove it without delivery or bounce");
         message.AddCommand<MessageBounceCommand>("bounce").WithDescription("Fail its pending recipients now; the sender gets a DSN");
     });
+    config.AddBranch("suppression", suppression =>
+    {
+        suppression.SetDescription("The suppression list: add, remove (role admin), list, export (role read)");
+        suppression.AddCommand<SuppressionAddCommand>("add").WithDescription("Suppress an address, for every sender or one credential").WithExample("suppression", "add", "bob@example.com", "--reason", "asked to stop");
+        suppression.AddCommand<SuppressionRemoveCommand>("remove").WithDescription("Remove an address's entry");
+        suppression.AddCommand<SuppressionListCommand>("list").WithDescription("Every entry in force (--json: JSON Lines)");
+        suppression.AddCommand<SuppressionExportCommand>("export").WithDescription("Every entry as CSV or JSON Lines").WithExample("suppression", "export", "--format", "jsonl");
+    });
 });
 return await app.RunAsync(args).ConfigureAwait(false);
