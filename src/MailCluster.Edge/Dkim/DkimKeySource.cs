@@ -76,14 +76,14 @@ public sealed partial class DkimKeySource
         {
             _signer = NewSigner();
             _loadedStamp = stamp;
-            _metrics.Reloaded(Domain, loaded: true);
+            _metrics.CountReload(Domain, loaded: true);
             LogReloaded(_logger, KeyPath, Selector, Domain);
         }
         catch (DkimKeyException ex)
         {
             // Not retried until the file changes again: a half-written file is replaced by a whole one, which changes it.
             _loadedStamp = stamp;
-            _metrics.Reloaded(Domain, loaded: false);
+            _metrics.CountReload(Domain, loaded: false);
             LogReloadFailed(_logger, ex, KeyPath);
         }
     }

@@ -31,11 +31,11 @@ public sealed class DkimMetrics
             "mailcluster_dkim_key_reloads_total", "Reloads of a changed DKIM key file: loaded, or failed (the previous key stays in use).", ["domain", "result"]);
     }
 
-    public void Signed(string domain, DkimSignatureAlgorithm algorithm) => Child(_signatures, domain, DkimAlgorithms.Name(algorithm)).Inc();
+    public void CountSignature(string domain, DkimSignatureAlgorithm algorithm) => Child(_signatures, domain, DkimAlgorithms.Name(algorithm)).Inc();
 
-    public void Failed(string domain, DkimSignatureAlgorithm algorithm) => Child(_failures, domain, DkimAlgorithms.Name(algorithm)).Inc();
+    public void CountFailure(string domain, DkimSignatureAlgorithm algorithm) => Child(_failures, domain, DkimAlgorithms.Name(algorithm)).Inc();
 
-    public void Reloaded(string domain, bool loaded) => Child(_reloads, domain, loaded ? "loaded" : "failed").Inc();
+    public void CountReload(string domain, bool loaded) => Child(_reloads, domain, loaded ? "loaded" : "failed").Inc();
 
     /// <summary>The current value of a signature counter (tests).</summary>
     public double SignedCount(string domain, DkimSignatureAlgorithm algorithm) => Child(_signatures, domain, DkimAlgorithms.Name(algorithm)).Value;

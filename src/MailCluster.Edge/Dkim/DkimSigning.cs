@@ -80,13 +80,13 @@ public sealed class DkimSigning
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                _metrics.Failed(key.Domain, key.Algorithm);
+                _metrics.CountFailure(key.Domain, key.Algorithm);
                 DkimLog.SigningFailed(_logger, ex, key.Selector, key.Domain);
                 continue;
             }
 
             WriteField(output, message.Headers[0]);
-            _metrics.Signed(key.Domain, key.Algorithm);
+            _metrics.CountSignature(key.Domain, key.Algorithm);
         }
 
         return output.ToArray();
