@@ -88,17 +88,16 @@ public sealed class SqliteSuppressionStore(string path) : ISuppressionStore
         }
     }
 
-    public Task UpsertAsync(SuppressionEntry entry, CancellationToken cancellationToken)
+    public async Task UpsertAsync(SuppressionEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return ExecuteAsync(
+        await InTransactionAsync(
             """
-            BEGIN IMMEDIATE;
             INSERT INTO mc_suppression(address, credential, reason, source, created_at, expires_at)
                 VALUES ($address, $credential, $reason, $source, $created, $expires)
                 ON CONFLICT(address, credential) DO UPDATE SET reason = excluded.reason, source = excluded.source,
-                    created_at = excluded.created_at, expires_at = excluded.expires_at;
-            """ + Bump + "COMMIT;",
+                    created_at = excluded.created_at, expires_at = excluded.expires_at
+            """,
             c =>
             {
                 c.Parameters.AddWithValue("$address", entry.Address);
@@ -108,32 +107,18 @@ public sealed class SqliteSuppressionStore(string path) : ISuppressionStore
                 c.Parameters.AddWithValue("$created", entry.CreatedAt.ToUnixTimeMilliseconds());
                 c.Parameters.AddWithValue("$expires", entry.ExpiresAt.ToUnixTimeMilliseconds());
             },
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<bool> RemoveAsync(string address, string? credential, CancellationToken cancellationToken)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+    public async Task<bool> RemoveAsync(string address, string? credential, CancellationToken cancellationToken) =>
+        await InTransactionAsync(
+            "DELETE FROM mc_suppression WHERE address = $address AND credential = $credential",
+            c =>
             {
-                await using var delete = connection.CreateCommand();
-                delete.Transaction = transaction;
-                delete.CommandText = "DELETE FROM mc_suppression WHERE address = $address AND credential = $credential";
-                delete.Parameters.AddWithValue("$address", address);
-                delete.Parameters.AddWithValue("$credential", credential ?? "");
-                var rows = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                await using var bump = connection.CreateCommand();
-                bump.Transaction = transaction;
-                bump.CommandText = Bump;
-                await bump.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return rows > 0;
-            }
-        }
-    }
+                c.Parameters.AddWithValue("$address", address);
+                c.Parameters.AddWithValue("$credential", credential ?? "");
+            },
+            cancellationToken).ConfigureAwait(false) > 0;
 
     public ValueTask DisposeAsync()
     {
@@ -149,6 +134,30 @@ public sealed class SqliteSuppressionStore(string path) : ISuppressionStore
         pragma.CommandText = "PRAGMA synchronous=FULL;";
         await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return connection;
+    }
+
+    /// <summary>Runs <paramref name="sql"/> and bumps the change counter in one transaction; returns the rows it changed.</summary>
+    private async Task<int> InTransactionAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await using var change = connection.CreateCommand();
+                change.Transaction = transaction;
+                change.CommandText = sql;
+                bind(change);
+                var rows = await change.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await using var bump = connection.CreateCommand();
+                bump.Transaction = transaction;
+                bump.CommandText = Bump;
+                await bump.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return rows;
+            }
+        }
     }
 
     private async Task ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)

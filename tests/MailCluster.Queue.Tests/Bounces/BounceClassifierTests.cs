@@ -52,7 +52,7 @@ public sealed class BounceClassifierTests
     public void Every_shipped_label_has_a_reply_in_the_corpus_above()
     {
         var covered = Replies().Select(r => (string)r.Data.Item1).ToHashSet();
-        Assert.Empty(Defaults.Labels.Where(l => !covered.Contains(l)));
+        Assert.DoesNotContain(Defaults.Labels, l => !covered.Contains(l));
         Assert.Contains("InvalidRecipient", Defaults.Labels);
     }
 
