@@ -84,8 +84,10 @@ public sealed class T96_SuppressionApiAndCli
         Assert.Equal([cliAddress, globalAddress], lines.Select(l => l.GetProperty("address").GetString()));
         Assert.Contains("cli test", (await Ok(cli.RunAsync(admin, "suppression", "list"))).Stdout, StringComparison.Ordinal);
         var exported = await Ok(cli.RunAsync(admin, "suppression", "export", "--format", "csv", "--credential", "alice"));
-        Assert.Equal(["address,scope,credential,reason,source,created_at,expires_at", $"{cliAddress},credential,alice,cli test,api"],
-            exported.Stdout.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(l => string.Join(',', l.Split(',').Take(5))));
+        var exportedLines = exported.Stdout.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, exportedLines.Length);
+        Assert.Equal("address,scope,credential,reason,source,created_at,expires_at", exportedLines[0]);
+        Assert.StartsWith($"{cliAddress},credential,alice,cli test,api,", exportedLines[1], StringComparison.Ordinal);
         var exportedJsonl = await Ok(cli.RunAsync(admin, "suppression", "export", "--format", "jsonl"));
         Assert.Equal(2, exportedJsonl.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.NotNull(await SuppressionScenario.SubmitAsync(config.SubmissionsPort, cliAddress, "T96 cli"));
