@@ -33,6 +33,10 @@ public sealed class T56_ApiAccessControl
         ("GET", "/api/v1/tokens", "/api/v1/tokens", "admin", null),
         ("POST", "/api/v1/tokens", "/api/v1/tokens", "admin", new { name = "matrix", role = "read" }),
         ("DELETE", "/api/v1/tokens/{id}", "/api/v1/tokens/00000000deadbeef", "admin", null),
+        ("GET", "/api/v1/suppressions", "/api/v1/suppressions", "read", null),
+        ("GET", "/api/v1/suppressions/export", "/api/v1/suppressions/export?format=jsonl", "read", null),
+        ("POST", "/api/v1/suppressions", "/api/v1/suppressions", "admin", new { address = $"matrix@{Scenario.RelayDomain}", reason = "t56" }),
+        ("DELETE", "/api/v1/suppressions/{address}", $"/api/v1/suppressions/nobody@{Scenario.RelayDomain}", "admin", null),
         // Checked for 401 and 403 here; the allowed call drains the node, so it comes last.
         ("POST", "/api/v1/node/drain", "/api/v1/node/drain", "operate", null),
     ];
