@@ -116,13 +116,42 @@ internal readonly record struct FileStamp(string Target, DateTime Modified, long
     {
         try
         {
-            var info = new FileInfo(path);
-            var target = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info;
+            var target = new FileInfo(RealPath(path));
             return target.Exists ? new FileStamp(target.FullName, target.LastWriteTimeUtc, target.Length) : default;
         }
         catch (IOException)
         {
             return default;
         }
+    }
+
+    /// <summary>The path with every symlink resolved, in directory components too (as realpath(3)): Kubernetes' link
+    /// is <c>..data</c>, a directory, so resolving only the last component would never see a rotation.</summary>
+    internal static string RealPath(string path)
+    {
+        var pending = new Queue<string>(Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var current = "/";
+        for (var links = 0; pending.TryDequeue(out var part);)
+        {
+            var next = Path.Combine(current, part);
+            if (new FileInfo(next).LinkTarget is { } target && ++links <= 40)
+            {
+                // The rest of the path is resolved again below the link's target.
+                var resolved = Path.GetFullPath(target, current);
+                var rest = pending.ToArray();
+                pending.Clear();
+                foreach (var p in resolved.Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(rest))
+                {
+                    pending.Enqueue(p);
+                }
+
+                current = "/";
+                continue;
+            }
+
+            current = next;
+        }
+
+        return current;
     }
 }
