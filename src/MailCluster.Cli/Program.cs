@@ -69,5 +69,13 @@ app.Configure(config =>
         .WithExample("suspend", "example.com", "--for", "2h", "--reason", "their MX is overloaded");
     config.AddCommand<SuspensionsCommand>("suspensions").WithDescription("The active suspensions (role read; --json: JSON Lines)");
     config.AddCommand<ResumeCommand>("resume").WithDescription("End a destination domain's suspension now (role operate)");
+    config.AddBranch("suppression", suppression =>
+    {
+        suppression.SetDescription("The suppression list: add, remove (role admin), list, export (role read)");
+        suppression.AddCommand<SuppressionAddCommand>("add").WithDescription("Suppress an address, for every sender or one credential").WithExample("suppression", "add", "bob@example.com", "--reason", "asked to stop");
+        suppression.AddCommand<SuppressionRemoveCommand>("remove").WithDescription("Remove an address's entry");
+        suppression.AddCommand<SuppressionListCommand>("list").WithDescription("Every entry in force (--json: JSON Lines)");
+        suppression.AddCommand<SuppressionExportCommand>("export").WithDescription("Every entry as CSV or JSON Lines").WithExample("suppression", "export", "--format", "jsonl");
+    });
 });
 return await app.RunAsync(args).ConfigureAwait(false);

@@ -61,6 +61,8 @@ public static class EdgeHosting
             {
                 Metrics = sp.GetRequiredService<EdgeMetrics>(),
                 Dkim = sp.GetService<Dkim.DkimSigning>(),
+                Suppression = sp.GetService<MailCluster.Queue.Suppression.SuppressionList>(),
+                SuppressedRecipients = sp.GetService<MailCluster.Queue.Contracts.ISuppressedRecipients>(),
                 OAuth = smtp.OAuth.IsEnabled
                     ? new OAuthTokenValidator(smtp.OAuth, users, logger: sp.GetRequiredService<ILogger<OAuthTokenValidator>>())
                     : null,

@@ -34,6 +34,11 @@ public sealed record EdgeServices(
 
     /// <summary>Cluster-wide API key quotas, checked at MAIL FROM for a session authenticated with a key; null: none.</summary>
     public Credentials.IQuotaGate? Quotas { get; init; }
+    /// <summary>The suppression list checked at RCPT for authenticated submissions (issue 16); null: nothing is suppressed.</summary>
+    public MailCluster.Queue.Suppression.SuppressionList? Suppression { get; init; }
+
+    /// <summary>Where refused suppressed recipients are recorded (the delivery events, or the mail log).</summary>
+    public MailCluster.Queue.Contracts.ISuppressedRecipients? SuppressedRecipients { get; init; }
 
     /// <summary>The mail log's edge records (<see cref="Edge.MailLog"/>); nothing unless the node wires its logger factory.</summary>
     public ILogger MailLog { get; init; } = NullLogger.Instance;

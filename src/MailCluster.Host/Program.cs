@@ -10,6 +10,7 @@ using MailCluster.Ops;
 using MailCluster.Ops.Access;
 using MailCluster.Ops.Suspensions;
 using MailCluster.Ops.Tasks;
+using MailCluster.Ops.Suppression;
 using MailCluster.Outbound;
 using MailCluster.Queue;
 using MailCluster.Storage;
@@ -65,7 +66,8 @@ builder.Services
     .AddEvents(settings.Events, settings.Webhooks, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddOpsAccess(settings.Ops, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddSuspensions(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
-    .AddBulkTasks(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
+    .AddBulkTasks(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
+    .AddSuppression(BounceHosting.Load(settings.Bounces).Classifier!, settings.Suppression, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel
     .ListenOps(settings.Ops)
     .ListenSmtp(settings.Smtp, roles));

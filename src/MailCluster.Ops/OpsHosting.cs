@@ -9,6 +9,7 @@ using MailCluster.Ops.Tasks;
 using MailCluster.Ops.Views;
 using MailCluster.Queue;
 using MailCluster.Queue.Buckets;
+using MailCluster.Ops.Suppression;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -73,7 +74,8 @@ public static class OpsHosting
             .MapHoldApi(ops.Port, RequiredRegion, buckets)
             .MapSuspensionApi(ops.Port)
             .MapQueueViewApi(ops.Port, RequiredRegion)
-            .MapTaskApi(ops.Port);
+            .MapTaskApi(ops.Port)
+            .MapSuppressionApi(ops.Port);
     }
 
     private static IActorRef RequiredRegion(IServiceProvider services) =>

@@ -52,7 +52,7 @@ public sealed partial class DomainQueueActor
         if (e is AttemptCompleted attempt)
         {
             // Before Apply: a message whose last recipient is done leaves the state, and the attempt counts change.
-            DeliveryLog.Attempt(_services.MailLog, attempt, _state.Messages.GetValueOrDefault(attempt.MessageId));
+            DeliveryLog.Attempt(_services.MailLog, attempt, _state.Messages.GetValueOrDefault(attempt.MessageId), _services.Classification);
         }
 
         _state = _state.Apply(e);

@@ -38,4 +38,7 @@ public sealed record QueueServices(
     /// <summary>Operators' suspensions of destination domains, as this node last read them from the cluster database;
     /// <see cref="SuspensionSet.None"/> unless the node wires its set.</summary>
     public SuspensionSet Suspensions { get; init; } = SuspensionSet.None;
+    /// <summary>Labels, counts and suppresses failed outcomes (issue 16); <see cref="Bounces.DeliveryClassification.None"/>
+    /// unless the node registers a classifier.</summary>
+    public Bounces.DeliveryClassification Classification { get; init; } = Bounces.DeliveryClassification.None;
 }

@@ -60,6 +60,10 @@ public sealed class T56_ApiAccessControl
         ("POST", "/api/v1/webhooks", "/api/v1/webhooks", "admin", new { url = "http://127.0.0.1:9/t56" }),
         ("DELETE", "/api/v1/webhooks/{id}", "/api/v1/webhooks/nosuchhook", "admin", null),
         ("GET", "/api/v1/webhooks/{id}/attempts", "/api/v1/webhooks/nosuchhook/attempts", "admin", null),
+        ("GET", "/api/v1/suppressions", "/api/v1/suppressions", "read", null),
+        ("GET", "/api/v1/suppressions/export", "/api/v1/suppressions/export?format=jsonl", "read", null),
+        ("POST", "/api/v1/suppressions", "/api/v1/suppressions", "admin", new { address = $"matrix@{Scenario.RelayDomain}", reason = "t56" }),
+        ("DELETE", "/api/v1/suppressions/{address}", $"/api/v1/suppressions/nobody@{Scenario.RelayDomain}", "admin", null),
         // Checked for 401 and 403 here; the allowed call drains the node, so it comes last.
         ("POST", "/api/v1/node/drain", "/api/v1/node/drain", "operate", null),
     ];

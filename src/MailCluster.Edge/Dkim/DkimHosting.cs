@@ -19,15 +19,23 @@ public static class DkimHosting
             return services;
         }
 
+        services.AddSingleton(sp => sp.GetService<Prometheus.CollectorRegistry>() is { } registry
+            ? new DkimMetrics(Prometheus.Metrics.WithCustomRegistry(registry))
+            : DkimMetrics.Detached);
         services.AddSingleton(sp =>
         {
             var logger = sp.GetRequiredService<ILogger<DkimKeySource>>();
-            return new DkimSigning(options.Domains.Select(d => new DkimKeySource(
-                DomainKey.Normalize(d.Domain),
-                d.Selector,
-                d.KeyPath,
-                DkimAlgorithms.Parse(d.Algorithm) ?? throw new InvalidOperationException($"DKIM algorithm '{d.Algorithm}' was not validated"),
-                logger)));
+            var metrics = sp.GetRequiredService<DkimMetrics>();
+            return new DkimSigning(
+                options.Domains.Select(d => new DkimKeySource(
+                    DomainKey.Normalize(d.Domain),
+                    d.Selector,
+                    d.KeyPath,
+                    DkimAlgorithms.Parse(d.Algorithm) ?? throw new InvalidOperationException($"DKIM algorithm '{d.Algorithm}' was not validated"),
+                    logger,
+                    metrics)),
+                metrics,
+                sp.GetRequiredService<ILogger<DkimSigning>>());
         });
         return services;
     }

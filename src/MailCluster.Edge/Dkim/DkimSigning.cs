@@ -34,10 +34,14 @@ public sealed class DkimSigning
     private static readonly FormatOptions Format = CreateFormat();
 
     private readonly Dictionary<string, DkimKeySource[]> _keys;
+    private readonly DkimMetrics _metrics;
+    private readonly Microsoft.Extensions.Logging.ILogger _logger;
 
-    public DkimSigning(IEnumerable<DkimKeySource> keys)
+    public DkimSigning(IEnumerable<DkimKeySource> keys, DkimMetrics? metrics = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        _metrics = metrics ?? DkimMetrics.Detached;
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _keys = keys
             .GroupBy(k => DomainKey.Normalize(k.Domain), StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
@@ -68,8 +72,21 @@ public sealed class DkimSigning
         using var output = new MemoryStream(600 * keys.Length);
         foreach (var key in keys)
         {
-            key.Signer.Sign(Format, message, fields);
+            // A key that cannot sign (a provider error) costs that one signature, never the message: the failure is
+            // counted and logged for an alert, and the other keys of a dual-signed domain still sign.
+            try
+            {
+                key.Signer.Sign(Format, message, fields);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _metrics.CountFailure(key.Domain, key.Algorithm);
+                DkimLog.SigningFailed(_logger, ex, key.Selector, key.Domain);
+                continue;
+            }
+
             WriteField(output, message.Headers[0]);
+            _metrics.CountSignature(key.Domain, key.Algorithm);
         }
 
         return output.ToArray();

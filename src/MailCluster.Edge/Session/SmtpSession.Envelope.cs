@@ -87,6 +87,11 @@ public sealed partial class SmtpSession
             return new SessionReply(new SmtpReply(554, "5.7.1", $"<{path.Address}>: Relay access denied"));
         }
 
+        if (Suppressed(path.Address) is { } suppressed)
+        {
+            return suppressed;
+        }
+
         _recipients.Add(path.Address);
         var notify = rcpt.Parameters.GetValueOrDefault("NOTIFY");
         var orcpt = rcpt.Parameters.GetValueOrDefault("ORCPT");
@@ -96,6 +101,44 @@ public sealed partial class SmtpSession
         }
 
         return new SessionReply(SmtpReplies.RecipientOk);
+    }
+
+    /// <summary>
+    /// Issue 16: an authenticated submission to an address on the suppression list (global, or the user's own) is refused
+    /// with 550 5.7.1 and the entry's reason, and recorded as a Suppressed event. Sessions without AUTH (other servers
+    /// delivering to the MX listener) are never checked. The check is an in-memory lookup (<see cref="Queue.Suppression.SuppressionList"/>);
+    /// the record is written without holding the reply.
+    /// </summary>
+    private SessionReply? Suppressed(string recipient)
+    {
+        if (_user is not { } user || _services.Suppression?.Find(recipient, user.Name) is not { } entry)
+        {
+            return null;
+        }
+
+        if (_services.SuppressedRecipients is { } recorder)
+        {
+            var refused = new Queue.Contracts.SuppressedRecipient(
+                _mail?.ReversePath.Address ?? "", recipient, entry.Reason, user.Name, _services.Clock.GetUtcNow(), EmptyMeta);
+            _ = Recorded(recorder.RecordAsync(refused, _services.Shutdown));
+        }
+
+        return new SessionReply(new SmtpReply(550, "5.7.1", $"<{recipient}>: Recipient address suppressed: {entry.Reason}"));
+    }
+
+    private static readonly Dictionary<string, string> EmptyMeta = [];
+
+    /// <summary>Awaits a record in the background; a failure to record never changes the reply already decided.</summary>
+    private static async Task Recorded(ValueTask pending)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The implementation logs its own failures (delivery events retry); nothing more to do in a session.
+        }
     }
 
     /// <summary>RFC 3030: the chunk is read by the connection; the size is checked here first (sequencing, "Need RCPT

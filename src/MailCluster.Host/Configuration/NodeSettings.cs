@@ -32,7 +32,7 @@ public sealed partial record NodeSettings(
     private const string BucketsSection = "MailCluster:Queue:Buckets";
 
     private static readonly string[] KnownSections =
-        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim", "Api", "Events", "Webhooks"];
+        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim", "Api", "Events", "Webhooks", "Bounces", "Suppression"];
 
     public static NodeSettings Load(IConfiguration configuration)
     {
@@ -63,6 +63,8 @@ public sealed partial record NodeSettings(
         {
             Dkim = BindDkim(configuration, errors),
             Api = Bind(configuration, MailCluster.Api.ApiOptions.Section, new MailCluster.Api.ApiOptions(), errors),
+            Bounces = Bind(configuration, MailCluster.Ops.Suppression.BounceOptions.Section, new MailCluster.Ops.Suppression.BounceOptions(), errors),
+            Suppression = Bind(configuration, MailCluster.Queue.Suppression.SuppressionOptions.Section, new MailCluster.Queue.Suppression.SuppressionOptions(), errors),
         };
         var (events, webhooks, eventProblems) = MailCluster.Events.EventsConfiguration.Load(configuration);
         settings = settings with { Events = events, Webhooks = webhooks };
@@ -159,6 +161,11 @@ public sealed partial record NodeSettings(
 
     /// <summary>Webhooks (issue 16): <c>MailCluster:Webhooks</c>.</summary>
     public MailCluster.Events.WebhooksOptions Webhooks { get; init; } = new();
+    /// <summary>The bounce classification rules file (<c>MailCluster:Bounces</c>).</summary>
+    public MailCluster.Ops.Suppression.BounceOptions Bounces { get; init; } = new();
+
+    /// <summary>The suppression list (<c>MailCluster:Suppression</c>).</summary>
+    public MailCluster.Queue.Suppression.SuppressionOptions Suppression { get; init; } = new();
 
     private static MailCluster.Edge.Dkim.DkimOptions BindDkim(IConfiguration configuration, List<string> errors)
     {

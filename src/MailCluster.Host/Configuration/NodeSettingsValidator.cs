@@ -96,6 +96,16 @@ internal static class NodeSettingsValidator
         }
 
         errors.AddRange(s.Smtp.OAuth.Validate());
+        if (MailCluster.Ops.Suppression.BounceHosting.Load(s.Bounces).Problem is { } bounceProblem)
+        {
+            Check(false, bounceProblem.Key, bounceProblem.Problem);
+        }
+
+        foreach (var (key, problem) in s.Suppression.Problems())
+        {
+            Check(false, key, problem);
+        }
+
         CheckOutbound(s, Check);
         errors.AddRange(MailCluster.Outbound.DestinationPolicies.Problems(s.Outbound).Select(DescribeProblem));
         Check(s.Retry.InitialSeconds > 0, "MailCluster:Retry:InitialSeconds", "must be positive");

@@ -79,6 +79,7 @@ public static class DeliveryQueueHosting
             Buckets = settings.Buckets,
             MailLog = provider.GetRequiredService<ILoggerFactory>().CreateLogger(DeliveryLog.Category),
             Suspensions = provider.GetService<Suspensions.SuspensionSet>() ?? Suspensions.SuspensionSet.None,
+            Classification = provider.GetService<Bounces.DeliveryClassification>() ?? Bounces.DeliveryClassification.None,
         };
         return builder
             .WithShardRegion<DomainQueueRegion>(
