@@ -13,6 +13,13 @@ public sealed class LoadResult
 {
     public ConcurrentDictionary<string, bool> Accepted { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Per accepted message id, the edge port whose 250 it got (the node that owes its delivery).</summary>
+    public ConcurrentDictionary<string, int> AcceptedOn { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many messages each edge port answered 250.</summary>
+    public IReadOnlyDictionary<int, int> AcceptedPerPort() =>
+        AcceptedOn.Values.GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
+
     public ConcurrentBag<(DateTimeOffset At, string Reply)> TransientReplies { get; } = [];
 
     private int _connectionFailures;
@@ -73,6 +80,7 @@ public static class SmtpLoad
                             if (reply.StartsWith('2'))
                             {
                                 result.Accepted[message.MessageId] = true;
+                                result.AcceptedOn[message.MessageId] = connection.Port;
                                 break;
                             }
 
@@ -132,8 +140,9 @@ public static class SmtpLoad
         private readonly StreamReader _reader;
         private readonly Stream _stream;
 
-        private Connection(TcpClient client)
+        private Connection(TcpClient client, int port)
         {
+            Port = port;
             _client = client;
             _stream = client.GetStream();
             _reader = new StreamReader(_stream, Encoding.ASCII);
@@ -145,7 +154,7 @@ public static class SmtpLoad
             try
             {
                 await client.ConnectAsync("127.0.0.1", port).ConfigureAwait(false);
-                var connection = new Connection(client);
+                var connection = new Connection(client, port);
                 var greeting = await connection.ReadReplyAsync().ConfigureAwait(false);
                 if (!greeting.StartsWith("220", StringComparison.Ordinal))
                 {
@@ -161,6 +170,8 @@ public static class SmtpLoad
                 throw;
             }
         }
+
+        public int Port { get; }
 
         /// <summary>One transaction; returns the first non-success reply, or the reply to the final dot.</summary>
         public async Task<string> SendAsync(LoadMessage message)
