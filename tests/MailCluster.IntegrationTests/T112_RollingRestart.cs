@@ -20,14 +20,15 @@ public class T112_RollingRestart
         await using var cluster = await ClusterHarness.StartAsync(domainCount: 20);
         var nodes = cluster.AddNodes(3);
         await cluster.StartAllAsync();
-        var messages = ClusterHarness.Messages("t112", 4000, cluster.Domains);
-        var load = SmtpLoad.RunAsync(cluster.LivePorts, messages, workers: 10, TimeSpan.FromMinutes(6));
+        var messages = ClusterHarness.Messages("t112", 6000, cluster.Domains);
+        var load = SmtpLoad.RunAsync(cluster.LivePorts, messages, workers: 10, TimeSpan.FromMinutes(8));
 
         for (var i = 0; i < nodes.Count; i++)
         {
             await Task.Delay(TimeSpan.FromSeconds(3));
             var node = nodes[i];
             var other = nodes[(i + 1) % nodes.Count];
+            Assert.False(load.IsCompleted, $"the load finished before node{i} was restarted, so that restart was not under load");
             Assert.Equal(0, await node.Process!.StopAsync(TimeSpan.FromSeconds(90)));
             await ClusterHarness.WaitForClusterAsync(other, v => v.GetProperty("members").GetArrayLength() == 2 && ClusterHarness.UpMembers(v) == 2,
                 TimeSpan.FromSeconds(60), $"two members after node{i} left");

@@ -16,6 +16,9 @@ public sealed class LoadResult
     /// <summary>Per accepted message id, the edge port whose 250 it got (the node that owes its delivery).</summary>
     public ConcurrentDictionary<string, int> AcceptedOn { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Per accepted message id, when its 250 arrived.</summary>
+    public ConcurrentDictionary<string, DateTimeOffset> AcceptedAt { get; } = new(StringComparer.Ordinal);
+
     /// <summary>How many messages each edge port answered 250.</summary>
     public IReadOnlyDictionary<int, int> AcceptedPerPort() =>
         AcceptedOn.Values.GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
@@ -42,8 +45,13 @@ public sealed class LoadResult
 /// </summary>
 public static class SmtpLoad
 {
+    public static Task<LoadResult> RunAsync(
+        Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, CancellationToken cancellationToken = default) =>
+        RunAsync("127.0.0.1", ports, messages, workers, deadline, cancellationToken);
+
+    /// <param name="host">The edge's address: 127.0.0.1, or a node's address inside a network namespace the test created.</param>
     public static async Task<LoadResult> RunAsync(
-        Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, CancellationToken cancellationToken = default)
+        string host, Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ports);
         ArgumentNullException.ThrowIfNull(messages);
@@ -73,7 +81,7 @@ public static class SmtpLoad
                             if (connection is null)
                             {
                                 var list = ports();
-                                connection = await Connection.OpenAsync(list[portIndex++ % list.Count]).ConfigureAwait(false);
+                                connection = await Connection.OpenAsync(host, list[portIndex++ % list.Count]).ConfigureAwait(false);
                             }
 
                             var reply = await connection.SendAsync(message).ConfigureAwait(false);
@@ -81,6 +89,7 @@ public static class SmtpLoad
                             {
                                 result.Accepted[message.MessageId] = true;
                                 result.AcceptedOn[message.MessageId] = connection.Port;
+                                result.AcceptedAt[message.MessageId] = DateTimeOffset.UtcNow;
                                 break;
                             }
 
@@ -148,12 +157,12 @@ public static class SmtpLoad
             _reader = new StreamReader(_stream, Encoding.ASCII);
         }
 
-        public static async Task<Connection> OpenAsync(int port)
+        public static async Task<Connection> OpenAsync(string host, int port)
         {
             var client = new TcpClient();
             try
             {
-                await client.ConnectAsync("127.0.0.1", port).ConfigureAwait(false);
+                await client.ConnectAsync(host, port).ConfigureAwait(false);
                 var connection = new Connection(client, port);
                 var greeting = await connection.ReadReplyAsync().ConfigureAwait(false);
                 if (!greeting.StartsWith("220", StringComparison.Ordinal))

@@ -37,7 +37,8 @@ public static class DeliveryQueueHosting
             queue,
             TimeProvider.System,
             sp.GetRequiredService<ILogger<MessageAcceptor>>(),
-            sp.GetRequiredService<QueueMetrics>()));
+            sp.GetRequiredService<QueueMetrics>(),
+            sp.GetService<IAcceptanceFence>()));
     }
 
     /// <summary>

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MailCluster.IntegrationTests.Infrastructure;
+using MailCluster.Testing;
+using Xunit;
+
+namespace MailCluster.IntegrationTests;
+
+/// <summary>
+/// T111 (issue 19): a network partition of one node from the other two, the harder case: the cut-off node still
+/// reaches PostgreSQL (<see cref="PartitionNetwork"/>: two nodes here on 10.211.1.1, the third in a namespace of its
+/// own with a cluster link that is cut and a service link to the database that stays). Under load on both sides:
+/// the minority downs itself (keep-majority) and exits; the majority carries on delivering; from the moment the
+/// minority itself reports the others unreachable it never answers 250 (421 or 451 only, then refused connections
+/// once it has exited); the link is restored and the node, started again as Kubernetes would, rejoins. Every message
+/// either side answered 250 is delivered; duplicate copies are counted and reported.
+/// </summary>
+public class T111_PartitionMinorityDownsItself
+{
+    /// <summary>A 250 whose commit passed the fence just before the minority marked the others unreachable arrives
+    /// after that mark by at most one database commit; the reported mark itself lags by up to one poll (250 ms).</summary>
+    private static readonly TimeSpan CommitInFlight = TimeSpan.FromSeconds(2);
+
+    [Fact]
+    public async Task The_cut_off_node_stops_accepting_and_nothing_accepted_is_lost()
+    {
+        await using var net = await PartitionNetwork.CreateAsync("mc-t111");
+        await using var cluster = await ClusterHarness.StartAsync(domainCount: 20,
+            startPostgres: () => PostgresServer.StartAsync(PartitionNetwork.HostServiceAddress, PartitionNetwork.InsideServiceAddress + "/32"));
+        var nodes = cluster.AddNodes(3);
+        var hosts = new[] { PartitionNetwork.HostClusterAddress, PartitionNetwork.HostClusterAddress, PartitionNetwork.InsideClusterAddress };
+        foreach (var (node, i) in nodes.Select((n, i) => (n, i)))
+        {
+            var env = node.Config!.Environment;
+            env["MailCluster__Cluster__Host"] = hosts[i];
+            for (var s = 0; s < nodes.Count; s++)
+            {
+                env[$"MailCluster__Cluster__Seeds__{s}"] = string.Create(CultureInfo.InvariantCulture, $"{hosts[s]}:{nodes[s].ClusterPort}");
+            }
+        }
+
+        var minority = nodes[2];
+        minority.Config!.Environment["MailCluster__Storage__ConnectionString"] =
+            cluster.ConnectionString.Replace("Host=127.0.0.1", "Host=" + PartitionNetwork.HostServiceAddress, StringComparison.Ordinal);
+        minority.Config.Environment["MailCluster__Smtp__TrustedNetworks__1"] = "10.211.2.0/24";
+        await Task.WhenAll(cluster.StartAsync(nodes[0], "node0"), cluster.StartAsync(nodes[1], "node1"), StartMinorityAsync(net, minority, "minority"));
+        await ClusterHarness.WaitForClusterAsync(nodes[0], v => ClusterHarness.UpMembers(v) == 3, TimeSpan.FromSeconds(90), "three members Up");
+
+        var majorityPorts = new[] { nodes[0].Config!.MxPort, nodes[1].Config!.MxPort };
+        var majorityLoad = SmtpLoad.RunAsync(() => majorityPorts, ClusterHarness.Messages("t111", 3000, cluster.Domains), workers: 8, TimeSpan.FromMinutes(4));
+        using var stopMinorityLoad = new CancellationTokenSource();
+        var minorityLoad = SmtpLoad.RunAsync(PartitionNetwork.InsideServiceAddress, () => [minority.Config.MxPort],
+            ClusterHarness.Messages("t111-min", 100_000, cluster.Domains), workers: 4, TimeSpan.FromMinutes(4), stopMinorityLoad.Token);
+        await WaitForDeliveredAsync(cluster, 500);
+
+        await net.CutAsync();
+        var cut = DateTimeOffset.UtcNow;
+        var cutOffSeen = await FirstSeenCutOffAsync(minority, TimeSpan.FromSeconds(60));
+        Assert.Equal(0, await minority.Process!.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+        await ClusterHarness.WaitForClusterAsync(nodes[0], v => v.GetProperty("members").GetArrayLength() == 2 && ClusterHarness.UpMembers(v) == 2,
+            TimeSpan.FromSeconds(60), "the majority of two after the minority was downed");
+        await stopMinorityLoad.CancelAsync();
+        var minorityResult = await minorityLoad;
+
+        await net.RestoreAsync();
+        await StartMinorityAsync(net, minority, "minority-restarted");
+        await ClusterHarness.WaitForClusterAsync(nodes[0], v => ClusterHarness.UpMembers(v) == 3, TimeSpan.FromSeconds(90), "the restarted node Up again");
+
+        var majorityResult = await majorityLoad;
+        var accepted = majorityResult.Accepted.Keys.Concat(minorityResult.Accepted.Keys).ToList();
+        var copies = await cluster.WaitForDeliveriesAsync(accepted, TimeSpan.FromMinutes(3));
+        var lost = accepted.Where(id => !copies.ContainsKey(id)).ToList();
+        var lateAccepts = minorityResult.AcceptedAt.Where(a => a.Value > cutOffSeen + CommitInFlight).ToList();
+        var minorityAfterCut = minorityResult.TransientReplies.Where(r => r.At > cut).ToList();
+        var otherReplies = minorityAfterCut.Where(r => !r.Reply.StartsWith("421", StringComparison.Ordinal) && !r.Reply.StartsWith("451", StringComparison.Ordinal)).ToList();
+        var report = string.Create(CultureInfo.InvariantCulture,
+            $"T111: majority {majorityResult.Accepted.Count}/3000 answered 250; minority {minorityResult.Accepted.Count} answered 250 " +
+            $"({minorityResult.AcceptedAt.Count(a => a.Value > cut)} after the cut, before it saw the others unreachable {(cutOffSeen - cut).TotalSeconds:F1} s after the cut), " +
+            $"{lateAccepts.Count} after that; minority after the cut: {minorityAfterCut.Count} temporary replies " +
+            $"({string.Join(", ", minorityAfterCut.GroupBy(r => r.Reply[..3]).Select(g => $"{g.Key}: {g.Count()}"))}), {minorityResult.ConnectionFailures} broken or refused connections; " +
+            $"{lost.Count} lost, {copies.Values.Sum(c => c - 1)} duplicate copies");
+        TestContext.Current.TestOutputHelper?.WriteLine(report);
+        Console.WriteLine(report);
+
+        Assert.Empty(lost);
+        Assert.Equal(3000, majorityResult.Accepted.Count);
+        Assert.False(minorityResult.Accepted.IsEmpty, "the minority accepted nothing before the cut, so the scenario proved nothing");
+        Assert.Empty(lateAccepts);
+        Assert.Empty(otherReplies);
+    }
+
+    private static async Task StartMinorityAsync(PartitionNetwork net, ClusterNode node, string name)
+    {
+        node.Process = NodeProcess.Start(node.Config!.Environment, name, [], standardInput: null, net.Namespace.Exec);
+        await node.Process.WaitReadyAsync(PartitionNetwork.InsideServiceAddress, node.Config.OpsPort, TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Polls the minority's own cluster view (over the service link) until it reports a member unreachable.</summary>
+    private static async Task<DateTimeOffset> FirstSeenCutOffAsync(ClusterNode minority, TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{PartitionNetwork.InsideServiceAddress}:{minority.Config!.OpsPort}"), Timeout = TimeSpan.FromSeconds(2) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", minority.Config.AdminToken);
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            try
+            {
+                var view = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/cluster", UriKind.Relative));
+                if (view.GetProperty("members").EnumerateArray().Any(m => !m.GetProperty("reachable").GetBoolean()))
+                {
+                    return DateTimeOffset.UtcNow;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Busy or already exiting; the next poll tells.
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"the minority never reported a member unreachable within {timeout}:\n{minority.Process!.Tail(60)}");
+    }
+
+    private static async Task WaitForDeliveredAsync(ClusterHarness cluster, int count)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (cluster.Scenario.Sink.Messages.Count < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+    }
+}
