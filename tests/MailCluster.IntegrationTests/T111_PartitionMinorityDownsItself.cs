@@ -43,6 +43,17 @@ public partial class T111_PartitionMinorityDownsItself
         minority.Config!.Environment["MailCluster__Storage__ConnectionString"] =
             cluster.ConnectionString.Replace("Host=127.0.0.1", "Host=" + PartitionNetwork.HostServiceAddress, StringComparison.Ordinal);
         minority.Config.Environment["MailCluster__Smtp__TrustedNetworks__1"] = "10.211.2.0/24";
+
+        // Inside its namespace the minority reaches neither dnsmasq nor the sink on this host's loopback: its deliveries
+        // take a route per domain to a relay to the sink on the service link (the others deliver through MX records).
+        await using var sinkRelay = new TcpRelay(System.Net.IPAddress.Parse(PartitionNetwork.HostServiceAddress), cluster.Scenario.Sink.Port);
+        foreach (var (domain, i) in cluster.Domains.Select((d, i) => (d, i)))
+        {
+            minority.Config.Environment[$"MailCluster__Outbound__Domains__{i}__Name"] = domain;
+            minority.Config.Environment[$"MailCluster__Outbound__Domains__{i}__Route"] =
+                string.Create(CultureInfo.InvariantCulture, $"smtp:{PartitionNetwork.HostServiceAddress}:{sinkRelay.Port}");
+        }
+
         await Task.WhenAll(cluster.StartAsync(nodes[0], "node0"), cluster.StartAsync(nodes[1], "node1"), StartMinorityAsync(net, minority, "minority"));
         await ClusterHarness.WaitForClusterAsync(nodes[0], v => ClusterHarness.UpMembers(v) == 3, TimeSpan.FromSeconds(90), "three members Up");
 
