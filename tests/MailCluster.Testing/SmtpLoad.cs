@@ -126,6 +126,22 @@ public static class SmtpLoad
         return result;
     }
 
+    /// <summary>One attempt on a new connection, never retried: the reply to the final dot (or the first refusal), or
+    /// null when the connection broke or was refused. For scenarios that must see each reply a node gives.</summary>
+    public static async Task<string?> ProbeAsync(string host, int port, LoadMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            using var connection = await Connection.OpenAsync(host, port).ConfigureAwait(false);
+            return await connection.SendAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidOperationException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The Message-ID header value of a received message (the bytes the sink got), or null.</summary>
     public static string? MessageIdOf(byte[] data)
     {
