@@ -94,8 +94,16 @@ internal sealed class BenchWorld : IAsyncDisposable
         await Task.Delay(TimeSpan.FromSeconds(10));
         using var http = new HttpClient();
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminToken);
-        var view = await http.GetFromJsonAsync<JsonElement>(new Uri($"http://127.0.0.1:{_nodes[0].Ops}/api/v1/cluster"));
-        var busiest = view.GetProperty("shardHosts").EnumerateArray().OrderByDescending(h => h.GetProperty("shards").GetInt32()).First().GetProperty("address").GetString()!;
+        JsonElement[] hosts;
+        do
+        {
+            // Shard hosts are listed once their shards have started (the load's first messages reached them).
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var view = await http.GetFromJsonAsync<JsonElement>(new Uri($"http://127.0.0.1:{_nodes[0].Ops}/api/v1/cluster"));
+            hosts = [.. view.GetProperty("shardHosts").EnumerateArray()];
+        }
+        while (hosts.Length == 0);
+        var busiest = hosts.OrderByDescending(h => h.GetProperty("shards").GetInt32()).First().GetProperty("address").GetString()!;
         var victim = _nodes.FindIndex(n => busiest.EndsWith(":" + n.Env["MailCluster__Cluster__Port"], StringComparison.Ordinal));
         var detector = FailureDetectorLog.Read(_nodes.Select(n => n.Runs[^1].Log));
         var survivors = _nodes.Where((_, i) => i != victim).Select(n => n.Mx).ToList();
