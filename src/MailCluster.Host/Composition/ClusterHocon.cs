@@ -28,6 +28,11 @@ namespace MailCluster.Host.Composition;
 /// recovery succeeds, so a domain queue never stays dead; <c>entity-restart-backoff</c> only applies should an
 /// entity itself stop unexpectedly. Remember-entities restarts the domain queues of a dead node's shards at once on
 /// their new node, so mail it had queued is retried without waiting for new mail to that domain.</item>
+/// <item>Seed-node timeout 10 s (was 3 s): the first seed, restarted, asks the other seeds to let it join and
+/// forms a cluster of its own only when none answers within this time. T112 (rolling restart under load) caught a
+/// restarted first seed doing so after 3 s while the others were alive but slow on a loaded machine: a second cluster
+/// on the same database. Seeds that answer "not in a cluster yet" (a fresh start of all nodes) end the wait at once,
+/// so only a first boot with the other seeds absent waits the full 10 s.</item>
 /// <item>Journal circuit breaker: opens after 5 failed calls and half-opens after 3 s, so writes resume within
 /// seconds of the database coming back (the default 30 s would keep answering 451 long after).</item>
 /// </list>
@@ -52,7 +57,7 @@ public static class ClusterHocon
                 threshold = 8.0
               }
               down-removal-margin = {{cluster.DownRemovalMarginSeconds}}s
-              seed-node-timeout = 3s
+              seed-node-timeout = 10s
               retry-unsuccessful-join-after = 3s
               shutdown-after-unsuccessful-join-seed-nodes = off
               sharding {
