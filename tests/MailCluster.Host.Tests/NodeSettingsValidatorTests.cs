@@ -83,6 +83,7 @@ public class NodeSettingsValidatorTests
     [InlineData("Cluster:Roles:0", "Cluster:Roles:0=mailer")]
     [InlineData("Cluster:StableAfterSeconds", "Cluster:StableAfterSeconds=0")]
     [InlineData("Cluster:HeartbeatPauseSeconds", "Cluster:HeartbeatPauseSeconds=1")]
+    [InlineData("Cluster:DownRemovalMarginSeconds", "Cluster:DownRemovalMarginSeconds=0")]
     [InlineData("Cluster:RebalanceIntervalSeconds", "Cluster:RebalanceIntervalSeconds=601")]
     [InlineData("Cluster:DiscoveryService", "Cluster:DiscoveryService=not a name", "Cluster:Port=4053")]
     [InlineData("Cluster:Port", "Cluster:DiscoveryService=mailcluster.default.svc.cluster.local")]

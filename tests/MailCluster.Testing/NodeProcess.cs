@@ -116,10 +116,13 @@ public sealed class NodeProcess : IAsyncDisposable
     /// Polls <c>http://127.0.0.1:{opsPort}/healthz/ready</c> until it answers 200. Throws at once if the
     /// process exits, or at <paramref name="timeout"/> with the last status, body and 100 log lines.
     /// </summary>
-    public async Task WaitReadyAsync(int opsPort, TimeSpan timeout)
+    public Task WaitReadyAsync(int opsPort, TimeSpan timeout) => WaitReadyAsync("127.0.0.1", opsPort, timeout);
+
+    /// <summary>As above, at <paramref name="host"/>: a node inside a network namespace the test created.</summary>
+    public async Task WaitReadyAsync(string host, int opsPort, TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var uri = new Uri($"http://127.0.0.1:{opsPort}/healthz/ready");
+        var uri = new Uri($"http://{host}:{opsPort}/healthz/ready");
         var deadline = DateTime.UtcNow + timeout;
         var last = "no answer yet";
         while (DateTime.UtcNow < deadline)

@@ -38,7 +38,9 @@ public sealed partial class PostgresServer : IAsyncDisposable
     private string LogFile => Path.Combine(rootDirectory, "server.log");
 
     /// <summary>Creates the cluster, starts it and waits until it accepts connections.</summary>
-    public static async Task<PostgresServer> StartAsync()
+    /// <param name="alsoListenOn">An address besides 127.0.0.1, on a link to a network namespace the test created
+    /// (<see cref="PartitionNetwork"/>), and the one client address (<paramref name="alsoTrust"/>, CIDR) let in there.</param>
+    public static async Task<PostgresServer> StartAsync(string? alsoListenOn = null, string? alsoTrust = null)
     {
         var bin = FindBinDirectory();
         var root = Path.Combine(Path.GetTempPath(), $"mc-pg-{Guid.NewGuid():N}");
@@ -53,13 +55,18 @@ public sealed partial class PostgresServer : IAsyncDisposable
 
             await server.RunPostgresToolAsync("initdb", ["-D", server.DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-instructions"]).ConfigureAwait(false);
             var settings = new StringBuilder()
-                .AppendLine("listen_addresses = '127.0.0.1'")
+                .AppendLine(alsoListenOn is null ? "listen_addresses = '127.0.0.1'" : $"listen_addresses = '127.0.0.1,{alsoListenOn}'")
                 .AppendLine(FormattableString.Invariant($"port = {server.Port}"))
                 .AppendLine($"unix_socket_directories = '{Path.Combine(root, "socket")}'")
                 .AppendLine("fsync = on")
                 .AppendLine("synchronous_commit = on")
                 .AppendLine("max_connections = 300");
             await File.AppendAllTextAsync(Path.Combine(server.DataDirectory, "postgresql.conf"), settings.ToString()).ConfigureAwait(false);
+            if (alsoTrust is not null)
+            {
+                await File.AppendAllTextAsync(Path.Combine(server.DataDirectory, "pg_hba.conf"), $"host all all {alsoTrust} trust\n").ConfigureAwait(false);
+            }
+
             await server.StartAgainAsync().ConfigureAwait(false);
             return server;
         }

@@ -13,6 +13,16 @@ public sealed class LoadResult
 {
     public ConcurrentDictionary<string, bool> Accepted { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Per accepted message id, the edge port whose 250 it got (the node that owes its delivery).</summary>
+    public ConcurrentDictionary<string, int> AcceptedOn { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per accepted message id, when its 250 arrived.</summary>
+    public ConcurrentDictionary<string, DateTimeOffset> AcceptedAt { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many messages each edge port answered 250.</summary>
+    public IReadOnlyDictionary<int, int> AcceptedPerPort() =>
+        AcceptedOn.Values.GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
+
     public ConcurrentBag<(DateTimeOffset At, string Reply)> TransientReplies { get; } = [];
 
     private int _connectionFailures;
@@ -35,8 +45,13 @@ public sealed class LoadResult
 /// </summary>
 public static class SmtpLoad
 {
+    public static Task<LoadResult> RunAsync(
+        Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, CancellationToken cancellationToken = default) =>
+        RunAsync("127.0.0.1", ports, messages, workers, deadline, cancellationToken);
+
+    /// <param name="host">The edge's address: 127.0.0.1, or a node's address inside a network namespace the test created.</param>
     public static async Task<LoadResult> RunAsync(
-        Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, CancellationToken cancellationToken = default)
+        string host, Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ports);
         ArgumentNullException.ThrowIfNull(messages);
@@ -66,13 +81,15 @@ public static class SmtpLoad
                             if (connection is null)
                             {
                                 var list = ports();
-                                connection = await Connection.OpenAsync(list[portIndex++ % list.Count]).ConfigureAwait(false);
+                                connection = await Connection.OpenAsync(host, list[portIndex++ % list.Count]).ConfigureAwait(false);
                             }
 
                             var reply = await connection.SendAsync(message).ConfigureAwait(false);
                             if (reply.StartsWith('2'))
                             {
                                 result.Accepted[message.MessageId] = true;
+                                result.AcceptedOn[message.MessageId] = connection.Port;
+                                result.AcceptedAt[message.MessageId] = DateTimeOffset.UtcNow;
                                 break;
                             }
 
@@ -109,6 +126,22 @@ public static class SmtpLoad
         return result;
     }
 
+    /// <summary>One attempt on a new connection, never retried: the reply to the final dot (or the first refusal), or
+    /// null when the connection broke or was refused. For scenarios that must see each reply a node gives.</summary>
+    public static async Task<string?> ProbeAsync(string host, int port, LoadMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            using var connection = await Connection.OpenAsync(host, port).ConfigureAwait(false);
+            return await connection.SendAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidOperationException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The Message-ID header value of a received message (the bytes the sink got), or null.</summary>
     public static string? MessageIdOf(byte[] data)
     {
@@ -132,20 +165,21 @@ public static class SmtpLoad
         private readonly StreamReader _reader;
         private readonly Stream _stream;
 
-        private Connection(TcpClient client)
+        private Connection(TcpClient client, int port)
         {
+            Port = port;
             _client = client;
             _stream = client.GetStream();
             _reader = new StreamReader(_stream, Encoding.ASCII);
         }
 
-        public static async Task<Connection> OpenAsync(int port)
+        public static async Task<Connection> OpenAsync(string host, int port)
         {
             var client = new TcpClient();
             try
             {
-                await client.ConnectAsync("127.0.0.1", port).ConfigureAwait(false);
-                var connection = new Connection(client);
+                await client.ConnectAsync(host, port).ConfigureAwait(false);
+                var connection = new Connection(client, port);
                 var greeting = await connection.ReadReplyAsync().ConfigureAwait(false);
                 if (!greeting.StartsWith("220", StringComparison.Ordinal))
                 {
@@ -161,6 +195,8 @@ public static class SmtpLoad
                 throw;
             }
         }
+
+        public int Port { get; }
 
         /// <summary>One transaction; returns the first non-success reply, or the reply to the final dot.</summary>
         public async Task<string> SendAsync(LoadMessage message)

@@ -17,6 +17,7 @@ public static class AkkaComposition
     public static IServiceCollection AddMailClusterAkka(this IServiceCollection services, NodeSettings settings, Action<AkkaConfigurationBuilder, IServiceProvider> features)
     {
         ArgumentNullException.ThrowIfNull(features);
+        services.AddSingleton<MailCluster.Queue.Acceptance.IAcceptanceFence>(sp => new ClusterMajorityFence(sp));
         services.AddAkka(SystemName, (builder, provider) =>
         {
             // Shutdown is driven by the host alone (SIGTERM → ApplicationStopping): Kestrel drains SMTP sessions

@@ -4,20 +4,35 @@ using MailCluster.Host.Configuration;
 namespace MailCluster.Host.Composition;
 
 /// <summary>
-/// The cluster's failure handling, in one place so the trade-offs read together (README "Clustering").
+/// The cluster's failure handling, in one place so the trade-offs read together (docs/ARCHITECTURE.md "Failure
+/// handling" says why each value is safe; README "Clustering").
 /// <list type="bullet">
-/// <item>Failure detection: a heartbeat every second; a node silent for <c>HeartbeatPauseSeconds</c> (4 s) is
-/// unreachable. Lower values make garbage-collection pauses or a busy 2-core host look like a crash.</item>
+/// <item>Failure detection: a heartbeat every second; a node silent for about <c>HeartbeatPauseSeconds</c> (3 s)
+/// + 1.5 s is unreachable (phi threshold 8 with a 100 ms minimum deviation). Unreachable is not down: a node is
+/// only downed after it stays unreachable for <c>StableAfterSeconds</c> more, so a false down needs a silence of
+/// pause + 1.5 + stable-after (7.5 s with the defaults); Akka warns ("heartbeat interval is growing too large")
+/// at two thirds of the pause, which is how a loaded run measures the margin.</item>
 /// <item>Split Brain Resolver, keep-majority: once the unreachable set is stable for <c>StableAfterSeconds</c>
-/// (7 s, Akka's default is 20 s), the side with more than half the members survives and downs the other; on a tie
+/// (3 s, Akka's default is 20 s), the side with more than half the members survives and downs the other; on a tie
 /// the side holding the lowest address survives. Run an odd number of nodes (3, 5, 7): with an even number a
 /// clean half/half split keeps only the lowest-address half, and two nodes cannot lose either one safely.
 /// <c>down-all-when-unstable</c> downs everything if membership keeps flapping rather than guessing.</item>
+/// <item>Down-removal margin (<c>DownRemovalMarginSeconds</c>, 1 s; left unset Akka would use stable-after
+/// again): how long the survivors wait after removing a downed node before its shards and the coordinator start
+/// elsewhere, the time the downed side of a partition has to stop its domain queues. Even when that side is
+/// slower, two incarnations of one domain queue cannot both commit: the journal's key (persistence id, sequence
+/// number) rejects the second write of a sequence number, and a rejected write never answers 250.</item>
 /// <item>Sharding: least-shard allocation, rebalancing at most 10% of the shards (20 at most) per round every
 /// <c>RebalanceIntervalSeconds</c>. A domain queue that stops on a journal failure (the database is down) is
 /// restarted by its entity (DomainQueueEntity) after a growing backoff, 2 s doubling to 60 s, again and again until
 /// recovery succeeds, so a domain queue never stays dead; <c>entity-restart-backoff</c> only applies should an
-/// entity itself stop unexpectedly.</item>
+/// entity itself stop unexpectedly. Remember-entities restarts the domain queues of a dead node's shards at once on
+/// their new node, so mail it had queued is retried without waiting for new mail to that domain.</item>
+/// <item>Seed-node timeout 10 s (was 3 s): the first seed, restarted, asks the other seeds to let it join and
+/// forms a cluster of its own only when none answers within this time. T112 (rolling restart under load) caught a
+/// restarted first seed doing so after 3 s while the others were alive but slow on a loaded machine: a second cluster
+/// on the same database. Seeds that answer "not in a cluster yet" (a fresh start of all nodes) end the wait at once,
+/// so only a first boot with the other seeds absent waits the full 10 s.</item>
 /// <item>Journal circuit breaker: opens after 5 failed calls and half-opens after 3 s, so writes resume within
 /// seconds of the database coming back (the default 30 s would keep answering 451 long after).</item>
 /// </list>
@@ -41,7 +56,8 @@ public static class ClusterHocon
                 acceptable-heartbeat-pause = {{cluster.HeartbeatPauseSeconds}}s
                 threshold = 8.0
               }
-              seed-node-timeout = 3s
+              down-removal-margin = {{cluster.DownRemovalMarginSeconds}}s
+              seed-node-timeout = 10s
               retry-unsuccessful-join-after = 3s
               shutdown-after-unsuccessful-join-seed-nodes = off
               sharding {

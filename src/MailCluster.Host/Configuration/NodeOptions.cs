@@ -34,11 +34,16 @@ public sealed class ClusterNodeOptions
     public string? DiscoveryService { get; set; }
 
     /// <summary>How long a partition must stay unchanged before the Split Brain Resolver downs the minority
-    /// side (keep-majority). Failover after a crash takes about HeartbeatPauseSeconds + StableAfterSeconds + a few.</summary>
-    public int StableAfterSeconds { get; set; } = 7;
+    /// side (keep-majority). Failover after a crash takes about HeartbeatPauseSeconds + 1.5 + StableAfterSeconds +
+    /// DownRemovalMarginSeconds + about 2 (removal, re-homing, recovery); docs/ARCHITECTURE.md "Failure handling".</summary>
+    public int StableAfterSeconds { get; set; } = 3;
 
     /// <summary>Silence (missed heartbeats, sent every second) after which a node is marked unreachable.</summary>
-    public int HeartbeatPauseSeconds { get; set; } = 4;
+    public int HeartbeatPauseSeconds { get; set; } = 3;
+
+    /// <summary>After a node is downed and removed, how long the survivors wait before starting its shards (and the
+    /// shard coordinator) elsewhere: the time the downed side has to stop its own domain queues.</summary>
+    public int DownRemovalMarginSeconds { get; set; } = 1;
 
     /// <summary>Seconds between shard rebalancing rounds (each moves at most 10% of the shards, 20 at most).</summary>
     public int RebalanceIntervalSeconds { get; set; } = 5;

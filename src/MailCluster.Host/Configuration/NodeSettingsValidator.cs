@@ -53,6 +53,7 @@ internal static class NodeSettingsValidator
 
         Check(s.Cluster.StableAfterSeconds is >= 1 and <= 300, "MailCluster:Cluster:StableAfterSeconds", "must be 1-300");
         Check(s.Cluster.HeartbeatPauseSeconds is >= 2 and <= 120, "MailCluster:Cluster:HeartbeatPauseSeconds", "must be 2-120");
+        Check(s.Cluster.DownRemovalMarginSeconds is >= 1 and <= 60, "MailCluster:Cluster:DownRemovalMarginSeconds", "must be 1-60");
         Check(s.Cluster.RebalanceIntervalSeconds is >= 1 and <= 600, "MailCluster:Cluster:RebalanceIntervalSeconds", "must be 1-600");
         var discovery = s.Cluster.DiscoveryService;
         Check(discovery is null || Uri.CheckHostName(discovery) == UriHostNameType.Dns, "MailCluster:Cluster:DiscoveryService", $"'{discovery}' is not a DNS name");

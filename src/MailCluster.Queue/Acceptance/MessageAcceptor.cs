@@ -24,8 +24,10 @@ namespace MailCluster.Queue.Acceptance;
 /// </summary>
 /// <param name="buckets">Chooses the queue (bucket) of each recipient domain; the spool references the domain itself.</param>
 /// <param name="metrics">Counts acceptance latency and failures (<see cref="QueueMetrics.Detached"/> when null).</param>
+/// <param name="fence">Checked right before the commit (<see cref="IAcceptanceFence"/>); none: always open.</param>
 public sealed partial class MessageAcceptor(
-    ISpoolStore spool, IActorRef domainQueues, DomainBuckets buckets, QueueOptions options, TimeProvider clock, ILogger<MessageAcceptor> logger, QueueMetrics? metrics = null)
+    ISpoolStore spool, IActorRef domainQueues, DomainBuckets buckets, QueueOptions options, TimeProvider clock, ILogger<MessageAcceptor> logger, QueueMetrics? metrics = null,
+    IAcceptanceFence? fence = null)
     : IMessageAcceptor
 {
     private readonly QueueMetrics _metrics = metrics ?? QueueMetrics.Detached;
@@ -62,6 +64,11 @@ public sealed partial class MessageAcceptor(
             }
 
             await FirstFailureOrAllAsync(steps).ConfigureAwait(false);
+            if (fence?.WhyClosed() is { } closed)
+            {
+                throw new InvalidOperationException(closed);
+            }
+
             await spool.CommitAsync(messageId, cancellationToken).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Any failure before the commit must become a 451, never a crash of the session.

@@ -38,7 +38,8 @@ public static class DeliveryQueueHosting
             queue,
             TimeProvider.System,
             sp.GetRequiredService<ILogger<MessageAcceptor>>(),
-            sp.GetRequiredService<QueueMetrics>())
+            sp.GetRequiredService<QueueMetrics>(),
+            sp.GetService<IAcceptanceFence>())
         {
             Node = NodeName(sp.GetRequiredService<ActorSystem>()),
         });

@@ -34,9 +34,10 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     public IReadOnlyList<ClusterNode> Nodes => _nodes;
 
-    public static async Task<ClusterHarness> StartAsync(int domainCount, IEnumerable<string>? extraRecords = null)
+    /// <param name="startPostgres">Starts the database (a partition scenario makes it listen on a namespace link too).</param>
+    public static async Task<ClusterHarness> StartAsync(int domainCount, IEnumerable<string>? extraRecords = null, Func<Task<PostgresServer>>? startPostgres = null)
     {
-        var postgres = await PostgresServer.StartAsync();
+        var postgres = await (startPostgres ?? (() => PostgresServer.StartAsync()))();
         try
         {
             var connectionString = await postgres.CreateDatabaseAsync("mailcluster");

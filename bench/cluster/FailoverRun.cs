@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace MailCluster.ClusterBench;
+
+/// <summary>One failover measurement: seconds from the kill until every domain delivered a probe submitted after it,
+/// and what the failure detectors logged during the loaded run before the kill.</summary>
+internal sealed record FailoverRun(double Seconds, FailureDetectorLog Detector);
+
+/// <summary>
+/// The failure detector's margin under load, from the nodes' logs: Akka warns "heartbeat interval is growing too
+/// large for address A: N millis" when a heartbeat arrives N ≥ 2/3 of acceptable-heartbeat-pause after the previous
+/// one, and logs "Marking node(s) as UNREACHABLE" when phi crosses the threshold. No warning means every interval was
+/// under 2/3 of the pause; a warning gives the worst interval seen.
+/// </summary>
+internal sealed partial record FailureDetectorLog(int SlowHeartbeats, int WorstIntervalMillis, int Unreachable)
+{
+    public static FailureDetectorLog Read(IEnumerable<string> logs)
+    {
+        var (slow, worst, unreachable) = (0, 0, 0);
+        foreach (var line in logs.SelectMany(l => l.Split('\n')))
+        {
+            if (SlowHeartbeat().Match(line) is { Success: true } m)
+            {
+                slow++;
+                worst = Math.Max(worst, int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+            }
+
+            unreachable += line.Contains("Marking node(s) as UNREACHABLE", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        return new FailureDetectorLog(slow, worst, unreachable);
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{SlowHeartbeats} slow heartbeats (worst interval {WorstIntervalMillis} ms), {Unreachable} unreachable markings before the kill");
+
+    [GeneratedRegex(@"heartbeat interval is growing too large for address \S+: (\d+) millis")]
+    private static partial Regex SlowHeartbeat();
+}
