@@ -32,11 +32,11 @@ public sealed class TestCertificateAuthority : IDisposable
         Issue("127.0.0.1", names => names.AddIpAddress(IPAddress.Loopback), DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(2));
 
     /// <summary>A server certificate for <paramref name="dnsName"/> (subjectAltName dNSName), signed by the root;
-    /// <paramref name="expired"/> makes one whose validity ended yesterday (an MTA-STS "certificate-expired" case).</summary>
+    /// <paramref name="expired"/> makes one whose validity ended an hour ago (an MTA-STS "certificate-expired" case).</summary>
     public X509Certificate2 IssueServerCertificate(string dnsName, bool expired = false)
     {
         var now = DateTimeOffset.UtcNow;
-        return Issue(dnsName, names => names.AddDnsName(dnsName), expired ? now.AddDays(-3) : now.AddHours(-1), expired ? now.AddDays(-1) : now.AddDays(2));
+        return Issue(dnsName, names => names.AddDnsName(dnsName), expired ? now.AddHours(-20) : now.AddHours(-1), expired ? now.AddHours(-1) : now.AddDays(2));
     }
 
     private X509Certificate2 Issue(string commonName, Action<SubjectAlternativeNameBuilder> addNames, DateTimeOffset notBefore, DateTimeOffset notAfter)

@@ -16,8 +16,12 @@ public static class TlsRptHosting
         ArgumentNullException.ThrowIfNull(configuration);
         var options = new TlsRptOptions();
         configuration.GetSection(TlsRptOptions.Section).Bind(options);
+        var unknown = configuration.GetSection(TlsRptOptions.Section).GetChildren()
+            .Where(c => typeof(TlsRptOptions).GetProperty(c.Key, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase) is null)
+            .Select(c => c.Path).ToList();
         services.AddOptions<TlsRptOptions>()
             .Bind(configuration.GetSection(TlsRptOptions.Section))
+            .Validate(_ => unknown.Count == 0, $"unknown key(s): {string.Join(", ", unknown)}")
             .Validate(o => o.SendHourUtc is >= 0 and <= 23, $"{TlsRptOptions.Section}:SendHourUtc must be 0-23")
             .Validate(o => o.PeriodSeconds > 0 && 86_400 % o.PeriodSeconds == 0, $"{TlsRptOptions.Section}:PeriodSeconds must divide 86400")
             .Validate(o => o.FlushSeconds > 0 && o.CheckSeconds > 0, $"{TlsRptOptions.Section}:FlushSeconds and CheckSeconds must be positive")
