@@ -34,7 +34,7 @@ public class T117_MtaStsPolicyCachedAcrossRestart
         Assert.Equal(0, await node.StopAsync(TimeSpan.FromSeconds(60)));
 
         // The domain publishes a new policy id: a DNS server with the changed record.
-        await using var changedDns = await DnsmasqServer.StartAsync(StsScenario.Records(world.Policy.Port, "2"));
+        await using var changedDns = await DnsmasqServer.StartAsync(StsScenario.Records(world.CaDir, world.Policy.Port, "2"));
         var third = world.NewNodeConfig(new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["MailCluster__Dns__Servers__0"] = changedDns.Endpoint,

@@ -12,7 +12,8 @@ public sealed record TlsRptDocument(string Domain, string ReportId, DateTimeOffs
 /// Publishes a report to one <c>rua</c> URI (RFC 8460 §5): <c>mailto:</c> as a message accepted into MailCluster's
 /// own queue (so it is retried and bounced like any mail), <c>https:</c> as a POST of application/tlsrpt+gzip.
 /// </summary>
-public sealed class TlsRptDelivery(IMessageAcceptor? acceptor, HttpClient http, TlsRptOptions options, string submitter)
+/// <param name="acceptor">Resolved when a report is mailed: the acceptor needs the queue's shard region, which exists only once Akka has started.</param>
+public sealed class TlsRptDelivery(Func<IMessageAcceptor?> acceptor, HttpClient http, TlsRptOptions options, string submitter)
 {
     public async Task<string?> SendAsync(Uri rua, TlsRptDocument report, CancellationToken ct)
     {
@@ -53,7 +54,7 @@ public sealed class TlsRptDelivery(IMessageAcceptor? acceptor, HttpClient http, 
 
     private async Task<string?> MailAsync(Uri rua, TlsRptDocument report, CancellationToken ct)
     {
-        if (acceptor is null)
+        if (acceptor() is not { } queue)
         {
             return "this node has no message acceptor";
         }
@@ -65,7 +66,7 @@ public sealed class TlsRptDelivery(IMessageAcceptor? acceptor, HttpClient http, 
         format.NewLineFormat = NewLineFormat.Dos; // The spool holds CRLF only (DESIGN invariant 4).
         await message.WriteToAsync(format, buffer, ct).ConfigureAwait(false);
         string sender = message.From.Mailboxes.First().Address;
-        var result = await acceptor.AcceptAsync(MessageIds.New(), sender, [address], null, buffer.ToArray(), ct).ConfigureAwait(false);
+        var result = await queue.AcceptAsync(MessageIds.New(), sender, [address], null, buffer.ToArray(), ct).ConfigureAwait(false);
         return result.Outcome == AcceptOutcome.Accepted ? null : $"{rua}: not queued: {result.Error}";
     }
 

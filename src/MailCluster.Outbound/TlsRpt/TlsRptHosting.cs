@@ -45,7 +45,7 @@ public static class TlsRptHosting
             {
                 Timeout = TimeSpan.FromSeconds(outbound.MtaStsFetchTimeoutSeconds),
             };
-            return new TlsRptDelivery(sp.GetService<IMessageAcceptor>(), http, sp.GetRequiredService<IOptions<TlsRptOptions>>().Value, node);
+            return new TlsRptDelivery(() => sp.GetService<IMessageAcceptor>(), http, sp.GetRequiredService<IOptions<TlsRptOptions>>().Value, node);
         });
         services.AddHostedService(sp => new TlsRptReporter(
             sp.GetRequiredService<TlsRptCounters>(), sp.GetRequiredService<TlsRptStore>(), sp.GetRequiredService<TxtLookup>(),

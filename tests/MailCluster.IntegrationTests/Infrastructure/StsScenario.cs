@@ -32,19 +32,22 @@ public sealed class StsScenario : IAsyncDisposable
 
     public StsPolicyServer Policy { get; }
 
-    private string CaDir { get; }
+    /// <summary>The CA's files and the dnsmasq TXT files.</summary>
+    public string CaDir { get; }
 
     public static string EnforcePolicy(string mode = "enforce", string mx = Mx) =>
         $"version: STSv1\r\nmode: {mode}\r\nmx: {mx}\r\nmax_age: 86400\r\n";
 
     /// <summary>The DNS records of the world, with the policy id <paramref name="id"/>; <paramref name="extra"/> adds more.</summary>
-    public static string[] Records(int policyPort, string id, params string[] extra) =>
+    /// <param name="directory">Where the TXT records' dnsmasq file is written.</param>
+    public static string[] Records(string directory, int policyPort, string id, params string[] extra) =>
     [
         DnsmasqServer.Mx(Domain, Mx, 10),
         DnsmasqServer.HostRecord(Mx, "127.0.0.1"),
         DnsmasqServer.HostRecord(PolicyHost, "127.0.0.1"),
-        $"--txt-record=_mta-sts.{Domain},\"v=STSv1; id={id};\"",
-        $"--txt-record=_smtp._tls.{Domain},\"v=TLSRPTv1; rua=mailto:tlsrpt@{ReportDomain},https://{PolicyHost}:{policyPort.ToString(CultureInfo.InvariantCulture)}/tlsrpt\"",
+        DnsmasqServer.TxtRecords(directory,
+            ($"_mta-sts.{Domain}", $"v=STSv1; id={id};"),
+            ($"_smtp._tls.{Domain}", $"v=TLSRPTv1; rua=mailto:tlsrpt@{ReportDomain},https://{PolicyHost}:{policyPort.ToString(CultureInfo.InvariantCulture)}/tlsrpt")),
         DnsmasqServer.Mx(ReportDomain, Mx, 10),
         .. extra,
     ];
@@ -58,7 +61,7 @@ public sealed class StsScenario : IAsyncDisposable
         var server = await StsPolicyServer.StartAsync(ca.IssueServerCertificate(PolicyHost));
         server.Policy = policy;
         var sink = new ScriptedSmtpServer(hostName: Mx, certificate: ca.IssueServerCertificate(sinkCertificateName, expired));
-        var scenario = await Scenario.StartAsync(Records(server.Port, "1", extraRecords), sink);
+        var scenario = await Scenario.StartAsync(Records(caDir, server.Port, "1", extraRecords), sink);
         return new StsScenario(scenario, ca, server, caDir);
     }
 
@@ -67,6 +70,7 @@ public sealed class StsScenario : IAsyncDisposable
     {
         var config = Inner.NewNodeConfig(new Dictionary<string, string>(StringComparer.Ordinal)
         {
+            ["MailCluster__Domains__Relay__1"] = Domain,
             ["MailCluster__Outbound__CaCertificatesPath"] = Ca.RootPemPath,
             ["MailCluster__Outbound__MtaStsHttpsPort"] = Policy.Port.ToString(CultureInfo.InvariantCulture),
             ["MailCluster__TlsRpt__PeriodSeconds"] = "5",

@@ -51,7 +51,7 @@ public sealed class TlsRptStoreTests : IAsyncLifetime
     public void The_mail_has_the_rfc_8460_shape()
     {
         using var http = new HttpClient();
-        var delivery = new TlsRptDelivery(null, http, new TlsRptOptions(), "mta.sender.test");
+        var delivery = new TlsRptDelivery(() => null, http, new TlsRptOptions(), "mta.sender.test");
         var start = DateTimeOffset.FromUnixTimeSeconds(86400);
         var message = delivery.BuildMessage("reports@example.com", new TlsRptDocument("example.com", "r1", start, start.AddDays(1), [1, 2, 3]));
 
