@@ -32,7 +32,7 @@ public class T116_MtaStsTestingAndTlsRpt
         var mime = MimeMessage.Load(new MemoryStream(reportMail.Data));
         Assert.Equal(StsScenario.Domain, mime.Headers["TLS-Report-Domain"]);
         Assert.Equal("mc.test", mime.Headers["TLS-Report-Submitter"]);
-        var report = Assert.IsType<Multipart>(mime.Body);
+        var report = Assert.IsType<MultipartReport>(mime.Body);
         Assert.Equal("multipart/report", report.ContentType.MimeType);
         Assert.Equal("tlsrpt", report.ContentType.Parameters["report-type"]);
         var attachment = Assert.Single(report.OfType<MimePart>(), p => p.ContentType.MimeType == "application/tlsrpt+gzip");
