@@ -51,6 +51,7 @@ builder.Services
     .AddStorage(settings.Storage, settings.Node.DataDir)
     .AddServiceMetrics(settings)
     .AddOutbound(builder.Configuration)
+    .AddTransportSecurity(builder.Configuration, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddMessageAcceptor(settings.Queue, settings.DomainBuckets)
     .AddCredentials(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddQuotaGate()

@@ -21,9 +21,17 @@ public sealed partial class NextHopConnector : IDeliveryConnector
     private readonly DestinationPolicies _policies;
     private readonly ILogger<NextHopConnector> _logger;
     private readonly OAuth.SmarthostOAuth _oauth;
+    private readonly TransportSecurity _security;
 
     public NextHopConnector(MxResolver resolver, IOptions<OutboundOptions> options, ILogger<NextHopConnector> logger)
+        : this(resolver, options, logger, TransportSecurity.None)
     {
+    }
+
+    public NextHopConnector(MxResolver resolver, IOptions<OutboundOptions> options, ILogger<NextHopConnector> logger, TransportSecurity security)
+    {
+        ArgumentNullException.ThrowIfNull(security);
+        _security = security;
         ArgumentNullException.ThrowIfNull(resolver);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -33,7 +41,6 @@ public sealed partial class NextHopConnector : IDeliveryConnector
         _logger = logger;
         _oauth = new OAuth.SmarthostOAuth(_options, TokenHttp, TimeProvider.System);
     }
-
 
     public DomainShaping ShapingFor(string domain) => _policies.For(domain).Shaping;
 
@@ -78,6 +85,15 @@ public sealed partial class NextHopConnector : IDeliveryConnector
             }
         }
 
+        var secured = await ApplyMtaStsAsync(domain, policy, resolution, cancellationToken).ConfigureAwait(false);
+        if (secured.Failure is not null)
+        {
+            return ConnectResult.Failed(secured.Failure);
+        }
+
+        policy = secured.Policy;
+        resolution = secured.Resolution;
+
         // An operator-configured relay may be private; an address published in DNS by the recipient domain may not.
         bool allowPrivate = _options.AllowPrivateDestinations || route.Kind != RouteKind.Mx;
         int port = route.Kind == RouteKind.Mx ? _options.Port : route.Port;
@@ -93,15 +109,17 @@ public sealed partial class NextHopConnector : IDeliveryConnector
                     ? await LmtpClientConnection.OpenAsync(_options, target.Host, address, port, cancellationToken).ConfigureAwait(false)
                     : await SmtpClientConnection.OpenAsync(_options, policy.Tls, target.Host, address, port, policy.Username, policy.Password, token, cancellationToken)
                         .ConfigureAwait(false);
-                if (open.TlsHandshakeFailed && policy.Tls.AfterHandshakeFailure is { } clear && policy.Username is null)
+                if (open.TlsHandshakeFailed && policy.Tls.AfterHandshakeFailure is { } clear && policy.Username is null && token is null)
                 {
-                    // Same MX, same address, a fresh session that does not attempt STARTTLS. Never with credentials:
-                    // a failed handshake may be an attacker's doing, and AUTH in clear would hand them the password.
+                    // Same MX, same address, a fresh session that does not attempt STARTTLS. Never with credentials
+                    // (a password or an OAuth2 token): a failed handshake may be an attacker's doing, and AUTH in clear
+                    // would hand them the secret.
                     LogClearTextFallback(domain, open.Remote, open.Error);
                     open = await SmtpClientConnection.OpenAsync(_options, clear, target.Host, address, port, policy.Username, policy.Password, token, cancellationToken)
                         .ConfigureAwait(false);
                 }
 
+                RecordSession(domain, policy.Tls, target.Host, address, open);
                 if (open.Connection is not null)
                 {
                     return ConnectResult.Opened(open.Connection);
@@ -123,6 +141,13 @@ public sealed partial class NextHopConnector : IDeliveryConnector
         // RFC 3463: X.4.1 "no answer from host" when nothing connected, X.4.2 "bad connection" when one dropped.
         string enhanced = last?.Connected == true ? "4.4.2" : "4.4.1";
         string text = $"delivery to {domain} failed at every host; last error: {last?.Error}";
+        if (policy.Tls.Source == TlsPolicySource.MtaSts && last is { } tlsFailure && IsTlsFailure(tlsFailure))
+        {
+            // RFC 8461 §5: a message under an enforced policy waits; X.7.5 "cryptographic failure" (RFC 3463) says why.
+            enhanced = "4.7.5";
+            text = $"MTA-STS policy of {domain} (enforce) not met at any MX host; last error: {last.Error}";
+        }
+
         return ConnectResult.Failed(new ConnectFailure(OutcomeKind.Transient, 0, enhanced, text, last?.Connected == true ? last.Remote : null, true));
     }
 

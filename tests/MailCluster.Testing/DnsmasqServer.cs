@@ -47,6 +47,19 @@ public sealed class DnsmasqServer : IAsyncDisposable
     /// which makes MX queries for the name answer NXDOMAIN).</summary>
     public static string HostRecord(string host, params string[] addresses) => $"--host-record={host},{string.Join(',', addresses)}";
 
+    /// <summary>
+    /// TXT records, through a configuration file written into <paramref name="directory"/>: only dnsmasq's file
+    /// syntax unquotes a value (on the command line the quotes stay in the record) and keeps commas inside one string
+    /// (unquoted, a comma starts a new character-string). Returns the <c>--conf-file</c> option.
+    /// </summary>
+    public static string TxtRecords(string directory, params (string Name, string Text)[] records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        string path = Path.Combine(directory, $"txt-{Guid.NewGuid():N}.conf");
+        File.WriteAllLines(path, records.Select(r => $"txt-record={r.Name},\"{r.Text}\""));
+        return $"--conf-file={path}";
+    }
+
     /// <summary>Starts dnsmasq with <paramref name="extraArgs"/> (records) and returns once it answers a query.</summary>
     /// <exception cref="InvalidOperationException">dnsmasq is not installed, or it did not start.</exception>
     public static async Task<DnsmasqServer> StartAsync(IEnumerable<string> extraArgs, CancellationToken cancellationToken = default)
