@@ -44,6 +44,7 @@ builder.Services
     .AddStorage(settings.Storage, settings.Node.DataDir)
     .AddServiceMetrics(settings)
     .AddOutbound(builder.Configuration)
+    .AddTransportSecurity(builder.Configuration, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddMessageAcceptor(settings.Queue, settings.DomainBuckets)
     .AddEdge(settings.Smtp, settings.Domains, settings.Node.Hostname)
     .AddDkim(settings.Dkim)

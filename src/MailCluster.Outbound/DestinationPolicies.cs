@@ -4,7 +4,12 @@ namespace MailCluster.Outbound;
 
 /// <summary>Everything decided per destination domain before connecting.</summary>
 /// <param name="Username">AUTH user for a smarthost route; null for none.</param>
-public sealed record DestinationPolicy(DeliveryRoute Route, TlsPolicy Tls, string? Username, string? Password, DomainShaping Shaping);
+public sealed record DestinationPolicy(DeliveryRoute Route, TlsPolicy Tls, string? Username, string? Password, DomainShaping Shaping)
+{
+    /// <summary>True when the operator gave this domain its own TLS policy, which wins over a published MTA-STS
+    /// policy (an explicit local decision, as Postfix's per-destination smtp_tls_policy_maps win over the resolver).</summary>
+    public bool TlsFromDomainEntry { get; init; }
+}
 
 /// <summary>Resolves <see cref="OutboundOptions.Domains"/> entries over the global defaults; pure.</summary>
 public sealed class DestinationPolicies
@@ -45,7 +50,10 @@ public sealed class DestinationPolicies
         var (user, password) = domainRoute || entry?.Username is not null
             ? (entry?.Username, entry?.Password)
             : route.Kind == RouteKind.Mx ? (null, null) : (_options.SmarthostUsername, _options.SmarthostPassword);
-        return new DestinationPolicy(route, new TlsPolicy(tlsMode, source, []), user, password, shaping);
+        return new DestinationPolicy(route, new TlsPolicy(tlsMode, source, []), user, password, shaping)
+        {
+            TlsFromDomainEntry = entry?.TlsPolicy is not null,
+        };
     }
 
     /// <summary>Names of invalid entries, for start-up validation (an empty list when all are valid).</summary>
@@ -56,6 +64,16 @@ public sealed class DestinationPolicies
         if (TlsPolicy.ParseMode(options.TlsPolicy) is null)
         {
             problems.Add($"{OutboundOptions.Section}:TlsPolicy must be none, opportunistic, required or verify");
+        }
+
+        if (options.MtaStsHttpsPort is < 1 or > 65535 || options.MtaStsFetchTimeoutSeconds < 1)
+        {
+            problems.Add($"{OutboundOptions.Section}:MtaStsHttpsPort must be 1-65535 and MtaStsFetchTimeoutSeconds positive");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.CaCertificatesPath) && !File.Exists(options.CaCertificatesPath))
+        {
+            problems.Add($"{OutboundOptions.Section}:CaCertificatesPath: no file {options.CaCertificatesPath}");
         }
 
         if (options.Smarthost is not null && DeliveryRoute.Parse(options.Smarthost) is not { Kind: not RouteKind.Mx })

@@ -17,9 +17,17 @@ public sealed partial class NextHopConnector : IDeliveryConnector
     private readonly OutboundOptions _options;
     private readonly DestinationPolicies _policies;
     private readonly ILogger<NextHopConnector> _logger;
+    private readonly TransportSecurity _security;
 
     public NextHopConnector(MxResolver resolver, IOptions<OutboundOptions> options, ILogger<NextHopConnector> logger)
+        : this(resolver, options, logger, TransportSecurity.None)
     {
+    }
+
+    public NextHopConnector(MxResolver resolver, IOptions<OutboundOptions> options, ILogger<NextHopConnector> logger, TransportSecurity security)
+    {
+        ArgumentNullException.ThrowIfNull(security);
+        _security = security;
         ArgumentNullException.ThrowIfNull(resolver);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -56,6 +64,15 @@ public sealed partial class NextHopConnector : IDeliveryConnector
             return ConnectResult.Failed(new ConnectFailure(kind, resolution.Code, resolution.EnhancedCode, resolution.Text, null, false));
         }
 
+        var secured = await ApplyMtaStsAsync(domain, policy, resolution, cancellationToken).ConfigureAwait(false);
+        if (secured.Failure is not null)
+        {
+            return ConnectResult.Failed(secured.Failure);
+        }
+
+        policy = secured.Policy;
+        resolution = secured.Resolution;
+
         // An operator-configured relay may be private; an address published in DNS by the recipient domain may not.
         bool allowPrivate = _options.AllowPrivateDestinations || route.Kind != RouteKind.Mx;
         int port = route.Kind == RouteKind.Mx ? _options.Port : route.Port;
@@ -80,6 +97,7 @@ public sealed partial class NextHopConnector : IDeliveryConnector
                         .ConfigureAwait(false);
                 }
 
+                RecordSession(domain, policy.Tls, target.Host, address, open);
                 if (open.Connection is not null)
                 {
                     return ConnectResult.Opened(open.Connection);
@@ -101,6 +119,13 @@ public sealed partial class NextHopConnector : IDeliveryConnector
         // RFC 3463: X.4.1 "no answer from host" when nothing connected, X.4.2 "bad connection" when one dropped.
         string enhanced = last?.Connected == true ? "4.4.2" : "4.4.1";
         string text = $"delivery to {domain} failed at every host; last error: {last?.Error}";
+        if (policy.Tls.Source == TlsPolicySource.MtaSts && last is { } tlsFailure && IsTlsFailure(tlsFailure))
+        {
+            // RFC 8461 §5: a message under an enforced policy waits; X.7.5 "cryptographic failure" (RFC 3463) says why.
+            enhanced = "4.7.5";
+            text = $"MTA-STS policy of {domain} (enforce) not met at any MX host; last error: {last.Error}";
+        }
+
         return ConnectResult.Failed(new ConnectFailure(OutcomeKind.Transient, 0, enhanced, text, last?.Connected == true ? last.Remote : null, true));
     }
 

@@ -7,7 +7,14 @@ namespace MailCluster.Outbound;
 /// <param name="Connected">True when TCP connected before the failure (RFC 3463 X.4.2 rather than X.4.1).</param>
 /// <param name="TlsHandshakeFailed">True when the peer offered STARTTLS and the handshake failed (garbage after its
 /// 220, a certificate or suite the handshake cannot complete): see <see cref="TlsPolicy.AfterHandshakeFailure"/>.</param>
-internal sealed record OpenResult(IDeliveryConnection? Connection, string Remote, string? Error, bool Connected, bool TlsHandshakeFailed = false);
+internal sealed record OpenResult(IDeliveryConnection? Connection, string Remote, string? Error, bool Connected, bool TlsHandshakeFailed = false)
+{
+    /// <summary>The verdict on the peer's certificate when a TLS handshake got that far; null otherwise.</summary>
+    public CertificateVerdict? Certificate { get; init; }
+
+    /// <summary>True when a policy demanded TLS and the peer did not offer STARTTLS.</summary>
+    public bool StartTlsMissing { get; init; }
+}
 
 /// <summary>The failure texts and fill-ins the SMTP and LMTP client connections share.</summary>
 internal static class ClientFailures

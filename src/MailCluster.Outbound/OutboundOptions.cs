@@ -42,6 +42,20 @@ public sealed class OutboundOptions
     /// <c>Ipv4Only</c> or <c>Ipv6Only</c>.</summary>
     public AddressPreference AddressPreference { get; set; } = AddressPreference.Ipv4;
 
+    /// <summary>MTA-STS (RFC 8461) for MX-routed domains: on by default, as in KumoMTA. An operator's per-domain
+    /// <c>TlsPolicy</c> wins over a published policy.</summary>
+    public bool MtaSts { get; set; } = true;
+
+    /// <summary>The port of the MTA-STS policy host (443; tests point it at their HTTPS server on loopback).</summary>
+    public int MtaStsHttpsPort { get; set; } = 443;
+
+    /// <summary>Time bound of one MTA-STS policy fetch (connect, TLS, response).</summary>
+    public int MtaStsFetchTimeoutSeconds { get; set; } = 20;
+
+    /// <summary>A PEM file of extra trust roots (private PKI, tests) for MTA-STS policy hosts and MX certificates
+    /// under <c>verify</c> or MTA-STS; the system roots are always trusted too.</summary>
+    public string? CaCertificatesPath { get; set; }
+
     /// <summary>TLS policy for domains without their own: <c>none|opportunistic|required|verify</c>.</summary>
     public string TlsPolicy { get; set; } = "opportunistic";
 

@@ -49,10 +49,16 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
             LocalDomain = string.IsNullOrWhiteSpace(options.HeloName) ? Environment.MachineName : options.HeloName,
             Timeout = timeouts.Greeting,
             CheckCertificateRevocation = false,
-#pragma warning disable CA5359 // Only TlsMode.Verify authenticates the peer; the others accept any certificate (RFC 7435 §3).
-            ServerCertificateValidationCallback = (_, _, _, errors) => tls.AcceptCertificate(errors),
-#pragma warning restore CA5359
         };
+        CertificateVerdict? verdict = null;
+#pragma warning disable CA5359 // Only TlsMode.Verify authenticates the peer; the others accept any certificate (RFC 7435 §3).
+        client.ServerCertificateValidationCallback = (_, certificate, chain, errors) =>
+        {
+            // Judged under every mode, for TLS-RPT (an MTA-STS "testing" policy reports what enforce would refuse).
+            verdict = tls.Trust.Check(certificate, chain, errors);
+            return tls.AcceptCertificate(verdict.Value);
+        };
+#pragma warning restore CA5359
         bool connected = false;
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -77,7 +83,7 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
             await client.ConnectAsync(socket, host, port, tls.SocketOptions, cancellationToken).ConfigureAwait(false);
             if (!client.IsSecure && !tls.AllowsClearText)
             {
-                return Fail($"{remote}: TLS policy {tls.Mode} but the session is not encrypted", true);
+                return Fail($"{remote}: TLS policy {tls.Mode} but the session is not encrypted", true, startTlsMissing: true);
             }
 
             if (username is not null)
@@ -86,7 +92,7 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
                 await client.AuthenticateAsync(username, password ?? "", cancellationToken).ConfigureAwait(false);
             }
 
-            return new OpenResult(new SmtpClientConnection(client, remote, port), remote, null, true);
+            return new OpenResult(new SmtpClientConnection(client, remote, port), remote, null, true) { Certificate = verdict };
         }
         catch (SocketException e) when (!connected)
         {
@@ -98,7 +104,7 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
         }
         catch (NotSupportedException e) when (tls.Mode is TlsMode.Required or TlsMode.Verify)
         {
-            return Fail($"{remote}: TLS policy {tls.Mode}: {e.Message}", true);
+            return Fail($"{remote}: TLS policy {tls.Mode}: {e.Message}", true, startTlsMissing: true);
         }
         catch (SslHandshakeException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -110,11 +116,11 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
             return Fail($"{remote}: {ClientFailures.Describe(e)}", connected);
         }
 
-        OpenResult Fail(string error, bool wasConnected, bool tlsHandshakeFailed = false)
+        OpenResult Fail(string error, bool wasConnected, bool tlsHandshakeFailed = false, bool startTlsMissing = false)
         {
             client.Dispose();
             socket.Dispose();
-            return new OpenResult(null, remote, error, wasConnected, tlsHandshakeFailed);
+            return new OpenResult(null, remote, error, wasConnected, tlsHandshakeFailed) { Certificate = verdict, StartTlsMissing = startTlsMissing };
         }
     }
 

@@ -57,6 +57,16 @@ public sealed record TlsPolicy(TlsMode Mode, TlsPolicySource Source, IReadOnlyLi
     /// without authentication still beats clear text (RFC 7435 §3), and MX certificates often name another host.</summary>
     public bool AcceptCertificate(SslPolicyErrors errors) => Mode != TlsMode.Verify || errors == SslPolicyErrors.None;
 
+    /// <summary>As <see cref="AcceptCertificate(SslPolicyErrors)"/>, given the verdict of <see cref="Trust"/>.</summary>
+    public bool AcceptCertificate(CertificateVerdict verdict) => Mode != TlsMode.Verify || verdict == CertificateVerdict.Valid;
+
+    /// <summary>The roots a certificate may chain to under <see cref="TlsMode.Verify"/> (system roots plus
+    /// <c>MailCluster:Outbound:CaCertificatesPath</c>).</summary>
+    public CertificateTrust Trust { get; init; } = CertificateTrust.System;
+
+    /// <summary>The MTA-STS policy domain this policy enforces or tests (RFC 8461), for TLS-RPT; null otherwise.</summary>
+    public MtaSts.MtaStsPolicy? StsPolicy { get; init; }
+
     /// <summary>
     /// The policy for a second connection to the same address after the STARTTLS handshake failed, or null when the
     /// policy forbids one in clear. Opportunistic TLS retries in clear, as Postfix's "may" level does (RFC 7435 §3:

@@ -36,7 +36,7 @@ public class T61_Ipv6InAndOut
         var received = await sink.WaitForMessageAsync(TimeSpan.FromSeconds(60));
         ReceivedHeaderAssert.IsSentBytesWithOneReceivedHeader(Scenario.WireBytes(message), received.Data);
         string trace = System.Text.Encoding.ASCII.GetString(received.Data, 0, 200);
-        Assert.Contains("::1]", trace, StringComparison.Ordinal);
+        Assert.Contains("([IPv6:::1])", trace, StringComparison.Ordinal);
         Assert.Equal([$"ivy@{Domain}"], received.Recipients);
         await node.WaitForLogAsync("status=sent", TimeSpan.FromSeconds(10));
         Assert.Contains("mx1.v6.test[::1]", node.Log, StringComparison.Ordinal);

@@ -40,8 +40,11 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     /// <param name="enableStartTls">Advertise and accept STARTTLS (off by default).</param>
     /// <param name="hostName">The name used in the greeting and the EHLO reply.</param>
     /// <param name="bind">A loopback address to listen on: 127.0.0.1 (the default) or ::1.</param>
-    public ScriptedSmtpServer(bool enableStartTls = false, string hostName = "scripted.test", IPAddress? bind = null)
+    /// <param name="certificate">The STARTTLS certificate (with its key), e.g. from a <see cref="TestCertificateAuthority"/>;
+    /// a self-signed one for <paramref name="hostName"/> when null. Implies <paramref name="enableStartTls"/>.</param>
+    public ScriptedSmtpServer(bool enableStartTls = false, string hostName = "scripted.test", IPAddress? bind = null, X509Certificate2? certificate = null)
     {
+        enableStartTls |= certificate is not null;
         bind ??= IPAddress.Loopback;
         if (!IPAddress.IsLoopback(bind))
         {
@@ -51,7 +54,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
         HostName = hostName;
         if (enableStartTls)
         {
-            Certificate = CreateCertificate(hostName);
+            Certificate = certificate ?? CreateCertificate(hostName);
             Extensions = [.. Extensions, "STARTTLS"];
         }
 

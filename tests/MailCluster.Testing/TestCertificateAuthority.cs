@@ -28,12 +28,23 @@ public sealed class TestCertificateAuthority : IDisposable
     public string RootPemPath { get; }
 
     /// <summary>A server certificate (with its private key) for 127.0.0.1, signed by the root.</summary>
-    public X509Certificate2 IssueLoopbackServerCertificate()
+    public X509Certificate2 IssueLoopbackServerCertificate() =>
+        Issue("127.0.0.1", names => names.AddIpAddress(IPAddress.Loopback), DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(2));
+
+    /// <summary>A server certificate for <paramref name="dnsName"/> (subjectAltName dNSName), signed by the root;
+    /// <paramref name="expired"/> makes one whose validity ended an hour ago (an MTA-STS "certificate-expired" case).</summary>
+    public X509Certificate2 IssueServerCertificate(string dnsName, bool expired = false)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return Issue(dnsName, names => names.AddDnsName(dnsName), expired ? now.AddHours(-20) : now.AddHours(-1), expired ? now.AddHours(-1) : now.AddDays(2));
+    }
+
+    private X509Certificate2 Issue(string commonName, Action<SubjectAlternativeNameBuilder> addNames, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
+        addNames(names);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true));
@@ -41,7 +52,7 @@ public sealed class TestCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_root, true, false));
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var issued = request.Create(_root, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(2), serial);
+        using var issued = request.Create(_root, notBefore, notAfter, serial);
         using var withKey = issued.CopyWithPrivateKey(key);
 
         // A PKCS#12 round trip gives a certificate whose key SslStream can use on every platform.

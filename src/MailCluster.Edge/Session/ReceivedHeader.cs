@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 
 namespace MailCluster.Edge.Session;
@@ -31,7 +33,7 @@ public static class ReceivedHeader
         builder.Append("Received: from ").Append(trace.HeloName);
         if (trace.ClientAddress is not null)
         {
-            builder.Append(" ([").Append(trace.ClientAddress).Append("])");
+            builder.Append(" (").Append(AddressLiteral(trace.ClientAddress)).Append(')');
         }
 
         builder.Append("\r\n\tby ").Append(trace.Hostname).Append(" (MailCluster) with ").Append(trace.Protocol);
@@ -53,5 +55,26 @@ public static class ReceivedHeader
 
         builder.Append("; ").Append(trace.Now.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture)).Append("\r\n");
         return Encoding.UTF8.GetBytes(builder.ToString());
+    }
+
+    /// <summary>
+    /// The client address as an RFC 5321 §4.1.3 address literal: <c>[192.0.2.1]</c>, <c>[IPv6:2001:db8::1]</c>.
+    /// An IPv4 client reaching a dual-stack listener appears as <c>::ffff:a.b.c.d</c>; it is written as the IPv4
+    /// literal it is. Text that is not an address is bracketed as given.
+    /// </summary>
+    public static string AddressLiteral(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (!IPAddress.TryParse(address, out var ip))
+        {
+            return $"[{address}]";
+        }
+
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            ip = ip.MapToIPv4();
+        }
+
+        return ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[IPv6:{ip}]" : $"[{ip}]";
     }
 }

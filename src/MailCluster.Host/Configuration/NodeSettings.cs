@@ -32,7 +32,7 @@ public sealed partial record NodeSettings(
     private const string BucketsSection = "MailCluster:Queue:Buckets";
 
     private static readonly string[] KnownSections =
-        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim"];
+        ["DataDir", "Hostname", "Cluster", "Smtp", "Domains", "Outbound", "Dns", "Retry", "Queue", "Storage", "Ops", "Dkim", "TlsRpt"];
 
     public static NodeSettings Load(IConfiguration configuration)
     {
