@@ -76,7 +76,7 @@ public sealed partial class NextHopConnector
                 : TlsRptNames.Of(open.Certificate ?? CertificateVerdict.ValidationFailure);
 
             // Without a policy a session is a success once it is encrypted: nothing was demanded of the certificate.
-            if (tls.StsPolicy is null && open.Connection.TlsProtocol is not null)
+            if (tls.StsPolicy is null && tls.DaneRecords is null && open.Connection.TlsProtocol is not null)
             {
                 result = TlsRptResult.Success;
             }
@@ -88,8 +88,10 @@ public sealed partial class NextHopConnector
                 : TlsRptResult.ValidationFailure;
         }
 
-        var type = tls.StsPolicy is null ? TlsRptPolicyType.NoPolicyFound : TlsRptPolicyType.Sts;
-        _security.Reports.Record(new TlsRptSession(domain, type, tls.StsPolicy?.Text, result, host, address.ToString()));
+        var type = tls.Source == TlsPolicySource.Dane ? TlsRptPolicyType.Tlsa
+            : tls.StsPolicy is null ? TlsRptPolicyType.NoPolicyFound : TlsRptPolicyType.Sts;
+        string? text = tls.Source == TlsPolicySource.Dane ? string.Join('\n', tls.DaneRecords ?? []) : tls.StsPolicy?.Text;
+        _security.Reports.Record(new TlsRptSession(domain, type, text, result, host, address.ToString()));
     }
 
     private static bool IsTlsFailure(OpenResult open) =>

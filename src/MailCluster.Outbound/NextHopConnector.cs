@@ -85,31 +85,56 @@ public sealed partial class NextHopConnector : IDeliveryConnector
             }
         }
 
-        var secured = await ApplyMtaStsAsync(domain, policy, resolution, cancellationToken).ConfigureAwait(false);
-        if (secured.Failure is not null)
+        var dane = await DaneVerdictsAsync(domain, policy, resolution, cancellationToken).ConfigureAwait(false);
+        if (dane is null)
         {
-            return ConnectResult.Failed(secured.Failure);
-        }
+            var secured = await ApplyMtaStsAsync(domain, policy, resolution, cancellationToken).ConfigureAwait(false);
+            if (secured.Failure is not null)
+            {
+                return ConnectResult.Failed(secured.Failure);
+            }
 
-        policy = secured.Policy;
-        resolution = secured.Resolution;
+            policy = secured.Policy;
+            resolution = secured.Resolution;
+        }
+        else
+        {
+            policy = policy with { Tls = policy.Tls with { Trust = _security.Trust } };
+        }
 
         // An operator-configured relay may be private; an address published in DNS by the recipient domain may not.
         bool allowPrivate = _options.AllowPrivateDestinations || route.Kind != RouteKind.Mx;
         int port = route.Kind == RouteKind.Mx ? _options.Port : route.Port;
         OpenResult? last = null;
         int tried = 0;
+        bool daneFailed = false;
         foreach (var target in resolution.Targets)
         {
+            var tls = policy.Tls;
+            if (dane is not null && dane.TryGetValue(target.Host, out var verdict))
+            {
+                if (DaneTls(policy.Tls, verdict) is not { } hostTls)
+                {
+                    // RFC 7672 §2.1.1: an indeterminate or bogus answer could be an attack; this host waits.
+                    RecordDaneDeferral(domain, target.Host, verdict);
+                    last = DaneDeferred(target.Host, verdict);
+                    daneFailed = true;
+                    LogAttemptFailed(domain, last.Remote, last.Error);
+                    continue;
+                }
+
+                tls = hostTls;
+            }
+
             foreach (var address in AddressPolicy.Select(target.Addresses, _options.AddressPreference, allowPrivate))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 tried++;
                 var open = route.Kind == RouteKind.Lmtp
                     ? await LmtpClientConnection.OpenAsync(_options, target.Host, address, port, cancellationToken).ConfigureAwait(false)
-                    : await SmtpClientConnection.OpenAsync(_options, policy.Tls, target.Host, address, port, policy.Username, policy.Password, token, cancellationToken)
+                    : await SmtpClientConnection.OpenAsync(_options, tls, target.Host, address, port, policy.Username, policy.Password, token, cancellationToken)
                         .ConfigureAwait(false);
-                if (open.TlsHandshakeFailed && policy.Tls.AfterHandshakeFailure is { } clear && policy.Username is null && token is null)
+                if (open.TlsHandshakeFailed && tls.AfterHandshakeFailure is { } clear && policy.Username is null && token is null)
                 {
                     // Same MX, same address, a fresh session that does not attempt STARTTLS. Never with credentials
                     // (a password or an OAuth2 token): a failed handshake may be an attacker's doing, and AUTH in clear
@@ -119,18 +144,19 @@ public sealed partial class NextHopConnector : IDeliveryConnector
                         .ConfigureAwait(false);
                 }
 
-                RecordSession(domain, policy.Tls, target.Host, address, open);
+                RecordSession(domain, tls, target.Host, address, open);
                 if (open.Connection is not null)
                 {
                     return ConnectResult.Opened(open.Connection);
                 }
 
+                daneFailed |= tls.Source == TlsPolicySource.Dane && IsTlsFailure(open);
                 last = open;
                 LogAttemptFailed(domain, last.Remote, last.Error);
             }
         }
 
-        if (tried == 0)
+        if (tried == 0 && !daneFailed)
         {
             string hosts = string.Join(", ", resolution.Targets.Select(t => $"{t.Host}[{string.Join(' ', t.Addresses)}]"));
             return ConnectResult.Failed(new ConnectFailure(OutcomeKind.Permanent, 554, "5.4.4",
@@ -141,7 +167,13 @@ public sealed partial class NextHopConnector : IDeliveryConnector
         // RFC 3463: X.4.1 "no answer from host" when nothing connected, X.4.2 "bad connection" when one dropped.
         string enhanced = last?.Connected == true ? "4.4.2" : "4.4.1";
         string text = $"delivery to {domain} failed at every host; last error: {last?.Error}";
-        if (policy.Tls.Source == TlsPolicySource.MtaSts && last is { } tlsFailure && IsTlsFailure(tlsFailure))
+        if (daneFailed)
+        {
+            // RFC 7672 §2.2: a host whose DANE policy cannot be met (or its TLSA lookup failed) gets nothing in clear.
+            enhanced = "4.7.5";
+            text = $"DANE policy of {domain} not met at any MX host; last error: {last?.Error}";
+        }
+        else if (policy.Tls.Source == TlsPolicySource.MtaSts && last is { } tlsFailure && IsTlsFailure(tlsFailure))
         {
             // RFC 8461 §5: a message under an enforced policy waits; X.7.5 "cryptographic failure" (RFC 3463) says why.
             enhanced = "4.7.5";

@@ -46,6 +46,10 @@ public sealed class OutboundOptions
     /// <c>TlsPolicy</c> wins over a published policy.</summary>
     public bool MtaSts { get; set; } = true;
 
+    /// <summary>DANE (RFC 7672) for MX-routed domains: off by default; needs a validating resolver
+    /// (<c>MailCluster:Dns:DnssecValidating</c>). DANE takes precedence over MTA-STS.</summary>
+    public bool Dane { get; set; }
+
     /// <summary>The port of the MTA-STS policy host (443; tests point it at their HTTPS server on loopback).</summary>
     public int MtaStsHttpsPort { get; set; } = 443;
 
@@ -137,4 +141,8 @@ public sealed class DnsOptions
 
     /// <summary>Extra attempts per query after a timeout (DnsClient retries the same servers).</summary>
     public int Retries { get; set; } = 1;
+
+    /// <summary>The operator declares that <see cref="Servers"/> validate DNSSEC (a local unbound, for example) and
+    /// that the path to them cannot be tampered with (loopback): their AD bit is then trusted, as DANE needs.</summary>
+    public bool DnssecValidating { get; set; }
 }

@@ -58,7 +58,9 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
         client.ServerCertificateValidationCallback = (_, certificate, chain, errors) =>
         {
             // Judged under every mode, for TLS-RPT (an MTA-STS "testing" policy reports what enforce would refuse).
-            verdict = tls.Trust.Check(certificate, chain, errors);
+            verdict = tls.DaneRecords is { } dane
+                ? Dane.DaneCertificates.Verdict(certificate, chain, host, tls.AllowedNames, dane)
+                : tls.Trust.Check(certificate, chain, errors);
             return tls.AcceptCertificate(verdict.Value);
         };
 #pragma warning restore CA5359

@@ -64,6 +64,10 @@ public sealed record TlsPolicy(TlsMode Mode, TlsPolicySource Source, IReadOnlyLi
     /// <c>MailCluster:Outbound:CaCertificatesPath</c>).</summary>
     public CertificateTrust Trust { get; init; } = CertificateTrust.System;
 
+    /// <summary>DANE (RFC 7672): the usable TLSA records the MX host must authenticate against (instead of the Web
+    /// PKI), with the names a DANE-TA chain may carry in <see cref="AllowedNames"/>; null when DANE does not apply.</summary>
+    public IReadOnlyList<Dane.TlsaRecord>? DaneRecords { get; init; }
+
     /// <summary>The MTA-STS policy domain this policy enforces or tests (RFC 8461), for TLS-RPT; null otherwise.</summary>
     public MtaSts.MtaStsPolicy? StsPolicy { get; init; }
 

@@ -7,5 +7,8 @@ namespace MailCluster.Outbound;
 /// (null when <c>MailCluster:Outbound:MtaSts</c> is false) and the TLS-RPT counters.</summary>
 public sealed record TransportSecurity(CertificateTrust Trust, MtaStsPolicies? Sts, ITlsRptRecorder Reports)
 {
+    /// <summary>DANE's lookups (null unless <c>MailCluster:Outbound:Dane</c> is true).</summary>
+    public Dane.DaneResolver? Dane { get; init; }
+
     public static readonly TransportSecurity None = new(CertificateTrust.System, null, NoTlsRptRecorder.Instance);
 }

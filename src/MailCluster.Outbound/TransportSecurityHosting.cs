@@ -33,7 +33,12 @@ public static class TransportSecurityHosting
         services.AddSingleton(sp => new TransportSecurity(
             sp.GetRequiredService<CertificateTrust>(),
             sp.GetRequiredService<IOptions<OutboundOptions>>().Value.MtaSts ? sp.GetRequiredService<MtaStsPolicies>() : null,
-            sp.GetRequiredService<ITlsRptRecorder>()));
+            sp.GetRequiredService<ITlsRptRecorder>())
+        {
+            Dane = sp.GetRequiredService<IOptions<OutboundOptions>>().Value.Dane
+                ? new Dane.DaneResolver(sp.GetRequiredService<IOptions<DnsOptions>>().Value)
+                : null,
+        });
         return services;
     }
 }

@@ -37,10 +37,20 @@ public sealed class DnssecServers : IAsyncDisposable
     /// <paramref name="tamperedAfterSigning"/> lines of a signed zone ("owner TYPE old-rdata" → "new-rdata") are
     /// replaced after signing, so their RRSIG no longer matches.
     /// </summary>
-    public static async Task<DnssecServers> StartAsync(
+    public static Task<DnssecServers> StartAsync(
         IReadOnlyDictionary<string, string[]> signedZones,
         IReadOnlyDictionary<string, string[]> unsignedZones,
         IReadOnlyDictionary<string, (string Find, string Replace)>? tamperedAfterSigning = null,
+        CancellationToken cancellationToken = default) =>
+        StartAsync(signedZones, unsignedZones, tamperedAfterSigning, forwardOthersTo: null, cancellationToken);
+
+    /// <param name="forwardOthersTo">A DNS server on 127.0.0.1 (e.g. a test's dnsmasq) that answers every other name
+    /// (insecure: no trust anchor covers it); null refuses every other name.</param>
+    public static async Task<DnssecServers> StartAsync(
+        IReadOnlyDictionary<string, string[]> signedZones,
+        IReadOnlyDictionary<string, string[]> unsignedZones,
+        IReadOnlyDictionary<string, (string Find, string Replace)>? tamperedAfterSigning,
+        int? forwardOthersTo,
         CancellationToken cancellationToken = default)
     {
         foreach (var tool in new[] { "nsd", "unbound", "ldns-keygen", "ldns-signzone" })
@@ -68,7 +78,7 @@ public sealed class DnssecServers : IAsyncDisposable
             int nsdPort = FreePort.TcpAndUdp();
             await servers.StartNsdAsync(nsdPort, [.. signedZones.Keys.Select(z => (z, servers.ZoneFile(z) + ".signed")), .. unsignedZones.Keys.Select(z => (z, servers.ZoneFile(z)))], cancellationToken).ConfigureAwait(false);
             servers.ResolverPort = FreePort.TcpAndUdp();
-            await servers.StartUnboundAsync(nsdPort, [.. signedZones.Keys, .. unsignedZones.Keys], anchors, cancellationToken).ConfigureAwait(false);
+            await servers.StartUnboundAsync(nsdPort, [.. signedZones.Keys, .. unsignedZones.Keys], anchors, forwardOthersTo, cancellationToken).ConfigureAwait(false);
             return servers;
         }
         catch
@@ -190,7 +200,7 @@ public sealed class DnssecServers : IAsyncDisposable
         await WaitAnsweringAsync(port, zones.First().Zone, ct).ConfigureAwait(false);
     }
 
-    private async Task StartUnboundAsync(int nsdPort, IEnumerable<string> zones, IEnumerable<string> anchors, CancellationToken ct)
+    private async Task StartUnboundAsync(int nsdPort, IEnumerable<string> zones, IEnumerable<string> anchors, int? forwardOthersTo, CancellationToken ct)
     {
         var conf = new StringBuilder();
         conf.Append(CultureInfo.InvariantCulture, $"""
@@ -214,9 +224,15 @@ public sealed class DnssecServers : IAsyncDisposable
               qname-minimisation: no
               cache-max-ttl: 0
               cache-max-negative-ttl: 0
-              local-zone: "." refuse
 
             """);
+        // unbound answers the RFC 6761 name "test." itself (NXDOMAIN) unless told not to.
+        conf.Append("  local-zone: \"test.\" nodefault\n");
+        if (forwardOthersTo is null)
+        {
+            conf.Append("  local-zone: \".\" refuse\n");
+        }
+
         foreach (var anchor in anchors)
         {
             conf.Append(CultureInfo.InvariantCulture, $"  trust-anchor: \"{anchor.Replace('\t', ' ')}\"\n");
@@ -230,6 +246,11 @@ public sealed class DnssecServers : IAsyncDisposable
         foreach (var zone in zones)
         {
             conf.Append(CultureInfo.InvariantCulture, $"stub-zone:\n  name: \"{zone}.\"\n  stub-addr: 127.0.0.1@{nsdPort}\n");
+        }
+
+        if (forwardOthersTo is { } forward)
+        {
+            conf.Append(CultureInfo.InvariantCulture, $"forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@{forward}\n");
         }
 
         conf.Append("remote-control:\n  control-enable: no\n");

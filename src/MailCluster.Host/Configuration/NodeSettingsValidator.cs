@@ -164,6 +164,8 @@ internal static class NodeSettingsValidator
         check(o.ConnectionIdleSeconds > 0, Key + ":ConnectionIdleSeconds", "must be positive");
         check(s.Dns.TimeoutSeconds > 0, MailCluster.Outbound.DnsOptions.Section + ":TimeoutSeconds", "must be positive");
         check(s.Dns.Retries >= 0, MailCluster.Outbound.DnsOptions.Section + ":Retries", "must not be negative");
+        check(!o.Dane || s.Dns.DnssecValidating, Key + ":Dane",
+            $"needs {MailCluster.Outbound.DnsOptions.Section}:DnssecValidating=true (DNS servers that validate DNSSEC, such as a local unbound): DANE trusts their AD bit");
     }
 
     /// <summary>
