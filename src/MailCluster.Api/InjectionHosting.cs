@@ -124,6 +124,12 @@ internal sealed class InjectionServer(IServiceProvider node, ApiOptions api, Smt
     {
         public Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, Queue.Protocol.DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
             node.GetRequiredService<IMessageAcceptor>().AcceptAsync(messageId, sender, recipients, dsn, body, cancellationToken);
+
+        // Forwarded explicitly: the interface's default for this overload drops the details (the events' context).
+        public Task<AcceptResult> AcceptAsync(
+            string messageId, string sender, IReadOnlyList<string> recipients, Queue.Protocol.DsnEnvelope? dsn, ReadOnlyMemory<byte> body,
+            Queue.Events.AcceptanceDetails? details, CancellationToken cancellationToken) =>
+            node.GetRequiredService<IMessageAcceptor>().AcceptAsync(messageId, sender, recipients, dsn, body, details, cancellationToken);
     }
 
     /// <summary>Resolved at the first request too: the quota gate asks a shard region of the actor system.</summary>

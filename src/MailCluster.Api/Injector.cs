@@ -2,8 +2,10 @@ using MailCluster.Api.Access;
 using MailCluster.Api.Messages;
 using MailCluster.Api.Requests;
 using MailCluster.Edge.Dkim;
+using MailCluster.Edge.Session;
 using MailCluster.Queue;
 using MailCluster.Queue.Acceptance;
+using MailCluster.Queue.Events;
 using Microsoft.Extensions.Logging;
 
 namespace MailCluster.Api;
@@ -59,6 +61,7 @@ public sealed partial class Injector(IMessageAcceptor acceptor, string hostname,
 
         var errors = new string?[count];
         var queued = new string?[count];
+        var meta = MetaOf(request.Meta);
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = CancellationToken.None }, async (i, _) =>
         {
             if (queuedBefore is not null && i < queuedBefore.Count && queuedBefore[i] is { } earlier)
@@ -70,9 +73,9 @@ public sealed partial class Injector(IMessageAcceptor acceptor, string hostname,
             var body = composed[i] ?? Message(composer, i, ids[i]!, request, caller, client, protocol, now);
             composed[i] = null;
 
-            // request.Meta travels with the message for its delivery events once the acceptance path has a field for it
-            // (issue 16, engineer "events"): it is passed here, beside the envelope.
-            var result = await acceptor.AcceptAsync(ids[i]!, request.EnvelopeSender, [request.Recipients[i].Email], null, body, CancellationToken.None).ConfigureAwait(false);
+            // The delivery events' record (issue 16): the request's meta, the API key, the client; Message-ID as composed.
+            var details = new AcceptanceDetails(HeaderScan.MessageId(body), caller.Id, meta, null, client);
+            var result = await acceptor.AcceptAsync(ids[i]!, request.EnvelopeSender, [request.Recipients[i].Email], null, body, details, CancellationToken.None).ConfigureAwait(false);
             if (result.Outcome == AcceptOutcome.Accepted)
             {
                 queued[i] = result.MessageId;
@@ -91,6 +94,24 @@ public sealed partial class Injector(IMessageAcceptor acceptor, string hostname,
             [.. failed.Select(i => request.Recipients[i].Email)],
             [.. failed.Select(i => errors[i]!)],
             queued);
+    }
+
+    /// <summary>The request's <c>meta</c> object as the events carry it: a string value as is, any other JSON value as its
+    /// JSON text; at most <see cref="MetaHeaders.MaxFields"/> fields (the request reader has checked it is an object).</summary>
+    private static Dictionary<string, string>? MetaOf(System.Text.Json.JsonElement? meta)
+    {
+        if (meta is not { ValueKind: System.Text.Json.JsonValueKind.Object } value)
+        {
+            return null;
+        }
+
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var field in value.EnumerateObject().Take(MetaHeaders.MaxFields))
+        {
+            fields[field.Name] = field.Value.ValueKind == System.Text.Json.JsonValueKind.String ? field.Value.GetString()! : field.Value.GetRawText();
+        }
+
+        return fields;
     }
 
     private byte[] Message(MessageComposer composer, int index, string id, InjectRequest request, InjectionCaller caller, string? client, string protocol, DateTimeOffset now)

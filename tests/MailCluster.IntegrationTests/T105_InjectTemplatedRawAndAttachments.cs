@@ -20,10 +20,10 @@ public sealed class T105_InjectTemplatedRawAndAttachments
         await using var scenario = await Scenario.StartAsync();
         var config = scenario.NewNodeConfig(InjectApi.Environment());
         await scenario.StartNodeAsync(config);
-        var (_, secret) = await InjectApi.CreateKeyAsync(config, [Scenario.SenderDomain]);
+        var (keyId, secret) = await InjectApi.CreateKeyAsync(config, [Scenario.SenderDomain]);
 
         var templated = await InjectApi.PostAsync(config, secret, """
-            {"envelope_sender":"app@senders.test","substitutions":{"shop":"T105 Shop"},
+            {"envelope_sender":"app@senders.test","substitutions":{"shop":"T105 Shop"},"meta":{"campaign":"spring","batch":7},
              "content":{"subject":"Order {{order}} for {{name}}!","text_body":"Dear {{name}} <{{email}}>, order {{order}} from {{shop}}.",
                "from":{"email":"app@senders.test","name":"App"},"headers":{"X-Order":"{{order}}"}},
              "recipients":[{"email":"ann@relay.test","name":"Ann","substitutions":{"order":"1001"}},
@@ -52,6 +52,29 @@ public sealed class T105_InjectTemplatedRawAndAttachments
             Assert.Equal(order, message.Headers["X-Order"]);
             Assert.Equal($"{ids[index]}@mc.test", message.MessageId);
             Assert.Equal($"Dear {name} <{to}>, order {order} from T105 Shop.", message.TextBody!.TrimEnd());
+        }
+
+        // The request's meta and the key travel to the delivery events (issue 16), with the composed Message-ID.
+        using (var events = QueueApiClient.For(config))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            System.Text.Json.JsonElement? reception = null;
+            while (reception is null && DateTime.UtcNow < deadline)
+            {
+                var answer = await QueueApiClient.GetJsonAsync(events, $"/api/v1/messages/{ids[0]}/events", HttpStatusCode.OK);
+                reception = answer.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "Reception")
+                    .Select(e => (System.Text.Json.JsonElement?)e).FirstOrDefault();
+                if (reception is null)
+                {
+                    await Task.Delay(250);
+                }
+            }
+
+            Assert.True(reception is not null, "no Reception event for the injected message");
+            Assert.Equal("spring", reception.Value.GetProperty("meta").GetProperty("campaign").GetString());
+            Assert.Equal("7", reception.Value.GetProperty("meta").GetProperty("batch").GetString());
+            Assert.Equal(keyId, reception.Value.GetProperty("credential").GetString());
+            Assert.Equal($"<{ids[0]}@mc.test>", reception.Value.GetProperty("message_id").GetString());
         }
 
         const string raw = "From: app@senders.test\r\nTo: dee@relay.test\r\nSubject: raw\r\nMessage-ID: <t105-raw@senders.test>\r\nDate: Sun, 06 Dec 2026 04:00:00 +0000\r\n\r\nRaw body, {{ 'liquid' | upcase }}.\r\n";

@@ -100,7 +100,7 @@ public sealed partial class SmtpSession
     /// <summary>The delivery events' record of this acceptance (issue 16): meta from <c>X-MC-Meta-*</c> fields only for
     /// authenticated submissions (a relay client must not label another sender's events).</summary>
     private Queue.Events.AcceptanceDetails EventDetails(SessionData data, string queueId) => new(
-        MessageIdOf(data.Text.Span) ?? (RequiresAuth ? $"<{queueId}@{_services.Hostname}>" : null),
+        HeaderScan.MessageId(data.Text.Span) ?? (RequiresAuth ? $"<{queueId}@{_services.Hostname}>" : null),
         _user?.Name,
         _user is null ? null : Queue.Events.MetaHeaders.Read(data.Text.Span),
         _heloName,

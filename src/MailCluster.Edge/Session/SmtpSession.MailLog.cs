@@ -55,43 +55,10 @@ public sealed partial class SmtpSession
         }
 
         // A submission without a Message-ID got ours (SubmissionHeaders).
-        var messageId = MessageIdOf(data.Text.Span) ?? (RequiresAuth ? $"<{queueId}@{_services.Hostname}>" : "-");
+        var messageId = HeaderScan.MessageId(data.Text.Span) ?? (RequiresAuth ? $"<{queueId}@{_services.Hostname}>" : "-");
         var sender = _mail?.ReversePath.Address ?? "";
         MailLog.Accepted(_services.MailLog, queueId, sender, data.Text.Length, _recipients.Count, messageId, Client, _user?.Name ?? "-",
             _connection.ConnectionId);
     }
 
-    /// <summary>The Message-ID field's value (unfolded, trimmed) from the header section, or null without one.</summary>
-    internal static string? MessageIdOf(ReadOnlySpan<byte> text)
-    {
-        const int MaxLength = 998; // RFC 5322 §2.1.1: a longer value is not a Message-ID worth logging whole
-        StringBuilder? value = null;
-        while (!text.IsEmpty)
-        {
-            var end = text.IndexOf("\r\n"u8);
-            var line = end < 0 ? text : text[..end];
-            if (line.IsEmpty)
-            {
-                break;
-            }
-
-            if (value is not null)
-            {
-                if (line[0] is not ((byte)' ' or (byte)'\t'))
-                {
-                    break;
-                }
-
-                value.Append(Encoding.UTF8.GetString(line).Trim());
-            }
-            else if (line.Length >= 11 && line[10] == (byte)':' && Ascii.EqualsIgnoreCase(line[..10], "Message-ID"u8))
-            {
-                value = new StringBuilder(Encoding.UTF8.GetString(line[11..]).Trim());
-            }
-
-            text = end < 0 ? [] : text[(end + 2)..];
-        }
-
-        return value is null ? null : value.Length > MaxLength ? value.ToString(0, MaxLength) : value.ToString();
-    }
 }

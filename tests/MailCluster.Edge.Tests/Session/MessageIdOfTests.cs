@@ -14,5 +14,5 @@ public class MessageIdOfTests
     [InlineData("Subject: x\r\n\r\nMessage-ID: <in-body@b>\r\n", null)]
     [InlineData("Message-IDs: <a@b>\r\n\r\n", null)]
     public void Finds_the_header_field(string text, string? expected) =>
-        Assert.Equal(expected, SmtpSession.MessageIdOf(Encoding.ASCII.GetBytes(text)));
+        Assert.Equal(expected, HeaderScan.MessageId(Encoding.ASCII.GetBytes(text)));
 }
