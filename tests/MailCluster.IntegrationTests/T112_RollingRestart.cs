@@ -19,6 +19,14 @@ public class T112_RollingRestart
     {
         await using var cluster = await ClusterHarness.StartAsync(domainCount: 20);
         var nodes = cluster.AddNodes(3);
+        foreach (var n in nodes)
+        {
+            // The production default (the harness shortens it to 10 s for other scenarios). A hand-off waits up to
+            // DeliveryScheduler.StopGrace (10 s) for deliveries already running while the shard buffers new mail, so an
+            // enqueue timeout of 10 s turns a hand-off behind a slow delivery into a 451; 30 s covers it.
+            n.Config!.Environment["MailCluster__Queue__EnqueueTimeoutSeconds"] = "30";
+        }
+
         await cluster.StartAllAsync();
         var messages = ClusterHarness.Messages("t112", 6000, cluster.Domains);
         var load = SmtpLoad.RunAsync(cluster.LivePorts, messages, workers: 10, TimeSpan.FromMinutes(8));
