@@ -125,7 +125,8 @@ public sealed partial class WebhookDispatcher(EventStore store, HttpClient http,
         metrics.WebhookRequests.WithLabels(hook.Id, "failed").Inc();
         var since = cursor.FailingSince ?? now;
         var window = TimeSpan.FromSeconds(hook.MaxRetrySeconds ?? options.MaxRetrySeconds);
-        if (now - since >= window)
+        var backoff = Backoff(failures, TimeSpan.FromSeconds(options.MaxBackoffSeconds), Random.Shared.NextDouble());
+        if (RetryWait(since, now, window, backoff) is not { } wait)
         {
             LogGaveUp(logger, hook.Id, events.Count, first, last, window.TotalSeconds);
             metrics.WebhookFailedEvents.WithLabels(hook.Id).Inc(events.Count);
@@ -136,11 +137,17 @@ public sealed partial class WebhookDispatcher(EventStore store, HttpClient http,
 
         await store.RecordAttemptAsync(hook.Id, cursor with { FailingSince = since },
             new WebhookAttempt(now, first, last, events.Count, status, answer, error, duration, "retrying"), ct).ConfigureAwait(false);
-        var backoff = Backoff(failures, TimeSpan.FromSeconds(options.MaxBackoffSeconds), Random.Shared.NextDouble());
+        return (wait, true);
+    }
 
-        // Never wait past the end of the window: the last try is at its end.
+    /// <summary>The give-up decision after a failed try at <paramref name="now"/> of a batch failing since
+    /// <paramref name="since"/>: null once <paramref name="window"/> has passed (record the batch as failed and move
+    /// past it), else how long to wait before the next try: <paramref name="backoff"/>, but never past the end of the
+    /// window, so the last try is at its end.</summary>
+    public static TimeSpan? RetryWait(DateTimeOffset since, DateTimeOffset now, TimeSpan window, TimeSpan backoff)
+    {
         var left = since + window - now;
-        return (backoff < left ? backoff : left, true);
+        return left <= TimeSpan.Zero ? null : backoff < left ? backoff : left;
     }
 
     /// <summary>1 s, 2 s, 4 s, … after the 1st, 2nd, 3rd failure, at most <paramref name="max"/>, with ±20 % jitter.</summary>

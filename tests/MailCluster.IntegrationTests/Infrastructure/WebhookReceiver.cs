@@ -36,6 +36,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Given the 1-based request number: the status to answer, or null to hang.</summary>
     public Func<int, int?> Answer { get; set; } = _ => 200;
 
+    /// <summary>When set, decides instead of <see cref="Answer"/>, given the request number and the events it carries.</summary>
+    public Func<int, IReadOnlyList<JsonElement>, int?>? AnswerEvents { get; set; }
+
+    /// <summary>Every answered request: the status given and the events it carried (2xx or not), in arrival order.</summary>
+    public ConcurrentQueue<(int Status, IReadOnlyList<JsonElement> Events)> Answered { get; } = new();
+
     /// <summary>Requests whose signature did not verify (must stay 0).</summary>
     public int BadSignatures { get; private set; }
 
@@ -88,7 +94,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
             BadSignatures++;
         }
 
-        if (Answer(n) is not { } status)
+        using var document = JsonDocument.Parse(body);
+        var root = document.RootElement;
+        List<JsonElement> events = root.ValueKind == JsonValueKind.Array ? [.. root.EnumerateArray().Select(x => x.Clone())] : [root.Clone()];
+        if ((AnswerEvents is { } decide ? decide(n, events) : Answer(n)) is not { } status)
         {
             try
             {
@@ -104,13 +113,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
         if (status is >= 200 and < 300)
         {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            foreach (var e in root.ValueKind == JsonValueKind.Array ? root.EnumerateArray().Select(x => x.Clone()).ToList() : [root.Clone()])
+            foreach (var e in events)
             {
                 Accepted.Enqueue(e);
             }
         }
+
+        Answered.Enqueue((status, events));
 
         context.Response.StatusCode = status;
         var answer = Encoding.UTF8.GetBytes(status is >= 200 and < 300 ? "ok" : "try later");
