@@ -64,7 +64,17 @@ public sealed class T84_TaskTakenOverAfterNodeKill
         Assert.InRange(countedBeforeKill, 1, Messages - 1);
 
         // A survivor claims it once A's heartbeat is 30 s old, and finishes it.
-        var task = await ViewApi.WaitForTaskAsync(viaB, id, TimeSpan.FromSeconds(180));
+        JsonElement task;
+        try
+        {
+            task = await ViewApi.WaitForTaskAsync(viaB, id, TimeSpan.FromSeconds(180));
+        }
+        catch (HttpRequestException ex)
+        {
+            var b = survivors[0].Process!;
+            throw new InvalidOperationException($"node B stopped answering after A was killed (exited: {b.HasExited}); its log ends with:\n{b.Tail(40)}", ex);
+        }
+
         var report = string.Create(CultureInfo.InvariantCulture, $"T84: {Messages} queued, {countedBeforeKill} counted when A was killed; final task {task}");
         TestContext.Current.TestOutputHelper?.WriteLine(report);
         Assert.True(task.GetProperty("state").GetString() == "done", report);
