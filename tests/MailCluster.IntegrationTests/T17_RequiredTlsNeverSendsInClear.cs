@@ -56,6 +56,6 @@ public class T17_RequiredTlsNeverSendsInClear
 
         ReceivedHeaderAssert.IsSentBytesWithOneReceivedHeader(Scenario.WireBytes(message), received.Data);
         await node.WaitForLogAsync("status=sent", TimeSpan.FromSeconds(10));
-        Assert.Matches(@"status=sent, relay=mx1\.relay\.test\[127\.0\.0\.1\]:\d+, .*tls=TLSv1\.[23] \(250 ", node.Log);
+        Assert.Matches(@"status=sent, relay=mx1\.relay\.test\[127\.0\.0\.1\]:\d+, .*tls=TLSv1\.[23], class=none \(250 ", node.Log);
     }
 }
