@@ -33,5 +33,7 @@ public interface ITaskStore : IAsyncDisposable
 public static class TaskStoreFactory
 {
     public static ITaskStore Create(bool postgres, string connectionString, string dataDir) =>
-        postgres ? new PostgresTaskStore(connectionString) : new SqliteTaskStore(Path.Combine(Path.GetFullPath(dataDir), Access.TokenStoreFactory.SqliteFileName));
+        new SchemaReadyTaskStore(postgres
+            ? new PostgresTaskStore(connectionString)
+            : new SqliteTaskStore(Path.Combine(Path.GetFullPath(dataDir), Access.TokenStoreFactory.SqliteFileName)));
 }
