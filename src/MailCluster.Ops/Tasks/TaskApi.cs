@@ -20,6 +20,9 @@ namespace MailCluster.Ops.Tasks;
 /// </summary>
 public static class TaskApi
 {
+    /// <summary>How long a POST waits for the runner to know this node's name (see <see cref="BulkTaskRunner.OwnerAsync"/>).</summary>
+    private static readonly TimeSpan OwnerWait = TimeSpan.FromSeconds(10);
+
     private const int MaxAddressLength = 320;
     private const int ListLimit = 50;
 
@@ -109,7 +112,13 @@ public static class TaskApi
             return ApiProblem.Result(StatusCodes.Status400BadRequest, problem!, field);
         }
 
-        if (!runner.OwnerAsync.IsCompleted)
+        try
+        {
+            // The runner learns the node's name once the node is Up and polls every 2 s: a node that just became ready
+            // may not have it yet, so wait a little before telling the caller to come back.
+            await runner.OwnerAsync.WaitAsync(OwnerWait, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
         {
             return ApiProblem.Result(StatusCodes.Status503ServiceUnavailable, "this node has not joined the cluster yet; try again");
         }
