@@ -220,7 +220,13 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
 
     /// <summary>Waits until <paramref name="count"/> messages were accepted and returns the first <paramref name="count"/>.</summary>
     /// <exception cref="TimeoutException">Not enough messages in time; the message lists what was received.</exception>
-    public async Task<IReadOnlyList<ReceivedMessage>> WaitForMessagesAsync(int count, TimeSpan timeout)
+    public Task<IReadOnlyList<ReceivedMessage>> WaitForMessagesAsync(int count, TimeSpan timeout) =>
+        WaitForMessagesAsync(count, timeout, static _ => true);
+
+    /// <summary>Waits until <paramref name="count"/> accepted messages match <paramref name="match"/> (others, such as
+    /// reports the node mails on its own, are not counted) and returns the first <paramref name="count"/> of them.</summary>
+    /// <exception cref="TimeoutException">Not enough messages in time; the message lists what was received.</exception>
+    public async Task<IReadOnlyList<ReceivedMessage>> WaitForMessagesAsync(int count, TimeSpan timeout, Func<ReceivedMessage, bool> match)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -228,9 +234,10 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
             Task changed;
             lock (_gate)
             {
-                if (_messages.Count >= count)
+                var matching = _messages.Where(match).Take(count).ToList();
+                if (matching.Count >= count)
                 {
-                    return _messages.GetRange(0, count);
+                    return matching;
                 }
 
                 changed = _changed.Task;
