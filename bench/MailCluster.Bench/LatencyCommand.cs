@@ -38,7 +38,7 @@ internal static class LatencyCommand
             runs.Add(Task.Run(
                 async () =>
                 {
-                    var ok = await TransactionAsync(endPoint, to, message, ct).ConfigureAwait(false);
+                    var ok = await SmtpTransaction.RunAsync(endPoint, to, message, ct).ConfigureAwait(false);
                     latencies[index] = ok ? (clock.Elapsed - due).TotalMilliseconds : double.NaN;
                     if (!ok)
                     {
@@ -56,40 +56,6 @@ internal static class LatencyCommand
         var late = latencies.Skip(total / 4).Where(l => !double.IsNaN(l)).Order().ToList();
         return string.Create(CultureInfo.InvariantCulture,
             $"offered_rate={rate:F1} sent={total} ok={done.Count} failed={failures} p50_ms={Percentiles.Of(done, 50):F2} p99_ms={Percentiles.Of(done, 99):F2} max_ms={Percentiles.Of(done, 100):F2} p99_late_ms={Percentiles.Of(late, 99):F2} seconds={clock.Elapsed.TotalSeconds:F2}");
-    }
-
-    private static async Task<bool> TransactionAsync(IPEndPoint endPoint, string to, byte[] message, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        try
-        {
-            var wire = await SmtpWire.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-            await using (wire.ConfigureAwait(false))
-            {
-                var ok = await wire.ReadReplyAsync(timeout.Token).ConfigureAwait(false) == 220
-                    && await wire.CommandAsync("EHLO bench.client", timeout.Token).ConfigureAwait(false) == 250
-                    && await wire.CommandAsync("MAIL FROM:<bench@client.test>", timeout.Token).ConfigureAwait(false) == 250
-                    && await wire.CommandAsync($"RCPT TO:<{to}>", timeout.Token).ConfigureAwait(false) == 250
-                    && await wire.CommandAsync("DATA", timeout.Token).ConfigureAwait(false) == 354;
-                if (ok)
-                {
-                    await wire.SendAsync(message, timeout.Token).ConfigureAwait(false);
-                    ok = await wire.ReadReplyAsync(timeout.Token).ConfigureAwait(false) == 250;
-                }
-
-                if (ok)
-                {
-                    _ = await wire.CommandAsync("QUIT", timeout.Token).ConfigureAwait(false);
-                }
-
-                return ok;
-            }
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or InvalidDataException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Headers plus <paramref name="size"/> octets of 76-character body lines, then the final dot.</summary>

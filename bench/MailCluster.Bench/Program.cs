@@ -7,6 +7,7 @@ using MailCluster.Bench;
 //   latency  --port P --rate R --seconds S --size B --to ADDR [--host H]
 //   idle     --port P --count N [--concurrency C] [--hold S] [--cgroup DIR] [--host H]
 //   auth     --port P --mode plain|tls|auth --count N [--concurrency C] [--user U --password W] [--host H]
+//   soak     --port P --rate R --seconds S [--window W] [--defer-every K] [--domain D] [--defer-domain G] [--size B]
 if (args.Length == 0)
 {
     await Console.Error.WriteLineAsync("usage: MailCluster.Bench wait|latency|idle --port P ...").ConfigureAwait(false);
@@ -27,6 +28,7 @@ string result = args[0] switch
     "latency" => await LatencyCommand.RunAsync(options, stop.Token).ConfigureAwait(false),
     "idle" => await IdleCommand.RunAsync(options, stop.Token).ConfigureAwait(false),
     "auth" => await AuthCommand.RunAsync(options, stop.Token).ConfigureAwait(false),
+    "soak" => await SoakCommand.RunAsync(options, stop.Token).ConfigureAwait(false),
     _ => throw new ArgumentException($"unknown command {args[0]}"),
 };
 Console.WriteLine(result);

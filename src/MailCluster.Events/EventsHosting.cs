@@ -58,14 +58,16 @@ public static partial class EventsHosting
         return builder
             .WithSingleton<EventProjector>(
                 "delivery-events",
-                (_, _, _) => EventProjectorActor.Props(
-                    new EventProjection(
+                (_, _, _) => RestartingSingleton.Props(
+                    EventProjectorActor.Props(
+                        new EventProjection(
+                            provider.GetRequiredService<EventStore>(),
+                            provider.GetService<IBounceClassifier>(), // registered by the suppression feature, when present
+                            provider.GetRequiredService<EventMetrics>(),
+                            TimeProvider.System),
                         provider.GetRequiredService<EventStore>(),
-                        provider.GetService<IBounceClassifier>(), // registered by the suppression feature, when present
-                        provider.GetRequiredService<EventMetrics>(),
-                        TimeProvider.System),
-                    provider.GetRequiredService<EventStore>(),
-                    provider.GetRequiredService<EventsOptions>()),
+                        provider.GetRequiredService<EventsOptions>()),
+                    "projector"),
                 new ClusterSingletonOptions(),
                 createProxyToo: false)
             .WithSingleton<WebhookDeliverer>(
@@ -79,7 +81,7 @@ public static partial class EventsHosting
                         provider.GetRequiredService<EventMetrics>(),
                         TimeProvider.System,
                         provider.GetRequiredService<ILogger<WebhookDispatcher>>());
-                    return WebhookDispatcherActor.Props(dispatcher.RunAsync);
+                    return RestartingSingleton.Props(WebhookDispatcherActor.Props(dispatcher.RunAsync), "dispatcher");
                 },
                 new ClusterSingletonOptions(),
                 createProxyToo: false);
