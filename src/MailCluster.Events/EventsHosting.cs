@@ -43,6 +43,7 @@ public static partial class EventsHosting
         services.AddSingleton(sp => new EventMetrics(Metrics.WithCustomRegistry(sp.GetRequiredService<CollectorRegistry>())));
         services.AddSingleton<ISuppressedRecipients>(sp => new SuppressedEvents(
             sp.GetRequiredService<EventStore>(), DeliveryQueueHosting.NodeName(sp.GetRequiredService<ActorSystem>())));
+        services.AddSingleton<IJournalReaders>(sp => new ProjectionJournalReader(sp.GetRequiredService<EventStore>(), events));
         services.AddHostedService<EventStoreInitializer>();
         return services;
     }

@@ -37,6 +37,15 @@ public static partial class StorageHosting
         services.AddSingleton(sp => (ISpoolInventory)sp.GetRequiredService<ISpoolStore>());
         services.AddSingleton<IMessageDomains>(_ => new SpoolReferenceReader(storage.IsPostgreSql, storage.IsPostgreSql ? storage.ConnectionString! : StorageOptions.SqliteSpoolPath(dataDir)));
         services.AddHostedService<SpoolInitializer>();
+        if (storage.JournalCompactionSeconds > 0)
+        {
+            services.AddHostedService(sp => new Journal.JournalCompactor(
+                new Journal.JournalCompaction(storage.IsPostgreSql, storage.IsPostgreSql ? storage.ConnectionString! : StorageOptions.SqliteJournalPath(dataDir)),
+                TimeSpan.FromSeconds(storage.JournalCompactionSeconds),
+                sp.GetServices<MailCluster.Queue.Contracts.IJournalReaders>(),
+                sp.GetRequiredService<ILogger<Journal.JournalCompactor>>()));
+        }
+
         services.AddReadinessCheck("journal", (_, ct) => PingJournalAsync(storage, dataDir, ct));
         services.AddReadinessCheck("spool", async (sp, ct) =>
         {

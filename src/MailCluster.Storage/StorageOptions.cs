@@ -15,6 +15,10 @@ public sealed class StorageOptions
     /// Secret mounted as a file, such as CloudNativePG's <c>uri</c> key. Used when <see cref="ConnectionString"/> is unset.</summary>
     public string? ConnectionStringFile { get; set; }
 
+    /// <summary>Seconds between two compactions of the journal (events covered by a snapshot deleted; see
+    /// <c>Journal/JournalCompaction</c>); 0 keeps every event for ever. Default 300.</summary>
+    public int JournalCompactionSeconds { get; set; } = 300;
+
     /// <summary>True when <see cref="Provider"/> names PostgreSQL (case-insensitive); else the SQLite files are used.</summary>
     public bool IsPostgreSql => string.Equals(Provider, SpoolStoreFactory.PostgreSql, StringComparison.OrdinalIgnoreCase);
 

@@ -94,6 +94,8 @@ public class NodeSettingsValidatorTests
     [InlineData("Queue:Buckets:0:Count", "Queue:Buckets:0:Domain=hot.test", "Queue:Buckets:0:Count=0")]
     [InlineData("Queue:MaxConcurrentDeliveriesPerDomain", "Queue:MaxConcurrentDeliveriesPerDomain=0")]
     [InlineData("Queue:SnapshotEvery", "Queue:SnapshotEvery=0")]
+    [InlineData("Storage:JournalCompactionSeconds", "Storage:JournalCompactionSeconds=5")]
+    [InlineData("Storage:JournalCompactionSeconds", "Storage:JournalCompactionSeconds=-1")]
     [InlineData("Queue:Shards", "Queue:Shards=0")]
     [InlineData("Queue:EnqueueTimeoutSeconds", "Queue:EnqueueTimeoutSeconds=0")]
     [InlineData("Queue:CommitGraceSeconds", "Queue:CommitGraceSeconds=0")]
