@@ -49,7 +49,7 @@ public sealed partial class NextHopConnector
             if (!string.Equals(address.ExpandedName, target.Host.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
             {
                 // RFC 7672 §3.2.2: a DANE-TA certificate may name the alias or its target.
-                verdict = verdict with { ReferenceNames = [address.ExpandedName], Reason = $"{verdict.Reason}; TLSA at {tlsaBase}" };
+                verdict = verdict with { ReferenceNames = [address.ExpandedName], Reason = tlsa is null ? verdict.Reason : $"{verdict.Reason}; TLSA at {tlsaBase}" };
             }
 
             verdicts[target.Host] = verdict;
