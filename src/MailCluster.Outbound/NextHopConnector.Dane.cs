@@ -39,13 +39,19 @@ public sealed partial class NextHopConnector
                 continue;
             }
 
-            var address = await dane.SecurityOfAsync(target.Host, QueryType.A, ct).ConfigureAwait(false);
-            var tlsa = mx == DnsSecurity.Secure && address == DnsSecurity.Secure
-                ? await dane.TlsaAsync(target.Host, _options.Port, ct).ConfigureAwait(false)
-                : null;
-            var verdict = address == DnsSecurity.Indeterminate && mx == DnsSecurity.Secure
+            var address = await dane.AddressAsync(target.Host, ct).ConfigureAwait(false);
+            var (tlsa, tlsaBase) = mx == DnsSecurity.Secure && address.Security == DnsSecurity.Secure
+                ? await TlsaAsync(dane, target.Host, address.ExpandedName, ct).ConfigureAwait(false)
+                : (null, target.Host);
+            var verdict = address.Security == DnsSecurity.Indeterminate && mx == DnsSecurity.Secure
                 ? new DaneVerdict(DaneVerdictKind.Defer, [], $"address lookup of {target.Host} failed")
-                : DaneVerdict.Decide(mx, address, tlsa);
+                : DaneVerdict.Decide(mx, address.Security, tlsa);
+            if (!string.Equals(address.ExpandedName, target.Host.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
+            {
+                // RFC 7672 §3.2.2: a DANE-TA certificate may name the alias or its target.
+                verdict = verdict with { ReferenceNames = [address.ExpandedName], Reason = tlsa is null ? verdict.Reason : $"{verdict.Reason}; TLSA at {tlsaBase}" };
+            }
+
             verdicts[target.Host] = verdict;
             LogDaneVerdict(domain, target.Host, verdict.Kind, verdict.Reason);
         }
@@ -53,12 +59,31 @@ public sealed partial class NextHopConnector
         return verdicts.Values.Any(v => v.Kind != DaneVerdictKind.NotApplicable) ? verdicts : null;
     }
 
+    /// <summary>The TLSA records of an MX host, at its CNAME-expanded name first, then at its own name
+    /// (<see cref="TlsaBaseDomain"/>), with the base domain that answered.</summary>
+    private async Task<(TlsaLookup Lookup, string BaseDomain)> TlsaAsync(DaneResolver dane, string host, string expanded, CancellationToken ct)
+    {
+        TlsaLookup? lookup = null;
+        string used = host;
+        foreach (string name in TlsaBaseDomain.Candidates(host, expanded))
+        {
+            used = name;
+            lookup = await dane.TlsaAsync(name, _options.Port, ct).ConfigureAwait(false);
+            if (TlsaBaseDomain.Settles(lookup))
+            {
+                break;
+            }
+        }
+
+        return (lookup!, used);
+    }
+
     /// <summary>The TLS policy for one MX host under DANE: authenticate against its usable records, or TLS without
     /// authentication when its records are all unusable; never clear text either way (Required and Verify have no
     /// clear fallback). Null means defer this host.</summary>
     private static TlsPolicy? DaneTls(TlsPolicy destination, DaneVerdict verdict) => verdict.Kind switch
     {
-        DaneVerdictKind.Authenticate => new TlsPolicy(TlsMode.Verify, TlsPolicySource.Dane, []) { Trust = destination.Trust, DaneRecords = verdict.Usable },
+        DaneVerdictKind.Authenticate => new TlsPolicy(TlsMode.Verify, TlsPolicySource.Dane, verdict.ReferenceNames) { Trust = destination.Trust, DaneRecords = verdict.Usable },
         DaneVerdictKind.EncryptOnly => new TlsPolicy(TlsMode.Required, TlsPolicySource.Dane, []) { Trust = destination.Trust },
         DaneVerdictKind.Defer => null,
         _ => destination,

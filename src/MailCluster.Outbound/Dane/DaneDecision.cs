@@ -22,6 +22,10 @@ public enum DaneVerdictKind
 /// <param name="Reason">Why, in words, for the log, a deferral's reply text and TLS-RPT.</param>
 public sealed record DaneVerdict(DaneVerdictKind Kind, IReadOnlyList<TlsaRecord> Usable, string Reason)
 {
+    /// <summary>Names a DANE-TA certificate may carry besides the MX host name: its CNAME-expanded name
+    /// (RFC 7672 §3.2.2).</summary>
+    public IReadOnlyList<string> ReferenceNames { get; init; } = [];
+
     /// <summary>
     /// The decision for an MX host reached through an MX (or implicit MX) lookup of status <paramref name="mx"/>, whose
     /// address lookup had status <paramref name="address"/>, and whose TLSA lookup answered <paramref name="tlsa"/>.

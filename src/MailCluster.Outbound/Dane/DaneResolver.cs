@@ -55,6 +55,26 @@ public sealed class DaneResolver
         return new TlsaLookup(security, records);
     }
 
+    /// <summary>
+    /// The DNSSEC status of the address (A) lookup of an MX host, and the name it expands to through CNAME records
+    /// (RFC 7672 §2.2.2; the host itself when it is no alias). The validating resolver sets the AD bit only when every
+    /// RRset of the answer is secure, so a secure answer means the whole CNAME chain is secure.
+    /// </summary>
+    public async Task<AddressLookup> AddressAsync(string host, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        string name = host.TrimEnd('.');
+        var (response, _) = await QueryAsync(name, QueryType.A, cancellationToken).ConfigureAwait(false);
+        if (response is null)
+        {
+            return new AddressLookup(DnsSecurity.Indeterminate, name);
+        }
+
+        var aliases = response.Answers.OfType<CNameRecord>()
+            .Select(r => (From: r.DomainName.Value.TrimEnd('.'), To: r.CanonicalName.Value.TrimEnd('.')));
+        return new AddressLookup(SecurityOf(response), TlsaBaseDomain.Expand(name, aliases));
+    }
+
     /// <summary>The DNSSEC status of the <paramref name="type"/> records of <paramref name="name"/> (an MX or
     /// address lookup whose status RFC 7672 §2.2.1–2 makes count).</summary>
     public async Task<DnsSecurity> SecurityOfAsync(string name, QueryType type, CancellationToken cancellationToken)

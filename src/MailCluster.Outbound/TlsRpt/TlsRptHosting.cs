@@ -25,6 +25,7 @@ public static class TlsRptHosting
             .Validate(o => o.SendHourUtc is >= 0 and <= 23, $"{TlsRptOptions.Section}:SendHourUtc must be 0-23")
             .Validate(o => o.PeriodSeconds > 0 && 86_400 % o.PeriodSeconds == 0, $"{TlsRptOptions.Section}:PeriodSeconds must divide 86400")
             .Validate(o => o.FlushSeconds > 0 && o.CheckSeconds > 0, $"{TlsRptOptions.Section}:FlushSeconds and CheckSeconds must be positive")
+            .Validate(o => o.ClaimLeaseSeconds > 0, $"{TlsRptOptions.Section}:ClaimLeaseSeconds must be positive")
             .ValidateOnStart();
         if (!options.Enabled)
         {

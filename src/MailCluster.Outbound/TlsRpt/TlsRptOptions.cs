@@ -33,4 +33,8 @@ public sealed class TlsRptOptions
 
     /// <summary>How often the reporter looks for periods to report.</summary>
     public int CheckSeconds { get; set; } = 60;
+
+    /// <summary>How long a node's claim on a report lasts without renewal (it renews before each rua it sends to):
+    /// after that, another node (or the same one restarted) takes the report over. Longer than one delivery to a rua.</summary>
+    public int ClaimLeaseSeconds { get; set; } = 900;
 }

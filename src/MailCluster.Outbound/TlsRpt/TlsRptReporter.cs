@@ -8,7 +8,8 @@ namespace MailCluster.Outbound.TlsRpt;
 /// <summary>
 /// Adds this node's counts to the cluster's table, and sends the reports of ended periods (RFC 8460 §4.1: one UTC
 /// day, sent after <see cref="TlsRptOptions.SendHourUtc"/> of the next). Every node runs it; the claim row of
-/// <see cref="TlsRptStore"/> makes one of them send each domain's report. A domain without a <c>_smtp._tls</c>
+/// <see cref="TlsRptStore"/> makes one of them send each domain's report, and its lease (<see cref="TlsRptClaim"/>)
+/// lets another send it when that node dies while sending. A domain without a <c>_smtp._tls</c>
 /// record gets none; a report that reached no rua is released and tried again at the next pass.
 /// </summary>
 public sealed partial class TlsRptReporter(TlsRptCounters counters, TlsRptStore store, TxtLookup txt, TlsRptDelivery delivery,
@@ -82,13 +83,23 @@ public sealed partial class TlsRptReporter(TlsRptCounters counters, TlsRptStore 
         try
         {
             var due = await store.UnreportedAsync(DueBefore(clock.GetUtcNow(), options), options.PeriodSeconds, ct).ConfigureAwait(false);
-            foreach (var (period, domain) in due)
+            foreach (var (period, domain, row) in due)
             {
-                if (await store.TryClaimAsync(period, domain, node, clock.GetUtcNow().ToUnixTimeMilliseconds(), ct).ConfigureAwait(false))
+                long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+                var decision = TlsRptClaim.Decide(row, now, options.ClaimLeaseSeconds * 1000L);
+                if (decision == TlsRptClaimDecision.Leave || !await store.TryClaimAsync(period, domain, node, now, row, ct).ConfigureAwait(false))
                 {
-                    string? state = await SendAsync(period, domain, ct).ConfigureAwait(false);
-                    await store.FinishAsync(period, domain, state, clock.GetUtcNow().ToUnixTimeMilliseconds(), ct).ConfigureAwait(false);
+                    continue;
                 }
+
+                if (decision == TlsRptClaimDecision.TakeOver)
+                {
+                    LogTakenOver(domain, row!.Node, DateTimeOffset.FromUnixTimeMilliseconds(row.At));
+                }
+
+                var claim = new Claim(period, domain, now);
+                string? state = await SendAsync(claim, ct).ConfigureAwait(false);
+                await store.FinishAsync(period, domain, node, claim.At, state, clock.GetUtcNow().ToUnixTimeMilliseconds(), ct).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -97,9 +108,21 @@ public sealed partial class TlsRptReporter(TlsRptCounters counters, TlsRptStore 
         }
     }
 
-    /// <returns>The final state of the claim ("sent", "no-rua"), or null to release it for another try.</returns>
-    private async Task<string?> SendAsync(long period, string domain, CancellationToken ct)
+    /// <summary>This node's claim on a report; <see cref="At"/> is when it was made or last renewed (unix ms).</summary>
+    private sealed class Claim(long period, string domain, long at)
     {
+        public long Period { get; } = period;
+
+        public string Domain { get; } = domain;
+
+        public long At { get; set; } = at;
+    }
+
+    /// <returns>The final state of the claim ("sent", "no-rua"), or null to release it for another try.</returns>
+    private async Task<string?> SendAsync(Claim claim, CancellationToken ct)
+    {
+        long period = claim.Period;
+        string domain = claim.Domain;
         var answer = await txt.QueryAsync("_smtp._tls." + domain, ct).ConfigureAwait(false);
         if (answer.Records is null)
         {
@@ -122,6 +145,15 @@ public sealed partial class TlsRptReporter(TlsRptCounters counters, TlsRptStore 
         int sent = 0;
         foreach (var uri in rua)
         {
+            // Renewed before each rua: a node whose claim was taken over (it stalled past the lease) stops here.
+            long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            if (!await store.RenewAsync(period, domain, node, claim.At, now, ct).ConfigureAwait(false))
+            {
+                LogClaimLost(domain);
+                return null;
+            }
+
+            claim.At = now;
             string? error = await delivery.SendAsync(uri, document, ct).ConfigureAwait(false);
             if (error is null)
             {
@@ -142,6 +174,12 @@ public sealed partial class TlsRptReporter(TlsRptCounters counters, TlsRptStore 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "TLS-RPT report for {Domain} not sent: {Reason}")]
     private partial void LogNotSent(string domain, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TLS-RPT report for {Domain} taken over from {Node}, whose claim of {ClaimedAt:o} expired")]
+    private partial void LogTakenOver(string domain, string node, DateTimeOffset claimedAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TLS-RPT report for {Domain} no longer claimed by this node (taken over after its lease expired); not sending")]
+    private partial void LogClaimLost(string domain);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "TLS-RPT table unavailable: {Reason}")]
     private partial void LogStoreFailed(string reason);

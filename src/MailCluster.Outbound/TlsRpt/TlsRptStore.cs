@@ -11,7 +11,8 @@ public sealed record TlsRptKey(long PeriodStart, string Domain, string PolicyTyp
 /// The cluster's TLS-RPT tables, in the shared PostgreSQL or <c>{DataDir}/tls-rpt.db</c> (SQLite), with the same SQL:
 /// <c>mc_tls_rpt_count</c> (counters every node adds to; the policy body is keyed by its hash) and
 /// <c>mc_tls_rpt_report</c> (one row per domain and period, inserted by the node that sends the report: the insert
-/// is the claim, so one report goes out per domain and period whichever nodes run the reporter).
+/// is the claim, so one report goes out per domain and period whichever nodes run the reporter; a claim left
+/// "sending" by a node that died is taken over once its lease has run out, see <see cref="TlsRptClaim"/>).
 /// </summary>
 public sealed class TlsRptStore : IAsyncDisposable
 {
@@ -66,21 +67,24 @@ public sealed class TlsRptStore : IAsyncDisposable
         await transaction.CommitAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>Domains and periods that ended before <paramref name="endedBefore"/> and have no report row yet.</summary>
-    public async Task<IReadOnlyList<(long PeriodStart, string Domain)>> UnreportedAsync(long endedBefore, long periodSeconds, CancellationToken ct)
+    /// <summary>Domains and periods that ended before <paramref name="endedBefore"/> and have no report row yet, or a
+    /// claim still "sending" (with the row, for <see cref="TlsRptClaim.Decide"/>).</summary>
+    public async Task<IReadOnlyList<(long PeriodStart, string Domain, TlsRptClaimRow? Claim)>> UnreportedAsync(long endedBefore, long periodSeconds, CancellationToken ct)
     {
-        var rows = new List<(long, string)>();
+        var rows = new List<(long, string, TlsRptClaimRow?)>();
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var command = Command(connection, null, """
-            SELECT DISTINCT c.period_start, c.domain FROM mc_tls_rpt_count c
-            WHERE c.period_start + $1 <= $2
-              AND NOT EXISTS (SELECT 1 FROM mc_tls_rpt_report r WHERE r.period_start = c.period_start AND r.domain = c.domain)
-            ORDER BY c.period_start, c.domain
+            SELECT d.period_start, d.domain, r.node, r.state, r.at
+            FROM (SELECT DISTINCT period_start, domain FROM mc_tls_rpt_count WHERE period_start + $1 <= $2) d
+            LEFT JOIN mc_tls_rpt_report r ON r.period_start = d.period_start AND r.domain = d.domain
+            WHERE r.state IS NULL OR r.state = 'sending'
+            ORDER BY d.period_start, d.domain
             """, periodSeconds, endedBefore);
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
-            rows.Add((reader.GetInt64(0), reader.GetString(1)));
+            var claim = reader.IsDBNull(2) ? null : new TlsRptClaimRow(reader.GetString(2), reader.GetString(3), reader.GetInt64(4));
+            rows.Add((reader.GetInt64(0), reader.GetString(1), claim));
         }
 
         return rows;
@@ -102,23 +106,44 @@ public sealed class TlsRptStore : IAsyncDisposable
         return rows;
     }
 
-    /// <summary>Claims the report of a domain and period for this node; false when another node has it.</summary>
-    public async Task<bool> TryClaimAsync(long periodStart, string domain, string node, long now, CancellationToken ct)
+    /// <summary>
+    /// Claims the report of a domain and period for <paramref name="node"/> at <paramref name="now"/> (unix ms, which
+    /// then identifies the claim): inserts the row when <paramref name="expected"/> is null, else takes over the row
+    /// only if it is still exactly <paramref name="expected"/> (compare-and-set). False when another node got there first.
+    /// </summary>
+    public async Task<bool> TryClaimAsync(long periodStart, string domain, string node, long now, TlsRptClaimRow? expected, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        return await ExecuteAsync(connection, null,
-            "INSERT INTO mc_tls_rpt_report(period_start, domain, node, state, at) VALUES ($1, $2, $3, 'sending', $4) ON CONFLICT (period_start, domain) DO NOTHING",
-            ct, periodStart, domain, node, now).ConfigureAwait(false) == 1;
+        return expected is null
+            ? await ExecuteAsync(connection, null,
+                "INSERT INTO mc_tls_rpt_report(period_start, domain, node, state, at) VALUES ($1, $2, $3, 'sending', $4) ON CONFLICT (period_start, domain) DO NOTHING",
+                ct, periodStart, domain, node, now).ConfigureAwait(false) == 1
+            : await ExecuteAsync(connection, null, """
+                UPDATE mc_tls_rpt_report SET node = $3, at = $4
+                WHERE period_start = $1 AND domain = $2 AND node = $5 AND state = $6 AND at = $7
+                """, ct, periodStart, domain, node, now, expected.Node, expected.State, expected.At).ConfigureAwait(false) == 1;
     }
 
-    /// <summary>Records how the claimed report ended: <c>sent</c>, <c>no-rua</c>; or releases the claim (null) so
-    /// that a later pass tries again.</summary>
-    public async Task FinishAsync(long periodStart, string domain, string? state, long now, CancellationToken ct)
+    /// <summary>Renews this node's claim (made or last renewed at <paramref name="claimedAt"/>) to
+    /// <paramref name="now"/>; false when the claim is no longer this node's (it was taken over).</summary>
+    public async Task<bool> RenewAsync(long periodStart, string domain, string node, long claimedAt, long now, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, """
+            UPDATE mc_tls_rpt_report SET at = $5
+            WHERE period_start = $1 AND domain = $2 AND node = $3 AND state = 'sending' AND at = $4
+            """, ct, periodStart, domain, node, claimedAt, now).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>Records how this node's claim (at <paramref name="claimedAt"/>) ended: <c>sent</c>, <c>no-rua</c>; or
+    /// releases it (null) so that a later pass tries again. A claim taken over meanwhile is left to its new holder.</summary>
+    public async Task FinishAsync(long periodStart, string domain, string node, long claimedAt, string? state, long now, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        const string Mine = "period_start = $1 AND domain = $2 AND node = $3 AND state = 'sending' AND at = $4";
         _ = state is null
-            ? await ExecuteAsync(connection, null, "DELETE FROM mc_tls_rpt_report WHERE period_start = $1 AND domain = $2", ct, periodStart, domain).ConfigureAwait(false)
-            : await ExecuteAsync(connection, null, "UPDATE mc_tls_rpt_report SET state = $3, at = $4 WHERE period_start = $1 AND domain = $2", ct, periodStart, domain, state, now).ConfigureAwait(false);
+            ? await ExecuteAsync(connection, null, "DELETE FROM mc_tls_rpt_report WHERE " + Mine, ct, periodStart, domain, node, claimedAt).ConfigureAwait(false)
+            : await ExecuteAsync(connection, null, "UPDATE mc_tls_rpt_report SET state = $5, at = $6 WHERE " + Mine, ct, periodStart, domain, node, claimedAt, state, now).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

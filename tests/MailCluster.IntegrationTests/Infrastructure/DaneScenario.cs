@@ -41,9 +41,12 @@ public sealed class DaneScenario : IAsyncDisposable
 
     /// <summary>Starts the world. <paramref name="tlsa"/> makes the TLSA records of the MX from the sink's certificate
     /// and the CA's root; <paramref name="bogus"/> breaks their signature after signing; <paramref name="startTls"/>
-    /// false gives a sink that does not offer STARTTLS.</summary>
+    /// false gives a sink that does not offer STARTTLS. <paramref name="cnameTo"/> makes mx.dane.test a CNAME of that
+    /// label (which then has the address), and <paramref name="tlsaAt"/> is the label whose TLSA records are published
+    /// (RFC 7672 §2.2.2, T126).</summary>
     public static async Task<DaneScenario> StartAsync(
-        Func<X509Certificate2, X509Certificate2, string[]> tlsa, string certificateName = Mx, bool bogus = false, bool startTls = true)
+        Func<X509Certificate2, X509Certificate2, string[]> tlsa, string certificateName = Mx, bool bogus = false, bool startTls = true,
+        string? cnameTo = null, string tlsaAt = "mx")
     {
         string caDir = Path.Combine(Path.GetTempPath(), "mc-dane-ca-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(caDir);
@@ -54,9 +57,10 @@ public sealed class DaneScenario : IAsyncDisposable
         var records = tlsa(certificate, root);
         var inner = await Scenario.StartAsync([], sink);
         string port = sink.Port.ToString(CultureInfo.InvariantCulture);
-        string[] zone = ["@ IN MX 10 mx", "mx IN A 127.0.0.1", .. records.Select(r => $"_{port}._tcp.mx IN TLSA {r}")];
+        string[] address = cnameTo is null ? ["mx IN A 127.0.0.1"] : [$"mx IN CNAME {cnameTo}", $"{cnameTo} IN A 127.0.0.1"];
+        string[] zone = ["@ IN MX 10 mx", .. address, .. records.Select(r => $"_{port}._tcp.{tlsaAt} IN TLSA {r}")];
         var tampered = bogus && records.Length > 0
-            ? new Dictionary<string, (string, string)> { [$"_{port}._tcp.{Mx}"] = (records[0].Split(' ')[3], Flip(records[0].Split(' ')[3])) }
+            ? new Dictionary<string, (string, string)> { [$"_{port}._tcp.{tlsaAt}.{Domain}"] = (records[0].Split(' ')[3], Flip(records[0].Split(' ')[3])) }
             : null;
         var dns = await DnssecServers.StartAsync(
             new Dictionary<string, string[]> { [Domain] = zone },

@@ -55,4 +55,26 @@ public sealed class DaneResolverTests
         Assert.Contains("ServerFailure", bogus.Error, StringComparison.Ordinal);
         Assert.Equal(DaneVerdictKind.Defer, DaneVerdict.Decide(DnsSecurity.Secure, DnsSecurity.Secure, bogus).Kind);
     }
+
+    [Fact]
+    public async Task A_cname_chain_is_expanded_and_secure_only_when_every_link_is()
+    {
+        await using var dns = await DnssecServers.StartAsync(
+            new Dictionary<string, string[]>
+            {
+                ["dane.test"] = ["mx IN CNAME hop", "hop IN CNAME host", "host IN A 127.0.0.5", $"_25._tcp.host IN TLSA 3 1 1 {Hash}", "out IN CNAME host.plain.test."],
+            },
+            new Dictionary<string, string[]> { ["plain.test"] = ["host IN A 127.0.0.8"] },
+            null,
+            TestContext.Current.CancellationToken);
+        var options = new DnsOptions { TimeoutSeconds = 5, Retries = 0 };
+        options.Servers.Add(dns.ResolverEndpoint);
+        var resolver = new DaneResolver(options);
+        var ct = TestContext.Current.CancellationToken;
+
+        Assert.Equal(new AddressLookup(DnsSecurity.Secure, "host.dane.test"), await resolver.AddressAsync("mx.dane.test", ct));
+        Assert.Equal(new AddressLookup(DnsSecurity.Secure, "host.dane.test"), await resolver.AddressAsync("host.dane.test.", ct));
+        Assert.Equal(new AddressLookup(DnsSecurity.Insecure, "host.plain.test"), await resolver.AddressAsync("out.dane.test", ct));
+        Assert.Equal(DnsSecurity.Secure, (await resolver.TlsaAsync("host.dane.test", 25, ct)).Security);
+    }
 }

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using MailCluster.Outbound.TlsRpt;
+using MimeKit;
 
 namespace MailCluster.Outbound.Tests.TlsRpt;
 
@@ -75,5 +76,24 @@ public class TlsRptReportTests
         using var input = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
         using var reader = new StreamReader(input);
         return reader.ReadToEnd();
+    }
+
+    [Fact]
+    public void The_mail_has_the_rfc_8460_shape()
+    {
+        using var http = new HttpClient();
+        var delivery = new TlsRptDelivery(() => null, http, new TlsRptOptions(), "mta.sender.test");
+        var start = DateTimeOffset.FromUnixTimeSeconds(86400);
+        var message = delivery.BuildMessage("reports@example.com", new TlsRptDocument("example.com", "r1", start, start.AddDays(1), [1, 2, 3]));
+
+        Assert.Equal("example.com", message.Headers["TLS-Report-Domain"]);
+        Assert.Equal("mta.sender.test", message.Headers["TLS-Report-Submitter"]);
+        Assert.Equal("Report Domain: example.com Submitter: mta.sender.test Report-ID: <r1>", message.Subject);
+        var report = Assert.IsType<Multipart>(message.Body);
+        Assert.Equal("multipart/report", report.ContentType.MimeType);
+        Assert.Equal("tlsrpt", report.ContentType.Parameters["report-type"]);
+        var attachment = Assert.IsType<MimePart>(report[1]);
+        Assert.Equal("application/tlsrpt+gzip", attachment.ContentType.MimeType);
+        Assert.Equal("mta.sender.test!example.com!86400!172800!r1.json.gz", attachment.FileName);
     }
 }
