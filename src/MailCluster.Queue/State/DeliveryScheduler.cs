@@ -23,6 +23,8 @@ internal sealed partial record DeliveryScheduler
     /// <summary>How long a delivery that found its body not yet committed waits before it looks again.</summary>
     public static readonly TimeSpan UncommittedRecheck = TimeSpan.FromSeconds(2);
 
+    private const string ConnectionPrefix = "connection-";
+
     public DeliveryScheduler(DomainShaping limits, QueueOptions options, RetryPolicy retry)
     {
         ArgumentNullException.ThrowIfNull(limits);
@@ -238,6 +240,13 @@ internal sealed partial record DeliveryScheduler
 
         return next;
     }
+
+    /// <summary>The name of connection <paramref name="number"/>'s actor, a child of the queue.</summary>
+    public static string ConnectionName(int number) => ConnectionPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The number of the connection whose actor is named <paramref name="name"/> (null: not a connection).</summary>
+    public static int? ConnectionNumber(string name) =>
+        name.StartsWith(ConnectionPrefix, StringComparison.Ordinal) && int.TryParse(name.AsSpan(ConnectionPrefix.Length), out int n) ? n : null;
 
     private int? IdleConnection
     {
