@@ -43,11 +43,7 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
             FlushWrites();
         });
         Command<MessageCommitted>(c => Carry(_core.Committed(c.MessageId)));
-        Command<Tick>(_ =>
-        {
-            _core.Ticked();
-            AfterChange();
-        });
+        Command<Tick>(_ => Carry(_core.Ticked()));
         Command<WakeUp>(_ => AfterChange());
         Command<DeliveryFinished>(f => Carry(_core.Finished(Sender.Path.Name, f, Now)));
         Command<DsnFinished>(f => Carry(_core.DsnFinished(f, Now)));

@@ -121,7 +121,11 @@ internal sealed partial class DomainQueueCore<TReply>
     }
 
     /// <summary>The timer fired.</summary>
-    public void Ticked() => _tickAt = null;
+    public QueueDecision Ticked()
+    {
+        _tickAt = null;
+        return QueueDecision.None;
+    }
 
     public QueueDecision Committed(string messageId)
     {

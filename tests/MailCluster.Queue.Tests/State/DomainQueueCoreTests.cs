@@ -126,7 +126,7 @@ public class DomainQueueCoreTests
         Assert.Equal(new TimerChange(false, TimeSpan.FromSeconds(5)), core.Next(T0, null).Timer);
         Assert.Equal(default, core.Next(T0.AddSeconds(1), null).Timer); // the same instant: left alone
 
-        core.Ticked(); // fired: the same instant is set again
+        Assert.Same(QueueDecision.None, core.Ticked()); // fired: the same instant is set again
         Assert.Equal(new TimerChange(false, TimeSpan.FromSeconds(4)), core.Next(T0.AddSeconds(1), null).Timer);
 
         core.Committed("M1");
