@@ -6,6 +6,7 @@ namespace MailCluster.Queue;
 /// <summary>One line of the domain queue's own log, decided by its pure core (<see cref="State.DomainQueueCore{TReply}"/>)
 /// and written by the actor (Akka's adapter: the actor's path and thread come with it). Tests read the format and
 /// arguments.</summary>
+/// <param name="Args">At most four (<see cref="DomainQueueLog.Write"/>).</param>
 internal sealed record LogNote(LogLevel Level, string Format, params object[] Args)
 {
     public Exception? Error { get; init; }
@@ -15,19 +16,33 @@ internal sealed record LogNote(LogLevel Level, string Format, params object[] Ar
 /// these.</summary>
 internal static class DomainQueueLog
 {
+    /// <summary>Writes <paramref name="note"/> with its arguments spread: Akka 1.5 has no Info(format, params object[]),
+    /// so an array passed whole would bind to Info&lt;T1&gt; and print as one "System.Object[]" argument.</summary>
     public static void Write(this ILoggingAdapter log, LogNote note)
     {
-        if (note.Level != LogLevel.WarningLevel)
+        if (!log.IsEnabled(note.Level))
         {
-            log.Info(note.Format, note.Args);
+            return;
         }
-        else if (note.Error is { } error)
+
+        var (level, cause, format, a) = (note.Level, note.Error!, note.Format, note.Args); // Akka takes a null cause: none
+        switch (a.Length)
         {
-            log.Warning(error, note.Format, note.Args);
-        }
-        else
-        {
-            log.Warning(note.Format, note.Args);
+            case 0:
+                log.Log(level, cause, format);
+                break;
+            case 1:
+                log.Log(level, cause, format, a[0]);
+                break;
+            case 2:
+                log.Log(level, cause, format, a[0], a[1]);
+                break;
+            case 3:
+                log.Log(level, cause, format, a[0], a[1], a[2]);
+                break;
+            default:
+                log.Log(level, cause, format, a[0], a[1], a[2], a[3]);
+                break;
         }
     }
 
