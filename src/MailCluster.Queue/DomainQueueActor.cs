@@ -5,95 +5,61 @@ using Akka.Persistence;
 using MailCluster.Queue.Dsn;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.State;
+using MailCluster.Queue.Views;
 
 namespace MailCluster.Queue;
 
 /// <summary>
-/// The persistent, sharded queue of one recipient domain: a thin shell over two pure records,
-/// <see cref="DomainQueueState"/> (what is persisted) and <see cref="DeliveryScheduler"/> (what is decided from it, the
-/// shaping and the clock). It persists their decisions (group commit, DomainQueueActor.Writes.cs), replies, starts the
-/// outbound connection children and DSN runs a step asks for, sets its one timer to the step's wake-up, snapshots, and
-/// passivates or stops when the scheduler says so.
+/// The persistent, sharded queue of one recipient domain: a thin shell over <see cref="DomainQueueCore{TReply}"/>,
+/// which decides everything (what to persist, answer and log, what to start, when to wake) from the pure
+/// <see cref="DomainQueueState"/> and <see cref="DeliveryScheduler"/>. This actor only persists (group commit, or one
+/// decided event), replies, starts the outbound connection children and DSN runs a step asks for, sets its one timer,
+/// snapshots, and passivates or stops when the scheduler says so.
 /// </summary>
-public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTimers
+public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
 {
     private const string TickTimer = "tick";
     private const string SnapshotTimer = "snapshot";
-    private const string ConnectionPrefix = "connection-";
 
     private readonly QueueServices _services;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly QueueKey _key;
-    private DomainQueueState _state;
-    private DeliveryScheduler _scheduler;
+    private readonly DomainQueueCore<IActorRef> _core;
     private IDisposable? _suspensionWatch;
-    private Suspensions.DestinationSuspension? _suspension;
-
-    /// <summary>When the tick timer is set to fire (null: not set). A step that asks for the same instant leaves the
-    /// timer alone instead of rescheduling it: steps run several times per message.</summary>
-    private DateTimeOffset? _tickAt;
 
     public DomainQueueActor(string domain, QueueServices services)
     {
         _services = services;
-        _state = DomainQueueState.Empty(domain);
-        // The entity id is the queue's key (a domain, or a bucket "domain#k" of a split one); it acts for key.Domain.
-        _key = QueueKey.Parse(domain);
-        _scheduler = new DeliveryScheduler(services.Connector.ShapingFor(_key.Domain), services.Options, services.Retry);
-        PersistenceId = _key.PersistenceId;
-        services.Metrics.Ages.Track(Self, () => _state); // mailcluster_queue_oldest_message_age_seconds (k8s issue 15)
+        var shaping = services.Connector.ShapingFor(QueueKey.Parse(domain).Domain);
+        _core = new(domain, shaping, services.Options, services.Retry, Random.Shared.NextDouble, DeliveryQueueHosting.NodeName(Context.System));
+        PersistenceId = _core.Key.PersistenceId;
+        services.Metrics.Ages.Track(Self, () => _core.State); // mailcluster_queue_oldest_message_age_seconds (k8s issue 15)
 
-        // Replayed events count towards the next snapshot, so restarts cannot let the replay grow without bound.
-        Recover<SnapshotOffer>(offer => (_state, _eventsSinceSnapshot) = (DomainQueueState.FromSnapshot((DomainQueueSnapshot)offer.Snapshot), 0));
-        Recover<IQueueMessage>(e => (_state, _eventsSinceSnapshot) = (_state.Apply(e), _eventsSinceSnapshot + 1));
+        Recover<SnapshotOffer>(offer => _core.Recover((DomainQueueSnapshot)offer.Snapshot));
+        Recover<IQueueMessage>(_core.Replay);
 
         Command<Enqueue>(e =>
         {
-            _writes = _writes.Add(e, Sender);
+            _core.Add(e, Sender);
             FlushWrites();
         });
-        Command<MessageCommitted>(c => Change(_scheduler.Committed(c.MessageId)));
-        Command<Tick>(_ =>
-        {
-            _tickAt = null;
-            AfterChange();
-        });
+        Command<MessageCommitted>(c => Carry(_core.Committed(c.MessageId)));
+        Command<Tick>(_ => Carry(_core.Ticked()));
         Command<WakeUp>(_ => AfterChange());
-        Command<DeliveryFinished>(OnDeliveryFinished);
-        Command<DsnFinished>(OnDsnFinished);
-        Command<Terminated>(t => Change(_scheduler.ConnectionStopped(ConnectionNumber(t.ActorRef))));
-        Command<GetQueueStatus>(_ => Sender.Tell(Status()));
-        Command<ListMessages>(l => Answer(_state.List(Math.Max(0, l.Offset), Math.Clamp(l.Limit, 1, MaxListLimit), _scheduler.InFlight, Now, ListingByteBudget)));
-        Command<FindHeldMessages>(f => Answer(new HeldMessages(_state.Domain, _writes.Holding(_state, f.MessageIds))));
-        Command<FlushMessages>(OnFlush);
-        Command<HoldMessage>(h => OnHold(h.MessageId));
-        Command<ReleaseMessage>(r => OnRelease(r.MessageId));
-        Command<SuspensionChanged>(_ =>
-        {
-            // Logged when it changes for this queue (not for every queue at a node's first read of an empty table).
-            var suspension = _services.Suspensions.For(_key.Domain, Now);
-            if (suspension != _suspension)
-            {
-                _log.SuspensionChanged(_key.EntityId, suspension);
-                _suspension = suspension;
-            }
-
-            AfterChange();
-        });
-        ReceiveQueries(); // DomainQueueActor.Queries.cs: the cluster-wide view's questions
-        Command<DeleteMessage>(d => OnAdmin(d.MessageId, () => _state.DecideDelete(d.MessageId, Now), "deleted from"));
-
-        // The same event as a delivery attempt with permanent failures: the DSN goes out through the state's reports.
-        Command<BounceMessage>(b => OnAdmin(b.MessageId, () => _state.DecideBounce(b.MessageId, Now, _services.Retry), "bounced in"));
-        Command<StopQueue>(_ =>
-        {
-            if (!_scheduler.Passivating)
-            {
-                _log.HandedOff(_state.Domain, _writes.Pending, _scheduler.InFlight.Count);
-            }
-
-            Change(_scheduler.Stopping(Now));
-        });
+        Command<DeliveryFinished>(f => Carry(_core.Finished(Sender.Path.Name, f, Now)));
+        Command<DsnFinished>(f => Carry(_core.DsnFinished(f, Now)));
+        Command<Terminated>(t => Carry(_core.ConnectionStopped(t.ActorRef.Path.Name)));
+        Command<GetQueueStatus>(_ => Sender.Tell(_core.Status(_services.Suspensions.For(_core.Key.Domain, Now))));
+        Command<ListMessages>(l => Carry(_core.List(l.Offset, l.Limit, Now)));
+        Command<FindHeldMessages>(f => Carry(_core.FindHeld(f.MessageIds)));
+        Command<GetQueueSummary>(_ => Carry(_core.Summary(Now, _services.Suspensions.For(_core.Key.Domain, Now))));
+        Command<InspectMessage>(i => Carry(_core.Inspect(i.MessageId, Now)));
+        Command<FlushMessages>(_ => Carry(_core.Flush(Now)));
+        Command<HoldMessage>(h => Carry(_core.Hold(h.MessageId, Now)));
+        Command<ReleaseMessage>(r => Carry(_core.Release(r.MessageId, Now)));
+        Command<DeleteMessage>(d => Carry(_core.Delete(d.MessageId, Now)));
+        Command<BounceMessage>(b => Carry(_core.Bounce(b.MessageId, Now)));
+        Command<SuspensionChanged>(_ => Carry(_core.SuspensionChanged(_services.Suspensions.For(_core.Key.Domain, Now))));
+        Command<StopQueue>(_ => Carry(_core.Stopping(Now)));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => SnapshotDone(f.Cause));
         Command<DeleteSnapshotsSuccess>(_ => SnapshotDone(null));
@@ -116,7 +82,7 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
 
         // A suspension of the domain lifted or changed on any node wakes the queue (its step asks the set again).
         var self = Self;
-        _suspensionWatch = _services.Suspensions.Watch(_key.Domain, () => self.Tell(SuspensionChanged.Instance));
+        _suspensionWatch = _services.Suspensions.Watch(_core.Key.Domain, () => self.Tell(SuspensionChanged.Instance));
     }
 
     protected override void PostStop()
@@ -127,34 +93,136 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
 
     protected override void OnReplaySuccess()
     {
-        if (!_state.IsEmpty)
+        if (_core.Recovered() is { } note)
         {
-            _log.Recovered(_state);
+            _log.Write(note);
             AfterChange();
         }
     }
 
-    private void Change(DeliveryScheduler scheduler)
+    /// <summary>Carries out one decision (<see cref="QueueDecision"/>): its event persisted and applied first, if any.</summary>
+    private void Carry(QueueDecision decision)
     {
-        _scheduler = scheduler;
+        foreach (var note in decision.Notes)
+        {
+            _log.Write(note);
+        }
+
+        var replyTo = Sender;
+        if (decision.Event is null)
+        {
+            Then(decision, replyTo);
+        }
+        else
+        {
+            Persist(decision.Event, e =>
+            {
+                Applied(e);
+                Then(decision, replyTo);
+            });
+        }
+    }
+
+    /// <summary>The rest of a decision: the answer, the log line, the next group commit, then the next step.</summary>
+    private void Then(QueueDecision decision, IActorRef replyTo)
+    {
+        if (decision.Reply is { } reply)
+        {
+            replyTo.Tell(reply);
+        }
+
+        if (decision.Done is { } done)
+        {
+            _log.Write(done);
+        }
+
+        if (decision.Write)
+        {
+            FlushWrites();
+        }
+
         AfterChange();
+    }
+
+    /// <summary>Starts the next group commit, if any (<see cref="DomainQueueCore{TReply}.StartWrite"/>); once it is
+    /// written its Enqueue commands are acknowledged and the next one starts.</summary>
+    private void FlushWrites()
+    {
+        if (_core.StartWrite() is { } batch)
+        {
+            PersistAllAsync(batch.Events, Applied); // the write's completion runs AfterChange once for the batch
+            DeferAsync(batch, done =>
+            {
+                foreach (var (replyTo, ack) in _core.Written(done))
+                {
+                    replyTo.Tell(ack);
+                }
+
+                AfterChange();
+                FlushWrites();
+            });
+        }
+    }
+
+    /// <summary>Applies a persisted event. The body of a message the queue no longer holds is released without waiting
+    /// (a failed release is retried by the node's <see cref="Spool.SpoolReleaser"/>).</summary>
+    private void Applied(IQueueMessage e)
+    {
+        var applied = _core.Apply(e, Now);
+        if (e is AttemptCompleted attempt)
+        {
+            DeliveryLog.Attempt(_services.MailLog, attempt, applied.Before, _services.Classification);
+        }
+
+        if (applied.Release is { } messageId)
+        {
+            _ = _services.Releaser.Release(messageId, _core.Key.Domain, _log);
+        }
+
+        if (applied.Snapshot)
+        {
+            SaveSnapshot(_core.State.ToSnapshot());
+
+            // Liveness: a snapshot store that never answers must not hold the queue's writes for ever.
+            Timers.StartSingleTimer(SnapshotTimer, new SnapshotTimeout(), TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private void SnapshotDone(Exception? failure)
+    {
+        if (failure is not null)
+        {
+            _log.Warning(failure, "Saving a snapshot of {0}, or deleting older ones, failed", PersistenceId);
+        }
+
+        Timers.Cancel(SnapshotTimer);
+        _core.SnapshotDone();
+        FlushWrites();
     }
 
     /// <summary>Carries out the scheduler's next step (<see cref="DeliveryScheduler.Next"/>).</summary>
     private void AfterChange()
     {
         var now = Now;
-        (_scheduler, var step) = _scheduler.Next(_state, _writes.Pending, now, _services.Suspensions.UntilFor(_key.Domain, now));
+        var (step, timer) = _core.Next(now, _services.Suspensions.UntilFor(_core.Key.Domain, now));
+        if (timer.Cancel)
+        {
+            Timers.Cancel(TickTimer);
+        }
+        else if (timer.Set is { } delay)
+        {
+            Timers.StartSingleTimer(TickTimer, Tick.Instance, delay);
+        }
+
         switch (step.Kind)
         {
             case StepKind.Passivate:
-                CancelTick(); // the snapshot timeout stays: a snapshot in progress must not hold writes for ever
                 Context.Parent.Tell(new Passivate(StopQueue.Instance));
                 break;
             case StepKind.Stop:
                 if (step.WakeUp)
                 {
-                    _services.DomainQueues().Tell(new WakeUp(_state.Domain), ActorRefs.NoSender);
+                    _services.DomainQueues().Tell(new WakeUp(_core.State.Domain), ActorRefs.NoSender);
                 }
 
                 Context.Stop(Self);
@@ -162,9 +230,9 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
             case StepKind.Run:
                 foreach (var start in step.Starts)
                 {
-                    var name = ConnectionPrefix + start.Connection;
+                    var name = DeliveryScheduler.ConnectionName(start.Connection);
                     var connection = start.Opens
-                        ? Context.Watch(Context.ActorOf(OutboundConnectionActor.Props(_services, _key.Domain, _scheduler.Limits), name))
+                        ? Context.Watch(Context.ActorOf(OutboundConnectionActor.Props(_services, _core.Key.Domain, _core.Scheduler.Limits), name))
                         : Context.Child(name);
                     connection.Tell(new SendMessage(start.Message, start.Recipients));
                 }
@@ -174,75 +242,9 @@ public sealed partial class DomainQueueActor : ReceivePersistentActor, IWithTime
                     DsnRun.Start(_services, message).PipeTo(Self);
                 }
 
-                if (step.WakeAt is not { } at)
-                {
-                    CancelTick();
-                }
-                else if (_tickAt != at)
-                {
-                    Timers.StartSingleTimer(TickTimer, Tick.Instance, at > now ? at - now : TimeSpan.Zero);
-                    _tickAt = at;
-                }
-
                 break;
         }
     }
-
-    private void OnDeliveryFinished(DeliveryFinished finished)
-    {
-        (_scheduler, var decision) = _scheduler.Finished(_state, ConnectionNumber(Sender), finished, Now);
-        if (finished.ConnectFailure is { EveryHostUnreachable: true } failure)
-        {
-            _log.BackingOff(_state.Domain, _scheduler.Shaping.BackoffUntil, failure.Text);
-        }
-
-        if (finished.Error is { } error)
-        {
-            _log.RunFailed(error, finished.MessageId, _state.Domain);
-        }
-
-        switch (decision)
-        {
-            case RecordOutcome outcome:
-                _writes = _writes.Add(outcome.MessageId, outcome.Result, Now);
-                FlushWrites();
-                break;
-            case Abandon abandon:
-                PersistThen(abandon.Event, e => _log.Abandoned(e, _state.Domain));
-                return;
-        }
-
-        AfterChange();
-    }
-
-    private void OnDsnFinished(DsnFinished finished)
-    {
-        (_scheduler, var decided) = _scheduler.DsnRunFinished(_state, finished, Now);
-        if (finished.Retry)
-        {
-            _log.DsnRetry(finished.MessageId, finished.Error);
-        }
-
-        if (decided is null)
-        {
-            AfterChange();
-            return;
-        }
-
-        PersistThen(decided, queued => _log.DsnQueued(queued, finished.Error));
-    }
-
-    private void CancelTick()
-    {
-        if (_tickAt is not null)
-        {
-            Timers.Cancel(TickTimer);
-            _tickAt = null;
-        }
-    }
-
-    private static int? ConnectionNumber(IActorRef actor) =>
-        actor.Path.Name.StartsWith(ConnectionPrefix, StringComparison.Ordinal) && int.TryParse(actor.Path.Name.AsSpan(ConnectionPrefix.Length), out int n) ? n : null;
 
     private sealed class Tick
     {

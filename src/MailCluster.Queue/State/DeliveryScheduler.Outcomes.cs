@@ -143,7 +143,7 @@ internal sealed partial record DeliveryScheduler
     /// transiently with the exception's message.</summary>
     private static DeliveryResult RunFailed(QueuedMessage message, Assignment? sent, Exception error, DateTimeOffset now)
     {
-        var recipients = sent?.MessageId == message.MessageId ? sent.Recipients : [.. message.DueAt(now).Select(r => r.Address)];
+        var recipients = sent?.MessageId == message.MessageId ? sent.Recipients : message.DueAddresses(now);
         var text = "delivery run failed: " + error.GetBaseException().Message;
         return new DeliveryResult([.. recipients.Select(r => new RecipientOutcome(r, OutcomeKind.Transient, 451, RunFailedStatus, text))], null, null);
     }

@@ -23,6 +23,8 @@ internal sealed partial record DeliveryScheduler
     /// <summary>How long a delivery that found its body not yet committed waits before it looks again.</summary>
     public static readonly TimeSpan UncommittedRecheck = TimeSpan.FromSeconds(2);
 
+    private const string ConnectionPrefix = "connection-";
+
     public DeliveryScheduler(DomainShaping limits, QueueOptions options, RetryPolicy retry)
     {
         ArgumentNullException.ThrowIfNull(limits);
@@ -155,13 +157,13 @@ internal sealed partial record DeliveryScheduler
             }
 
             int number = connection ?? next.LastConnection + 1;
-            IReadOnlyList<string> recipients = [.. message.DueAt(now).Select(r => r.Address)];
+            var recipients = message.DueAddresses(now);
             next = next with
             {
                 Holds = next.Holds.Remove(message.MessageId),
                 InFlight = next.InFlight.Add(message.MessageId),
                 Connections = next.Connections.SetItem(number, new Assignment(message.MessageId, recipients)),
-                Shaping = next.Shaping.Started(now),
+                Shaping = Limits.RatePerMinute is null ? next.Shaping : next.Shaping.Started(now), // starts are counted only for a rate
                 LastConnection = Math.Max(number, next.LastConnection),
             };
             (starts ??= []).Add(new DeliveryStart(number, connection is null, message, recipients));
@@ -184,7 +186,10 @@ internal sealed partial record DeliveryScheduler
             next = next with { DsnRunning = next.DsnRunning.Union(dsnRuns.Select(m => m.MessageId)) };
         }
 
-        return (next, new SchedulerStep(StepKind.Run, (IReadOnlyList<DeliveryStart>?)starts ?? [], (IReadOnlyList<QueuedMessage>?)dsnRuns ?? [], next.WakeAt(state, now, suspendedUntil)));
+        var wakeAt = next.WakeAt(state, now, suspendedUntil);
+        return (next, starts is null && dsnRuns is null && wakeAt is null
+            ? SchedulerStep.Nothing
+            : new SchedulerStep(StepKind.Run, (IReadOnlyList<DeliveryStart>?)starts ?? [], (IReadOnlyList<QueuedMessage>?)dsnRuns ?? [], wakeAt));
     }
 
     /// <summary>
@@ -239,6 +244,13 @@ internal sealed partial record DeliveryScheduler
         return next;
     }
 
+    /// <summary>The name of connection <paramref name="number"/>'s actor, a child of the queue.</summary>
+    public static string ConnectionName(int number) => ConnectionPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The number of the connection whose actor is named <paramref name="name"/> (null: not a connection).</summary>
+    public static int? ConnectionNumber(string name) =>
+        name.StartsWith(ConnectionPrefix, StringComparison.Ordinal) && int.TryParse(name.AsSpan(ConnectionPrefix.Length), out int n) ? n : null;
+
     private int? IdleConnection
     {
         get
@@ -289,6 +301,9 @@ internal sealed record SchedulerStep(StepKind Kind, IReadOnlyList<DeliveryStart>
 {
     /// <summary>With <see cref="StepKind.Stop"/>: mail arrived while the queue passivated; it must start again.</summary>
     public bool WakeUp { get; init; }
+
+    /// <summary>A run that starts nothing and needs no timer (most steps: they run several times per message).</summary>
+    public static readonly SchedulerStep Nothing = Of(StepKind.Run);
 
     public static SchedulerStep Of(StepKind kind) => new(kind, [], [], null);
 }

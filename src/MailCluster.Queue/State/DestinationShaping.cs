@@ -66,7 +66,7 @@ public sealed record DestinationShaping(int ConnectFailures, DateTimeOffset Back
     public DestinationShaping Flushed(DateTimeOffset now) => BackingOff && BackoffUntil > now ? this with { BackoffUntil = now } : this;
 
     /// <summary>A connection opened: the destination is healthy again.</summary>
-    public DestinationShaping Connected() => this with { ConnectFailures = 0, BackoffUntil = DateTimeOffset.MinValue };
+    public DestinationShaping Connected() => BackingOff || BackoffUntil != DateTimeOffset.MinValue ? this with { ConnectFailures = 0, BackoffUntil = DateTimeOffset.MinValue } : this;
 
     /// <summary>The effective connection cap: the destination's, bounded by the queue's own limit.</summary>
     public static int Cap(DomainShaping shaping, int queueLimit)

@@ -19,16 +19,28 @@ public sealed partial record DomainQueueState
         ArgumentNullException.ThrowIfNull(enqueues);
         ArgumentNullException.ThrowIfNull(outcomes);
         var events = new List<IQueueMessage>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? first = null; // a set of the ids only once a second message is in the batch (most hold one)
+        HashSet<string>? seen = null;
         foreach (var command in enqueues)
         {
-            if (Decide(command) is { } e && seen.Add(e.MessageId))
+            if (Decide(command) is not { } e)
             {
-                events.Add(e);
+                continue;
             }
+
+            if (first is null)
+            {
+                first = e.MessageId;
+            }
+            else if (!(seen ??= new HashSet<string>(StringComparer.Ordinal) { first }).Add(e.MessageId))
+            {
+                continue;
+            }
+
+            events.Add(e);
         }
 
-        var nothing = new List<string>();
+        List<string>? nothing = null;
         foreach (var (messageId, result, at) in outcomes)
         {
             if (Decide(messageId, result, at, retry, random) is { } attempt)
@@ -37,11 +49,11 @@ public sealed partial record DomainQueueState
             }
             else
             {
-                nothing.Add(messageId);
+                (nothing ??= []).Add(messageId);
             }
         }
 
-        return (events, nothing);
+        return (events, (IReadOnlyList<string>?)nothing ?? []);
     }
 
     /// <summary>The message an event is about; null for events about the whole queue.</summary>

@@ -88,11 +88,10 @@ public sealed partial record DomainQueueState
             return null;
         }
 
-        var results = new List<RecipientResult>();
+        var results = new List<RecipientResult>(result.Outcomes.Count);
         foreach (var outcome in result.Outcomes)
         {
-            var pending = message.Pending.Find(r => string.Equals(r.Address, outcome.Recipient, StringComparison.Ordinal));
-            if (pending is null)
+            if (message.PendingOf(outcome.Recipient) is not { } pending)
             {
                 continue;
             }
@@ -145,8 +144,13 @@ public sealed partial record DomainQueueState
             return this;
         }
 
-        var pending = e.Recipients.Select(r => new PendingRecipient(r, 0, e.ArrivedAt, null)).ToImmutableList();
-        return With(null, new QueuedMessage(e.MessageId, e.Sender, e.ArrivedAt, pending) { Dsn = e.Dsn });
+        var pending = ImmutableList.CreateBuilder<PendingRecipient>();
+        foreach (var r in e.Recipients)
+        {
+            pending.Add(new PendingRecipient(r, 0, e.ArrivedAt, null));
+        }
+
+        return With(null, new QueuedMessage(e.MessageId, e.Sender, e.ArrivedAt, pending.ToImmutable()) { Dsn = e.Dsn });
     }
 
     private DomainQueueState ApplyAttempt(AttemptCompleted e)
@@ -160,7 +164,8 @@ public sealed partial record DomainQueueState
         var reports = message.Reports;
         foreach (var r in e.Results)
         {
-            var current = pending.Find(p => string.Equals(p.Address, r.Recipient, StringComparison.Ordinal));
+            // The message's list, or this attempt's edits of it: look the recipient up in the list being edited.
+            var current = FindPending(pending, r.Recipient);
             if (current is null)
             {
                 continue;
@@ -194,6 +199,19 @@ public sealed partial record DomainQueueState
 
         var done = e.Recipients.ToHashSet(StringComparer.Ordinal);
         return With(message, message with { Reports = message.Reports.RemoveAll(r => done.Contains(r.Recipient)) });
+    }
+
+    private static PendingRecipient? FindPending(ImmutableList<PendingRecipient> pending, string address)
+    {
+        foreach (var p in pending)
+        {
+            if (string.Equals(p.Address, address, StringComparison.Ordinal))
+            {
+                return p;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -52,9 +52,55 @@ public sealed record QueuedMessage(
         return age > TimeSpan.Zero ? age : TimeSpan.Zero;
     }
 
-    public DateTimeOffset NextAttemptAt => Pending.IsEmpty ? DateTimeOffset.MaxValue : Pending.Min(r => r.NextAttemptAt);
+    /// <summary>The earliest next attempt of a pending recipient (<see cref="DateTimeOffset.MaxValue"/> when none). Loops
+    /// over the list's own enumerator: this runs several times per event (the due index's keys).</summary>
+    public DateTimeOffset NextAttemptAt
+    {
+        get
+        {
+            var next = DateTimeOffset.MaxValue;
+            foreach (var r in Pending)
+            {
+                if (r.NextAttemptAt < next)
+                {
+                    next = r.NextAttemptAt;
+                }
+            }
+
+            return next;
+        }
+    }
 
     public ImmutableList<PendingRecipient> DueAt(DateTimeOffset now) => Pending.RemoveAll(r => r.NextAttemptAt > now);
+
+    /// <summary>The addresses of the recipients due at <paramref name="now"/>, in order (what a delivery sends).</summary>
+    public IReadOnlyList<string> DueAddresses(DateTimeOffset now)
+    {
+        var due = new List<string>(Pending.Count);
+        foreach (var r in Pending)
+        {
+            if (r.NextAttemptAt <= now)
+            {
+                due.Add(r.Address);
+            }
+        }
+
+        return due;
+    }
+
+    /// <summary>The pending recipient <paramref name="address"/> (ordinal), or null.</summary>
+    public PendingRecipient? PendingOf(string address)
+    {
+        foreach (var r in Pending)
+        {
+            if (string.Equals(r.Address, address, StringComparison.Ordinal))
+            {
+                return r;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>RCPT NOTIFY of <paramref name="recipient"/>, upper-cased, or null when the sender gave none.</summary>
     public string? NotifyOf(string recipient) =>
