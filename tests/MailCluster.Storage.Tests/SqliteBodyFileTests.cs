@@ -50,14 +50,24 @@ public sealed class SqliteBodyFileTests : SpoolStoreContract, IDisposable
     {
         await using var store = await OpenFileStoreAsync(await NewLocationAsync());
         var events = new List<string>();
-        store.Files.SyncedForTests = e => { lock (events) { events.Add(e.Split(' ')[0]); } };
+        store.Files.SyncedForTests = e =>
+        {
+            lock (events)
+            {
+                events.Add(e.Split(' ')[0]);
+            }
+        };
         store.BeforeCommitForTests = ops =>
         {
             // The row is not committed yet, and the whole body is already on disk under the name the row will hold.
             var write = ops.OfType<WriteOp>().Single();
             Assert.Equal(100_000, new FileInfo(Path.Combine(store.Files.Directory, write.BodyFile!.Name)).Length);
             Assert.True(write.Body.IsEmpty); // the batch carries the name, not the 100 KB
-            lock (events) { events.Add("commit"); }
+            lock (events)
+            {
+                events.Add("commit");
+            }
+
             return Task.CompletedTask;
         };
 
@@ -95,7 +105,7 @@ public sealed class SqliteBodyFileTests : SpoolStoreContract, IDisposable
         }
 
         Assert.Equal(2, await store.SweepOrphanFilesAsync(TimeSpan.FromMinutes(30), Ct));
-        Assert.Equal(["README"], Directory.GetFiles(store.Files.Directory).Select(Path.GetFileName).Where(n => !SpoolBodyFiles.IsBodyName(n!)));
+        Assert.Equal(["README"], Directory.GetFiles(store.Files.Directory).Select(f => Path.GetFileName(f)).Where(n => !SpoolBodyFiles.IsBodyName(n)));
         Assert.Single(Directory.GetFiles(store.Files.Directory), f => SpoolBodyFiles.IsBodyName(Path.GetFileName(f)));
         Assert.Equal(Body(5000, seed: 4), (await store.ReadAsync("kept", Ct)).Body.ToArray());
     }
