@@ -88,6 +88,7 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, ISpoolInventory, IAsy
             return;
         }
 
+        await BeforeDisposeAsync().ConfigureAwait(false);
         await queue.DisposeAsync().ConfigureAwait(false);
         await DisposeCoreAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);
@@ -113,6 +114,10 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, ISpoolInventory, IAsy
 
     /// <summary>Completes when <paramref name="op"/>'s batch is durable.</summary>
     private protected Task EnqueueAsync(SpoolOp op, CancellationToken cancellationToken) => queue.EnqueueAsync(op, cancellationToken);
+
+    /// <summary>Waits for writes that <see cref="WriteCoreAsync"/> accepted but has not queued yet, so that a call made
+    /// before disposal is applied like every queued one. Runs before the queue stops taking operations.</summary>
+    private protected virtual Task BeforeDisposeAsync() => Task.CompletedTask;
 
     /// <summary>Releases provider resources; the writer loop has already stopped.</summary>
     private protected abstract ValueTask DisposeCoreAsync();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MailCluster.Queue.Spool;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -61,6 +62,7 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore, ISpoolFileSweep
     private readonly SqliteSpoolWriter writer;
     private readonly SqliteCheckpointer checkpointer;
     private readonly int fileThreshold;
+    private readonly ConcurrentDictionary<Task, byte> fileWrites = new();
 
     /// <param name="fileThreshold">Bodies of at least this many bytes go to files; 0 keeps every body in the database.</param>
     public SqliteSpoolStore(string path, ILogger? logger = null, GroupCommitOptions? options = null, int fileThreshold = 0)
@@ -151,14 +153,25 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore, ISpoolFileSweep
 
     /// <summary>Bodies of at least the threshold are written to a durable file first (on a pool thread, in parallel with
     /// other sessions' bodies), and the batch only inserts the row that names it.</summary>
-    private protected override async Task WriteCoreAsync(WriteOp op, CancellationToken cancellationToken)
+    private protected override Task WriteCoreAsync(WriteOp op, CancellationToken cancellationToken)
     {
         if (fileThreshold == 0 || op.Body.Length < fileThreshold)
         {
-            await EnqueueAsync(op, cancellationToken).ConfigureAwait(false);
-            return;
+            return EnqueueAsync(op, cancellationToken);
         }
 
+        // Tracked until done: disposal waits for it (a call made before disposal is applied, as the contract says).
+        var write = WriteFileThenRowAsync(op, cancellationToken);
+        fileWrites.TryAdd(write, 0);
+        _ = write.ContinueWith(done => fileWrites.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return write;
+    }
+
+    private protected override Task BeforeDisposeAsync() =>
+        Task.WhenAll(fileWrites.Keys).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    private async Task WriteFileThenRowAsync(WriteOp op, CancellationToken cancellationToken)
+    {
         cancellationToken.ThrowIfCancellationRequested();
         var name = await Task.Run(() => Files.Write(op.Body.Span), cancellationToken).ConfigureAwait(false);
         try
@@ -166,9 +179,10 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore, ISpoolFileSweep
             await EnqueueAsync(op with { Body = ReadOnlyMemory<byte>.Empty, BodyFile = new BodyFileRef(name, op.Body.Length) }, cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is DuplicateMessageIdException or OperationCanceledException)
+        catch (Exception ex) when (ex is DuplicateMessageIdException or OperationCanceledException or ObjectDisposedException)
         {
-            // Certainly no row names the file (a duplicate id inserts nothing; a cancelled op never joined a batch).
+            // Certainly no row names the file (a duplicate id inserts nothing; a cancelled op never joined a batch; a
+            // disposed store queues nothing).
             // After any other failure the batch's outcome may be unknown: the file is left to the orphan sweep.
             Files.Delete(name);
             throw;
