@@ -177,6 +177,8 @@ smtp_tls_security_level = may
 maillog_file = $PF_DIR/maillog
 maillog_file_prefixes = $T
 biff = no
+# Postfix's default limit (10,240,000 bytes) refuses a 10 MB message; MailCluster's default is 36 MB.
+message_size_limit = 52428800
 EOF
 }
 pf_start() {
@@ -382,6 +384,36 @@ scenario_latency() { # mta rate
   mta_stop "$mta"
 }
 
+# ---------------------------------------------------------------------------------------------- 4b. large messages (bench/large.sh)
+# MCBENCH_LARGE_MB="1 10": per size, accepted MB/s (deferred, as in 4) and end-to-end MB/s (relayed to smtp-sink, timed
+# until the sink counted every message), the same bytes per size (N_LARGE MB in all, at least 10 messages).
+scenario_large_sized() { # mta mb
+  local mta=$1 mb=$2 n c0 t0 t1 c1 base deadline got
+  n=$(( N_LARGE / mb )); (( n < 10 )) && n=10
+  mta_start "$mta"
+  warm_up "$mta" "large$mb" 10 "$(( N_WARM_LARGE / mb < 5 ? 5 : N_WARM_LARGE / mb ))" $(( mb * 1048576 )) -d -t user@defer.test
+  c0=$(cpu_ns "$(mta_cg "$mta")"); t0=$(now)
+  if nsx smtp-source -s 10 -d -l $(( mb * 1048576 )) -m "$n" -M client.test -f bench@client.test -t user@defer.test \
+       "127.0.0.1:$(mta_port "$mta")" >"$T/src-large$mb-$mta.log" 2>&1; then
+    t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")")
+    RS[large${mb}.$mta]+="$(calc "$n * $mb / ($t1 - $t0)" 1) "
+    RS[large${mb}_cpu.$mta]+="$(calc "($c1 - $c0) / 1e6 / $n" 1) "
+  else
+    log "$mta large $mb MB: smtp-source failed: $(tail -2 "$T/src-large$mb-$mta.log" | tr '\n' ' ')"; RS[large${mb}.$mta]+="fail "
+  fi
+  base=$(sink_count); c0=$(cpu_ns "$(mta_cg "$mta")"); t0=$(now)
+  nsx smtp-source -s 10 -d -l $(( mb * 1048576 )) -m "$n" -M client.test -f bench@client.test -t user@relay.test \
+    "127.0.0.1:$(mta_port "$mta")" >"$T/src-large${mb}e2e-$mta.log" 2>&1 \
+    || log "$mta large $mb MB e2e: smtp-source failed: $(tail -2 "$T/src-large${mb}e2e-$mta.log" | tr '\n' ' ')"
+  deadline=$(( $(date +%s) + 300 ))
+  while got=$(( $(sink_count) - base )); [[ $got -lt $n && $(date +%s) -lt $deadline ]]; do sleep 0.05; done
+  t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")")
+  if [[ $got -ge $n ]]; then RS[large${mb}_e2e.$mta]+="$(calc "$n * $mb / ($t1 - $t0)" 1) "
+  else log "$mta large $mb MB e2e: only $got of $n reached the sink"; RS[large${mb}_e2e.$mta]+="fail "; fi
+  log "$mta large $mb MB: accepted ${RS[large${mb}.$mta]:-} e2e ${RS[large${mb}_e2e.$mta]:-} MB/s (rounds so far)"
+  mta_stop "$mta"
+}
+
 # ---------------------------------------------------------------------------------------------- 4. 1 MB messages
 scenario_large() {
   local mta=$1 c0 t0 t1 c1
@@ -442,6 +474,16 @@ LAT_RATE=${MCBENCH_LAT_RATE:-$(calc "$base_rate / 2" 0)}  # override only to com
 want latency && for mta in $(printf '%s\n' "${MTAS[@]}" | tac); do scenario_latency "$mta" "$LAT_RATE"; done
 want large && for mta in "${MTAS[@]}"; do scenario_large "$mta"; done
 want idle && for mta in "${MTAS[@]}"; do scenario_idle "$mta"; done
+if want large_sized; then
+  for round in $(seq "$ROUNDS"); do
+    order=("${MTAS[@]}"); (( round % 2 == 0 )) && order=($(printf '%s\n' "${MTAS[@]}" | tac))
+    for mb in ${MCBENCH_LARGE_MB:-1 10}; do for mta in "${order[@]}"; do scenario_large_sized "$mta" "$mb"; done; done
+  done
+  for mb in ${MCBENCH_LARGE_MB:-1 10}; do for key in large$mb large${mb}_e2e large${mb}_cpu; do for mta in "${MTAS[@]}"; do
+    if [[ "${RS[$key.$mta]:-}" == *fail* ]]; then R[$key.$mta]=fail
+    elif [[ -n "${RS[$key.$mta]:-}" ]]; then R[$key.$mta]=$(median <<<"${RS[$key.$mta]}"); fi
+  done; done; done
+fi
 
 # ---------------------------------------------------------------------------------------------- report
 ratio() { local a=${R[$1.mc]:-} b=${R[$1.pf]:-}; [[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]] && awk "BEGIN { if ($b > 0) printf \"%.2f\", $a / $b; else print \"-\" }" || echo "-"; }
@@ -468,6 +510,11 @@ report() {
   row "3. Latency at ${LAT_RATE} msg/s, p99 after the first quarter (ms, diagnostic)" lat_p99_late ""
   row "3. Latency: failed transactions" lat_failed "0"
   row "4. 1 MB messages accepted (MB/s)" large ""
+  for mb in ${MCBENCH_LARGE_MB:-}; do
+    row "4b. $mb MB messages accepted (MB/s, median of $ROUNDS)" large$mb "≥ 1.5×"
+    row "4b. $mb MB messages end to end (MB/s, median of $ROUNDS)" large${mb}_e2e "≥ 1.5×"
+    row "4b. CPU ms per $mb MB message accepted" large${mb}_cpu "lower"
+  done
   row "5. Idle connections greeted (of $N_IDLE)" idle_greeted ""
   row "5. Memory per idle connection (bytes, PSS)" idle_bytes "< 20480"
   row "5. Greeting latency p50 (ms)" idle_p50 ""
@@ -481,6 +528,7 @@ report() {
   echo "Acceptance (1a, 1b, and their CPU rows): median of $ROUNDS round(s); every round, MC / Postfix msg/s:"
   echo "1a ${RS[accept_reuse.mc]:--}/ ${RS[accept_reuse.pf]:--}; 1b ${RS[accept_new.mc]:--}/ ${RS[accept_new.pf]:--}."
   echo "End-to-end: ${R[e2e_n.mc]:--} / ${R[e2e_n.pf]:--} messages reached the sink (MC / Postfix); all were accepted after ${R[e2e_accept_s.mc]:--} s / ${R[e2e_accept_s.pf]:--} s."
+  [[ -n ${MCBENCH_LARGE_MB:-} ]] && echo "Large (4b), every round, MC / Postfix: $(for k in "${!RS[@]}"; do [[ $k == large[0-9]* ]] && printf '%s=%s; ' "$k" "${RS[$k]}"; done)"
   echo "Wall time: $(( $(date +%s) - RUN_START )) s. Command: bench/run.sh $( [[ $QUICK == 1 ]] && echo --quick )"
 }
 report | tee ${OUT:+"$OUT"}

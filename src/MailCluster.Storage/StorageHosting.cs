@@ -33,7 +33,8 @@ public static partial class StorageHosting
         services.AddSingleton<ISpoolStore>(sp => SpoolStoreFactory.Create(
             storage.Provider,
             storage.IsPostgreSql ? storage.ConnectionString! : StorageOptions.SqliteSpoolPath(dataDir),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<ISpoolStore>()));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<ISpoolStore>(),
+            fileThreshold: storage.SpoolFileThresholdBytes));
         services.AddSingleton(sp => (ISpoolInventory)sp.GetRequiredService<ISpoolStore>());
         services.AddSingleton<IMessageDomains>(_ => new SpoolReferenceReader(storage.IsPostgreSql, storage.IsPostgreSql ? storage.ConnectionString! : StorageOptions.SqliteSpoolPath(dataDir)));
         services.AddHostedService<SpoolInitializer>();

@@ -18,6 +18,12 @@ public sealed class StorageOptions
     /// <summary>Seconds between two compactions of the journal (events covered by a snapshot deleted; see
     /// <c>Journal/JournalCompaction</c>); 0 keeps every event for ever. Default 300.</summary>
     public int JournalCompactionSeconds { get; set; } = 300;
+    /// <summary>Embedded SQLite only: message bodies of at least this many bytes are stored as files in
+    /// <c>{DataDir}/spool-bodies/</c> (fsync'd with their directory before the row naming them commits) rather than in
+    /// the spool database, which would write them twice (WAL, then checkpoint) on its one writer thread. 0 keeps every
+    /// body in the database. Ignored with PostgreSQL: there every node must read every body, so bodies stay in the
+    /// shared database.</summary>
+    public int SpoolFileThresholdBytes { get; set; } = 128 * 1024;
 
     /// <summary>True when <see cref="Provider"/> names PostgreSQL (case-insensitive); else the SQLite files are used.</summary>
     public bool IsPostgreSql => string.Equals(Provider, SpoolStoreFactory.PostgreSql, StringComparison.OrdinalIgnoreCase);

@@ -121,6 +121,7 @@ internal static class NodeSettingsValidator
         CheckSweep(s.Queue, Check);
         Check(s.Storage.Provider is "Sqlite" or "PostgreSql", "MailCluster:Storage:Provider", $"must be Sqlite or PostgreSql, got '{s.Storage.Provider}'");
         Check(s.Storage.JournalCompactionSeconds is 0 or (>= 10 and <= 86_400), "MailCluster:Storage:JournalCompactionSeconds", $"must be 0 (never) or 10 to 86400, got {s.Storage.JournalCompactionSeconds}");
+        Check(s.Storage.SpoolFileThresholdBytes >= 0, "MailCluster:Storage:SpoolFileThresholdBytes", "must be 0 (every body in the database) or a size in bytes");
         var (connectionKey, connectionString) = MailCluster.Storage.PostgresConnectionString.Configured(s.Storage);
         Check(!s.Storage.IsPostgreSql || !string.IsNullOrWhiteSpace(connectionString), connectionKey, s.Storage.ConnectionStringFile is null ? "is required when the provider is PostgreSql" : $"file '{s.Storage.ConnectionStringFile}' cannot be read or is empty");
         var connectionProblem = s.Storage.IsPostgreSql && !string.IsNullOrWhiteSpace(connectionString) ? MailCluster.Storage.PostgresConnectionString.Problem(connectionString) : null;

@@ -50,7 +50,7 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, ISpoolInventory, IAsy
             throw new ArgumentException("A spooled message needs at least one recipient domain.", nameof(domains));
         }
 
-        return queue.EnqueueAsync(new WriteOp(messageId, body, normalised), cancellationToken);
+        return WriteCoreAsync(new WriteOp(messageId, body, normalised), cancellationToken);
     }
 
     public Task CommitAsync(string messageId, CancellationToken cancellationToken)
@@ -88,6 +88,7 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, ISpoolInventory, IAsy
             return;
         }
 
+        await BeforeDisposeAsync().ConfigureAwait(false);
         await queue.DisposeAsync().ConfigureAwait(false);
         await DisposeCoreAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);
@@ -107,6 +108,16 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, ISpoolInventory, IAsy
     /// references: rows of (id, created, domain or null when none) ordered by created, id, domain.
     /// </summary>
     private protected abstract Task<AgedBodyPage> ListAgedAsync(bool committed, TimeSpan minAge, SpoolAgeCursor? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Queues a checked write; a provider may first move the body elsewhere (and queue a lighter op).</summary>
+    private protected virtual Task WriteCoreAsync(WriteOp op, CancellationToken cancellationToken) => EnqueueAsync(op, cancellationToken);
+
+    /// <summary>Completes when <paramref name="op"/>'s batch is durable.</summary>
+    private protected Task EnqueueAsync(SpoolOp op, CancellationToken cancellationToken) => queue.EnqueueAsync(op, cancellationToken);
+
+    /// <summary>Waits for writes that <see cref="WriteCoreAsync"/> accepted but has not queued yet, so that a call made
+    /// before disposal is applied like every queued one. Runs before the queue stops taking operations.</summary>
+    private protected virtual Task BeforeDisposeAsync() => Task.CompletedTask;
 
     /// <summary>Releases provider resources; the writer loop has already stopped.</summary>
     private protected abstract ValueTask DisposeCoreAsync();

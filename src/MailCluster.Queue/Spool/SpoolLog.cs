@@ -12,4 +12,7 @@ internal static partial class SpoolLog
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "DeleteUncommitted left {MessageId} alone: it is committed or already gone")]
     public static partial void DeleteOfCommittedIgnored(ILogger logger, string messageId);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Spool body file {Name} could not be deleted after its row was; the orphan sweep will delete it")]
+    public static partial void BodyFileNotDeleted(ILogger logger, Exception exception, string name);
 }

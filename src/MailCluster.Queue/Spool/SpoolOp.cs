@@ -10,8 +10,15 @@ internal abstract record SpoolOp(string MessageId)
 /// <param name="Domains">Distinct, lower-cased recipient domains; never empty.</param>
 internal sealed record WriteOp(string MessageId, ReadOnlyMemory<byte> Body, string[] Domains) : SpoolOp(MessageId)
 {
+    /// <summary>Set when the body is already durable in a file of the provider's (then <see cref="Body"/> is empty and
+    /// the row only names the file); see SQLite's SpoolBodyFiles.</summary>
+    public BodyFileRef? BodyFile { get; init; }
+
     public override long Size => Body.Length + 64;
 }
+
+/// <summary>A body stored as a file: the file's name and its length in bytes.</summary>
+internal sealed record BodyFileRef(string Name, long Length);
 
 internal sealed record CommitOp(string MessageId) : SpoolOp(MessageId);
 

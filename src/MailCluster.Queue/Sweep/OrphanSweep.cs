@@ -64,6 +64,16 @@ public sealed partial class OrphanSweep(
         {
             await SweepAsync(committed: true, run, report, cancellationToken).ConfigureAwait(false);
             await SweepAsync(committed: false, run, report, cancellationToken).ConfigureAwait(false);
+            if (spool is ISpoolFileSweep files)
+            {
+                // Body files no row names (a crash between a file's fsync and its row's commit, or between a row's
+                // deletion and the file's): no queue can hold them, so the age alone decides.
+                report.OrphanFiles = await files.SweepOrphanFilesAsync(TimeSpan.FromSeconds(options.MinAgeSeconds), cancellationToken).ConfigureAwait(false);
+                if (report.OrphanFiles > 0)
+                {
+                    LogOrphanFiles(logger, report.OrphanFiles, options.MinAgeSeconds);
+                }
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -255,6 +265,9 @@ public sealed partial class OrphanSweep(
         + "{Skipped} left because the buckets of {SkippedDomains} domains could not all be found ({Elapsed:0.0} s)")]
     private static partial void LogNothing(ILogger logger, int bodies, int references, int minAge, int held, int undecided, int silent, int skipped, int skippedDomains, double elapsed);
 
+    [LoggerMessage(EventId = 4208, Level = LogLevel.Information, Message = "Spool sweep deleted {Count} orphaned body files older than {MinAge} s that no spool row names")]
+    private static partial void LogOrphanFiles(ILogger logger, int count, int minAge);
+
     [LoggerMessage(EventId = 4207, Level = LogLevel.Warning, Message = "Spool sweep: the buckets of {Domain} could not all be found ({Unanswered} did not answer); "
         + "its references are left for the next run")]
     private static partial void LogUndiscovered(ILogger logger, string domain, string unanswered);
@@ -306,6 +319,9 @@ public sealed class SweepReport
 
     /// <summary>Suspects this run leaves to the next (found un-held for the first time).</summary>
     public int Suspects { get; set; }
+
+    /// <summary>Body files deleted because no spool row named them (<see cref="ISpoolFileSweep"/>).</summary>
+    public int OrphanFiles { get; set; }
 }
 
 /// <summary>The state of one run: its suspects and the domains it has discovered (null: incomplete).</summary>

@@ -11,14 +11,15 @@ public static class SpoolStoreFactory
 
     /// <param name="provider"><see cref="Sqlite"/> or <see cref="PostgreSql"/> (case-insensitive; "Postgres" is accepted too).</param>
     /// <param name="connectionStringOrPath">The SQLite file path, or the Npgsql connection string.</param>
+    /// <param name="fileThreshold">SQLite only: bodies of at least this many bytes go to files (0: none).</param>
     /// <remarks>The caller owns the store: call <see cref="ISpoolStore.InitializeAsync"/> first and dispose it last.</remarks>
-    public static GroupCommitSpoolStore Create(string provider, string connectionStringOrPath, ILogger? logger = null, GroupCommitOptions? options = null)
+    public static GroupCommitSpoolStore Create(string provider, string connectionStringOrPath, ILogger? logger = null, GroupCommitOptions? options = null, int fileThreshold = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(provider);
         ArgumentException.ThrowIfNullOrEmpty(connectionStringOrPath);
         if (string.Equals(provider, Sqlite, StringComparison.OrdinalIgnoreCase))
         {
-            return new SqliteSpoolStore(connectionStringOrPath, logger, options);
+            return new SqliteSpoolStore(connectionStringOrPath, logger, options, fileThreshold);
         }
 
         if (string.Equals(provider, PostgreSql, StringComparison.OrdinalIgnoreCase)

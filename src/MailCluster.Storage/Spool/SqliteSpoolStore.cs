@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MailCluster.Queue.Spool;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -11,8 +12,11 @@ namespace MailCluster.Storage;
 /// invariant 1). Only this process may use the file (DESIGN: never share one SQLite file between nodes).
 /// Writes go through one long-lived connection with prepared statements (<see cref="SqliteSpoolWriter"/>);
 /// reads open a pooled connection without the PRAGMAs, which only matter to a writer.
+/// <para>Bodies of at least <c>fileThreshold</c> bytes are kept as files beside the database (<see cref="SpoolBodyFiles"/>,
+/// table <c>mc_spool_file</c>); their <c>mc_spool</c> row has an empty body. Rows written by earlier releases (every
+/// body in the row) are read as before. The table is added, no existing table changes shape.</para>
 /// </summary>
-public sealed class SqliteSpoolStore : GroupCommitSpoolStore
+public sealed class SqliteSpoolStore : GroupCommitSpoolStore, ISpoolFileSweep
 {
     /// <summary>How long a statement waits for a lock held by another connection before failing.</summary>
     private const int BusyTimeoutMilliseconds = 10_000;
@@ -31,6 +35,16 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
             domain TEXT NOT NULL,
             PRIMARY KEY(message_id, domain)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS mc_spool_age ON mc_spool(created_at, message_id);
+        CREATE TABLE IF NOT EXISTS mc_spool_file(
+            message_id TEXT PRIMARY KEY NOT NULL,
+            file_name TEXT NOT NULL UNIQUE,
+            length INTEGER NOT NULL) WITHOUT ROWID;
+        """;
+
+    private const string ReadSql = """
+        SELECT s.committed, s.body, f.file_name, f.length
+        FROM mc_spool AS s LEFT JOIN mc_spool_file AS f ON f.message_id = s.message_id
+        WHERE s.message_id = $id
         """;
 
     // The orphan sweep's listing: a range of the age index up to the cutoff (never the whole table), then the references
@@ -47,8 +61,11 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
     private readonly string connectionString;
     private readonly SqliteSpoolWriter writer;
     private readonly SqliteCheckpointer checkpointer;
+    private readonly int fileThreshold;
+    private readonly ConcurrentDictionary<Task, byte> fileWrites = new();
 
-    public SqliteSpoolStore(string path, ILogger? logger = null, GroupCommitOptions? options = null)
+    /// <param name="fileThreshold">Bodies of at least this many bytes go to files; 0 keeps every body in the database.</param>
+    public SqliteSpoolStore(string path, ILogger? logger = null, GroupCommitOptions? options = null, int fileThreshold = 0)
         : base((options ?? GroupCommitOptions.Default) with { DedicatedThread = true }, logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -60,11 +77,20 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
             Pooling = true,
             DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
+        ArgumentOutOfRangeException.ThrowIfNegative(fileThreshold);
+        this.fileThreshold = fileThreshold;
+        Files = new SpoolBodyFiles(BodyDirectoryOf(Path));
         checkpointer = new SqliteCheckpointer(OpenConnectionAsync, Logger);
-        writer = new SqliteSpoolWriter(OpenConnectionAsync, checkpointer.Written);
+        writer = new SqliteSpoolWriter(OpenConnectionAsync, checkpointer.Written, DeleteReleasedFiles);
     }
 
     public string Path { get; }
+
+    /// <summary>Where the body files of the spool at <paramref name="databasePath"/> live: <c>spool.db</c> → <c>spool-bodies/</c>.</summary>
+    public static string BodyDirectoryOf(string databasePath) =>
+        System.IO.Path.ChangeExtension(System.IO.Path.GetFullPath(databasePath), null) + "-bodies";
+
+    internal SpoolBodyFiles Files { get; }
 
     /// <summary>Background WAL checkpoints completed so far.</summary>
     internal int CheckpointsCompleted => checkpointer.Completed;
@@ -82,6 +108,8 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
         {
             await ExecuteAsync(connection, null, Schema, cancellationToken).ConfigureAwait(false);
         }
+
+        Files.Initialize();
     }
 
     public override async Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken)
@@ -95,8 +123,10 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT committed, body FROM mc_spool WHERE message_id = $id";
+            command.CommandText = ReadSql;
             command.Parameters.AddWithValue("$id", messageId);
+            SpoolStatus status;
+            (string Name, long Length) file;
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -105,9 +135,83 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
                     return SpoolEntry.Missing;
                 }
 
-                var status = reader.GetInt64(0) != 0 ? SpoolStatus.Committed : SpoolStatus.Uncommitted;
-                return new SpoolEntry(status, reader.GetFieldValue<byte[]>(1));
+                status = reader.GetInt64(0) != 0 ? SpoolStatus.Committed : SpoolStatus.Uncommitted;
+                if (reader.IsDBNull(2))
+                {
+                    return new SpoolEntry(status, reader.GetFieldValue<byte[]>(1));
+                }
+
+                file = (reader.GetString(2), reader.GetInt64(3));
             }
+
+            // The file was durable before its row committed; it is gone only if the body was released since the row
+            // was read (the last reference dropped), which is what Missing says.
+            var body = await Files.ReadAsync(file.Name, file.Length, cancellationToken).ConfigureAwait(false);
+            return body is null ? SpoolEntry.Missing : new SpoolEntry(status, body);
+        }
+    }
+
+    /// <summary>Bodies of at least the threshold are written to a durable file first (on a pool thread, in parallel with
+    /// other sessions' bodies), and the batch only inserts the row that names it.</summary>
+    private protected override Task WriteCoreAsync(WriteOp op, CancellationToken cancellationToken)
+    {
+        if (fileThreshold == 0 || op.Body.Length < fileThreshold)
+        {
+            return EnqueueAsync(op, cancellationToken);
+        }
+
+        // Tracked until done: disposal waits for it (a call made before disposal is applied, as the contract says).
+        var write = WriteFileThenRowAsync(op, cancellationToken);
+        fileWrites.TryAdd(write, 0);
+        _ = write.ContinueWith(done => fileWrites.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return write;
+    }
+
+    private protected override Task BeforeDisposeAsync() =>
+        Task.WhenAll(fileWrites.Keys).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    private async Task WriteFileThenRowAsync(WriteOp op, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var name = await Task.Run(() => Files.Write(op.Body.Span), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await EnqueueAsync(op with { Body = ReadOnlyMemory<byte>.Empty, BodyFile = new BodyFileRef(name, op.Body.Length) }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DuplicateMessageIdException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Certainly no row names the file (a duplicate id inserts nothing; a cancelled op never joined a batch; a
+            // disposed store queues nothing).
+            // After any other failure the batch's outcome may be unknown: the file is left to the orphan sweep.
+            Files.Delete(name);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes body files older than <paramref name="minAge"/> that no row names (see <see cref="SpoolBodyFiles"/>).</summary>
+    public async Task<int> SweepOrphanFilesAsync(TimeSpan minAge, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(minAge, TimeSpan.Zero);
+        var connection = new SqliteConnection(connectionString);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT 1 FROM mc_spool_file WHERE file_name = $name";
+            var parameter = command.Parameters.Add("$name", SqliteType.Text);
+            var deleted = 0;
+            foreach (var name in Files.ListOlderThan(DateTime.UtcNow - minAge))
+            {
+                parameter.Value = name;
+                if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+                {
+                    Files.Delete(name);
+                    deleted++;
+                }
+            }
+
+            return deleted;
         }
     }
 
@@ -177,6 +281,23 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore
         // Pooled connections keep the file (and its WAL) open; close them so the file can be moved or reopened.
         using var connection = new SqliteConnection(connectionString);
         SqliteConnection.ClearPool(connection);
+    }
+
+    /// <summary>Runs on the writer after a batch that deleted rows naming files committed. A file that cannot be deleted
+    /// now is an orphan the sweep deletes later.</summary>
+    private void DeleteReleasedFiles(IReadOnlyList<string> names)
+    {
+        foreach (var name in names)
+        {
+            try
+            {
+                Files.Delete(name);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                SpoolLog.BodyFileNotDeleted(Logger, ex, name);
+            }
+        }
     }
 
     private static async Task<int> ExecuteAsync(

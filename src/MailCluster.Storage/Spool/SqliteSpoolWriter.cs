@@ -9,8 +9,14 @@ namespace MailCluster.Storage;
 /// a time, never concurrently), so it is opened once, its PRAGMAs run once, and each statement is compiled once
 /// instead of per batch and per operation. After a failed batch the connection is dropped and reopened on the next
 /// one, so a broken handle never outlives the batch that found it.
+/// <para>Bodies kept as files (<see cref="SpoolBodyFiles"/>): a write inserts the row naming the file; a release or
+/// delete that removes the row collects the file's name, and the files are deleted only after the transaction committed
+/// (<paramref name="filesReleased"/>), so a rolled-back batch never loses a body.</para>
 /// </summary>
-internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConnection>> open, Action<long>? committed = null) : IAsyncDisposable
+internal sealed class SqliteSpoolWriter(
+    Func<CancellationToken, Task<SqliteConnection>> open,
+    Action<long>? committed = null,
+    Action<IReadOnlyList<string>>? filesReleased = null) : IAsyncDisposable
 {
     private const string InsertBodySql =
         "INSERT INTO mc_spool(message_id, body, committed, created_at) VALUES(?1, ?2, 0, ?3) ON CONFLICT(message_id) DO NOTHING";
@@ -26,6 +32,12 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
     private SqliteCommand? _releaseBody;
     private SqliteCommand? _deleteUncommitted;
     private SqliteCommand? _deleteRefs;
+    private SqliteCommand? _insertFile;
+    private SqliteCommand? _releaseFile;
+    private SqliteCommand? _deleteFile;
+
+    /// <summary>Files whose rows the current batch deleted: deleted from disk once it committed.</summary>
+    private readonly List<string> _releasedFiles = [];
 
     /// <summary>Applies <paramref name="ops"/> in one IMMEDIATE transaction (see <see cref="GroupCommitSpoolStore"/>).</summary>
     public async Task<Exception?[]> ApplyAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit, Action<string> deleteOfCommittedIgnored)
@@ -36,6 +48,7 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
             // BEGIN IMMEDIATE: take the write lock up front rather than fail to upgrade a read lock mid-batch.
             using var transaction = connection.BeginTransaction(deferred: false);
             var results = new Exception?[ops.Count];
+            _releasedFiles.Clear();
             for (var i = 0; i < ops.Count; i++)
             {
                 results[i] = Apply(transaction, ops[i], deleteOfCommittedIgnored);
@@ -44,6 +57,12 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
             await beforeCommit().ConfigureAwait(false);
             transaction.Commit();
             committed?.Invoke(WrittenBytes(ops));
+            if (_releasedFiles.Count > 0)
+            {
+                filesReleased?.Invoke(_releasedFiles.ToArray());
+                _releasedFiles.Clear();
+            }
+
             return results;
         }
         catch
@@ -55,14 +74,14 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var command in new[] { _insertRef, _commit, _releaseRef, _releaseBody, _deleteUncommitted, _deleteRefs })
+        foreach (var command in new[] { _insertRef, _commit, _releaseRef, _releaseBody, _deleteUncommitted, _deleteRefs, _insertFile, _releaseFile, _deleteFile })
         {
             command?.Dispose();
         }
 
         _insertBody?.Dispose(); // sqlite3_finalize, before the connection closes
         _insertBody = null;
-        _insertRef = _commit = _releaseRef = _releaseBody = _deleteUncommitted = _deleteRefs = null;
+        _insertRef = _commit = _releaseRef = _releaseBody = _deleteUncommitted = _deleteRefs = _insertFile = _releaseFile = _deleteFile = null;
         if (_connection is not null)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
@@ -81,6 +100,12 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
         _releaseBody = Prepare(connection, "DELETE FROM mc_spool WHERE message_id = $id AND NOT EXISTS (SELECT 1 FROM mc_spool_ref WHERE message_id = $id)", "$id");
         _deleteUncommitted = Prepare(connection, "DELETE FROM mc_spool WHERE message_id = $id AND committed = 0", "$id");
         _deleteRefs = Prepare(connection, "DELETE FROM mc_spool_ref WHERE message_id = $id", "$id");
+        _insertFile = Prepare(connection, "INSERT INTO mc_spool_file(message_id, file_name, length) VALUES($id, $name, $length)", "$id", "$name", "$length");
+        _releaseFile = Prepare(
+            connection,
+            "DELETE FROM mc_spool_file WHERE message_id = $id AND NOT EXISTS (SELECT 1 FROM mc_spool_ref WHERE message_id = $id) RETURNING file_name",
+            "$id");
+        _deleteFile = Prepare(connection, "DELETE FROM mc_spool_file WHERE message_id = $id RETURNING file_name", "$id");
         return connection;
     }
 
@@ -119,6 +144,11 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
                     return DuplicateMessageIdException.For(id);
                 }
 
+                if (write.BodyFile is { } file)
+                {
+                    Run(_insertFile!, transaction, id, file.Name, file.Length);
+                }
+
                 foreach (var domain in write.Domains)
                 {
                     Run(_insertRef!, transaction, id, domain);
@@ -131,6 +161,7 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
 
             case ReleaseOp release:
                 Run(_releaseRef!, transaction, id, release.Domain);
+                CollectFiles(_releaseFile!, transaction, id);
                 Run(_releaseBody!, transaction, id);
                 return null;
 
@@ -138,6 +169,7 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
                 if (Run(_deleteUncommitted!, transaction, id) > 0)
                 {
                     Run(_deleteRefs!, transaction, id);
+                    CollectFiles(_deleteFile!, transaction, id);
                 }
                 else
                 {
@@ -148,6 +180,18 @@ internal sealed class SqliteSpoolWriter(Func<CancellationToken, Task<SqliteConne
 
             default:
                 throw new NotSupportedException($"Unknown spool operation {op.GetType().Name}.");
+        }
+    }
+
+    /// <summary>Runs a <c>DELETE ... RETURNING file_name</c> and remembers the names for after the commit.</summary>
+    private void CollectFiles(SqliteCommand command, SqliteTransaction transaction, string id)
+    {
+        command.Transaction = transaction;
+        command.Parameters[0].Value = id;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            _releasedFiles.Add(reader.GetString(0));
         }
     }
 

@@ -180,6 +180,39 @@ public sealed class OrphanSweepTests : IAsyncLifetime
         Assert.Equal(0, _metrics.SweepRuns(succeeded: true).Value);
     }
 
+    [Fact]
+    public async Task Body_files_no_row_names_are_deleted_once_old_and_the_file_of_a_live_row_never()
+    {
+        // A crash between a body file's fsync and its row's commit leaves a file no row names (SpoolBodyFiles).
+        var location = Path.Combine(_directory, "files", "spool.db");
+        await using var store = new SqliteSpoolStore(location, fileThreshold: 1);
+        await store.InitializeAsync(Ct);
+        await store.WriteAsync("live", Enumerable.Repeat((byte)'x', 100).ToArray(), ["a.test"], Ct);
+        await store.CommitAsync("live", Ct);
+        var bodies = SqliteSpoolStore.BodyDirectoryOf(location);
+        var orphan = Path.Combine(bodies, Guid.NewGuid().ToString("N"));
+        await File.WriteAllBytesAsync(orphan, new byte[100], Ct);
+        foreach (var file in Directory.GetFiles(bodies))
+        {
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddHours(-2));
+        }
+
+        var sweep = new OrphanSweep(
+            store,
+            store,
+            (q, _) => Task.FromResult(new HeldMessages(q.Queue.EntityId, [.. q.MessageIds])),
+            (domain, _) => Task.FromResult(new QueueEntitySet([domain], [])),
+            new OrphanSweepOptions { MinAgeSeconds = 3600 },
+            _metrics,
+            NullLogger.Instance);
+
+        var report = await sweep.RunAsync(Ct);
+
+        Assert.Equal(1, report.OrphanFiles);
+        Assert.False(File.Exists(orphan));
+        Assert.Equal(Enumerable.Repeat((byte)'x', 100).ToArray(), (await store.ReadAsync("live", Ct)).Body.ToArray());
+    }
+
     private static (int Released, int Deleted, int Suspects) Outcome(SweepReport report) => (report.Released, report.Deleted, report.Suspects);
 
     private OrphanSweep NewSweep(OrphanSweepOptions options, Func<FindHeldMessages, HeldMessages> answer, Func<string, QueueEntitySet>? discover = null) =>
