@@ -11,7 +11,7 @@
 #   SCALE_MAILLOG=1        mail log on (needed for the cross-node share; it costs some CPU, the same at every N)
 #   SCALE_BIN=DIR          a deploy/publish.sh output to use instead of publishing the work tree
 #   SCALE_SHARES=10240     cpu.shares of every group the script makes (v2: cpu.weight = shares / 10); see below
-#   SCALE_IDLE_SECONDS=5   the window, after the warm-up, in which each node's idle CPU is measured
+#   SCALE_IDLE_SECONDS=5   the settling pause after the run, and the window after it, in which each node's idle CPU is measured
 #   SCALE_KEEP=1           keep the temp dir (node logs, PostgreSQL log)
 #
 # Everything runs inside a network namespace the script creates (lo only; removed on exit): PostgreSQL (initdb in the
@@ -225,7 +225,7 @@ cross_share() { # count run
           if (both) printf "%.0f%% of %d", 100 * cross / both, both; else printf "n/a" }' "${files[@]}"
 }
 
-echo "| Nodes (${QUOTA} CPU each) | Accepted msg/s | End-to-end msg/s | Efficiency per node (accept / e2e) | Node CPU-ms/msg | of which idle cost | PostgreSQL CPU-ms/msg | Idle CPU per node | Quota throttles | Cross-node enqueues |"
+echo "| Nodes (${QUOTA} CPU each) | Accepted msg/s | End-to-end msg/s | Efficiency per node (accept / e2e) | Node CPU-ms/msg | of which the idle CPU | PostgreSQL CPU-ms/msg | Idle CPU per node | Quota throttles | Cross-node enqueues |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 BASE_ACC=""; BASE_E2E=""; RUN=0
 for n in $COUNTS; do
@@ -237,11 +237,6 @@ for n in $COUNTS; do
   base=$(sink_count)
   load "$n" "$warm_per_instance" "warm" || log "N=$n: warm-up saw a non-2xx answer"
   wait_sink $((base + warm_per_instance * DOMAINS)) 300 || log "N=$n: warm-up mail not all delivered"
-  # The nodes' CPU while idle (heartbeats, gossip, timers): a fixed cost per node and second, not per message.
-  idle0=0; for i in $(seq 0 $((n - 1))); do idle0=$((idle0 + $(cg_cpu_ns "mcscale$$-r$RUN-n$i"))); done; ti0=$(now)
-  sleep "${SCALE_IDLE_SECONDS:-5}"
-  idle1=0; for i in $(seq 0 $((n - 1))); do idle1=$((idle1 + $(cg_cpu_ns "mcscale$$-r$RUN-n$i"))); done
-  idle_per_node=$(calc "($idle1 - $idle0) / 1e9 / ($(now) - $ti0) / $n" 4)   # CPU-seconds per second per node
   per_instance=$(( (PER_NODE * n + DOMAINS - 1) / DOMAINS )); total=$((per_instance * DOMAINS))
   base=$(sink_count); pg0=$(cg_cpu_ns "mcscale$$-pg"); cpu0=0; thr0=0
   for i in $(seq 0 $((n - 1))); do cpu0=$((cpu0 + $(cg_cpu_ns "mcscale$$-r$RUN-n$i"))); thr0=$((thr0 + $(cg_throttled "mcscale$$-r$RUN-n$i"))); done
@@ -253,6 +248,13 @@ for n in $COUNTS; do
   pg1=$(cg_cpu_ns "mcscale$$-pg"); cpu1=0; thr1=0
   for i in $(seq 0 $((n - 1))); do cpu1=$((cpu1 + $(cg_cpu_ns "mcscale$$-r$RUN-n$i"))); thr1=$((thr1 + $(cg_throttled "mcscale$$-r$RUN-n$i"))); done
   acc=$(calc "$total / ($t_acc - $t0)" 0); e2e=$(calc "$(( $(sink_count) - base )) / ($t_e2e - $t0)" 0)
+  # The nodes' CPU while idle (heartbeats, gossip, timers: a cost per node and second, not per message), measured after
+  # the run and a settling pause (right after a load the JIT is still compiling its hot code in the background).
+  sleep "${SCALE_IDLE_SECONDS:-5}"
+  idle0=0; for i in $(seq 0 $((n - 1))); do idle0=$((idle0 + $(cg_cpu_ns "mcscale$$-r$RUN-n$i"))); done; ti0=$(now)
+  sleep "${SCALE_IDLE_SECONDS:-5}"
+  idle1=0; for i in $(seq 0 $((n - 1))); do idle1=$((idle1 + $(cg_cpu_ns "mcscale$$-r$RUN-n$i"))); done
+  idle_per_node=$(calc "($idle1 - $idle0) / 1e9 / ($(now) - $ti0) / $n" 4)   # CPU-seconds per second per node
   [[ -z "$BASE_ACC" ]] && { BASE_ACC=$(calc "$acc / $n" 3); BASE_E2E=$(calc "$e2e / $n" 3); }
   nodes_stop "$n" "$RUN"
   share=$([[ $MAILLOG == 1 ]] && cross_share "$n" "$RUN" || echo "mail log off")
