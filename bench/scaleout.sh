@@ -21,7 +21,8 @@
 # warm-up, then the timed load: SCALE_DOMAINS smtp-source instances at once, spread round-robin over the nodes'
 # SMTP listeners. Reports per N: accepted msg/s (start until every smtp-source exited: all 250), end-to-end msg/s
 # (until the sink counted every message), efficiency per node (rate / N / rate at N=1), CPU-ms per message of the
-# nodes and of PostgreSQL (cpuacct), how often the quota throttled the nodes, and the share of messages whose domain
+# nodes and of PostgreSQL (cpuacct), the part of the nodes' CPU that their idle rate (measured after the run) explains,
+# how often the quota throttled the nodes, and the share of messages whose domain
 # queue ran on another node than the one that accepted them (edge "accepted" and queue "status=sent" mail-log lines
 # joined by queue id).
 # A quota is a ceiling, not a floor: on a machine busy with other work (here: other engineers' builds) a group with the
