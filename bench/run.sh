@@ -5,6 +5,8 @@
 #   MCBENCH_PROFILE=1 bench/run.sh --quick --only mc   # also perf/strace the node in scenario 1 (bench/profile/)
 #   MCBENCH_NODE_ENV="DOTNET_gcServer=0" ...           # extra environment for the node (experiments)
 #   MCBENCH_KEEP=1 ...                                  # keep the temp dir (logs, maillog, node logs)
+#   MCBENCH_STORAGE=postgresql ...                      # the node on a private PostgreSQL (fsync=on, synchronous_commit=on)
+#                                                       # in the namespace; its CPU counts as MailCluster's
 #
 # Sets up everything itself inside a private network namespace: dnsmasq (MX records for the test
 # domains) on 127.0.0.1:53, smtp-sink on 127.0.0.2:2600 (final destination), a private Postfix instance
@@ -80,6 +82,9 @@ TOOL_DLL="$ROOT/bench/MailCluster.Bench/bin/Release/net10.0/MailCluster.Bench.dl
 NS="mcbench$$"
 CG_MC="/sys/fs/cgroup/cpuacct/mcbench$$-mc"
 CG_PF="/sys/fs/cgroup/cpuacct/mcbench$$-pf"
+CG_PG=""
+STORAGE="${MCBENCH_STORAGE:-sqlite}"
+[[ $STORAGE == sqlite || $STORAGE == postgresql ]] || die "MCBENCH_STORAGE: sqlite or postgresql, not '$STORAGE'"
 MC_PID=""
 PF_DIR="$T/pf"
 BG_PIDS=()
@@ -94,7 +99,7 @@ cleanup() {
   for pid in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
   ip netns del "$NS" 2>/dev/null
   rm -rf "/etc/netns/$NS"
-  for cg in "$CG_MC" "$CG_PF"; do
+  for cg in "$CG_MC" "$CG_PF" $CG_PG; do
     [[ -d "$cg" ]] && { for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done; sleep 0.2; rmdir "$cg"; }
   done
   if [[ "${MCBENCH_KEEP:-0}" == 1 ]]; then log "kept $T"; else rm -rf "$T"; fi
@@ -106,7 +111,8 @@ nsx() { ip netns exec "$NS" "$@"; }
 # Runs a command inside the namespace and inside cgroup $1 (the command replaces the shell: same pid).
 # (The cgroup is joined before entering the namespace: `ip netns exec` remounts /sys, hiding /sys/fs/cgroup.)
 in_cgroup() { local cg="$1"; shift; /bin/sh -c 'echo $$ > "$0/cgroup.procs" && ns=$1 && shift && exec ip netns exec "$ns" "$@"' "$cg" "$NS" "$@"; }
-cpu_ns() { cat "$1/cpuacct.usage"; }
+# MailCluster's CPU includes its PostgreSQL's (MCBENCH_STORAGE=postgresql), as Postfix's includes its cleanup's fsyncs.
+cpu_ns() { if [[ $1 == "$CG_MC" && -n $CG_PG ]]; then echo $(( $(cat "$1/cpuacct.usage") + $(cat "$CG_PG/cpuacct.usage") )); else cat "$1/cpuacct.usage"; fi; }
 now() { date +%s.%N; }
 # The load tool enters only the network namespace (nsenter keeps /sys, so it can read the MTAs' cgroups).
 tool() { nsenter --net="/run/netns/$NS" dotnet "$TOOL_DLL" "$@"; }
@@ -137,6 +143,24 @@ sink_count() {
   n=$(tail -c 300 "$T/sink.out" | grep -ao $'mesg=[0-9]*\r' | tail -1 | tr -dc '0-9')
   echo "${n:-0}"
 }
+
+# ---------------------------------------------------------------------------------------------- PostgreSQL (optional)
+# MCBENCH_STORAGE=postgresql: one private PostgreSQL for the whole run on 127.0.0.1:5432 in the namespace, fsync=on and
+# synchronous_commit=on (the durability of Postfix's fsync before 250), in a cpuacct cgroup of its own; every node start
+# gets a fresh database.
+MC_STORAGE_ENV=()
+if [[ $STORAGE == postgresql ]]; then
+  command -v initdb >/dev/null && command -v postgres >/dev/null || die "MCBENCH_STORAGE=postgresql needs PostgreSQL (Debian: postgresql)"
+  CG_PG="/sys/fs/cgroup/cpuacct/mcbench$$-pg"; mkdir "$CG_PG"
+  mkdir -p "$T/pg/socket"; chown -R postgres:postgres "$T/pg"
+  runuser -u postgres -- initdb -D "$T/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-instructions >"$T/initdb.log" 2>&1 || { cat "$T/initdb.log" >&2; die "initdb failed"; }
+  printf "%s\n" "listen_addresses = '127.0.0.1'" "port = 5432" "unix_socket_directories = '$T/pg/socket'" \
+    "fsync = on" "synchronous_commit = on" "max_connections = 300" >>"$T/pg/data/postgresql.conf"
+  in_cgroup "$CG_PG" runuser -u postgres -- postgres -D "$T/pg/data" >"$T/postgres.log" 2>&1 &
+  BG_PIDS+=($!)
+  for _ in $(seq 100); do nsx runuser -u postgres -- psql -h 127.0.0.1 -U postgres -Atc 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  nsx runuser -u postgres -- psql -h 127.0.0.1 -U postgres -Atc 'SELECT 1' >/dev/null || { tail -20 "$T/postgres.log" >&2; die "PostgreSQL did not start"; }
+fi
 
 # ---------------------------------------------------------------------------------------------- Postfix
 PF_PORT=10025
@@ -206,6 +230,10 @@ mc_start() {
   MC_RUN=$((MC_RUN + 1))
   local data="$T/mc-data-$MC_RUN"
   local extra=()
+  if [[ $STORAGE == postgresql ]]; then
+    nsx runuser -u postgres -- psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qc "CREATE DATABASE mc$MC_RUN" || die "CREATE DATABASE failed"
+    extra+=(MailCluster__Storage__Provider=PostgreSql "MailCluster__Storage__ConnectionString=Host=127.0.0.1;Port=5432;Username=postgres;Database=mc$MC_RUN")
+  fi
   # A colleague's switch: deliver to loopback MX addresses. Set only if this build knows the key
   # (unknown keys stop the node with exit code 2).
   grep -qs "AllowPrivateDestinations" "$T/mc-bin/MailCluster.Outbound.dll" && extra+=(MailCluster__Outbound__AllowPrivateDestinations=true)
@@ -493,7 +521,11 @@ report() {
   echo
   echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB memory, $(uname -r); Postfix $(postconf -d -h mail_version 2>/dev/null); .NET $(dotnet --version)."
   echo "Durability: both MTAs make the message durable before 250 - Postfix fsyncs the queue file (cleanup), MailCluster"
-  echo "commits spool and journal (SQLite WAL, synchronous=FULL: fsync) before 250."
+  if [[ $STORAGE == postgresql ]]; then
+    echo "commits spool and journal (PostgreSQL on the same machine, fsync=on, synchronous_commit=on; its CPU counted as MailCluster's) before 250."
+  else
+    echo "commits spool and journal (SQLite WAL, synchronous=FULL: fsync) before 250."
+  fi
   echo "MailCluster binaries: $BUILD_NOTE."
   echo "Load: smtp-source, $SESSIONS sessions, 1 KB payload; deferred delivery = MX host with a closed port (connection refused)."
   echo "Steady state: scenarios 1, 2 and 4 time each MTA after the same untimed warm-up ($N_WARM msgs; 4: $N_WARM_LARGE) sent to it right after start."
@@ -529,6 +561,6 @@ report() {
   echo "1a ${RS[accept_reuse.mc]:--}/ ${RS[accept_reuse.pf]:--}; 1b ${RS[accept_new.mc]:--}/ ${RS[accept_new.pf]:--}."
   echo "End-to-end: ${R[e2e_n.mc]:--} / ${R[e2e_n.pf]:--} messages reached the sink (MC / Postfix); all were accepted after ${R[e2e_accept_s.mc]:--} s / ${R[e2e_accept_s.pf]:--} s."
   [[ -n ${MCBENCH_LARGE_MB:-} ]] && echo "Large (4b), every round, MC / Postfix: $(for k in "${!RS[@]}"; do [[ $k == large[0-9]* ]] && printf '%s=%s; ' "$k" "${RS[$k]}"; done)"
-  echo "Wall time: $(( $(date +%s) - RUN_START )) s. Command: bench/run.sh $( [[ $QUICK == 1 ]] && echo --quick )"
+  echo "Wall time: $(( $(date +%s) - RUN_START )) s. Command: $( [[ $STORAGE == postgresql ]] && echo "MCBENCH_STORAGE=postgresql " )bench/run.sh $( [[ $QUICK == 1 ]] && echo --quick )"
 }
 report | tee ${OUT:+"$OUT"}

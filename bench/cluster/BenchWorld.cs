@@ -108,11 +108,12 @@ internal sealed class BenchWorld : IAsyncDisposable
         var detector = FailureDetectorLog.Read(_nodes.Select(n => n.Runs[^1].Log));
         var survivors = _nodes.Where((_, i) => i != victim).Select(n => n.Mx).ToList();
         var clock = Stopwatch.StartNew();
+        var killedAt = DateTime.UtcNow;
         _nodes[victim].Runs[^1].Kill();
         var back = await Task.WhenAll(_domains.Select(d => DomainBackAsync(d, survivors, clock)));
         await stopLoad.CancelAsync();
         await load;
-        return new FailoverRun(back.Max(), detector);
+        return new FailoverRun(back.Max(), detector, busiest, killedAt);
     }
 
     private IReadOnlyList<int> LivePorts() => [.. _nodes.Where(n => n.Runs.Count > 0 && !n.Runs[^1].HasExited).Select(n => n.Mx)];

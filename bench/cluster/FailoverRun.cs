@@ -4,8 +4,9 @@ using System.Text.RegularExpressions;
 namespace MailCluster.ClusterBench;
 
 /// <summary>One failover measurement: seconds from the kill until every domain delivered a probe submitted after it,
-/// and what the failure detectors logged during the loaded run before the kill.</summary>
-internal sealed record FailoverRun(double Seconds, FailureDetectorLog Detector);
+/// what the failure detectors logged during the loaded run before the kill, and which node was killed when (UTC, to
+/// read the survivors' logs against: unreachable, SBR decision, removal, shard and queue recovery).</summary>
+internal sealed record FailoverRun(double Seconds, FailureDetectorLog Detector, string Victim, DateTime KilledAt);
 
 /// <summary>
 /// The failure detector's margin under load, from the nodes' logs: Akka warns "heartbeat interval is growing too

@@ -26,7 +26,7 @@ if (what is "failover" or "all")
         await using var world = await BenchWorld.StartAsync(3, domains: 20);
         var result = await world.FailoverAsync();
         seconds.Add(result.Seconds);
-        Console.WriteLine(string.Create(invariant, $"failover run {run}/{runs}: kill -9 under load → every domain delivering again: {result.Seconds:F1} s; {result.Detector}"));
+        Console.WriteLine(string.Create(invariant, $"failover run {run}/{runs}: kill -9 under load → every domain delivering again: {result.Seconds:F1} s; {result.Detector}; killed {result.Victim} at {result.KilledAt:HH:mm:ss.fff} UTC"));
     }
 
     seconds.Sort();

@@ -31,6 +31,19 @@ public sealed class PostgresSpoolStoreTests(PostgresFixture postgres) : SpoolSto
         await command.Connection.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData("Host=db;Username=mc", PostgresSpoolStore.AutoPrepareStatements)] // not set: the spool prepares its statements
+    [InlineData("Host=db;Username=mc;Max Auto Prepare=0", 0)]                     // the operator turned it off (old PgBouncer)
+    [InlineData("Host=db;Username=mc;MaxAutoPrepare=4", 4)]                       // Npgsql's other spelling of the key
+    public void The_spool_prepares_its_statements_unless_the_connection_string_says_otherwise(string configured, int expected)
+    {
+        var used = new NpgsqlConnectionStringBuilder(PostgresSpoolStore.WithAutoPrepare(configured));
+
+        Assert.Equal(expected, used.MaxAutoPrepare);
+        Assert.Equal("db", used.Host);
+        Assert.Equal("mc", used.Username);
+    }
+
     [Fact]
     public async Task Schema_creation_is_safe_when_nodes_start_together()
     {

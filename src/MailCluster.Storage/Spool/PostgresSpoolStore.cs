@@ -1,3 +1,4 @@
+using System.Data.Common;
 using MailCluster.Queue.Spool;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -52,13 +53,38 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
         ON CONFLICT DO NOTHING
         """;
 
+    /// <summary>Statements kept prepared per connection: the spool sends the same few (write, commit, release, delete,
+    /// lock) for every message.</summary>
+    internal const int AutoPrepareStatements = 16;
+
     private readonly NpgsqlDataSource dataSource;
 
     public PostgresSpoolStore(string connectionString, ILogger? logger = null, GroupCommitOptions? options = null)
         : base(options, logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        dataSource = NpgsqlDataSource.Create(connectionString);
+        dataSource = NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
+    }
+
+    /// <summary>
+    /// The connection string the spool uses: Npgsql's automatic preparation turned on (a statement executed twice on a
+    /// connection is prepared there, so PostgreSQL parses and plans it once per connection instead of once per message:
+    /// CPU of the database per message, not a round trip), unless the operator's string sets <c>Max Auto Prepare</c>
+    /// itself (0 turns it off, e.g. behind a PgBouncer in transaction mode older than 1.21, which cannot keep prepared
+    /// statements). Durability is untouched: the same statements run in the same transactions.
+    /// </summary>
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        // Npgsql's builder answers ContainsKey for every keyword it knows, set or not: ask the string as written.
+        var written = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!written.Keys.Cast<string>().Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.MaxAutoPrepare = AutoPrepareStatements;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
+        return builder.ConnectionString;
     }
 
     public override async Task InitializeAsync(CancellationToken cancellationToken)
