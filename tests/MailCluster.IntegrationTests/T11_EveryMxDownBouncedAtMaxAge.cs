@@ -9,7 +9,6 @@ namespace MailCluster.IntegrationTests;
 /// probes between attempts), and once the message is older than the maximum age (6 s here) it expires and the
 /// sender at senders.test gets a "failed" DSN carrying the last transient status.
 /// </summary>
-[ParallelScenario]
 public class T11_EveryMxDownBouncedAtMaxAge
 {
     [Fact]

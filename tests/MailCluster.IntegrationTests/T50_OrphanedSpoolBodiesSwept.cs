@@ -21,7 +21,6 @@ namespace MailCluster.IntegrationTests;
 /// body through every run, and is delivered byte for byte when the sink accepts and the queue is flushed, after which
 /// its own release removes its body.</para>
 /// </summary>
-[ParallelScenario]
 public partial class T50_OrphanedSpoolBodiesSwept
 {
     private const string OrphanDomain = "orphan.test";

@@ -23,7 +23,6 @@ namespace MailCluster.IntegrationTests;
 /// reference held, and a flush then delivers every message byte for byte, after which their own releases free the
 /// bodies.</para>
 /// </summary>
-[ParallelScenario]
 public class T52_SweepKeepsMailInLeftoverBuckets
 {
     private const string Domain = Scenario.RelayDomain;
