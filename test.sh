@@ -95,23 +95,59 @@ fi
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
 echo "== dotnet test (results in $RESULTS_DIR)"
-# One project at a time, each into its own results folder: TRX file names are only unique to the second,
-# and integration scenarios start real processes that should not compete with other test runs for 2 cores.
+# Each project into its own results folder (TRX file names are only unique to the second). The unit-test projects are
+# independent of each other and start nothing shared, so they run TEST_UNIT_JOBS at a time (default 2, the cores), each
+# one's console output printed in one piece when it ends. MailCluster.IntegrationTests runs after them, alone: its
+# scenarios start real processes and schedule their own parallelism (tests/MailCluster.IntegrationTests/AssemblyInfo.cs).
+UNIT_JOBS=${TEST_UNIT_JOBS:-2}
 test_status=0
 deadline=$((SECONDS + RUN_TIMEOUT_MINUTES * 60))
-while IFS= read -r project; do
+
+run_project() { # project: runs its tests, returns dotnet test's status (124/137 when the run timeout hit)
+  local project=$1 name remaining
   name=$(basename "$project" .csproj)
   remaining=$((deadline - SECONDS))
   if [ "$remaining" -le 0 ]; then
     echo "test.sh: run timeout reached before $name" >&2
-    test_status=1
-    break
+    return 1
   fi
-  echo "== $name"
   timeout --kill-after=60s "$remaining" dotnet test "$project" -c Release --no-build \
     --logger trx --results-directory "$RESULTS_DIR/$name" \
-    --blame-hang-timeout "$HANG_TIMEOUT" --blame-hang-dump-type none || test_status=$?
-done < <(dotnet sln MailCluster.sln list | grep -E 'Tests\.csproj$')
+    --blame-hang-timeout "$HANG_TIMEOUT" --blame-hang-dump-type none
+}
+
+mapfile -t test_projects < <(dotnet sln MailCluster.sln list | grep -E 'Tests\.csproj$')
+unit_projects=() integration_projects=()
+for project in "${test_projects[@]}"; do
+  case "$project" in
+    *IntegrationTests.csproj) integration_projects+=("$project") ;;
+    *) unit_projects+=("$project") ;;
+  esac
+done
+
+declare -A job_project=()
+finish_one() { # waits for any one unit job, prints its output, records its status
+  local pid status=0
+  wait -n -p pid "${!job_project[@]}" || status=$?
+  local name
+  name=$(basename "${job_project[$pid]}" .csproj)
+  echo "== $name"
+  cat "$RESULTS_DIR/$name.log"
+  [ "$status" -eq 0 ] || test_status=$status
+  unset "job_project[$pid]"
+}
+for project in "${unit_projects[@]}"; do
+  ((${#job_project[@]} < UNIT_JOBS)) || finish_one
+  mkdir -p "$RESULTS_DIR/$(basename "$project" .csproj)"
+  run_project "$project" >"$RESULTS_DIR/$(basename "$project" .csproj).log" 2>&1 &
+  job_project[$!]=$project
+done
+while ((${#job_project[@]})); do finish_one; done
+
+for project in "${integration_projects[@]}"; do
+  echo "== $(basename "$project" .csproj)"
+  run_project "$project" || test_status=$?
+done
 
 passed=0 failed=0
 shopt -s nullglob

@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// through MX records served by dnsmasq on loopback; the sink receives the exact bytes sent, apart from the
 /// added Received header. Once with the embedded SQLite default, once on a real PostgreSQL server.
 /// </summary>
+[ParallelScenario]
 public class T01_DeliversThroughMx
 {
     [Fact]

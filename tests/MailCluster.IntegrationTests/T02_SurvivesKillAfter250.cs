@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// still refuses with 4xx. After a restart on the same data directory the message is delivered: nothing that
 /// got a 250 is lost.
 /// </summary>
+[ParallelScenario]
 public class T02_SurvivesKillAfter250
 {
     [Fact]

@@ -4,6 +4,7 @@ using Xunit;
 namespace MailCluster.IntegrationTests;
 
 /// <summary>T04: a bad setting stops the node at start with exit code 2 and an error that names the key.</summary>
+[ParallelScenario]
 public class T04_RejectsBadConfiguration
 {
     [Theory]

@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// commands, replies in order), dot-unstuffing, and a bare LF ending the session with 521 and queueing nothing.
 /// One node serves all cases (they are independent sessions).
 /// </summary>
+[ParallelScenario]
 public sealed class T05_SmtpConversation : IAsyncLifetime
 {
     private Scenario _scenario = null!;

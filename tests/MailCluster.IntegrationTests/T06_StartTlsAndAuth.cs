@@ -14,6 +14,7 @@ namespace MailCluster.IntegrationTests;
 /// (CVE-2011-0411), the session resets after STARTTLS, senders are limited to the user's addresses, and
 /// missing Message-ID/Date are added on submission.
 /// </summary>
+[ParallelScenario]
 public sealed class T06_StartTlsAndAuth : IAsyncLifetime
 {
     private const string Password = "correct horse battery staple";

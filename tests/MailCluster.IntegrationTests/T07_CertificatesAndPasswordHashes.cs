@@ -12,6 +12,7 @@ namespace MailCluster.IntegrationTests;
 /// (as Kubernetes rotates a mounted secret), on both STARTTLS and implicit TLS; and the host's
 /// <c>hash-password</c> command prints a hash that AUTH accepts.
 /// </summary>
+[ParallelScenario]
 public class T07_CertificatesAndPasswordHashes
 {
     private static void WritePem(string certPath, string keyPath, string commonName)

@@ -13,6 +13,7 @@ namespace MailCluster.IntegrationTests;
 /// the mail is delivered; a wrong secret, a key without the smtp scope, a disabled or a deleted key get 535 5.7.8. The
 /// keys API answers bad input with a problem naming the field, and never lists a secret.
 /// </summary>
+[ParallelScenario]
 public sealed class T101_ApiKeyAsSmtpAuth
 {
     private static readonly string[] ShopSenders = [Scenario.SenderDomain, "app@example.org"];

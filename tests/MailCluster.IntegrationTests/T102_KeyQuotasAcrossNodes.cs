@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// minute exactly 3 (the run takes well under a minute); the rest are answered 451 4.7.1 at MAIL FROM, with when to
 /// try again. The counter is one sharded entity per key, wherever it lives.
 /// </summary>
+[ParallelScenario]
 public sealed class T102_KeyQuotasAcrossNodes
 {
     private static readonly string[] Senders = [Scenario.SenderDomain];

@@ -10,6 +10,7 @@ namespace MailCluster.IntegrationTests;
 /// expired. The token is reused while fresh, replaced before it expires (a 4 s token is refreshed after 2 s), and a
 /// token endpoint that fails defers the message (a transient failure) until it answers again.
 /// </summary>
+[ParallelScenario]
 public sealed class T103_SmarthostOAuth2
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);

@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// T104: the built <c>mailcluster</c> tool against a real node: <c>user add|passwd|list|remove</c> (the password from a
 /// file, never an argument) and <c>key create|list|disable|enable|delete</c>, each checked by what SMTP AUTH then says.
 /// </summary>
+[ParallelScenario]
 public sealed class T104_UsersAndKeysFromTheCommandLine
 {
     [Fact]

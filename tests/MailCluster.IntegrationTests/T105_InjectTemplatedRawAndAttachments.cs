@@ -12,6 +12,7 @@ namespace MailCluster.IntegrationTests;
 /// byte behind the trace field; a built message with an attachment arrives intact; the OpenAPI document is served and
 /// no ops route answers on the injection port.
 /// </summary>
+[ParallelScenario]
 public sealed class T105_InjectTemplatedRawAndAttachments
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// and the sink receives one message; the same key with another body is a 422 naming the header; after a restart of
 /// the node the key still answers the first result (the table is in the database, not in memory).
 /// </summary>
+[ParallelScenario]
 public sealed class T106_InjectIdempotencyKey
 {
     private const string Body = """{"envelope_sender":"app@senders.test","content":"Subject: once\r\n\r\nonly once\r\n","recipients":[{"email":"once@relay.test"}]}""";

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// template variable, no key / a wrong key / a disabled key / a key without scope http (401), a sender outside the
 /// key (403), and over the key's rate (429 with Retry-After, after the first request of the minute went through).
 /// </summary>
+[ParallelScenario]
 public sealed class T107_InjectBadInputAndKeys
 {
     private const string Good = """{"envelope_sender":"app@senders.test","content":"Subject: x\r\n\r\nx\r\n","recipients":[{"email":"bad@relay.test"}]}""";

@@ -12,6 +12,7 @@ namespace MailCluster.IntegrationTests;
 /// (and verifies after MimeKit built it); a raw message whose From names a domain outside the key arrives unsigned,
 /// although that domain has a key: a signature vouches for the From address.
 /// </summary>
+[ParallelScenario]
 public sealed class T109_InjectDkimSigned
 {
     [Fact]

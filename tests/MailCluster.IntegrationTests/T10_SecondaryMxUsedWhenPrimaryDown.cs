@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// RFC 5321 §5.1: the primary's failure moves on to the secondary in the same attempt, so the message arrives
 /// at the first try, over one accepted connection.
 /// </summary>
+[ParallelScenario]
 public class T10_SecondaryMxUsedWhenPrimaryDown
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// for another name, or an expired one, the message is deferred with 4.7.5 and nothing is sent in clear: no MAIL
 /// ever reaches the sink, on the first attempt or the retry.
 /// </summary>
+[ParallelScenario]
 public class T115_MtaStsEnforce
 {
     [Fact]

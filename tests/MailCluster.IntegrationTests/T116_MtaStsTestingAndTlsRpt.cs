@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// periods here) reaches both rua of <c>_smtp._tls.sts.test</c> — by mail through the node's own queue (the RFC 8460
 /// §5.3 MIME shape, the gzip JSON checked) and by HTTPS POST of application/tlsrpt+gzip to the policy server.
 /// </summary>
+[ParallelScenario]
 public class T116_MtaStsTestingAndTlsRpt
 {
     [Fact]

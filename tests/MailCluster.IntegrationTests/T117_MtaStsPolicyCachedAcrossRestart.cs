@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// A node restarted on the same data directory delivers under the cached policy without asking the policy host
 /// again (the server counts its requests); once the <c>_mta-sts</c> TXT id changes, the next delivery fetches it.
 /// </summary>
+[ParallelScenario]
 public class T117_MtaStsPolicyCachedAcrossRestart
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace MailCluster.IntegrationTests;
 /// over TLS with a certificate enforce would refuse — and the failure is counted as sts-policy-fetch-error in the
 /// cluster's TLS-RPT table.
 /// </summary>
+[ParallelScenario]
 public class T118_MtaStsFetchFailures
 {
     [Theory]

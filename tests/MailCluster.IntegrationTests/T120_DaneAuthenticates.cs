@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// though its certificate names another host and no root vouches for it (the node has no CA file); DANE-TA with the
 /// CA published whole ("2 0 0") authenticates a certificate that names the MX.
 /// </summary>
+[ParallelScenario]
 public class T120_DaneAuthenticates
 {
     [Fact]

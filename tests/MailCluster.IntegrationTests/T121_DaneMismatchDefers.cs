@@ -10,6 +10,7 @@ namespace MailCluster.IntegrationTests;
 /// message is deferred with 4.7.5 and nothing is sent, in clear or otherwise: the handshake is refused, no MAIL
 /// reaches the sink, on the first attempt or the retry. A DANE-TA anchor does not rescue a certificate for another name.
 /// </summary>
+[ParallelScenario]
 public class T121_DaneMismatchDefers
 {
     [Theory]

@@ -10,6 +10,7 @@ namespace MailCluster.IntegrationTests;
 /// TLS becomes mandatory without authentication: a sink with any certificate gets the message over TLS; a sink that
 /// does not offer STARTTLS gets nothing in clear (deferred with 4.7.5).
 /// </summary>
+[ParallelScenario]
 public class T122_DaneUnusableRecords
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// validating resolver answer SERVFAIL; the client cannot tell an attack from an outage). The message waits: deferred
 /// with 4.7.5, and the MX is never even connected to.
 /// </summary>
+[ParallelScenario]
 public class T123_DaneBogusDefers
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// and TLSA records in an unsigned zone (insecure: even ones that match nothing) leave the destination's own policy in
 /// charge, opportunistic by default: the message is delivered.
 /// </summary>
+[ParallelScenario]
 public class T124_DaneNotApplicable
 {
     [Theory]

@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// T12: nullmx.test publishes a null MX (RFC 7505 "0 ."). The recipient fails at once, without any connection
 /// attempt and without a retry (long retry interval configured), and the sender gets a DSN with 5.1.10 / 556.
 /// </summary>
+[ParallelScenario]
 public class T12_NullMxBouncedAtOnce
 {
     [Fact]

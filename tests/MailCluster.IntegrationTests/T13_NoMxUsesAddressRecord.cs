@@ -5,6 +5,7 @@ using Xunit;
 namespace MailCluster.IntegrationTests;
 
 /// <summary>T13: amx.test has no MX, only an A record: RFC 5321 §5.1's implicit MX delivers to that address.</summary>
+[ParallelScenario]
 public class T13_NoMxUsesAddressRecord
 {
     [Fact]

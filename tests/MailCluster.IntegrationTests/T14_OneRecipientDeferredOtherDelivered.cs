@@ -7,6 +7,7 @@ namespace MailCluster.IntegrationTests;
 /// T14: the sink answers 451 to RCPT for one of two recipients the first time. The other is delivered in that
 /// transaction; the deferred one alone is delivered by the retry, so each recipient arrives exactly once.
 /// </summary>
+[ParallelScenario]
 public class T14_OneRecipientDeferredOtherDelivered
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// sink) receives an RFC 3464 DSN from MAILER-DAEMON with the null reverse-path, queued through the normal durable
 /// path; it is parsed field by field with MimeKit, including the returned original headers.
 /// </summary>
+[ParallelScenario]
 public class T15_BounceAfterDataRejection
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// not accepted). The client treats the broken connection as transient, retries, and the message is delivered
 /// exactly once.
 /// </summary>
+[ParallelScenario]
 public class T16_HangUpBeforeDataReplyDeliveredOnce
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace MailCluster.IntegrationTests;
 /// DATA (nothing is sent in clear; the message is deferred). One that offers it gets the message over TLS, and the
 /// TLS version is recorded with the attempt.
 /// </summary>
+[ParallelScenario]
 public class T17_RequiredTlsNeverSendsInClear
 {
     private static Dictionary<string, string> RequiredTls() => new(StringComparer.Ordinal)

@@ -7,6 +7,7 @@ namespace MailCluster.IntegrationTests;
 /// T18: six messages to one domain limited to one connection at a time and two messages per connection arrive over
 /// fewer connections than messages: each connection carries up to two transactions (RSET between them), none more.
 /// </summary>
+[ParallelScenario]
 public class T18_ConnectionReuse
 {
     [Fact]

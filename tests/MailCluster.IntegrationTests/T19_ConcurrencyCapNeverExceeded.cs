@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// end of DATA. Ten messages are delivered while the sink never sees more than two connections at once, and it
 /// does see two (the cap, not the load, is what limits).
 /// </summary>
+[ParallelScenario]
 public class T19_ConcurrencyCapNeverExceeded
 {
     [Fact]

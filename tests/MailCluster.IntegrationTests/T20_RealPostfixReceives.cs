@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// is byte for byte what the client sent, after the fields Postfix prepends (Return-Path, Delivered-To, its Received)
 /// and MailCluster's one Received field; Postfix stores LF line endings, so CRLF is restored before comparing.
 /// </summary>
+[ParallelScenario]
 public class T20_RealPostfixReceives
 {
     private static readonly string[] PostfixPrepended = ["Return-Path:", "X-Original-To:", "Delivered-To:"];

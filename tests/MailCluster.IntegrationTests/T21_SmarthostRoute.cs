@@ -7,6 +7,7 @@ namespace MailCluster.IntegrationTests;
 /// T21: routed.test has no DNS records at all; a per-domain route <c>smtp:127.0.0.1:PORT</c> sends its mail to the
 /// sink as a smarthost, without any MX lookup. A domain without a route still goes by MX.
 /// </summary>
+[ParallelScenario]
 public class T21_SmarthostRoute
 {
     [Fact]

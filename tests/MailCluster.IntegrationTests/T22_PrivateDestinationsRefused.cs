@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// refused: no connection is made, the recipient fails permanently (5.4.4) and the sender gets a DSN — which itself
 /// is delivered only because the test then routes the sender domain explicitly (routes may be private).
 /// </summary>
+[ParallelScenario]
 public class T22_PrivateDestinationsRefused
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// DATA to everything but DSNs) once the message is 2 s old gets one "delayed" DSN to its sender; retries go on and
 /// no second warning follows.
 /// </summary>
+[ParallelScenario]
 public class T23_DelayWarningDsn
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace MailCluster.IntegrationTests;
 /// T24: a default smarthost that requires AUTH: everything goes to <c>smtp:127.0.0.1:PORT</c> with the configured
 /// credentials (AUTH PLAIN), no MX lookup; the sink refuses MAIL from a client that did not authenticate.
 /// </summary>
+[ParallelScenario]
 public class T24_SmarthostWithAuth
 {
     [Fact]

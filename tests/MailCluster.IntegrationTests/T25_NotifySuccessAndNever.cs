@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// T25 (RFC 3461 end to end, parameters given at the edge): NOTIFY=SUCCESS to a next hop that does not offer DSN
 /// yields a "relayed" DSN carrying ORCPT and ENVID; NOTIFY=NEVER suppresses the failure bounce.
 /// </summary>
+[ParallelScenario]
 public class T25_NotifySuccessAndNever
 {
     private static async Task SendRawAsync(int port, string sender, string rcptLine, string subject)

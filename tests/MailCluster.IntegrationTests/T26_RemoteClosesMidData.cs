@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// T26: the receiving MTA drops the connection in the middle of the message text (after 50 KB of a 300 KB
 /// message). The attempt is transient (4.4.2), the message is retried and arrives exactly once, byte for byte.
 /// </summary>
+[ParallelScenario]
 public class T26_RemoteClosesMidData
 {
     [Fact]

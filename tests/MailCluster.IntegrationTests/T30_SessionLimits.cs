@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// timeout (421 4.4.2) and a minimum data rate against slowloris. Clients in a trusted network (here 127.0.0.1) are
 /// exempt from the per-client limit, not from the node's.
 /// </summary>
+[ParallelScenario]
 public sealed class T30_SessionLimits : IAsyncLifetime
 {
     private Scenario _scenario = null!;

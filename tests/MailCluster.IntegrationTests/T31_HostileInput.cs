@@ -10,6 +10,7 @@ namespace MailCluster.IntegrationTests;
 /// transaction queues at most one message, and never the smuggled one. NUL bytes, mail loops (more than 50
 /// Received headers), a client that disconnects mid-DATA, and a client that talks before the greeting.
 /// </summary>
+[ParallelScenario]
 public sealed class T31_HostileInput : IAsyncLifetime
 {
     private Scenario _scenario = null!;

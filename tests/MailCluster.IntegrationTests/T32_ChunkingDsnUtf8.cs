@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// T32: CHUNKING/BDAT (RFC 3030) delivers byte-exact and consumes refused chunks; DSN parameters (RFC 3461)
 /// are validated; SMTPUTF8 (RFC 6531) is required for UTF-8 addresses (553 5.6.7) and accepted with it.
 /// </summary>
+[ParallelScenario]
 public sealed class T32_ChunkingDsnUtf8 : IAsyncLifetime
 {
     private Scenario _scenario = null!;

@@ -8,6 +8,7 @@ namespace MailCluster.IntegrationTests;
 /// a DATA transfer in progress finishes (250, and the message is delivered after restart), then the node exits
 /// cleanly and its port is closed.
 /// </summary>
+[ParallelScenario]
 public class T33_GracefulShutdown
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// T45: a node started while PostgreSQL is down stays up, answers /healthz/ready with 503 and the reason, keeps
 /// retrying, and becomes ready by itself once the database is there (creating the schema); then it delivers.
 /// </summary>
+[ParallelScenario]
 public class T45_DatabaseDownAtStart
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// <c>__Count=4</c> is served by four entities (<c>d0.test#0..3</c>) on a two-node cluster; each message's
 /// recipients in that domain stay in one bucket (one Enqueued event); every recipient is delivered exactly once.
 /// </summary>
+[ParallelScenario]
 public class T46_HotDomainBuckets
 {
     [Fact]

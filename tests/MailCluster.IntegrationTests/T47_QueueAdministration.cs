@@ -13,6 +13,7 @@ namespace MailCluster.IntegrationTests;
 /// and restarted); one is bounced (the sender's domain gets the DSN); a flush delivers the last one at once.
 /// The domain is split into three buckets, so every operation has to find its messages in whichever bucket they are.
 /// </summary>
+[ParallelScenario]
 public class T47_QueueAdministration
 {
     [Fact]

@@ -19,6 +19,7 @@ namespace MailCluster.IntegrationTests;
 /// installed; required under test.sh), and every counter moved by exactly the expected amount; then a recipient that is always deferred
 /// shows in the per-node queue-depth gauges. The dashboard answers 200 text/html on <c>/</c> and <c>/dashboard</c>.
 /// </summary>
+[ParallelScenario]
 public sealed class T48_MetricsAndDashboard
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);

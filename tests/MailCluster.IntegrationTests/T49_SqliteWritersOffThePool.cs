@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// "mailcluster.sqlite-journal-dispatcher". The .NET thread pool, which runs the SMTP sessions, never waits on the
 /// disk (docs/BENCHMARKS.md, performance pass 3). Read from the node process's own thread list after it queued mail.
 /// </summary>
+[ParallelScenario]
 public class T49_SqliteWritersOffThePool
 {
     [Fact]

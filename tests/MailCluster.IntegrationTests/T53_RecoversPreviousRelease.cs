@@ -14,6 +14,7 @@ namespace MailCluster.IntegrationTests;
 /// now accepting. Every message of the fixture's manifest arrives with its sender and each of its recipients exactly
 /// once, and nothing else arrives; the queues end empty (so no later duplicate can come).
 /// </summary>
+[ParallelScenario]
 public class T53_RecoversPreviousRelease
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(90);

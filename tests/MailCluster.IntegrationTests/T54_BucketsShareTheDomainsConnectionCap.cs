@@ -10,6 +10,7 @@ namespace MailCluster.IntegrationTests;
 /// bucket wants connections at once; the buckets share the domain's cap, so the sink never sees more than 2 sessions
 /// open at once (each bucket shaping alone would open up to 8), does see 2, and every recipient is delivered once.
 /// </summary>
+[ParallelScenario]
 public class T54_BucketsShareTheDomainsConnectionCap
 {
     [Fact]

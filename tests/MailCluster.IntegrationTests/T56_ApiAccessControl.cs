@@ -19,6 +19,7 @@ namespace MailCluster.IntegrationTests;
 /// route is a 404 problem; repeated bad tokens are refused with 429 while a good token still works; a revoked token is
 /// refused at once; and the drain route finally stops the node for an <c>operate</c> token.
 /// </summary>
+[ParallelScenario]
 public sealed class T56_ApiAccessControl
 {
     /// <summary>Every route, the least role it needs, and a harmless request for it (unknown ids answer 404).</summary>

@@ -10,6 +10,7 @@ namespace MailCluster.IntegrationTests;
 /// JSON Lines and as a table; the cluster status shows the node; flush, delete and the exit codes scripts rely on:
 /// 0 done, 2 usage, 3 bad token, 4 role too low, 5 not found, 7 input refused, 8 node unreachable.
 /// </summary>
+[ParallelScenario]
 public sealed class T57_CommandLineTool
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace MailCluster.IntegrationTests;
 /// profile adds CBC suites for old clients, still without TLS below 1.2; a bad profile name stops the node with the
 /// key named.
 /// </summary>
+[ParallelScenario]
 public class T60_InboundTlsProfile
 {
     [Fact]

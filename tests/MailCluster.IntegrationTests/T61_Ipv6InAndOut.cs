@@ -12,6 +12,7 @@ namespace MailCluster.IntegrationTests;
 /// the IPv6 wildcard by default), and the recipient domain's only MX has only an AAAA record, ::1, where the sink
 /// listens: the message arrives over IPv6, and the node's log names the [::1] next hop.
 /// </summary>
+[ParallelScenario]
 public class T61_Ipv6InAndOut
 {
     private const string Domain = "v6.test";

@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// clear on a second connection (opportunistic TLS, as Postfix's "may"); and the client's RFC 3461 parameters given
 /// at the edge reach a next hop that offers DSN, on the wire as the sink received them.
 /// </summary>
+[ParallelScenario]
 public class T62_StartTlsFallbackAndDsnRelay
 {
     [Fact]

@@ -14,6 +14,7 @@ namespace MailCluster.IntegrationTests;
 /// that name may use); expired, wrong-audience, wrong-user and scope-less tokens get the error challenge with its JSON
 /// status, then 535 5.7.8; no bearer mechanism before TLS (538); malformed messages 501.
 /// </summary>
+[ParallelScenario]
 public sealed class T70_OAuth2SmtpAuth : IAsyncLifetime
 {
     private const string Audience = "smtp.mc.test";

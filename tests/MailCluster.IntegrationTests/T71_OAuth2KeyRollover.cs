@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// the node refetch the discovery document and JWKS once and is then accepted; another unknown key id right after is
 /// refused without a further fetch (at most one forced refetch per 30 s, so made-up key ids cannot flood the issuer).
 /// </summary>
+[ParallelScenario]
 public sealed class T71_OAuth2KeyRollover : IAsyncLifetime
 {
     private const string Audience = "smtp.mc.test";

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// are cached, the issuer going down does not stop tokens signed with them; a token with a key id the node has not seen
 /// is 454 then, since its key cannot be fetched.
 /// </summary>
+[ParallelScenario]
 public sealed class T72_OAuth2IssuerDown : IAsyncLifetime
 {
     private const string Audience = "smtp.mc.test";

@@ -10,6 +10,7 @@ namespace MailCluster.IntegrationTests;
 /// submissions from those domains reach the sink signed, with nothing else changed; mail for the same domain that
 /// arrives unauthenticated on the MX listener is relayed unsigned.
 /// </summary>
+[ParallelScenario]
 public sealed class T75_DkimSignsSubmissions
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// Maildir, as in T20) still verifies with dkimpy: both signatures pass on the message Postfix stored, after its own
 /// Return-Path, Delivered-To and Received fields were added in front.
 /// </summary>
+[ParallelScenario]
 public sealed class T76_DkimVerifiesAfterPostfix
 {
     [Fact]

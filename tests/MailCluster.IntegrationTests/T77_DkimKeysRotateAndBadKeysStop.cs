@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// and no longer against the old one. A node whose key file does not fit its algorithm refuses to start, with exit
 /// code 2 and the key named.
 /// </summary>
+[ParallelScenario]
 public sealed class T77_DkimKeysRotateAndBadKeysStop
 {
     [Fact]

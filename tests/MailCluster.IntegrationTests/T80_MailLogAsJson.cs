@@ -15,6 +15,7 @@ namespace MailCluster.IntegrationTests;
 /// stdout, read back as JSON lines, holds the records of that message's life with their named properties, and Akka's
 /// own lines arrive formatted with their arguments.
 /// </summary>
+[ParallelScenario]
 public sealed class T80_MailLogAsJson
 {
     private const string Password = "correct horse battery staple";

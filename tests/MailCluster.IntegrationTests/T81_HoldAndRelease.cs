@@ -15,6 +15,7 @@ namespace MailCluster.IntegrationTests;
 /// Retry:MaxAgeSeconds by the wall clock, it is released while the sink refuses its recipient with 451: the attempt is
 /// deferred (attempt 2), not expired, because time on hold does not count towards its age. Then it is delivered.
 /// </summary>
+[ParallelScenario]
 public sealed class T81_HoldAndRelease
 {
     private const int MaxAgeSeconds = 40;

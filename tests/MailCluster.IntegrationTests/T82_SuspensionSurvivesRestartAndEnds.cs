@@ -13,6 +13,7 @@ namespace MailCluster.IntegrationTests;
 /// back while other mail flows). Replaced by a 3-second one through the CLI, it ends by itself and both messages are
 /// delivered. A second domain suspended and resumed (CLI <c>resume</c>) delivers at once. Bad input names its field.
 /// </summary>
+[ParallelScenario]
 public sealed class T82_SuspensionSurvivesRestartAndEnds
 {
     private const string Other = "other.test";

@@ -16,6 +16,7 @@ namespace MailCluster.IntegrationTests;
 /// <c>id</c>. Then the dashboard in headless Chromium: with an admin token it shows the cluster-wide summary, the
 /// message (from the fragment), the chart, and every action button; with a read token the same data and no action.
 /// </summary>
+[ParallelScenario]
 public sealed class T86_MessageInspectionAndDashboard
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace MailCluster.IntegrationTests;
 /// task by domain and age removes bob's two without any DSN. Each task reports its count done; both are listed;
 /// bad filters are 400 problems naming the field, an unknown task a 404.
 /// </summary>
+[ParallelScenario]
 public sealed class T87_BulkBounceAndDeleteTasks
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// filter following their task to the end (--json prints the final task), and usage errors (2) for a filterless or
 /// malformed bulk command.
 /// </summary>
+[ParallelScenario]
 public sealed class T89_CliQueueViewAndTasks
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// 500 and lets the second time out; the webhook retries, every request is signed, the events arrive in offset order,
 /// the attempts are visible in the API, and the same events are read back by the query routes.
 /// </summary>
+[ParallelScenario]
 public class T90_WebhooksDeliverSignedEvents
 {
     private const string Secret = "t90-secret-0123456789";

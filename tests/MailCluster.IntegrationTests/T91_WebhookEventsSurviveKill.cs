@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// data directory the webhook resumes from its persisted cursor and the receiver, now answering 200, gets every event
 /// of the message: nothing persisted before the kill is lost.
 /// </summary>
+[ParallelScenario]
 public class T91_WebhookEventsSurviveKill
 {
     private const string Secret = "t91-secret-0123456789";

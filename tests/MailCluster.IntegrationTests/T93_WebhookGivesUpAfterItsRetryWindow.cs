@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// passed; the second message's events are then delivered, signed, while the first message's never got a 2xx answer.
 /// /metrics agrees with what the receiver saw: requests by result, failed events, lag back to 0, events projected.
 /// </summary>
+[ParallelScenario]
 public class T93_WebhookGivesUpAfterItsRetryWindow
 {
     private const string Secret = "t93-secret-0123456789";

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// suppression list. The next authenticated submission to it is refused at RCPT with 550 5.7.1 and the reason; the
 /// same address arriving on the MX listener from another server is still accepted and relayed.
 /// </summary>
+[ParallelScenario]
 public sealed class T95_HardBounceSuppressesSubmissions
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);

@@ -11,6 +11,7 @@ namespace MailCluster.IntegrationTests;
 /// address answered 400 naming the field, paging, CSV and JSON Lines export, removal (204, then 404). Through the
 /// built CLI against the same node: add, list, export and remove, and the exit code of a missing entry.
 /// </summary>
+[ParallelScenario]
 public sealed class T96_SuppressionApiAndCli
 {
     [Fact]

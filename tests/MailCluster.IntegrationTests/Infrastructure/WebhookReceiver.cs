@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using MailCluster.Events.Webhooks;
+using MailCluster.Testing;
 
 namespace MailCluster.IntegrationTests.Infrastructure;
 
@@ -23,7 +23,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public WebhookReceiver(string secret)
     {
         _secret = secret;
-        Port = FreeTcpPort();
+        // Not a port-0 probe: the kernel may hand that ephemeral port to any outgoing connection (of this or a
+        // parallel scenario) before HttpListener binds it; FreePort's ports are below the ephemeral range.
+        Port = FreePort.Tcp();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _loop = Task.Run(LoopAsync);
@@ -125,13 +127,6 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var answer = Encoding.UTF8.GetBytes(status is >= 200 and < 300 ? "ok" : "try later");
         await context.Response.OutputStream.WriteAsync(answer);
         context.Response.Close();
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
