@@ -18,6 +18,7 @@ namespace MailCluster.IntegrationTests;
 /// which the sink receives; a plain-HTTP request to the port gets no HTTP answer; a renewed certificate file is
 /// served without a restart (the same <c>CertificateProvider</c> as SMTP).
 /// </summary>
+[ParallelScenario]
 public sealed class T129_InjectOverHttps
 {
     private const string Body = """{"envelope_sender":"app@senders.test","content":"Subject: over https\r\n\r\nsent over https\r\n","recipients":[{"email":"tls@relay.test"}]}""";

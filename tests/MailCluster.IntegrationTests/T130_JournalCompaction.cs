@@ -15,6 +15,7 @@ namespace MailCluster.IntegrationTests;
 /// deferred message is still queued and is delivered once the sink accepts it, exactly once, with nothing delivered
 /// twice.
 /// </summary>
+[ParallelScenario]
 public sealed class T130_JournalCompaction
 {
     private const int Delivered = 120;
