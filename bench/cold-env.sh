@@ -75,7 +75,7 @@ nsx dnsmasq --keep-in-foreground --port=53 --listen-address=127.0.0.1 --bind-int
 BG_PIDS+=($!)
 
 # Waits for the first 220 on port $1 and prints the seconds since $2 (the epoch second the process was launched).
-ready_after() { nsx python3 "$ROOT/bench/cold-ready.py" "$1" "$2" 60; }
+ready_after() { nsx python3 "$ROOT/bench/cold-ready.py" "$1" "$2" "${MCCOLD_READY_TIMEOUT:-180}"; }
 
 # ------------------------------------------------------------------------------------------------ Postfix
 pf_configure() { # bench/run.sh's private Postfix: Debian's master.cf minus port 25, chroot off, smtpd on 10025
@@ -153,7 +153,7 @@ mc_start() {
     MailCluster__Dns__Servers__0=127.0.0.1:53 \
     MailCluster__Outbound__Port=2600 MailCluster__Outbound__AllowPrivateDestinations=true \
     MailCluster__Ops__BindAddress=127.0.0.1 MailCluster__Ops__Port=8080 \
-    ${MCCOLD_NODE_ENV:-} \
+    $([[ ${MCCOLD_JITMAP:-0} == 1 ]] && echo DOTNET_PerfMapEnabled=3 DOTNET_PerfMapShowOptimizationTiers=1) ${MCCOLD_NODE_ENV:-} \
     dotnet "$MC_BIN/MailCluster.Host.dll" ) >"$T/mc-$MC_RUN.log" 2>&1 &
   MC_PID=$!
   READY_S=$(ready_after "$MC_PORT" "$t0") || { tail -30 "$T/mc-$MC_RUN.log" >&2; die "MailCluster does not greet on $MC_PORT"; }
