@@ -157,7 +157,15 @@ mc_start() {
     dotnet "$MC_BIN/MailCluster.Host.dll" ) >"$T/mc-$MC_RUN.log" 2>&1 &
   MC_PID=$!
   READY_S=$(ready_after "$MC_PORT" "$t0") || { tail -30 "$T/mc-$MC_RUN.log" >&2; die "MailCluster does not greet on $MC_PORT"; }
+  # The node greets before its cluster is Up and its queue shards can take mail (/healthz/ready): note when that is,
+  # in the background, while the load runs (mc_cluster_ready reads it).
+  ( for _ in $(seq 3000); do
+      nsx curl -fsS -o /dev/null http://127.0.0.1:8080/healthz/ready 2>/dev/null && { calc "$(now) - $t0" 3 >"$T/mc-ready-$MC_RUN"; exit; }
+      sleep 0.05
+    done ) &
+  BG_PIDS+=($!)
 }
+mc_cluster_ready() { cat "$T/mc-ready-$MC_RUN" 2>/dev/null || echo "-"; }
 mc_stop() {
   kill -TERM "$MC_PID" 2>/dev/null || true
   for _ in $(seq 75); do kill -0 "$MC_PID" 2>/dev/null || break; sleep 0.2; done

@@ -41,6 +41,7 @@ cold_round() { # mta
     rm -f "$map" "${map%.map}.info" 2>/dev/null || true
   fi
   RS[total.$mta]+="$(calc "$t1 - $LAUNCHED" 2) "
+  [[ $mta == mc ]] && RS[cluster.$mta]+="$(mc_cluster_ready) "
   log "$mta: ready ${READY_S} s, first $N at $rate msg/s, done $(calc "$t1 - $LAUNCHED" 2) s after launch, cgroup CPU $cpu s"
   mta_stop "$mta"
   # The cgroup's counter is cumulative: reset it so the next round counts from its own launch.
@@ -63,7 +64,7 @@ echo "| Figure | MailCluster | Postfix | MC/Postfix |"
 echo "|---|---|---|---|"
 for f in "ready:Launch to first 220 (s)" "rate:First $N msgs, new connection each, from the first 220 (msg/s)" \
          "total:Launch to the ${N}th 250 (s)" "cpu:CPU s, launch to the ${N}th 250" "cpu_ready:CPU s, launch to the first 220" \
-         "cpu_msg:CPU ms per message, first 220 to the ${N}th 250"; do
+         "cpu_msg:CPU ms per message, first 220 to the ${N}th 250" "cluster:Launch to /healthz/ready (s; MailCluster only)"; do
   k=${f%%:*}
   echo "| ${f#*:} | $(fig "$k" mc) | $(fig "$k" pf) | $(ratio "$(fig "$k" mc)" "$(fig "$k" pf)") |"
 done
