@@ -55,7 +55,22 @@ internal static class LatencyCommand
         // without the start of a freshly started server (JIT, first shard and queue start-up).
         var late = latencies.Skip(total / 4).Where(l => !double.IsNaN(l)).Order().ToList();
         return string.Create(CultureInfo.InvariantCulture,
-            $"offered_rate={rate:F1} sent={total} ok={done.Count} failed={failures} p50_ms={Percentiles.Of(done, 50):F2} p99_ms={Percentiles.Of(done, 99):F2} max_ms={Percentiles.Of(done, 100):F2} p99_late_ms={Percentiles.Of(late, 99):F2} seconds={clock.Elapsed.TotalSeconds:F2}");
+            $"offered_rate={rate:F1} sent={total} ok={done.Count} failed={failures} p50_ms={Percentiles.Of(done, 50):F2} p99_ms={Percentiles.Of(done, 99):F2} max_ms={Percentiles.Of(done, 100):F2} p99_late_ms={Percentiles.Of(late, 99):F2} seconds={clock.Elapsed.TotalSeconds:F2}{Quarters(latencies)}");
+    }
+
+    /// <summary>p50 and p99 of each quarter of the run, by when the transaction was due (bench/latency.sh): where in
+    /// the run the tail comes from, e.g. " p50_q1_ms=.. p99_q1_ms=.. ... p99_q4_ms=..".</summary>
+    private static string Quarters(double[] latencies)
+    {
+        var text = new StringBuilder();
+        for (var q = 0; q < 4; q++)
+        {
+            var part = latencies.Skip(q * latencies.Length / 4).Take(((q + 1) * latencies.Length / 4) - (q * latencies.Length / 4))
+                .Where(l => !double.IsNaN(l)).Order().ToList();
+            text.Append(CultureInfo.InvariantCulture, $" p50_q{q + 1}_ms={Percentiles.Of(part, 50):F2} p99_q{q + 1}_ms={Percentiles.Of(part, 99):F2}");
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Headers plus <paramref name="size"/> octets of 76-character body lines, then the final dot.</summary>

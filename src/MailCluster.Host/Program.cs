@@ -3,6 +3,7 @@ using MailCluster.Edge;
 using MailCluster.Edge.Credentials;
 using MailCluster.Edge.Credentials.Quota;
 using MailCluster.Edge.Dkim;
+using MailCluster.Edge.WarmUp;
 using MailCluster.Events;
 using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
@@ -69,6 +70,12 @@ builder.Services
     .AddSuspensions(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddBulkTasks(settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir)
     .AddSuppression(BounceHosting.Load(settings.Bounces).Classifier!, settings.Suppression, settings.Storage.IsPostgreSql, settings.Storage.ConnectionString, settings.Node.DataDir);
+if (roles.Contains(EdgeHosting.Role))
+{
+    // Synthetic SMTP sessions in the background at start, after the actor system (issue 18: cold start; nothing stored).
+    builder.Services.AddSmtpWarmUp();
+}
+
 builder.WebHost.ConfigureKestrel(kestrel => kestrel
     .ListenOps(settings.Ops)
     .ListenSmtp(settings.Smtp, roles));
