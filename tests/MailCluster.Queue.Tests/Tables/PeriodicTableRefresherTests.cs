@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using MailCluster.Queue.Tables;
 using Microsoft.Extensions.Time.Testing;
@@ -9,7 +10,7 @@ namespace MailCluster.Queue.Tests.Tables;
 /// interval, a failed read keeps the last snapshot and warns once per outage, stopping ends the loop.</summary>
 public sealed class PeriodicTableRefresherTests
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Every = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     [Fact]
@@ -23,7 +24,7 @@ public sealed class PeriodicTableRefresherTests
 
         Assert.Equal(1, await table.Published.Reader.ReadAsync().AsTask().WaitAsync(Patience));
         await table.Initialized.WaitAsync(Patience);
-        clock.Advance(Interval);
+        clock.Advance(Every);
         Assert.Equal(2, await table.Published.Reader.ReadAsync().AsTask().WaitAsync(Patience));
         await table.StopAsync(CancellationToken.None);
     }
@@ -64,7 +65,7 @@ public sealed class PeriodicTableRefresherTests
         for (var tries = 0; !table.Initialized.IsCompleted; tries++)
         {
             Assert.True(tries < 500, "the schema was not retried after the interval");
-            clock.Advance(Interval);
+            clock.Advance(Every);
             await Task.Delay(10);
         }
 
@@ -76,14 +77,14 @@ public sealed class PeriodicTableRefresherTests
     public async Task Stopping_ends_the_loop_so_the_clock_no_longer_drives_reads()
     {
         var clock = new FakeTimeProvider();
-        var table = new FakeTable(clock);
+        using var table = new FakeTable(clock);
         table.Answers.Enqueue(() => 1);
         await table.StartAsync(CancellationToken.None);
         Assert.Equal(1, await table.Published.Reader.ReadAsync().AsTask().WaitAsync(Patience));
 
         await table.StopAsync(CancellationToken.None);
         Assert.True(table.ExecuteTask!.IsCompleted);
-        clock.Advance(Interval * 5);
+        clock.Advance(Every * 5);
         Assert.Equal(1, table.Reads);
 
         table.Dispose();
@@ -102,9 +103,9 @@ public sealed class PeriodicTableRefresherTests
     }
 
     /// <summary>A table whose reads answer from <see cref="Answers"/> in turn (and 0 once they run out).</summary>
-    private sealed class FakeTable(TimeProvider clock) : PeriodicTableRefresher<int>(clock, Interval)
+    private sealed class FakeTable(TimeProvider clock) : PeriodicTableRefresher<int>(clock, Every)
     {
-        public Queue<Func<int>> Answers { get; } = new();
+        public ConcurrentQueue<Func<int>> Answers { get; } = new();
 
         public Channel<int> Published { get; } = Channel.CreateUnbounded<int>();
 
