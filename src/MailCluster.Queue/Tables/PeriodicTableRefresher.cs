@@ -72,6 +72,7 @@ public abstract class PeriodicTableRefresher<TSnapshot> : BackgroundService
     {
         _refreshing.Dispose();
         base.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>Creates the table if missing (idempotent).</summary>
