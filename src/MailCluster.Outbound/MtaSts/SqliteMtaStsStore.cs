@@ -16,7 +16,7 @@ public sealed class SqliteMtaStsStore(string path) : IMtaStsStore
             expires_at INTEGER NOT NULL);
         """;
 
-    // A cache: synchronous=NORMAL (the default with WAL), a power cut may lose the last policies fetched.
+    // A cache: it never set the synchronous level, so it does not start now.
     private readonly SqliteDatabase _db = new(path, Schema, synchronousFull: false);
 
     /// <summary>Creates the schema if missing; every other call also does so on first use, so that a database down at

@@ -19,7 +19,8 @@ public sealed class SqliteDatabase
 
     /// <param name="path">The file; its directory is created with the schema.</param>
     /// <param name="schema">Statements that create the tables if missing (idempotent).</param>
-    /// <param name="synchronousFull">False for a cache that may lose its last writes in a power cut.</param>
+    /// <param name="synchronousFull">False: no synchronous pragma, SQLite's compiled-in level stands (a cache, which
+    /// never asked for one).</param>
     public SqliteDatabase(string path, string schema, bool synchronousFull = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
