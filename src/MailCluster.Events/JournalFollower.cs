@@ -37,12 +37,13 @@ public static class JournalFollower
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(projection);
-        var journal = PersistenceQuery.Get(context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var system = context.System;
         var source = RestartSource.OnFailuresWithBackoff(
-            () => Source.FromTask(projection.StartOffsetAsync(CancellationToken.None))
-                .ConcatMany(start => journal.AllEvents(Offset.Sequence(start))
+            () => Source.FromTask(JournalAsync(system))
+                .ConcatMany(journal => Source.FromTask(projection.StartOffsetAsync(CancellationToken.None)).Select(start => (journal, start)))
+                .ConcatMany(j => j.journal.AllEvents(Offset.Sequence(j.start))
                     .Select(e => (Ordering: ((Sequence)e.Offset).Value, e.Event))
-                    .Where(e => e.Ordering > start && projection.Relevant(e.Event)))
+                    .Where(e => e.Ordering > j.start && projection.Relevant(e.Event)))
                 .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
                 .SelectAsync(1, async batch =>
                 {
@@ -61,4 +62,13 @@ public static class JournalFollower
             RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2));
         return source.ViaMaterialized(KillSwitches.Single<NotUsed>(), Keep.Right).To(Sink.Ignore<NotUsed>()).Run(context.Materializer());
     }
+
+    /// <summary>The read journal, made on a thread of its own: its constructor blocks on an ask (5 s timeout), and two
+    /// projector singletons doing so in PreStart on a 2-core node starved the dispatcher until the ask timed out. The
+    /// extension keeps the journal once made, so a restart of the stream gets it at once.</summary>
+    private static Task<SqlReadJournal> JournalAsync(ActorSystem system) => Task.Factory.StartNew(
+        () => PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier),
+        CancellationToken.None,
+        TaskCreationOptions.LongRunning,
+        TaskScheduler.Default);
 }
