@@ -11,13 +11,17 @@ namespace MailCluster.Events;
 /// offset, and what it had committed before is never mapped again. Contexts are cached in memory (bounded), read from
 /// the table when missing.
 /// </summary>
-public sealed class EventProjection(EventStore store, IBounceClassifier? classifier, EventMetrics? metrics, TimeProvider clock)
+public sealed class EventProjection(EventStore store, IBounceClassifier? classifier, EventMetrics? metrics, TimeProvider clock) : IJournalProjection
 {
     public const string Name = "delivery-events";
     private const int CacheLimit = 100_000;
     private readonly Dictionary<string, MessageContext> _cache = new(StringComparer.Ordinal);
 
+    string IJournalProjection.Name => Name;
+
     public Task<long> StartOffsetAsync(CancellationToken ct) => store.ProjectionOffsetAsync(Name, ct);
+
+    bool IJournalProjection.Relevant(object journalEvent) => Relevant(journalEvent);
 
     /// <summary>True for the journal events the projection maps; others are skipped without being stored.</summary>
     public static bool Relevant(object journalEvent) => QueueIdOf(journalEvent) is not null;

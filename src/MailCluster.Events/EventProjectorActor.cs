@@ -1,19 +1,13 @@
-using Akka;
 using Akka.Actor;
 using Akka.Event;
-using Akka.Persistence.Query;
-using Akka.Persistence.Sql.Query;
 using Akka.Streams;
-using Akka.Streams.Dsl;
 
 namespace MailCluster.Events;
 
 /// <summary>
-/// Runs the <see cref="EventProjection"/> over Akka.Persistence.Query's <c>AllEvents</c> of the journal, as a cluster
-/// singleton (one writer of the projection at a time; a hand-over resumes from the stored offset). The query follows
-/// the journal's global ordering and waits for gaps left by transactions still in flight before it passes them, so no
-/// committed event is skipped. The stream restarts with backoff after any failure (database down). Also prunes events
-/// past the retention every hour.
+/// Runs the <see cref="EventProjection"/> over the journal (<see cref="JournalFollower"/>), as a cluster singleton (one
+/// writer of the projection at a time; a hand-over resumes from the stored offset). Also prunes events past the
+/// retention every hour.
 /// </summary>
 public sealed class EventProjectorActor : ReceiveActor, IWithTimers
 {
@@ -50,31 +44,7 @@ public sealed class EventProjectorActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        var projection = _projection;
-        var log = _log;
-        var source = RestartSource.OnFailuresWithBackoff(
-            () => Source.FromTask(projection.StartOffsetAsync(CancellationToken.None))
-                .ConcatMany(start => journal.AllEvents(Offset.Sequence(start))
-                    .Select(e => (Ordering: ((Sequence)e.Offset).Value, e.Event))
-                    .Where(e => e.Ordering > start && EventProjection.Relevant(e.Event)))
-                .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
-                .SelectAsync(1, async batch =>
-                {
-                    try
-                    {
-                        await projection.ApplyAsync([.. batch], CancellationToken.None).ConfigureAwait(false);
-                    }
-                    catch (Exception ex)
-                    {
-                        log.Warning(ex, "Delivery-event projection failed; restarting from its stored offset");
-                        throw;
-                    }
-
-                    return NotUsed.Instance;
-                }),
-            RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2));
-        _stream = source.ViaMaterialized(KillSwitches.Single<NotUsed>(), Keep.Right).To(Sink.Ignore<NotUsed>()).Run(Context.Materializer());
+        _stream = JournalFollower.Run(Context, _projection, _log);
         Timers.StartSingleTimer(nameof(Prune), Prune.Instance, TimeSpan.FromMinutes(1));
     }
 

@@ -4,6 +4,7 @@ using Akka.Hosting;
 using MailCluster.Events.Webhooks;
 using MailCluster.Queue;
 using MailCluster.Queue.Contracts;
+using MailCluster.Queue.Suppression;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -51,6 +52,7 @@ public static partial class EventsHosting
     public static AkkaConfigurationBuilder WithEvents(this AkkaConfigurationBuilder builder, IServiceProvider provider)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder = builder.WithSuppressionProjection(provider);
         if (!provider.GetRequiredService<EventsOptions>().Enabled)
         {
             return builder;
@@ -87,6 +89,23 @@ public static partial class EventsHosting
                 new ClusterSingletonOptions(),
                 createProxyToo: false);
     }
+
+    /// <summary>The suppression list's automatic entries follow the journal (<see cref="SuppressionProjection"/>) whether or
+    /// not delivery events are on; nothing when the suppression feature is not registered.</summary>
+    private static AkkaConfigurationBuilder WithSuppressionProjection(this AkkaConfigurationBuilder builder, IServiceProvider provider) =>
+        provider.GetService<ISuppressionStore>() is null
+            ? builder
+            : builder.WithSingleton<SuppressionProjector>(
+                "suppression-projection",
+                (_, _, _) => SuppressionProjectorActor.Props(new SuppressionProjection(
+                    provider.GetRequiredService<ISuppressionStore>(),
+                    provider.GetRequiredService<SuppressionRefresher>(),
+                    provider.GetRequiredService<EventStore>(),
+                    provider.GetRequiredService<IBounceClassifier>(),
+                    provider.GetRequiredService<SuppressionOptions>(),
+                    TimeProvider.System)),
+                new ClusterSingletonOptions(),
+                createProxyToo: false);
 
     public static IEndpointRouteBuilder MapEvents(this IEndpointRouteBuilder endpoints, int opsPort) =>
         endpoints.MapEventsApi(opsPort).MapWebhooksApi(opsPort);

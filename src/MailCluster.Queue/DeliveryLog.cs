@@ -49,7 +49,7 @@ public static partial class DeliveryLog
         {
             foreach (var r in attempt.Results)
             {
-                classification.Observe(attempt.MessageId, attempt.At, r);
+                classification.Observe(r);
             }
 
             return;
@@ -64,7 +64,7 @@ public static partial class DeliveryLog
             var number = (pending?.Attempts ?? 0) + 1;
             var status = StatusOf(r.Kind);
             var reply = $"{r.Code} {r.EnhancedCode} {r.Text}";
-            var label = classification.Observe(attempt.MessageId, attempt.At, r) ?? "none";
+            var label = classification.Observe(r) ?? "none";
             Outcome(logger, attempt.MessageId, r.Recipient, status, relay, delay, number, r.EnhancedCode, tls, label, reply);
         }
     }

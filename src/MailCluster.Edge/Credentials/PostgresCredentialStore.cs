@@ -1,4 +1,5 @@
 using System.Data.Common;
+using MailCluster.Queue.Tables;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -39,20 +40,7 @@ public sealed class PostgresCredentialStore : ICredentialStore
         dataSource = NpgsqlDataSource.Create(connectionString);
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                await using var command = new NpgsqlCommand(Schema, connection, transaction);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => PostgresSchema.CreateAsync(dataSource, Schema, cancellationToken);
 
     public Task<IReadOnlyList<RuntimeUser>> ListUsersAsync(CancellationToken cancellationToken) => QueryAsync(
         "SELECT name, password_hash, allowed_senders, created_at, updated_at FROM mc_smtp_user ORDER BY name_key",

@@ -1,4 +1,4 @@
-using System.Data.Common;
+using MailCluster.Queue.Tables;
 using Microsoft.Data.Sqlite;
 
 namespace MailCluster.Edge.Credentials;
@@ -11,7 +11,6 @@ namespace MailCluster.Edge.Credentials;
 public sealed class SqliteCredentialStore(string path) : ICredentialStore
 {
     private const string Schema = """
-        PRAGMA journal_mode=WAL;
         CREATE TABLE IF NOT EXISTS mc_smtp_user(
             name_key TEXT PRIMARY KEY NOT NULL,
             name TEXT NOT NULL,
@@ -31,21 +30,11 @@ public sealed class SqliteCredentialStore(string path) : ICredentialStore
             created_at INTEGER NOT NULL);
         """;
 
-    private readonly string connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = Path.GetFullPath(path),
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 10,
-    }.ToString();
+    private readonly SqliteDatabase _db = new(path, Schema);
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await ExecuteAsync(Schema, _ => { }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _db.CreateAsync(cancellationToken);
 
-    public Task<IReadOnlyList<RuntimeUser>> ListUsersAsync(CancellationToken cancellationToken) => QueryAsync(
+    public Task<IReadOnlyList<RuntimeUser>> ListUsersAsync(CancellationToken cancellationToken) => _db.QueryAsync(
         "SELECT name, password_hash, allowed_senders, created_at, updated_at FROM mc_smtp_user ORDER BY name_key",
         r => new RuntimeUser(r.GetString(0), r.GetString(1), CredentialColumns.FromJson(r.GetString(2)), Time(r.GetInt64(3)), Time(r.GetInt64(4))),
         cancellationToken);
@@ -53,7 +42,7 @@ public sealed class SqliteCredentialStore(string path) : ICredentialStore
     public async Task<bool> CreateUserAsync(RuntimeUser user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return await ExecuteAsync(
+        return await _db.ExecuteAsync(
             "INSERT INTO mc_smtp_user(name_key, name, password_hash, allowed_senders, created_at, updated_at) VALUES ($key, $name, $hash, $senders, $created, $updated) ON CONFLICT(name_key) DO NOTHING",
             c => BindUser(c, user),
             cancellationToken).ConfigureAwait(false) > 0;
@@ -62,16 +51,16 @@ public sealed class SqliteCredentialStore(string path) : ICredentialStore
     public async Task<bool> UpdateUserAsync(RuntimeUser user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return await ExecuteAsync(
+        return await _db.ExecuteAsync(
             "UPDATE mc_smtp_user SET password_hash = $hash, allowed_senders = $senders, updated_at = $updated WHERE name_key = $key",
             c => BindUser(c, user),
             cancellationToken).ConfigureAwait(false) > 0;
     }
 
     public async Task<bool> DeleteUserAsync(string name, CancellationToken cancellationToken) =>
-        await ExecuteAsync("DELETE FROM mc_smtp_user WHERE name_key = $key", c => c.Parameters.AddWithValue("$key", CredentialColumns.NameKey(name)), cancellationToken).ConfigureAwait(false) > 0;
+        await _db.ExecuteAsync("DELETE FROM mc_smtp_user WHERE name_key = $key", c => c.Parameters.AddWithValue("$key", CredentialColumns.NameKey(name)), cancellationToken).ConfigureAwait(false) > 0;
 
-    public Task<IReadOnlyList<ApiKey>> ListKeysAsync(CancellationToken cancellationToken) => QueryAsync(
+    public Task<IReadOnlyList<ApiKey>> ListKeysAsync(CancellationToken cancellationToken) => _db.QueryAsync(
         "SELECT id, name, secret_sha256, senders, scopes, rate_per_minute, daily_quota, enabled, created_at FROM mc_api_key ORDER BY created_at, id",
         r => new ApiKey(
             r.GetString(0),
@@ -88,7 +77,7 @@ public sealed class SqliteCredentialStore(string path) : ICredentialStore
     public Task CreateKeyAsync(ApiKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return ExecuteAsync(
+        return _db.ExecuteAsync(
             "INSERT INTO mc_api_key(id, name, secret_sha256, senders, scopes, rate_per_minute, daily_quota, enabled, created_at) VALUES ($id, $name, $hash, $senders, $scopes, $rate, $daily, $enabled, $created)",
             c =>
             {
@@ -106,7 +95,7 @@ public sealed class SqliteCredentialStore(string path) : ICredentialStore
     }
 
     public async Task<bool> SetKeyEnabledAsync(string id, bool enabled, CancellationToken cancellationToken) =>
-        await ExecuteAsync(
+        await _db.ExecuteAsync(
             "UPDATE mc_api_key SET enabled = $enabled WHERE id = $id",
             c =>
             {
@@ -116,7 +105,7 @@ public sealed class SqliteCredentialStore(string path) : ICredentialStore
             cancellationToken).ConfigureAwait(false) > 0;
 
     public async Task<bool> DeleteKeyAsync(string id, CancellationToken cancellationToken) =>
-        await ExecuteAsync("DELETE FROM mc_api_key WHERE id = $id", c => c.Parameters.AddWithValue("$id", id), cancellationToken).ConfigureAwait(false) > 0;
+        await _db.ExecuteAsync("DELETE FROM mc_api_key WHERE id = $id", c => c.Parameters.AddWithValue("$id", id), cancellationToken).ConfigureAwait(false) > 0;
 
     public ValueTask DisposeAsync()
     {
@@ -134,50 +123,5 @@ public sealed class SqliteCredentialStore(string path) : ICredentialStore
         c.Parameters.AddWithValue("$senders", CredentialColumns.ToJson(user.AllowedSenders));
         c.Parameters.AddWithValue("$created", user.CreatedAt.ToUnixTimeMilliseconds());
         c.Parameters.AddWithValue("$updated", user.UpdatedAt.ToUnixTimeMilliseconds());
-    }
-
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-
-        // A command of its own, so the pragma is not counted in the rows a later write reports (see SqliteTokenStore).
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=FULL;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
-    }
-
-    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            var rows = new List<T>();
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    rows.Add(read(reader));
-                }
-            }
-
-            return rows;
-        }
-    }
-
-    private async Task<int> ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            bind(command);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
     }
 }

@@ -1,3 +1,4 @@
+using MailCluster.Queue.Tables;
 using Microsoft.Data.Sqlite;
 
 namespace MailCluster.Ops.Access;
@@ -10,7 +11,6 @@ namespace MailCluster.Ops.Access;
 public sealed class SqliteTokenStore(string path) : ITokenStore
 {
     private const string Schema = """
-        PRAGMA journal_mode=WAL;
         CREATE TABLE IF NOT EXISTS mc_api_token(
             id TEXT PRIMARY KEY NOT NULL,
             name TEXT NOT NULL,
@@ -20,23 +20,13 @@ public sealed class SqliteTokenStore(string path) : ITokenStore
             revoked_at INTEGER NULL);
         """;
 
-    private readonly string connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = Path.GetFullPath(path),
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 10,
-    }.ToString();
+    private readonly SqliteDatabase _db = new(path, Schema);
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await ExecuteAsync(Schema, _ => { }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _db.CreateAsync(cancellationToken);
 
     public async Task<IReadOnlyList<StoredToken>> ListAsync(CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             await using var command = connection.CreateCommand();
@@ -61,7 +51,7 @@ public sealed class SqliteTokenStore(string path) : ITokenStore
     public Task CreateAsync(StoredToken token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
-        return ExecuteAsync(
+        return _db.ExecuteAsync(
             "INSERT INTO mc_api_token(id, name, role, secret_sha256, created_at) VALUES ($id, $name, $role, $hash, $at)",
             c =>
             {
@@ -76,7 +66,7 @@ public sealed class SqliteTokenStore(string path) : ITokenStore
 
     public async Task<bool> RevokeAsync(string id, CancellationToken cancellationToken)
     {
-        int rows = await ExecuteAsync(
+        int rows = await _db.ExecuteAsync(
             "UPDATE mc_api_token SET revoked_at = $at WHERE id = $id AND revoked_at IS NULL",
             c =>
             {
@@ -91,30 +81,5 @@ public sealed class SqliteTokenStore(string path) : ITokenStore
     {
         SqliteConnection.ClearAllPools();
         return ValueTask.CompletedTask;
-    }
-
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-
-        // A command of its own: ExecuteNonQuery of "PRAGMA ...; UPDATE ..." would count the pragma as changing the
-        // rows of the connection's previous write (sqlite3_changes), and a second revocation would seem to succeed.
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=FULL;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
-    }
-
-    private async Task<int> ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            bind(command);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
     }
 }

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using MailCluster.Queue.Tables;
 using Microsoft.Extensions.Logging;
 
 namespace MailCluster.Ops.Access;
@@ -7,19 +7,16 @@ namespace MailCluster.Ops.Access;
 public sealed record AdminTokenSource(string? Path, bool Generate);
 
 /// <summary>
-/// Keeps <see cref="TokenSet"/> in step with the database: creates the schema at start (retrying while the database
-/// is unreachable), then reads every token in force every <see cref="Interval"/>, so a token created or revoked on
-/// any node is in force, or refused, on this one within about 2 s (the bound is 5 s). While the database
-/// cannot be read the last set read stays in force (an operator can still see and drain a node during an outage)
-/// and a warning is logged once per outage.
+/// Keeps <see cref="TokenSet"/> in step with the database (<see cref="PeriodicTableRefresher{TSnapshot}"/>): every token
+/// in force is read every <see cref="Interval"/>, so a token created or revoked on any node is in force, or refused,
+/// on this one within about 2 s (the bound is 5 s). While the database cannot be read the last set read stays
+/// in force (an operator can still see and drain a node during an outage). The admin token file is read at start and
+/// before every read of the database, whether or not the database answers.
 /// </summary>
-public sealed partial class TokenRefresher(ITokenStore store, TokenSet tokens, AdminTokenSource file, ILogger<TokenRefresher> logger) : BackgroundService
+public sealed partial class TokenRefresher(ITokenStore store, TokenSet tokens, AdminTokenSource file, ILogger<TokenRefresher> logger)
+    : PeriodicTableRefresher<IReadOnlyList<StoredToken>>(TimeProvider.System, DefaultInterval)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
-
-    private readonly SemaphoreSlim refreshing = new(1, 1);
     private string? lastFileProblem;
-    private bool failing;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -37,72 +34,21 @@ public sealed partial class TokenRefresher(ITokenStore store, TokenSet tokens, A
         return base.StartAsync(cancellationToken);
     }
 
-    /// <summary>Reads the database's set (and the file) now; called after this node created or revoked a token.</summary>
-    /// <remarks>Refreshes run one at a time, so an older read never replaces a newer one.</remarks>
-    public async Task RefreshAsync(CancellationToken cancellationToken)
-    {
-        await refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await RefreshOnceAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            refreshing.Release();
-        }
-    }
+    protected override Task InitializeStoreAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
 
-    public override void Dispose()
-    {
-        refreshing.Dispose();
-        base.Dispose();
-    }
-
-    private async Task RefreshOnceAsync(CancellationToken cancellationToken)
+    protected override Task<IReadOnlyList<StoredToken>> ReadAsync(CancellationToken cancellationToken)
     {
         RefreshFile();
-        try
-        {
-            tokens.ReplaceStored(await store.ListAsync(cancellationToken).ConfigureAwait(false));
-            if (failing)
-            {
-                failing = false;
-                LogRecovered(logger);
-            }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            if (!failing)
-            {
-                failing = true;
-                LogReadFailed(logger, ex);
-            }
-        }
+        return store.ListAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (true)
-        {
-            try
-            {
-                await store.InitializeAsync(stoppingToken).ConfigureAwait(false);
-                break;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogInitRetry(logger, ex);
-                await Task.Delay(Interval, stoppingToken).ConfigureAwait(false);
-            }
-        }
+    protected override void Publish(IReadOnlyList<StoredToken> snapshot) => tokens.ReplaceStored(snapshot);
 
-        using var timer = new PeriodicTimer(Interval);
-        do
-        {
-            await RefreshAsync(stoppingToken).ConfigureAwait(false);
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
-    }
+    protected override void LogInitRetry(Exception exception) => LogInitRetry(logger, exception);
+
+    protected override void LogReadFailed(Exception exception) => LogReadFailed(logger, exception);
+
+    protected override void LogRecovered() => LogRecovered(logger);
 
     private void RefreshFile()
     {

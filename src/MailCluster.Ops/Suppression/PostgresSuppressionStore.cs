@@ -1,4 +1,5 @@
 using MailCluster.Queue.Suppression;
+using MailCluster.Queue.Tables;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -32,15 +33,7 @@ public sealed class PostgresSuppressionStore : ISuppressionStore
         _dataSource = NpgsqlDataSource.Create(connectionString);
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        await InTransactionAsync(async (connection, transaction) =>
-        {
-            await using var command = new NpgsqlCommand(Schema, connection, transaction);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return 0;
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => PostgresSchema.CreateAsync(_dataSource, Schema, cancellationToken);
 
     public async Task<long> VersionAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using MailCluster.Queue.Suppression;
+using MailCluster.Queue.Tables;
 using Microsoft.Data.Sqlite;
 
 namespace MailCluster.Ops.Suppression;
@@ -11,7 +12,6 @@ namespace MailCluster.Ops.Suppression;
 public sealed class SqliteSuppressionStore(string path) : ISuppressionStore
 {
     private const string Schema = """
-        PRAGMA journal_mode=WAL;
         CREATE TABLE IF NOT EXISTS mc_suppression(
             address TEXT NOT NULL,
             credential TEXT NOT NULL,
@@ -26,23 +26,13 @@ public sealed class SqliteSuppressionStore(string path) : ISuppressionStore
 
     private const string Bump = "UPDATE mc_suppression_version SET version = version + 1 WHERE id = 1;";
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = Path.GetFullPath(path),
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 10,
-    }.ToString();
+    private readonly SqliteDatabase _db = new(path, Schema);
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await ExecuteAsync(Schema, _ => { }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _db.CreateAsync(cancellationToken);
 
     public async Task<long> VersionAsync(CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             await using var command = connection.CreateCommand();
@@ -54,7 +44,7 @@ public sealed class SqliteSuppressionStore(string path) : ISuppressionStore
     public async Task<IReadOnlyList<SuppressionEntry>> ActiveAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var at = now.ToUnixTimeMilliseconds();
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             await using (var prune = connection.CreateCommand())
@@ -126,20 +116,10 @@ public sealed class SqliteSuppressionStore(string path) : ISuppressionStore
         return ValueTask.CompletedTask;
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=FULL;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
-    }
-
     /// <summary>Runs <paramref name="sql"/> and bumps the change counter in one transaction; returns the rows it changed.</summary>
     private async Task<int> InTransactionAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -157,18 +137,6 @@ public sealed class SqliteSuppressionStore(string path) : ISuppressionStore
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return rows;
             }
-        }
-    }
-
-    private async Task ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            bind(command);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -11,8 +11,8 @@ namespace MailCluster.Ops.Suppression;
 /// The bounce classification and suppression feature (issue 16): registers <see cref="IBounceClassifier"/> (the rules
 /// in force), <see cref="DeliveryClassification"/> (which the domain queues pick up), the cluster table of the
 /// configured provider with its refresher, <see cref="SuppressionList"/> (the RCPT and HTTP-injection check),
-/// <see cref="AutoSuppression"/> and, unless the delivery events register their own, a mail-log
-/// <see cref="ISuppressedRecipients"/>.
+/// and, unless the delivery events register their own, a mail-log <see cref="ISuppressedRecipients"/>. Hard bounces
+/// reach the list from the journal (the suppression projection of MailCluster.Events), not from here.
 /// </summary>
 public static class SuppressionHosting
 {
@@ -35,10 +35,7 @@ public static class SuppressionHosting
         services.AddSingleton<SuppressionList>();
         services.AddSingleton<SuppressionRefresher>();
         services.AddHostedService(sp => sp.GetRequiredService<SuppressionRefresher>());
-        services.AddSingleton<AutoSuppression>();
-        services.AddHostedService(sp => sp.GetRequiredService<AutoSuppression>());
-        services.AddSingleton(sp => new DeliveryClassification(
-            sp.GetRequiredService<IBounceClassifier>(), sp.GetRequiredService<BounceMetrics>(), sp.GetRequiredService<AutoSuppression>()));
+        services.AddSingleton(sp => new DeliveryClassification(sp.GetRequiredService<IBounceClassifier>(), sp.GetRequiredService<BounceMetrics>()));
         services.TryAddSingleton<ISuppressedRecipients, MailLogSuppressedRecipients>();
         return services;
     }

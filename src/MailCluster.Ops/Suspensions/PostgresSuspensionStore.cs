@@ -1,4 +1,5 @@
 using MailCluster.Queue.Suspensions;
+using MailCluster.Queue.Tables;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -37,20 +38,7 @@ public sealed class PostgresSuspensionStore : ISuspensionStore
         _dataSource = NpgsqlDataSource.Create(connectionString);
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                await using var command = new NpgsqlCommand(Schema, connection, transaction);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => PostgresSchema.CreateAsync(_dataSource, Schema, cancellationToken);
 
     public async Task<IReadOnlyList<DestinationSuspension>> ListAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using MailCluster.Queue.Suspensions;
+using MailCluster.Queue.Tables;
 using Microsoft.Data.Sqlite;
 
 namespace MailCluster.Ops.Suspensions;
@@ -11,7 +12,6 @@ namespace MailCluster.Ops.Suspensions;
 public sealed class SqliteSuspensionStore(string path) : ISuspensionStore
 {
     private const string Schema = """
-        PRAGMA journal_mode=WAL;
         CREATE TABLE IF NOT EXISTS mc_destination_suspension(
             domain TEXT PRIMARY KEY NOT NULL,
             reason TEXT NOT NULL,
@@ -19,27 +19,13 @@ public sealed class SqliteSuspensionStore(string path) : ISuspensionStore
             until_at INTEGER NOT NULL);
         """;
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = Path.GetFullPath(path),
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 10,
-    }.ToString();
+    private readonly SqliteDatabase _db = new(path, Schema);
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await ExecuteAsync(connection, null, Schema, _ => { }, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _db.CreateAsync(cancellationToken);
 
     public async Task<IReadOnlyList<DestinationSuspension>> ListAsync(CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             await using var command = connection.CreateCommand();
@@ -62,7 +48,7 @@ public sealed class SqliteSuspensionStore(string path) : ISuspensionStore
     public async Task<bool> PutAsync(DestinationSuspension suspension, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(suspension);
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -91,7 +77,7 @@ public sealed class SqliteSuspensionStore(string path) : ISuspensionStore
 
     public async Task<bool> DeleteAsync(string domain, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             long at = now.ToUnixTimeMilliseconds();
@@ -104,18 +90,6 @@ public sealed class SqliteSuspensionStore(string path) : ISuspensionStore
     {
         SqliteConnection.ClearAllPools();
         return ValueTask.CompletedTask;
-    }
-
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-
-        // A command of its own, so the pragma is never counted as a change of the next statement (see SqliteTokenStore).
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=FULL;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
     }
 
     private static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using MailCluster.Queue.Tables;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -34,20 +35,7 @@ public sealed class PostgresTaskStore : ITaskStore
         dataSource = NpgsqlDataSource.Create(connectionString);
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                await using var command = new NpgsqlCommand(Schema, connection, transaction);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => PostgresSchema.CreateAsync(dataSource, Schema, cancellationToken);
 
     public async Task CreateAsync(BulkTask task, CancellationToken cancellationToken)
     {

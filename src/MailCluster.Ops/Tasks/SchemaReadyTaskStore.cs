@@ -1,36 +1,18 @@
+using MailCluster.Queue.Tables;
+
 namespace MailCluster.Ops.Tasks;
 
 /// <summary>
 /// Creates the table before the first call of any kind, once: the task routes answer as soon as the ops port is up,
 /// which can be before the runner (which waits for the node to be Up) first touches the store — a GET /api/v1/tasks then
-/// met "no such table" and answered 500 (T56 under load). A failed creation is tried again by the next call.
+/// met "no such table" and answered 500 (T56 under load). A failed creation is tried again by the next call
+/// (<see cref="SchemaGate"/>).
 /// </summary>
 public sealed class SchemaReadyTaskStore(ITaskStore inner) : ITaskStore
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private volatile bool _ready;
+    private readonly SchemaGate _schema = new(inner.InitializeAsync);
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        if (_ready)
-        {
-            return;
-        }
-
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!_ready)
-            {
-                await inner.InitializeAsync(cancellationToken).ConfigureAwait(false);
-                _ready = true;
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
 
     public async Task CreateAsync(BulkTask task, CancellationToken cancellationToken)
     {
@@ -68,9 +50,5 @@ public sealed class SchemaReadyTaskStore(ITaskStore inner) : ITaskStore
         return await inner.ProgressAsync(id, owner, done, skipped, state, failure, now, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        _gate.Dispose();
-    }
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

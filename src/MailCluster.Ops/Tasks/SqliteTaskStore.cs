@@ -1,3 +1,4 @@
+using MailCluster.Queue.Tables;
 using Microsoft.Data.Sqlite;
 
 namespace MailCluster.Ops.Tasks;
@@ -7,7 +8,6 @@ namespace MailCluster.Ops.Tasks;
 public sealed class SqliteTaskStore(string path) : ITaskStore
 {
     private const string Schema = """
-        PRAGMA journal_mode=WAL;
         CREATE TABLE IF NOT EXISTS mc_ops_task(
             id TEXT PRIMARY KEY NOT NULL,
             action TEXT NOT NULL,
@@ -24,24 +24,14 @@ public sealed class SqliteTaskStore(string path) : ITaskStore
         CREATE INDEX IF NOT EXISTS mc_ops_task_created ON mc_ops_task(created_at);
         """;
 
-    private readonly string connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = Path.GetFullPath(path),
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 10,
-    }.ToString();
+    private readonly SqliteDatabase _db = new(path, Schema);
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await ExecuteAsync(Schema, _ => { }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _db.CreateAsync(cancellationToken);
 
     public Task CreateAsync(BulkTask task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return ExecuteAsync(
+        return _db.ExecuteAsync(
             $"INSERT INTO mc_ops_task({TaskRows.Columns}) VALUES ($id, $action, $filter, $state, $done, $skipped, $owner, $resumed, $created, $updated, $by, $error)",
             c =>
             {
@@ -79,7 +69,7 @@ public sealed class SqliteTaskStore(string path) : ITaskStore
             cancellationToken);
 
     public async Task<bool> ClaimAsync(string id, string owner, DateTimeOffset now, DateTimeOffset staleBefore, CancellationToken cancellationToken) =>
-        await ExecuteAsync(
+        await _db.ExecuteAsync(
             "UPDATE mc_ops_task SET owner = $owner, updated_at = $now, resumed = resumed + 1 WHERE id = $id AND state = 'running' AND (owner = $owner OR updated_at < $stale)",
             c =>
             {
@@ -91,7 +81,7 @@ public sealed class SqliteTaskStore(string path) : ITaskStore
             cancellationToken).ConfigureAwait(false) > 0;
 
     public async Task<bool> ProgressAsync(string id, string owner, long done, long skipped, string state, string? failure, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await ExecuteAsync(
+        await _db.ExecuteAsync(
             "UPDATE mc_ops_task SET done = $done, skipped = $skipped, state = $state, error = $error, updated_at = $now WHERE id = $id AND owner = $owner AND state = 'running'",
             c =>
             {
@@ -107,49 +97,6 @@ public sealed class SqliteTaskStore(string path) : ITaskStore
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-
-        // A command of its own, as in SqliteTokenStore: a pragma in the same command would count as the write's changes.
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=FULL;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
-    }
-
-    private async Task<IReadOnlyList<BulkTask>> QueryAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            bind(command);
-            var tasks = new List<BulkTask>();
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    tasks.Add(TaskRows.Read(reader, i => DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(i))));
-                }
-            }
-
-            return tasks;
-        }
-    }
-
-    private async Task<int> ExecuteAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            bind(command);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private Task<IReadOnlyList<BulkTask>> QueryAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken) =>
+        _db.QueryAsync(sql, bind, reader => TaskRows.Read(reader, i => DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(i))), cancellationToken);
 }

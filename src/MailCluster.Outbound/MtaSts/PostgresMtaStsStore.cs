@@ -1,3 +1,4 @@
+using MailCluster.Queue.Tables;
 using Npgsql;
 
 namespace MailCluster.Outbound.MtaSts;
@@ -18,39 +19,22 @@ public sealed class PostgresMtaStsStore : IMtaStsStore
 
     private readonly NpgsqlDataSource _dataSource;
 
+    private readonly SchemaGate _schema;
+
     public PostgresMtaStsStore(string connectionString)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         _dataSource = NpgsqlDataSource.Create(connectionString);
+
+        // The schema is created on first use, so that a database down at start-up delays nothing but MTA-STS.
+        _schema = new SchemaGate(InitializeAsync);
     }
 
-    private volatile bool _ready;
-
-    /// <summary>The schema is created on first use, so that a database down at start-up delays nothing but MTA-STS.</summary>
-    private async Task ReadyAsync(CancellationToken cancellationToken)
-    {
-        if (!_ready)
-        {
-            await InitializeAsync(cancellationToken).ConfigureAwait(false);
-            _ready = true;
-        }
-    }
-
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var command = new NpgsqlCommand(Schema, connection, transaction))
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => PostgresSchema.CreateAsync(_dataSource, Schema, cancellationToken);
 
     public async Task<StoredMtaStsPolicy?> GetAsync(string domain, CancellationToken cancellationToken)
     {
-        await ReadyAsync(cancellationToken).ConfigureAwait(false);
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand("SELECT txt_id, policy, fetched_at, expires_at FROM mc_mta_sts_policy WHERE domain = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = domain });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -63,7 +47,7 @@ public sealed class PostgresMtaStsStore : IMtaStsStore
     public async Task PutAsync(StoredMtaStsPolicy policy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        await ReadyAsync(cancellationToken).ConfigureAwait(false);
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand("""
             INSERT INTO mc_mta_sts_policy(domain, txt_id, policy, fetched_at, expires_at) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (domain) DO UPDATE SET txt_id = excluded.txt_id, policy = excluded.policy,

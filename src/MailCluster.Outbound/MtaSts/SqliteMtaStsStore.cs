@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using MailCluster.Queue.Tables;
 
 namespace MailCluster.Outbound.MtaSts;
 
@@ -8,7 +8,6 @@ public sealed class SqliteMtaStsStore(string path) : IMtaStsStore
     public const string FileName = "mta-sts.db";
 
     private const string Schema = """
-        PRAGMA journal_mode=WAL;
         CREATE TABLE IF NOT EXISTS mc_mta_sts_policy(
             domain TEXT PRIMARY KEY NOT NULL,
             txt_id TEXT NOT NULL,
@@ -17,41 +16,17 @@ public sealed class SqliteMtaStsStore(string path) : IMtaStsStore
             expires_at INTEGER NOT NULL);
         """;
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = Path.GetFullPath(path),
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 10,
-    }.ToString();
+    // A cache: it never set the synchronous level, so it does not start now.
+    private readonly SqliteDatabase _db = new(path, Schema, synchronousFull: false);
 
-    private volatile bool _ready;
-
-    /// <summary>The schema is created on first use, so that a database down at start-up delays nothing but MTA-STS.</summary>
-    private async Task ReadyAsync(CancellationToken cancellationToken)
-    {
-        if (!_ready)
-        {
-            await InitializeAsync(cancellationToken).ConfigureAwait(false);
-            _ready = true;
-        }
-    }
-
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = Schema;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>Creates the schema if missing; every other call also does so on first use, so that a database down at
+    /// start-up delays nothing but MTA-STS.</summary>
+    public Task InitializeAsync(CancellationToken cancellationToken) => _db.CreateAsync(cancellationToken);
 
     public async Task<StoredMtaStsPolicy?> GetAsync(string domain, CancellationToken cancellationToken)
     {
-        await ReadyAsync(cancellationToken).ConfigureAwait(false);
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await _db.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT txt_id, policy, fetched_at, expires_at FROM mc_mta_sts_policy WHERE domain = $d";
         command.Parameters.AddWithValue("$d", domain);
@@ -65,9 +40,8 @@ public sealed class SqliteMtaStsStore(string path) : IMtaStsStore
     public async Task PutAsync(StoredMtaStsPolicy policy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        await ReadyAsync(cancellationToken).ConfigureAwait(false);
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await _db.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO mc_mta_sts_policy(domain, txt_id, policy, fetched_at, expires_at) VALUES ($d, $id, $p, $f, $e)

@@ -1,45 +1,41 @@
-using System.Threading.Channels;
 using MailCluster.Queue.Bounces;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using MailCluster.Queue.Contracts;
+using MailCluster.Queue.Protocol;
 
 namespace MailCluster.Queue.Suppression;
 
 /// <summary>
-/// Adds hard-bounced recipients to the suppression list (global scope: the domain queue does not know which credential
-/// submitted a message) when their bounce label is one of <see cref="SuppressionOptions.EffectiveLabels"/>. A domain
-/// queue hands the bounce over without waiting (<see cref="Bounced"/> only queues it); the writes run here, one at a
-/// time, and a bounce that cannot be written (the database is down) is logged and dropped: the bounce itself is
-/// already durable and reported, the suppression entry is an optimisation. The queue is bounded; when it is full
-/// further bounces are dropped with a warning rather than holding delivery.
+/// Which persisted outcomes add a recipient to the suppression list, and the entry each adds (global scope: the domain
+/// queue does not know which credential submitted a message): a permanent failure whose bounce label is one of
+/// <see cref="SuppressionOptions.EffectiveLabels"/>. Pure: the suppression projection applies it to the journal's
+/// <see cref="AttemptCompleted"/> events, so an entry follows the persisted bounce, never a write on the side that a node
+/// dying in between would lose. The entry is dated by the attempt, not by when it is projected, so projecting the same
+/// attempt again writes the same entry.
 /// </summary>
-public sealed partial class AutoSuppression(
-    ISuppressionStore store, SuppressionRefresher refresher, SuppressionOptions options, TimeProvider clock, ILogger<AutoSuppression> logger)
-    : BackgroundService, IHardBounceSink
+public static class AutoSuppression
 {
-    private readonly Channel<HardBounce> _pending = Channel.CreateBounded<HardBounce>(new BoundedChannelOptions(10_000)
+    /// <summary>The hard bounces of <paramref name="attempt"/> that add an entry; none when automatic suppression is off.</summary>
+    public static IEnumerable<HardBounce> BouncesOf(AttemptCompleted attempt, IBounceClassifier classifier, SuppressionOptions options)
     {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
-
-    private readonly HashSet<string> _labels = options.EffectiveLabels.ToHashSet(StringComparer.OrdinalIgnoreCase);
-
-    public void Bounced(HardBounce bounce)
-    {
-        ArgumentNullException.ThrowIfNull(bounce);
-        if (!options.AutoSuppress || !_labels.Contains(bounce.Label))
+        ArgumentNullException.ThrowIfNull(attempt);
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.AutoSuppress)
         {
-            return;
+            yield break;
         }
 
-        if (!_pending.Writer.TryWrite(bounce))
+        foreach (var result in attempt.Results.Where(r => r.Kind == RecipientResultKind.Failed))
         {
-            LogDropped(logger, bounce.Recipient);
+            var label = classifier.Classify(result.Code, result.EnhancedCode, result.Text) ?? DeliveryClassification.Uncategorized;
+            if (options.EffectiveLabels.Contains(label, StringComparer.OrdinalIgnoreCase))
+            {
+                yield return new HardBounce(result.Recipient, label, result.Code, result.EnhancedCode, result.Text, attempt.MessageId, attempt.At);
+            }
         }
     }
 
-    /// <summary>The entry a hard bounce makes.</summary>
+    /// <summary>The entry a hard bounce makes, created at <paramref name="now"/> (the bounce's own time when projected).</summary>
     public static SuppressionEntry EntryFor(HardBounce bounce, TimeSpan expiry, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(bounce);
@@ -52,35 +48,4 @@ public sealed partial class AutoSuppression(
             now,
             now + expiry);
     }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await refresher.Initialized.WaitAsync(stoppingToken).ConfigureAwait(false);
-        await foreach (var bounce in _pending.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-        {
-            try
-            {
-                var entry = EntryFor(bounce, options.Expiry, clock.GetUtcNow());
-                await store.UpsertAsync(entry, stoppingToken).ConfigureAwait(false);
-                LogAdded(logger, entry.Address, bounce.Label, bounce.MessageId);
-                if (_pending.Reader.Count == 0)
-                {
-                    await refresher.RefreshAsync(stoppingToken).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogWriteFailed(logger, ex, bounce.Recipient);
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Suppressed <{Recipient}> after a hard bounce ({Label}) of {QueueId}")]
-    private static partial void LogAdded(ILogger logger, string recipient, string label, string queueId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not add <{Recipient}> to the suppression list after its hard bounce")]
-    private static partial void LogWriteFailed(ILogger logger, Exception ex, string recipient);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Suppression writes are behind; <{Recipient}> was not added after its hard bounce")]
-    private static partial void LogDropped(ILogger logger, string recipient);
 }

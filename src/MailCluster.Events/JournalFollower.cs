@@ -1,0 +1,74 @@
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+
+namespace MailCluster.Events;
+
+/// <summary>A projection of the domain queues' journal that stores its own offset (the last journal ordering it applied).</summary>
+public interface IJournalProjection
+{
+    /// <summary>Names the projection in logs.</summary>
+    string Name { get; }
+
+    /// <summary>The ordering to resume after (0: from the start of the journal).</summary>
+    Task<long> StartOffsetAsync(CancellationToken ct);
+
+    /// <summary>True for the journal events <see cref="ApplyAsync"/> wants; the rest are passed by.</summary>
+    bool Relevant(object journalEvent);
+
+    /// <summary>Applies a batch, in journal order, and stores the last ordering as the offset; throws to be retried.</summary>
+    Task ApplyAsync(IReadOnlyList<(long Ordering, object Event)> batch, CancellationToken ct);
+}
+
+/// <summary>
+/// Runs an <see cref="IJournalProjection"/> over Akka.Persistence.Query's <c>AllEvents</c>, from its stored offset. The
+/// query follows the journal's global ordering and waits for gaps left by transactions still in flight before it passes
+/// them, so no committed event is skipped. After any failure (database down) the stream restarts with backoff from the
+/// offset stored last, so a batch whose offset was not stored is applied again: at least once.
+/// </summary>
+public static class JournalFollower
+{
+    /// <summary>Starts following; the switch stops it (call it from the owning actor's PostStop).</summary>
+    public static UniqueKillSwitch Run(IActorContext context, IJournalProjection projection, ILoggingAdapter log)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(projection);
+        var system = context.System;
+        var source = RestartSource.OnFailuresWithBackoff(
+            () => Source.FromTask(JournalAsync(system))
+                .ConcatMany(journal => Source.FromTask(projection.StartOffsetAsync(CancellationToken.None)).Select(start => (journal, start)))
+                .ConcatMany(j => j.journal.AllEvents(Offset.Sequence(j.start))
+                    .Select(e => (Ordering: ((Sequence)e.Offset).Value, e.Event))
+                    .Where(e => e.Ordering > j.start && projection.Relevant(e.Event)))
+                .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
+                .SelectAsync(1, async batch =>
+                {
+                    try
+                    {
+                        await projection.ApplyAsync([.. batch], CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        log.Warning(ex, "Journal projection {0} failed; restarting from its stored offset", projection.Name);
+                        throw;
+                    }
+
+                    return NotUsed.Instance;
+                }),
+            RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2));
+        return source.ViaMaterialized(KillSwitches.Single<NotUsed>(), Keep.Right).To(Sink.Ignore<NotUsed>()).Run(context.Materializer());
+    }
+
+    /// <summary>The read journal, made on a thread of its own: its constructor blocks on an ask (5 s timeout), and two
+    /// projector singletons doing so in PreStart on a 2-core node starved the dispatcher until the ask timed out. The
+    /// extension keeps the journal once made, so a restart of the stream gets it at once.</summary>
+    private static Task<SqlReadJournal> JournalAsync(ActorSystem system) => Task.Factory.StartNew(
+        () => PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier),
+        CancellationToken.None,
+        TaskCreationOptions.LongRunning,
+        TaskScheduler.Default);
+}

@@ -1,0 +1,25 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+
+namespace MailCluster.Events;
+
+/// <summary>Runs the <see cref="SuppressionProjection"/> over the journal (<see cref="JournalFollower"/>) as a cluster
+/// singleton: one writer at a time, and a hand-over (or a restart after a crash) resumes from the stored offset.</summary>
+public sealed class SuppressionProjectorActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SuppressionProjection _projection;
+    private UniqueKillSwitch? _stream;
+
+    public SuppressionProjectorActor(SuppressionProjection projection) => _projection = projection;
+
+    public static Props Props(SuppressionProjection projection) => Akka.Actor.Props.Create(() => new SuppressionProjectorActor(projection));
+
+    protected override void PreStart() => _stream = JournalFollower.Run(Context, _projection, _log);
+
+    protected override void PostStop() => _stream?.Shutdown();
+}
+
+/// <summary>Registry key of the suppression projector singleton.</summary>
+public sealed class SuppressionProjector;
