@@ -16,7 +16,7 @@ public sealed class DestinationGateEntity : ReceiveActor, IWithTimers
     private readonly string _domain;
     private readonly TimeProvider _clock;
     private readonly Dictionary<string, IActorRef> _holders = new(StringComparer.Ordinal);
-    private GateLeases _leases = null!;
+    private readonly GateLeases _leases;
 
     public DestinationGateEntity(string domain, GateTimings timings, TimeProvider clock)
     {

@@ -7,7 +7,7 @@ namespace MailCluster.Queue.Gates;
 /// domain's gate for a slot on behalf of a connection about to open, completes the connection's wait when the grant
 /// arrives, gives the slot back when the connection closes, and every renewal interval renews the leases it holds
 /// (one <see cref="GateRenew"/> per domain) and re-sends the requests still waiting (a gate that moved lost them).
-/// It answers a fresh gate's census with the leases it holds there. A grant nobody waits for any more is given back.
+/// It answers a fresh gate's census with the leases it holds there (and its requests still waiting there). A grant nobody waits for any more is given back.
 /// </summary>
 public sealed class GateClientActor : ReceiveActor, IWithTimers
 {
@@ -53,7 +53,15 @@ public sealed class GateClientActor : ReceiveActor, IWithTimers
                 _region().Tell(new GateRelease(m.Domain, m.LeaseId)); // withdrawn while the grant was on its way
             }
         });
-        Receive<GateCensus>(m => Sender.Tell(new GateRenew(m.Domain, _node, Leases(m.Domain))));
+        Receive<GateCensus>(m =>
+        {
+            // A fresh gate lost the requests its predecessor queued: they go again now, not at the next renewal.
+            Sender.Tell(new GateRenew(m.Domain, _node, Leases(m.Domain)));
+            foreach (var (leaseId, pending) in _pending.Where(p => p.Value.Domain == m.Domain))
+            {
+                Sender.Tell(new GateAcquire(pending.Domain, leaseId, _node, pending.Cap));
+            }
+        });
         Receive<Renew>(_ =>
         {
             foreach (var (domain, leases) in _held)

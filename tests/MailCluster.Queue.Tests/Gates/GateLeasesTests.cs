@@ -91,7 +91,7 @@ public sealed class GateLeasesTests
         leases.Acquire("2", "b", 1, T0);
 
         leases.Renew("a", ["1"], T0.AddSeconds(25));
-        Assert.Equal(0, leases.Tick(T0.AddSeconds(30)).Count);
+        Assert.Empty(leases.Tick(T0.AddSeconds(30)));
         Assert.Equal(0, leases.Waiting);
     }
 
