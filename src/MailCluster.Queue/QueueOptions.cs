@@ -22,6 +22,14 @@ public sealed class QueueOptions
     /// <summary>Number of shards of the domain-queue region (fixed for the life of a cluster's data).</summary>
     public int Shards { get; set; } = 100;
 
+    /// <summary>Whether a destination's connection cap and rate hold across the cluster (one gate entity per destination
+    /// domain grants leases to every node, issue 19); off, each node applies them on its own.</summary>
+    public bool ClusterGates { get; set; } = true;
+
+    /// <summary>How long a gate's lease lives without renewal (holders renew every third of it); a fresh gate also
+    /// waits up to a third of it for holders to re-announce before it grants new connections.</summary>
+    public int GateLeaseTtlSeconds { get; set; } = 30;
+
     /// <summary>The orphan spool sweep (section <c>MailCluster:Queue:OrphanSweep</c>).</summary>
     public Sweep.OrphanSweepOptions OrphanSweep { get; set; } = new();
 }

@@ -118,6 +118,7 @@ internal static class NodeSettingsValidator
         Check(s.Queue.Shards >= 1, "MailCluster:Queue:Shards", "must be at least 1");
         Check(s.Queue.EnqueueTimeoutSeconds >= 1, "MailCluster:Queue:EnqueueTimeoutSeconds", "must be at least 1");
         Check(s.Queue.CommitGraceSeconds >= 1, "MailCluster:Queue:CommitGraceSeconds", "must be at least 1");
+        Check(s.Queue.GateLeaseTtlSeconds is >= 3 and <= 600, "MailCluster:Queue:GateLeaseTtlSeconds", $"must be 3-600, got {s.Queue.GateLeaseTtlSeconds}");
         CheckSweep(s.Queue, Check);
         Check(s.Storage.Provider is "Sqlite" or "PostgreSql", "MailCluster:Storage:Provider", $"must be Sqlite or PostgreSql, got '{s.Storage.Provider}'");
         Check(s.Storage.JournalCompactionSeconds is 0 or (>= 10 and <= 86_400), "MailCluster:Storage:JournalCompactionSeconds", $"must be 0 (never) or 10 to 86400, got {s.Storage.JournalCompactionSeconds}");

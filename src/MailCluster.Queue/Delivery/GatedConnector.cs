@@ -6,10 +6,13 @@ namespace MailCluster.Queue.Delivery;
 /// the queues of the domain, i.e. all its buckets) and holds it until it is disposed; every message takes a start of
 /// the domain's rate (<see cref="DomainShaping.RatePerMinute"/>) before it is sent. A connection that fails to open
 /// gives its slot back at once.
+/// <para>With <paramref name="cluster"/> (issue 19), the limits hold across nodes too: once the node's own slot is
+/// free, the connection also waits for a lease of the domain's gate entity (one per cluster), and each message for a
+/// start of the gate's rate; the node's slot comes first, so only the connection about to open asks the gate.</para>
 /// <para>The caller must dispose every connection it gets (the slot is held until then) and should cancel a
 /// <see cref="ConnectAsync"/> it no longer waits for: the wait for a slot may be long.</para>
 /// </summary>
-public sealed class GatedConnector(IDeliveryConnector inner, DestinationGates gates) : IDeliveryConnector
+public sealed class GatedConnector(IDeliveryConnector inner, DestinationGates gates, Gates.ClusterGates? cluster = null) : IDeliveryConnector
 {
     public async Task<ConnectResult> ConnectAsync(string domain, CancellationToken cancellationToken)
     {
@@ -17,6 +20,11 @@ public sealed class GatedConnector(IDeliveryConnector inner, DestinationGates ga
         var slot = await gates.OpenAsync(domain, shaping.MaxConnections, cancellationToken).ConfigureAwait(false);
         try
         {
+            if (cluster is not null)
+            {
+                slot = new Both(await cluster.LeaseAsync(domain, shaping.MaxConnections, cancellationToken).ConfigureAwait(false), slot);
+            }
+
             var result = await inner.ConnectAsync(domain, cancellationToken).ConfigureAwait(false);
             if (result.Connection is not { } connection)
             {
@@ -24,7 +32,7 @@ public sealed class GatedConnector(IDeliveryConnector inner, DestinationGates ga
                 return result;
             }
 
-            return ConnectResult.Opened(new GatedConnection(connection, slot, gates, domain, shaping.RatePerMinute));
+            return ConnectResult.Opened(new GatedConnection(connection, slot, gates, cluster, domain, shaping.RatePerMinute));
         }
         catch
         {
@@ -35,7 +43,17 @@ public sealed class GatedConnector(IDeliveryConnector inner, DestinationGates ga
 
     public DomainShaping ShapingFor(string domain) => inner.ShapingFor(domain);
 
-    private sealed class GatedConnection(IDeliveryConnection inner, IDisposable slot, DestinationGates gates, string domain, int? ratePerMinute)
+    /// <summary>The gate's lease and the node's slot, given back in that order.</summary>
+    private sealed class Both(IDisposable lease, IDisposable slot) : IDisposable
+    {
+        public void Dispose()
+        {
+            lease.Dispose();
+            slot.Dispose();
+        }
+    }
+
+    private sealed class GatedConnection(IDeliveryConnection inner, IDisposable slot, DestinationGates gates, Gates.ClusterGates? cluster, string domain, int? ratePerMinute)
         : IDeliveryConnection
     {
         public string RemoteMta => inner.RemoteMta;
@@ -47,6 +65,11 @@ public sealed class GatedConnector(IDeliveryConnector inner, DestinationGates ga
         public async Task<DeliveryResult> SendAsync(DeliveryRequest request, CancellationToken cancellationToken)
         {
             await gates.StartAsync(domain, ratePerMinute, cancellationToken).ConfigureAwait(false);
+            if (cluster is not null)
+            {
+                await cluster.StartAsync(domain, ratePerMinute, cancellationToken).ConfigureAwait(false);
+            }
+
             return await inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using MailCluster.Queue.Acceptance;
 using MailCluster.Queue.Buckets;
 using MailCluster.Queue.Delivery;
+using MailCluster.Queue.Gates;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Serialization;
 using MailCluster.Queue.Spool;
@@ -68,8 +69,12 @@ public static class DeliveryQueueHosting
         var registry = new Lazy<IActorRef>(() => ActorRegistry.For(provider.GetRequiredService<ActorSystem>()).Get<DomainQueueRegion>());
         var services = new QueueServices(
             provider.GetRequiredService<ISpoolStore>(),
-            // Every queue of a destination domain (each bucket of a split one) shares its connection cap and rate.
-            new GatedConnector(provider.GetRequiredService<IDeliveryConnector>(), new DestinationGates(TimeProvider.System)),
+            // Every queue of a destination domain (each bucket of a split one) shares its connection cap and rate;
+            // with the cluster gates, every node's queues share them too.
+            new GatedConnector(
+                provider.GetRequiredService<IDeliveryConnector>(),
+                new DestinationGates(TimeProvider.System),
+                settings.Queue.ClusterGates ? Gates.GateHosting.Gates(provider) : null),
             new RetryPolicy(settings.Retry),
             settings.Queue,
             TimeProvider.System,
@@ -82,6 +87,11 @@ public static class DeliveryQueueHosting
             Suspensions = provider.GetService<Suspensions.SuspensionSet>() ?? Suspensions.SuspensionSet.None,
             Classification = provider.GetService<Bounces.DeliveryClassification>() ?? Bounces.DeliveryClassification.None,
         };
+        if (settings.Queue.ClusterGates)
+        {
+            builder.WithDestinationGates(settings.Queue);
+        }
+
         return builder
             .WithShardRegion<DomainQueueRegion>(
                 "domain-queue",
