@@ -44,7 +44,9 @@ public static partial class EventsHosting
         services.AddSingleton(sp => new EventMetrics(Metrics.WithCustomRegistry(sp.GetRequiredService<CollectorRegistry>())));
         services.AddSingleton<ISuppressedRecipients>(sp => new SuppressedEvents(
             sp.GetRequiredService<EventStore>(), DeliveryQueueHosting.NodeName(sp.GetRequiredService<ActorSystem>())));
-        services.AddSingleton<IJournalReaders>(sp => new ProjectionJournalReader(sp.GetRequiredService<EventStore>(), events));
+        services.AddSingleton<IJournalReaders>(sp => new ProjectionJournalReader(sp.GetRequiredService<EventStore>(), EventProjection.Name, events.Enabled));
+        services.AddSingleton<IJournalReaders>(sp => new ProjectionJournalReader(
+            sp.GetRequiredService<EventStore>(), SuppressionProjection.Name, sp.GetService<ISuppressionStore>() is not null));
         services.AddHostedService<EventStoreInitializer>();
         return services;
     }
@@ -97,13 +99,15 @@ public static partial class EventsHosting
             ? builder
             : builder.WithSingleton<SuppressionProjector>(
                 "suppression-projection",
-                (_, _, _) => SuppressionProjectorActor.Props(new SuppressionProjection(
-                    provider.GetRequiredService<ISuppressionStore>(),
-                    provider.GetRequiredService<SuppressionRefresher>(),
-                    provider.GetRequiredService<EventStore>(),
-                    provider.GetRequiredService<IBounceClassifier>(),
-                    provider.GetRequiredService<SuppressionOptions>(),
-                    TimeProvider.System)),
+                (_, _, _) => RestartingSingleton.Props(
+                    SuppressionProjectorActor.Props(new SuppressionProjection(
+                        provider.GetRequiredService<ISuppressionStore>(),
+                        provider.GetRequiredService<SuppressionRefresher>(),
+                        provider.GetRequiredService<EventStore>(),
+                        provider.GetRequiredService<IBounceClassifier>(),
+                        provider.GetRequiredService<SuppressionOptions>(),
+                        TimeProvider.System)),
+                    "projector"),
                 new ClusterSingletonOptions(),
                 createProxyToo: false);
 

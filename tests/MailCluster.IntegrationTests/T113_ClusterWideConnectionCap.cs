@@ -15,7 +15,6 @@ namespace MailCluster.IntegrationTests;
 /// Then the node hosting the most buckets is killed with SIGKILL while it delivers: its leases are freed (membership
 /// removal, or the lease TTL) and the survivors deliver every message, still never above 2 sessions.
 /// </summary>
-[Collection("cluster")]
 public class T113_ClusterWideConnectionCap
 {
     [Fact]
