@@ -78,43 +78,8 @@ BG_PIDS+=($!)
 ready_after() { nsx python3 "$ROOT/bench/cold-ready.py" "$1" "$2" "${MCCOLD_READY_TIMEOUT:-180}"; }
 
 # ------------------------------------------------------------------------------------------------ Postfix
-pf_configure() { # bench/run.sh's private Postfix: Debian's master.cf minus port 25, chroot off, smtpd on 10025
-  mkdir -p "$PF_DIR/etc" "$PF_DIR/data"
-  awk '
-    /^#/ || /^[ \t]/ || NF < 8 { print; next }
-    $1 == "smtp" && $2 == "inet" { next }
-    { $5 = "n"; print }
-    END { print "127.0.0.1:'"$PF_PORT"' inet n - n - - smtpd" }
-  ' /etc/postfix/master.cf >"$PF_DIR/etc/master.cf"
-  cat >"$PF_DIR/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $PF_DIR/queue
-data_directory = $PF_DIR/data
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-shlib_directory = /usr/lib/postfix
-meta_directory = /etc/postfix
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = pf.bench.test
-mydomain = bench.test
-myorigin = \$myhostname
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-relay_domains = defer.test
-relay_recipient_maps =
-mynetworks = 127.0.0.0/8
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtp_tcp_port = 2600
-maillog_file = $PF_DIR/maillog
-maillog_file_prefixes = $T
-biff = no
-EOF
-}
+# shellcheck source=bench/lib/postfix.sh
+source "$ROOT/bench/lib/postfix.sh"
 pf_configure
 # pf_start: empty queue, then `postfix start` inside the cgroup; READY_S = seconds from launch to the first 220.
 pf_start() {
