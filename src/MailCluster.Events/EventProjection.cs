@@ -21,6 +21,9 @@ public sealed class EventProjection(EventStore store, IBounceClassifier? classif
 
     public Task<long> StartOffsetAsync(CancellationToken ct) => store.ProjectionOffsetAsync(Name, ct);
 
+    public Task AdvanceAsync(long ordering, CancellationToken ct) =>
+        store.CommitProjectionAsync(Name, [], [], ordering, clock.GetUtcNow(), ct);
+
     bool IJournalProjection.Relevant(object journalEvent) => Relevant(journalEvent);
 
     /// <summary>True for the journal events the projection maps; others are skipped without being stored.</summary>

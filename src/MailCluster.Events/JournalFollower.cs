@@ -22,6 +22,11 @@ public interface IJournalProjection
 
     /// <summary>Applies a batch, in journal order, and stores the last ordering as the offset; throws to be retried.</summary>
     Task ApplyAsync(IReadOnlyList<(long Ordering, object Event)> batch, CancellationToken ct);
+
+    /// <summary>Stores <paramref name="ordering"/> as the offset: every event up to it was passed by as not relevant.
+    /// Without it the offset would stay behind while only irrelevant events arrive, and the journal compaction, which
+    /// deletes nothing above any projection's offset, would wait for it for ever.</summary>
+    Task AdvanceAsync(long ordering, CancellationToken ct);
 }
 
 /// <summary>
@@ -38,18 +43,34 @@ public static class JournalFollower
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(projection);
         var system = context.System;
+        long lastAdvance = 0;
         var source = RestartSource.OnFailuresWithBackoff(
             () => Source.FromTask(JournalAsync(system))
                 .ConcatMany(journal => Source.FromTask(projection.StartOffsetAsync(CancellationToken.None)).Select(start => (journal, start)))
                 .ConcatMany(j => j.journal.AllEvents(Offset.Sequence(j.start))
                     .Select(e => (Ordering: ((Sequence)e.Offset).Value, e.Event))
-                    .Where(e => e.Ordering > j.start && projection.Relevant(e.Event)))
+                    .Where(e => e.Ordering > j.start))
                 .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
                 .SelectAsync(1, async batch =>
                 {
                     try
                     {
-                        await projection.ApplyAsync([.. batch], CancellationToken.None).ConfigureAwait(false);
+                        var items = batch.ToList();
+                        var relevant = items.Where(e => projection.Relevant(e.Event)).ToList();
+                        if (relevant.Count > 0)
+                        {
+                            await projection.ApplyAsync(relevant, CancellationToken.None).ConfigureAwait(false);
+                        }
+
+                        // The batch ends with events passed by: store how far it went (at most once a second when
+                        // nothing in it was relevant, so a quiet projection costs little).
+                        var last = items[^1].Ordering;
+                        var now = Environment.TickCount64;
+                        if ((relevant.Count > 0 && relevant[^1].Ordering < last) || (relevant.Count == 0 && now - lastAdvance >= 1000))
+                        {
+                            await projection.AdvanceAsync(last, CancellationToken.None).ConfigureAwait(false);
+                            lastAdvance = now;
+                        }
                     }
                     catch (Exception ex)
                     {

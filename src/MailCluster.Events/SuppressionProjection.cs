@@ -22,6 +22,9 @@ public sealed class SuppressionProjection(
 
     public Task<long> StartOffsetAsync(CancellationToken ct) => offsets.ProjectionOffsetAsync(Name, ct);
 
+    public Task AdvanceAsync(long ordering, CancellationToken ct) =>
+        offsets.CommitProjectionAsync(Name, [], [], ordering, clock.GetUtcNow(), ct);
+
     public bool Relevant(object journalEvent) => journalEvent is AttemptCompleted a && a.Results.Any(r => r.Kind == RecipientResultKind.Failed);
 
     public async Task ApplyAsync(IReadOnlyList<(long Ordering, object Event)> batch, CancellationToken ct)
