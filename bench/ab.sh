@@ -8,6 +8,8 @@
 #   deploy/publish.sh /tmp/a; (change); deploy/publish.sh /tmp/b
 #   bench/ab.sh /tmp/a /tmp/b [PAIRS]          # PAIRS (default 2) alternations A B A B ...
 #   N=10000 ROUNDS=2 MODES="new reuse e2e" NODE_ENV="DOTNET_x=1" bench/ab.sh ...
+#   MCBENCH_PROFILE=1 bench/ab.sh ...           # perf samples each build's first round of each mode (not measured
+#                                               # for speed then): reports in bench/profile/ab-<A|B>-<mode>*.txt
 # Modes: new (a new connection per message), reuse (connections reused), both to a deferred domain (its MX is
 # 127.0.0.3, where nothing listens: delivery deferred, the destination backs off, as in bench/run.sh); e2e (connections reused, to relay.test, whose MX is smtp-sink on 127.0.0.2:2600, timed
 # until the sink has received all N: end-to-end relay). Loopback in a private network namespace with dnsmasq.
@@ -16,6 +18,10 @@ set -euo pipefail
 [[ $# -ge 2 ]] || { echo "usage: $0 PUBLISHED_A PUBLISHED_B [PAIRS]" >&2; exit 2; }
 command -v smtp-source >/dev/null && command -v dnsmasq >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix dnsmasq-base >/dev/null; }
 N=${N:-10000}
+PROFILE=${MCBENCH_PROFILE:-0}
+PERFMAP=$([[ $PROFILE != 0 ]] && echo 1 || echo 0)
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PROFILED="" # label-mode pairs already profiled
 ROUNDS=${ROUNDS:-2}
 MODES=${MODES:-new reuse}
 
@@ -58,7 +64,7 @@ measure() { # label published-dir
     MailCluster__Outbound__Port=2600 MailCluster__Outbound__AllowPrivateDestinations=true \
     MailCluster__Ops__BindAddress=127.0.0.1 MailCluster__Ops__Port=8080 \
     MailCluster__Smtp__MaxConnectionsPerClient=20000 MailCluster__Smtp__MaxConnections=20000 \
-    ${NODE_ENV:-} dotnet "$pub/MailCluster.Host.dll" ) >"$data/node.log" 2>&1 &
+    DOTNET_PerfMapEnabled=$PERFMAP DOTNET_EnableWriteXorExecute=$((1 - PERFMAP)) ${NODE_ENV:-} dotnet "$pub/MailCluster.Host.dll" ) >"$data/node.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do ip netns exec "$ns" curl -fsS -o /dev/null http://127.0.0.1:8080/healthz/ready 2>/dev/null && break; sleep 0.2; done
   src() { ip netns exec "$ns" smtp-source -s 20 -l 1024 -m "$1" -M client.test -f a@client.test -t b@defer.test "${@:2}" 127.0.0.1:2525; }
@@ -75,7 +81,19 @@ measure() { # label published-dir
       local flags=() c0 c1 x0 x1 t0 t1 s0 s1
       [[ $mode == reuse ]] && flags=(-d)
       read -ra s0 < <(head -1 /proc/stat); c0=$(cat "$cg/cpuacct.usage"); x0=$(ctx); t0=$(date +%s.%N)
+      local perf=""
+      if [[ $PROFILE != 0 && " $PROFILED " != *" $label-$mode "* ]]; then
+        PROFILED+=" $label-$mode"; perf record -F 999 -g -o "$data.perf" -p "$pid" >/dev/null 2>&1 & perf=$!; sleep 1
+      fi
       if [[ $mode == e2e ]]; then e2e "$N"; else src "$N" "${flags[@]}"; fi
+      if [[ -n $perf ]]; then
+        kill -INT "$perf"; wait "$perf" 2>/dev/null || true; mkdir -p "$ROOT/bench/profile"
+        perf report -i "$data.perf" -g none --no-children --sort dso,sym --percent-limit 0.3 --stdio 2>/dev/null \
+          | grep -v '^$' | head -150 >"$ROOT/bench/profile/ab-$label-$mode.txt" || true
+        perf script -i "$data.perf" 2>/dev/null | python3 "$ROOT/bench/perf-by-subsystem.py" "$N" 999 \
+          >"$ROOT/bench/profile/ab-$label-$mode-by-subsystem.txt" || true
+        rm -f "$data.perf"
+      fi
       t1=$(date +%s.%N); c1=$(cat "$cg/cpuacct.usage"); x1=$(ctx); read -ra s1 < <(head -1 /proc/stat)
       line+=$(awk -v m="$mode" -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v t0="$t0" -v t1="$t1" -v n="$N" \
         -v idle=$((s1[4] - s0[4])) -v all=$(( (s1[1]+s1[2]+s1[3]+s1[4]+s1[5]+s1[6]+s1[7]) - (s0[1]+s0[2]+s0[3]+s0[4]+s0[5]+s0[6]+s0[7]) )) \

@@ -14,6 +14,7 @@ import sys
 
 SUBSYSTEMS = [
     ("gc", r"GCHeap|gc_heap|WKS::|SVR::|GarbageCollect"),
+    ("events and projections (journal follower)", r"MailCluster\.Events"),
     ("spool: group commit + SQLite writer", r"MailCluster\.Queue\.Spool"),
     ("journal: Akka.Persistence.Sql + linq2db", r"\[linq2db\]|Akka\.Persistence\.Sql"),
     ("journal: Akka.Persistence", r"Akka\.Persistence"),
