@@ -57,6 +57,11 @@ internal sealed class BenchWorld : IAsyncDisposable
                 ["MailCluster__Cluster__Port"] = Invariant(port),
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Logging__LogLevel__Akka"] = "Information",
+
+                // UTC time of day on one line per record: FailoverPhases reads the survivors' logs against the kill.
+                ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+                ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
+                ["Logging__Console__FormatterOptions__SingleLine"] = "true",
             };
             for (var i = 0; i < nodes; i++)
             {
@@ -113,7 +118,40 @@ internal sealed class BenchWorld : IAsyncDisposable
         var back = await Task.WhenAll(_domains.Select(d => DomainBackAsync(d, survivors, clock)));
         await stopLoad.CancelAsync();
         await load;
-        return new FailoverRun(back.Max(), detector, busiest, killedAt);
+        var phases = FailoverPhases.Read(_nodes.Where((_, i) => i != victim).Select(n => n.Runs[^1].Log), killedAt, back.Max());
+        return new FailoverRun(back.Max(), detector, busiest, killedAt, phases);
+    }
+
+    /// <summary>
+    /// The failure detector under sustained full load, no kill: <paramref name="workers"/> clients over every node for
+    /// <paramref name="duration"/>. A healthy cluster must end with every node still up and no UNREACHABLE marking or
+    /// downing decision; the worst late heartbeat against the pause is the detector's margin.
+    /// </summary>
+    public async Task<StabilityRun> StabilityAsync(TimeSpan duration, int workers)
+    {
+        using var stopLoad = new CancellationTokenSource(duration);
+        var clock = Stopwatch.StartNew();
+        var result = await SmtpLoad.RunAsync(LivePorts, Messages("soak", 2_000_000), workers, duration + TimeSpan.FromMinutes(1), stopLoad.Token);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var logs = _nodes.Select(n => n.Runs[^1].Log).ToList();
+        var alive = _nodes.Count(n => !n.Runs[^1].HasExited);
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminToken);
+        var view = await http.GetFromJsonAsync<JsonElement>(new Uri($"http://127.0.0.1:{_nodes[0].Ops}/api/v1/cluster"));
+        var up = view.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "Up");
+        var downed = logs.Sum(l => Occurrences(l, "SBR took decision"));
+        return new StabilityRun(seconds, result.Accepted.Count, FailureDetectorLog.Read(logs), downed, alive, up);
+    }
+
+    private static int Occurrences(string text, string marker)
+    {
+        var (count, at) = (0, 0);
+        while ((at = text.IndexOf(marker, at, StringComparison.Ordinal)) >= 0)
+        {
+            (count, at) = (count + 1, at + marker.Length);
+        }
+
+        return count;
     }
 
     private IReadOnlyList<int> LivePorts() => [.. _nodes.Where(n => n.Runs.Count > 0 && !n.Runs[^1].HasExited).Select(n => n.Mx)];

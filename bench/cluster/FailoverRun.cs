@@ -6,7 +6,15 @@ namespace MailCluster.ClusterBench;
 /// <summary>One failover measurement: seconds from the kill until every domain delivered a probe submitted after it,
 /// what the failure detectors logged during the loaded run before the kill, and which node was killed when (UTC, to
 /// read the survivors' logs against: unreachable, SBR decision, removal, shard and queue recovery).</summary>
-internal sealed record FailoverRun(double Seconds, FailureDetectorLog Detector, string Victim, DateTime KilledAt);
+internal sealed record FailoverRun(double Seconds, FailureDetectorLog Detector, string Victim, DateTime KilledAt, FailoverPhases Phases);
+
+/// <summary>A stability run: seconds of full load, messages accepted, what the failure detectors logged, how many
+/// downing decisions the resolvers took (must be 0), node processes still alive and members still Up at the end.</summary>
+internal sealed record StabilityRun(double Seconds, int Accepted, FailureDetectorLog Detector, int Decisions, int Alive, int Up)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"stability {Seconds:F0} s of full load: {Accepted} accepted ({Accepted / Seconds:F0}/s); {Detector}; {Decisions} SBR decisions; {Alive} processes alive, {Up} members Up");
+}
 
 /// <summary>
 /// The failure detector's margin under load, from the nodes' logs: Akka warns "heartbeat interval is growing too

@@ -1,7 +1,7 @@
 using System.Globalization;
 using MailCluster.ClusterBench;
 
-// bench/cluster.sh: dotnet MailCluster.ClusterBench.dll [throughput|failover|recovery] ... (see each method).
+// bench/cluster.sh: dotnet MailCluster.ClusterBench.dll [throughput|failover|recovery|stability] ... (see each method).
 var what = args.Length > 0 ? args[0] : "all";
 var invariant = CultureInfo.InvariantCulture;
 if (what is "throughput" or "all")
@@ -27,10 +27,21 @@ if (what is "failover" or "all")
         var result = await world.FailoverAsync();
         seconds.Add(result.Seconds);
         Console.WriteLine(string.Create(invariant, $"failover run {run}/{runs}: kill -9 under load → every domain delivering again: {result.Seconds:F1} s; {result.Detector}; killed {result.Victim} at {result.KilledAt:HH:mm:ss.fff} UTC"));
+        Console.WriteLine($"  phases after the kill: {result.Phases}");
     }
 
     seconds.Sort();
     Console.WriteLine(string.Create(invariant, $"failover runs={runs} median={seconds[seconds.Count / 2]:F1} s worst={seconds[^1]:F1} s"));
+}
+
+if (what == "stability")
+{
+    // stability [MINUTES] [WORKERS]: 3 nodes at full load, no kill; every node must stay Up (never in "all").
+    var minutes = args.Length > 1 ? double.Parse(args[1], invariant) : 10;
+    var workers = args.Length > 2 ? int.Parse(args[2], invariant) : 16;
+    await using var world = await BenchWorld.StartAsync(3, domains: 20);
+    var result = await world.StabilityAsync(TimeSpan.FromMinutes(minutes), workers);
+    Console.WriteLine(result);
 }
 
 if (what is "recovery" or "all")
