@@ -115,11 +115,12 @@ internal sealed class BenchWorld : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         var killedAt = DateTime.UtcNow;
         _nodes[victim].Runs[^1].Kill();
-        var back = await Task.WhenAll(_domains.Select(d => DomainBackAsync(d, survivors, clock)));
+        var back = await Task.WhenAll(_domains.Select(d => DomainBackAsync(d, survivors, clock, killedAt)));
         await stopLoad.CancelAsync();
         await load;
-        var phases = FailoverPhases.Read(_nodes.Where((_, i) => i != victim).Select(n => n.Runs[^1].Log), killedAt, back.Max());
-        return new FailoverRun(back.Max(), detector, busiest, killedAt, phases);
+        var last = back.Max(b => b.Seconds);
+        var phases = FailoverPhases.Read(_nodes.Where((_, i) => i != victim).Select(n => n.Runs[^1].Log), killedAt, last);
+        return new FailoverRun(last, detector, busiest, killedAt, phases, [.. back.OrderByDescending(b => b.Seconds).Take(3)]);
     }
 
     /// <summary>
@@ -156,12 +157,13 @@ internal sealed class BenchWorld : IAsyncDisposable
 
     private IReadOnlyList<int> LivePorts() => [.. _nodes.Where(n => n.Runs.Count > 0 && !n.Runs[^1].HasExited).Select(n => n.Mx)];
 
-    /// <summary>Seconds from the kill to the first delivery of a probe to <paramref name="domain"/> submitted after it:
-    /// a new probe every second, the sink polled every 250 ms.</summary>
-    private async Task<double> DomainBackAsync(string domain, IReadOnlyList<int> survivors, Stopwatch clock)
+    /// <summary>Seconds from the kill to the first delivery of a probe to <paramref name="domain"/> submitted after it
+    /// (a new probe every second, the sink polled every 250 ms), and when the first probe was answered 250: a late 250
+    /// means the enqueue path (the domain's shard) was down, a late delivery after an early 250 the delivery path.</summary>
+    private async Task<DomainBack> DomainBackAsync(string domain, IReadOnlyList<int> survivors, Stopwatch clock, DateTime killedAt)
     {
         var probes = new List<string>();
-        var sends = new List<Task>();
+        var sends = new List<Task<LoadResult>>();
         var deadline = TimeSpan.FromMinutes(3);
         for (var tick = 0; clock.Elapsed < deadline; tick++)
         {
@@ -175,8 +177,9 @@ internal sealed class BenchWorld : IAsyncDisposable
             if (DeliveredAny(probes))
             {
                 var at = clock.Elapsed.TotalSeconds;
-                await Task.WhenAll(sends);
-                return at;
+                var results = await Task.WhenAll(sends);
+                var firstAccepted = results.SelectMany(r => r.AcceptedAt.Values).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+                return new DomainBack(domain, at, firstAccepted == DateTimeOffset.MaxValue ? null : (firstAccepted.UtcDateTime - killedAt).TotalSeconds);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(250));

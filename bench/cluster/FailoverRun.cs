@@ -6,7 +6,14 @@ namespace MailCluster.ClusterBench;
 /// <summary>One failover measurement: seconds from the kill until every domain delivered a probe submitted after it,
 /// what the failure detectors logged during the loaded run before the kill, and which node was killed when (UTC, to
 /// read the survivors' logs against: unreachable, SBR decision, removal, shard and queue recovery).</summary>
-internal sealed record FailoverRun(double Seconds, FailureDetectorLog Detector, string Victim, DateTime KilledAt, FailoverPhases Phases);
+internal sealed record FailoverRun(double Seconds, FailureDetectorLog Detector, string Victim, DateTime KilledAt, FailoverPhases Phases, IReadOnlyList<DomainBack> Slowest);
+
+/// <summary>One domain's return: seconds from the kill to its first delivered probe, and to its first probe's 250.</summary>
+internal sealed record DomainBack(string Domain, double Seconds, double? FirstAccepted)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Domain} delivered +{Seconds:F1} s (first 250 +{(FirstAccepted is { } a ? a.ToString("F1", CultureInfo.InvariantCulture) : "?")} s)");
+}
 
 /// <summary>A stability run: seconds of full load, messages accepted, what the failure detectors logged, how many
 /// downing decisions the resolvers took (must be 0), node processes still alive and members still Up at the end.</summary>

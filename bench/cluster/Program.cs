@@ -28,6 +28,7 @@ if (what is "failover" or "all")
         seconds.Add(result.Seconds);
         Console.WriteLine(string.Create(invariant, $"failover run {run}/{runs}: kill -9 under load → every domain delivering again: {result.Seconds:F1} s; {result.Detector}; killed {result.Victim} at {result.KilledAt:HH:mm:ss.fff} UTC"));
         Console.WriteLine($"  phases after the kill: {result.Phases}");
+        Console.WriteLine($"  slowest domains: {string.Join("; ", result.Slowest)}");
     }
 
     seconds.Sort();
