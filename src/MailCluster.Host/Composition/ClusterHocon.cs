@@ -8,24 +8,35 @@ namespace MailCluster.Host.Composition;
 /// handling" says why each value is safe; README "Clustering").
 /// <list type="bullet">
 /// <item>Failure detection: a heartbeat every second; a node silent for about <c>HeartbeatPauseSeconds</c> (3 s)
-/// + 1.5 s is unreachable (phi threshold 8 with a 100 ms minimum deviation). Unreachable is not down: a node is
-/// only downed after it stays unreachable for <c>StableAfterSeconds</c> more, so a false down needs a silence of
-/// pause + 1.5 + stable-after (7.5 s with the defaults); Akka warns ("heartbeat interval is growing too large")
-/// at two thirds of the pause, which is how a loaded run measures the margin.</item>
+/// + 1.5 s is unreachable (phi threshold 8 with a 100 ms minimum deviation; more when heartbeats arrive irregularly
+/// under load). The detector is consulted every 250 ms (<c>unreachable-nodes-reaper-interval</c>, Akka's default 1 s):
+/// this only shortens the wait between phi crossing the threshold and the marking, the silence tolerated is the same.
+/// Unreachable is not down: a node is only downed after it stays unreachable for <c>StableAfterSeconds</c> more, so a
+/// false down needs a silence of pause + 1.5 + stable-after (6.5 s with the defaults); Akka warns ("heartbeat interval
+/// is growing too large") at two thirds of the pause, which is how a loaded run measures the margin
+/// (<c>bench/cluster.sh stability</c>).</item>
 /// <item>Split Brain Resolver, keep-majority: once the unreachable set is stable for <c>StableAfterSeconds</c>
-/// (3 s, Akka's default is 20 s), the side with more than half the members survives and downs the other; on a tie
-/// the side holding the lowest address survives. Run an odd number of nodes (3, 5, 7): with an even number a
-/// clean half/half split keeps only the lowest-address half, and two nodes cannot lose either one safely.
-/// <c>down-all-when-unstable</c> downs everything if membership keeps flapping rather than guessing.</item>
+/// (2 s, Akka's default is 20 s), the side with more than half the members survives and downs the other; on a tie
+/// the side holding the lowest address survives. Stable-after must cover the time every node needs to see the
+/// unreachability (the survivors' own detectors mark a dead node within about a second of each other, and gossip
+/// every 500 ms spreads it): 2 s covers a 3-7 node cluster; raise it for larger ones. Run an odd number of nodes
+/// (3, 5, 7): with an even number a clean half/half split keeps only the lowest-address half, and two nodes cannot
+/// lose either one safely. <c>down-all-when-unstable</c> downs everything if membership keeps flapping rather than
+/// guessing.</item>
+/// <item>Gossip and leader actions every 500 ms (Akka's default 1 s): a Down reaches the other members, and the
+/// leader removes the downed node once all have seen it, in half the time; membership decisions are unchanged.</item>
 /// <item>Down-removal margin (<c>DownRemovalMarginSeconds</c>, 1 s; left unset Akka would use stable-after
 /// again): how long the survivors wait after removing a downed node before its shards and the coordinator start
 /// elsewhere, the time the downed side of a partition has to stop its domain queues. Even when that side is
 /// slower, two incarnations of one domain queue cannot both commit: the journal's key (persistence id, sequence
 /// number) rejects the second write of a sequence number, and a rejected write never answers 250.</item>
 /// <item>Sharding: least-shard allocation, rebalancing at most 10% of the shards (20 at most) per round every
-/// <c>RebalanceIntervalSeconds</c>. A domain queue that stops on a journal failure (the database is down) is
-/// restarted by its entity (DomainQueueEntity) after a growing backoff, 2 s doubling to 60 s, again and again until
-/// recovery succeeds, so a domain queue never stays dead; <c>entity-restart-backoff</c> only applies should an
+/// <c>RebalanceIntervalSeconds</c>. While the coordinator moves, regions ask it for shard homes every 500 ms
+/// (<c>retry-interval</c>); a coordinator state update that timed out (its DData write must reach every node of a
+/// small cluster, and a dead node not yet removed never answers) is retried after 3 s instead of 5; a shard or the
+/// coordinator that failed restarts after 1 s. A domain queue that stops on a journal failure (the database is down)
+/// is restarted by its entity (DomainQueueEntity) after a growing backoff, 2 s doubling to 60 s, again and again until
+/// recovery succeeds, so a domain queue never stays dead; <c>entity-restart-backoff</c> (1 s) only applies should an
 /// entity itself stop unexpectedly. Remember-entities restarts the domain queues of a dead node's shards at once on
 /// their new node, so mail it had queued is retried without waiting for new mail to that domain.</item>
 /// <item>Seed-node timeout 10 s (was 3 s): the first seed, restarted, asks the other seeds to let it join and
@@ -56,6 +67,9 @@ public static class ClusterHocon
                 acceptable-heartbeat-pause = {{cluster.HeartbeatPauseSeconds}}s
                 threshold = 8.0
               }
+              unreachable-nodes-reaper-interval = 250ms
+              gossip-interval = 500ms
+              leader-actions-interval = 500ms
               down-removal-margin = {{cluster.DownRemovalMarginSeconds}}s
               seed-node-timeout = 10s
               retry-unsuccessful-join-after = 3s
@@ -66,10 +80,11 @@ public static class ClusterHocon
                   rebalance-absolute-limit = 20
                   rebalance-relative-limit = 0.1
                 }
-                entity-restart-backoff = 2s
-                shard-failure-backoff = 2s
-                coordinator-failure-backoff = 2s
-                retry-interval = 1s
+                entity-restart-backoff = 1s
+                shard-failure-backoff = 1s
+                coordinator-failure-backoff = 1s
+                retry-interval = 500ms
+                updating-state-timeout = 3s
                 handoff-timeout = 30s
               }
             }

@@ -36,7 +36,7 @@ public sealed class ClusterNodeOptions
     /// <summary>How long a partition must stay unchanged before the Split Brain Resolver downs the minority
     /// side (keep-majority). Failover after a crash takes about HeartbeatPauseSeconds + 1.5 + StableAfterSeconds +
     /// DownRemovalMarginSeconds + about 2 (removal, re-homing, recovery); docs/ARCHITECTURE.md "Failure handling".</summary>
-    public int StableAfterSeconds { get; set; } = 3;
+    public int StableAfterSeconds { get; set; } = 2;
 
     /// <summary>Silence (missed heartbeats, sent every second) after which a node is marked unreachable.</summary>
     public int HeartbeatPauseSeconds { get; set; } = 3;
