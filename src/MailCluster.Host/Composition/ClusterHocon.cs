@@ -7,12 +7,15 @@ namespace MailCluster.Host.Composition;
 /// The cluster's failure handling, in one place so the trade-offs read together (docs/ARCHITECTURE.md "Failure
 /// handling" says why each value is safe; README "Clustering").
 /// <list type="bullet">
-/// <item>Failure detection: a heartbeat every second; a node silent for about <c>HeartbeatPauseSeconds</c> (3 s)
-/// + 1.5 s is unreachable (phi threshold 8 with a 100 ms minimum deviation; more when heartbeats arrive irregularly
-/// under load). The detector is consulted every 250 ms (<c>unreachable-nodes-reaper-interval</c>, Akka's default 1 s):
+/// <item>Failure detection: a heartbeat every 500 ms; a node silent for about <c>HeartbeatPauseSeconds</c> (3 s)
+/// + 1 s is unreachable (phi threshold 8 with a 100 ms minimum deviation; more when heartbeats arrive irregularly
+/// under load). The cluster's own actors (heartbeats, gossip, the resolver) run on two dedicated threads
+/// (<c>mailcluster-cluster-dispatcher</c>), not on the .NET thread pool that the domain queues, Npgsql and Kestrel
+/// keep busy under load: a heartbeat no longer waits in the pool's queue behind that work, which is what made
+/// heartbeats late under load. The detector is consulted every 250 ms (<c>unreachable-nodes-reaper-interval</c>, Akka's default 1 s):
 /// this only shortens the wait between phi crossing the threshold and the marking, the silence tolerated is the same.
 /// Unreachable is not down: a node is only downed after it stays unreachable for <c>StableAfterSeconds</c> more, so a
-/// false down needs a silence of pause + 1.5 + stable-after (6.5 s with the defaults); Akka warns ("heartbeat interval
+/// false down needs a silence of pause + 1 + stable-after (6 s with the defaults); Akka warns ("heartbeat interval
 /// is growing too large") at two thirds of the pause, which is how a loaded run measures the margin
 /// (<c>bench/cluster.sh stability</c>).</item>
 /// <item>Split Brain Resolver, keep-majority: once the unreachable set is stable for <c>StableAfterSeconds</c>
@@ -62,8 +65,9 @@ public static class ClusterHocon
                 stable-after = {{cluster.StableAfterSeconds}}s
                 down-all-when-unstable = on
               }
+              use-dispatcher = mailcluster-cluster-dispatcher
               failure-detector {
-                heartbeat-interval = 1s
+                heartbeat-interval = 500ms
                 acceptable-heartbeat-pause = {{cluster.HeartbeatPauseSeconds}}s
                 threshold = 8.0
               }
@@ -87,6 +91,11 @@ public static class ClusterHocon
                 updating-state-timeout = 3s
                 handoff-timeout = 30s
               }
+            }
+            mailcluster-cluster-dispatcher {
+              type = ForkJoinDispatcher
+              throughput = 30
+              dedicated-thread-pool { thread-count = 2, threadtype = background }
             }
             akka.persistence.journal.sql.circuit-breaker { max-failures = 5, call-timeout = 10s, reset-timeout = 3s }
             akka.persistence.snapshot-store.sql.circuit-breaker { max-failures = 5, call-timeout = 10s, reset-timeout = 3s }

@@ -34,11 +34,13 @@ public sealed class ClusterNodeOptions
     public string? DiscoveryService { get; set; }
 
     /// <summary>How long a partition must stay unchanged before the Split Brain Resolver downs the minority
-    /// side (keep-majority). Failover after a crash takes about HeartbeatPauseSeconds + 1.5 + StableAfterSeconds +
-    /// DownRemovalMarginSeconds + about 2 (removal, re-homing, recovery); docs/ARCHITECTURE.md "Failure handling".</summary>
+    /// side (keep-majority). Failover after a crash takes about HeartbeatPauseSeconds + 1.5 + StableAfterSeconds + 0.5 +
+    /// DownRemovalMarginSeconds + about 1.5 (coordinator, re-homing, recovery); docs/ARCHITECTURE.md "Failure handling".
+    /// At least the time every node needs to see an unreachable member: raise it for clusters above ~7 nodes.</summary>
     public int StableAfterSeconds { get; set; } = 2;
 
-    /// <summary>Silence (missed heartbeats, sent every second) after which a node is marked unreachable.</summary>
+    /// <summary>Silence (missed heartbeats, sent every 500 ms) after which a node is marked unreachable; must stay above
+    /// the longest stall of a loaded node (<c>bench/cluster.sh stability</c> measures it).</summary>
     public int HeartbeatPauseSeconds { get; set; } = 3;
 
     /// <summary>After a node is downed and removed, how long the survivors wait before starting its shards (and the
