@@ -35,9 +35,13 @@ namespace MailCluster.Host.Composition;
 /// number) rejects the second write of a sequence number, and a rejected write never answers 250.</item>
 /// <item>Sharding: least-shard allocation, rebalancing at most 10% of the shards (20 at most) per round every
 /// <c>RebalanceIntervalSeconds</c>. While the coordinator moves, regions ask it for shard homes every 500 ms
-/// (<c>retry-interval</c>); a coordinator state update that timed out (its DData write must reach every node of a
-/// small cluster, and a dead node not yet removed never answers) is retried after 3 s instead of 5; a shard or the
-/// coordinator that failed restarts after 1 s. A domain queue that stops on a journal failure (the database is down)
+/// (<c>retry-interval</c>); a shard or the coordinator that failed restarts after 1 s. <c>updating-state-timeout</c>
+/// (10 s, Akka's default 5 s) is also how long a starting shard waits for its remembered entity ids from the journal:
+/// under full load on a starved machine that read took more than 3 and 5 s, and a shard that gives up restarts and
+/// reads again from the start, so a short timeout turned a slow start into repeated failed ones (the failover runs'
+/// tail). The price: a coordinator DData update that cannot
+/// complete (a write begun while a dead node was still a member waits for that node) is retried only after 10 s; with
+/// no allocation or rebalance under way at the crash, as in the measured runs, there is none. A domain queue that stops on a journal failure (the database is down)
 /// is restarted by its entity (DomainQueueEntity) after a growing backoff, 2 s doubling to 60 s, again and again until
 /// recovery succeeds, so a domain queue never stays dead; <c>entity-restart-backoff</c> (1 s) only applies should an
 /// entity itself stop unexpectedly. Remember-entities restarts the domain queues of a dead node's shards at once on
@@ -88,7 +92,7 @@ public static class ClusterHocon
                 shard-failure-backoff = 1s
                 coordinator-failure-backoff = 1s
                 retry-interval = 500ms
-                updating-state-timeout = 3s
+                updating-state-timeout = 10s
                 handoff-timeout = 30s
               }
             }
