@@ -31,7 +31,8 @@ public class ClusterHoconTests
         var stableAfter = config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
         var gossip = config.GetTimeSpan("akka.cluster.gossip-interval");
 
-        // docs/BENCHMARKS.md "Failover": heartbeat intervals up to 3.3 s were seen under full load on a starved machine.
+        // docs/BENCHMARKS.md "Failover": heartbeat intervals up to 3.3 s under full load at load averages up to 90 on 2
+        // cores (up to 4.7 s at 100-130, beyond what the defaults tolerate: raise HeartbeatPauseSeconds there).
         Assert.True(interval + pause > TimeSpan.FromSeconds(3.3), "a measured stall would mark a live node unreachable");
         Assert.True(interval + pause + stableAfter >= TimeSpan.FromSeconds(5.5), "a measured stall plus 2 s would down a live node");
 
