@@ -48,6 +48,11 @@ public static partial class EventsHosting
         services.AddSingleton<IJournalReaders>(sp => new ProjectionJournalReader(
             sp.GetRequiredService<EventStore>(), SuppressionProjection.Name, sp.GetService<ISuppressionStore>() is not null));
         services.AddHostedService<EventStoreInitializer>();
+        if (events.Enabled)
+        {
+            services.AddSingleton(DeliveryEventDetails.On);
+        }
+
         return services;
     }
 

@@ -90,6 +90,7 @@ public static partial class StorageHosting
         akka.persistence.journal.sql {
           plugin-dispatcher = mailcluster.sqlite-journal-dispatcher
           materializer-dispatcher = mailcluster.sqlite-journal-dispatcher
+          prefer-parameters-on-multirow-insert = on
         }
         akka.persistence.snapshot-store.sql.plugin-dispatcher = mailcluster.sqlite-journal-dispatcher
         """;

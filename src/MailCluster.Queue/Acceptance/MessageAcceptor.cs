@@ -37,6 +37,10 @@ public sealed partial class MessageAcceptor(
     /// <summary>This node's name in the delivery events (<see cref="Events.ReceptionDetails.Node"/>); null leaves it to the queue's node.</summary>
     public string? Node { get; init; }
 
+    /// <summary>True when the delivery events are on (<see cref="Contracts.DeliveryEventDetails"/>): the reception's
+    /// details go with each Enqueued. Off, they are not persisted.</summary>
+    public bool RecordsEventDetails { get; init; }
+
     public Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         AcceptAsync(messageId, sender, recipients, dsn, body, null, cancellationToken);
 
@@ -50,7 +54,7 @@ public sealed partial class MessageAcceptor(
         var arrivedAt = clock.GetUtcNow();
         var timeout = TimeSpan.FromSeconds(options.EnqueueTimeoutSeconds);
         var steps = new List<Task>(byDomain.Count + 1);
-        var reception = (details ?? NoDetails).ToReception(messageId, body.Length, Node);
+        var reception = RecordsEventDetails ? (details ?? NoDetails).ToReception(messageId, body.Length, Node) : null;
         try
         {
             steps.Add(spool.WriteAsync(messageId, body, byDomain.Keys, cancellationToken));
