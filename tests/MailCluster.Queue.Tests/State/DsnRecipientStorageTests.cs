@@ -19,8 +19,9 @@ public sealed class DsnRecipientStorageTests : IDisposable
     private const string PreviousRelease =
         """{"domain":"example.com","messageId":"M2","sender":"","recipients":["a@example.com"],"arrivedAt":"2026-11-29T12:00:00+00:00","dsn":{"ret":"HDRS","envId":"env-1","recipients":[{"address":"a@example.com","notify":"FAILURE,DELAY","originalRecipient":"rfc822;A@example.com"}]}}""";
 
+    /// <summary>System.Text.Json's default encoder writes "+" as \u002B; either form reads back the same.</summary>
     private const string WithWireForm =
-        """{"domain":"example.com","messageId":"M3","sender":"s@x.test","recipients":["a@example.com"],"arrivedAt":"2026-11-29T12:00:00+00:00","dsn":{"recipients":[{"address":"a@example.com","originalRecipient":"rfc822;AAB@example.com","originalRecipientXtext":"rfc822;A+41B@example.com"}]}}""";
+        """{"domain":"example.com","messageId":"M3","sender":"s@x.test","recipients":["a@example.com"],"arrivedAt":"2026-11-29T12:00:00+00:00","dsn":{"recipients":[{"address":"a@example.com","originalRecipient":"rfc822;AAB@example.com","originalRecipientXtext":"rfc822;A\u002B41B@example.com"}]}}""";
 
     private readonly ActorSystem _system = ActorSystem.Create("dsn-recipient-storage");
     private readonly QueueSerializer _serializer;
