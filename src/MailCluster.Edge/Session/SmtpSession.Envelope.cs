@@ -97,7 +97,7 @@ public sealed partial class SmtpSession
         var orcpt = rcpt.Parameters.GetValueOrDefault("ORCPT");
         if (notify is not null || orcpt is not null)
         {
-            _dsnRecipients.Add(new DsnRecipient(path.Address, notify, orcpt is null ? null : Xtext.Decode(orcpt)));
+            _dsnRecipients.Add(new DsnRecipient(path.Address, notify, orcpt is null ? null : Xtext.Decode(orcpt), orcpt));
         }
 
         return new SessionReply(SmtpReplies.RecipientOk);
