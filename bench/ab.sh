@@ -11,6 +11,7 @@
 #   NODE_ENV_A="K=v" NODE_ENV_B="K=w" bench/ab.sh /tmp/a /tmp/a   # one build, each side its own extra environment
 #   MCBENCH_PROFILE=1 bench/ab.sh ...           # perf samples each build's first round of each mode (not measured
 #                                               # for speed then): reports in bench/profile/ab-<A|B>-<mode>*.txt
+#                                               # (MCBENCH_PROFILE=keep also keeps the data: /tmp/ab-<A|B>-<mode>.perf)
 # Modes: new (a new connection per message), reuse (connections reused), both to a deferred domain (its MX is
 # 127.0.0.3, where nothing listens: delivery deferred, the destination backs off, as in bench/run.sh); e2e (connections reused, to relay.test, whose MX is smtp-sink on 127.0.0.2:2600, timed
 # until the sink has received all N: end-to-end relay). Loopback in a private network namespace with dnsmasq.
@@ -94,7 +95,7 @@ measure() { # label published-dir
           | grep -v '^$' | head -150 >"$ROOT/bench/profile/ab-$label-$mode.txt" || true
         perf script -i "$data.perf" 2>/dev/null | python3 "$ROOT/bench/perf-by-subsystem.py" "$N" 999 \
           >"$ROOT/bench/profile/ab-$label-$mode-by-subsystem.txt" || true
-        rm -f "$data.perf"
+        if [[ $PROFILE == keep ]]; then mv "$data.perf" "/tmp/ab-$label-$mode.perf"; else rm -f "$data.perf"; fi
       fi
       t1=$(date +%s.%N); c1=$(cat "$cg/cpuacct.usage"); x1=$(ctx); read -ra s1 < <(head -1 /proc/stat)
       line+=$(awk -v m="$mode" -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v t0="$t0" -v t1="$t1" -v n="$N" \

@@ -76,7 +76,8 @@ public static partial class EventsHosting
                             provider.GetRequiredService<EventMetrics>(),
                             TimeProvider.System),
                         provider.GetRequiredService<EventStore>(),
-                        provider.GetRequiredService<EventsOptions>()),
+                        provider.GetRequiredService<EventsOptions>(),
+                        provider.GetService<EmbeddedJournal>()),
                     "projector"),
                 new ClusterSingletonOptions(),
                 createProxyToo: false)
@@ -111,7 +112,8 @@ public static partial class EventsHosting
                         provider.GetRequiredService<EventStore>(),
                         provider.GetRequiredService<IBounceClassifier>(),
                         provider.GetRequiredService<SuppressionOptions>(),
-                        TimeProvider.System)),
+                        TimeProvider.System),
+                        provider.GetService<EmbeddedJournal>()),
                     "projector"),
                 new ClusterSingletonOptions(),
                 createProxyToo: false);

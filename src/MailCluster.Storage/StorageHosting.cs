@@ -28,6 +28,7 @@ public static partial class StorageHosting
         {
             Directory.CreateDirectory(Path.GetFullPath(dataDir));
             EnableWal(StorageOptions.SqliteJournalPath(dataDir));
+            services.AddSingleton(new MailCluster.Queue.Contracts.EmbeddedJournal(StorageOptions.SqliteJournalPath(dataDir)));
         }
 
         services.AddSingleton<ISpoolStore>(sp => SpoolStoreFactory.Create(
