@@ -9,6 +9,8 @@
 #                                                       # in the namespace; its CPU counts as MailCluster's (and is
 #                                                       # also reported on its own); with MCBENCH_PROFILE, statements
 #                                                       # and transactions per message (pg_stat_statements) as well
+#   MCBENCH_BIN=DIR ...                                 # the node from DIR (published by deploy/publish.sh DIR) instead of
+#                                                       # publishing the work tree (DIR/BUILD-NOTE, if present, names it)
 #   MCBENCH_ACCEPT="new" ...                            # scenario 1's modes (default "reuse new": 1a and 1b)
 #
 # Sets up everything itself inside a private network namespace: dnsmasq (MX records for the test
@@ -71,13 +73,23 @@ T="$(mktemp -d /tmp/mcbench.XXXXXX)"
 chmod 755 "$T"   # the postfix user must reach its queue directory below it
 # MailCluster runs as an operator would run it: published by deploy/publish.sh (Release, ReadyToRun) into the temp
 # dir, so a concurrent build in the work tree cannot change the binaries mid-run.
-log "publishing MailCluster (deploy/publish.sh), building MailCluster.Bench"
-if ! "$ROOT/deploy/publish.sh" "$T/mc-bin" >/tmp/mcbench-build.log 2>&1; then
-  grep -m5 ' error ' /tmp/mcbench-build.log >&2 || tail -10 /tmp/mcbench-build.log >&2
-  die "publish failed (see /tmp/mcbench-build.log)"
+MC_BIN="$T/mc-bin"
+if [[ -n ${MCBENCH_BIN:-} ]]; then
+  # A build published earlier (deploy/publish.sh DIR): to measure two builds, or one build several times, without
+  # publishing again on a loaded machine.
+  [[ -f "$MCBENCH_BIN/MailCluster.Host.dll" ]] || die "MCBENCH_BIN: no MailCluster.Host.dll in $MCBENCH_BIN"
+  MC_BIN="$(cd "$MCBENCH_BIN" && pwd)"
+  log "MailCluster from $MC_BIN (MCBENCH_BIN); building MailCluster.Bench"
+else
+  log "publishing MailCluster (deploy/publish.sh), building MailCluster.Bench"
+  if ! "$ROOT/deploy/publish.sh" "$T/mc-bin" >/tmp/mcbench-build.log 2>&1; then
+    grep -m5 ' error ' /tmp/mcbench-build.log >&2 || tail -10 /tmp/mcbench-build.log >&2
+    die "publish failed (see /tmp/mcbench-build.log)"
+  fi
 fi
-MC_DLL="$T/mc-bin/MailCluster.Host.dll"
+MC_DLL="$MC_BIN/MailCluster.Host.dll"
 BUILD_NOTE="deploy/publish.sh (Release, ReadyToRun) of the work tree at $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src || echo ' with uncommitted changes in src/')"
+[[ -n ${MCBENCH_BIN:-} ]] && BUILD_NOTE="$MC_BIN (MCBENCH_BIN, published by deploy/publish.sh; $(cat "$MC_BIN/BUILD-NOTE" 2>/dev/null || echo 'origin not recorded'))"
 dotnet build -c Release "$ROOT/bench/MailCluster.Bench/MailCluster.Bench.csproj" -v q -nologo >>/tmp/mcbench-build.log 2>&1 \
   || { tail -30 /tmp/mcbench-build.log; die "bench tool build failed"; }
 TOOL_DLL="$ROOT/bench/MailCluster.Bench/bin/Release/net10.0/MailCluster.Bench.dll"
@@ -204,10 +216,10 @@ mc_start() {
   fi
   # A colleague's switch: deliver to loopback MX addresses. Set only if this build knows the key
   # (unknown keys stop the node with exit code 2).
-  grep -qs "AllowPrivateDestinations" "$T/mc-bin/MailCluster.Outbound.dll" && extra+=(MailCluster__Outbound__AllowPrivateDestinations=true)
+  grep -qs "AllowPrivateDestinations" "$MC_BIN/MailCluster.Outbound.dll" && extra+=(MailCluster__Outbound__AllowPrivateDestinations=true)
   # All load comes from 127.0.0.1; Postfix exempts $mynetworks from its per-client limits, so lift
   # MailCluster's (default 50 per client, 10,000 in all) above the idle-connection count as well.
-  grep -qs "MaxConnectionsPerClient" "$T/mc-bin/MailCluster.Edge.dll" \
+  grep -qs "MaxConnectionsPerClient" "$MC_BIN/MailCluster.Edge.dll" \
     && extra+=(MailCluster__Smtp__MaxConnectionsPerClient=20000 MailCluster__Smtp__MaxConnections=20000)
   # exec: the background subshell becomes the node itself, so $! is the node's pid.
   ( exec /bin/sh -c 'echo $$ > "$0/cgroup.procs" && ns=$1 && shift && exec ip netns exec "$ns" "$@"' "$CG_MC" "$NS" env \
