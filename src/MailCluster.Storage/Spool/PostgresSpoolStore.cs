@@ -8,8 +8,8 @@ namespace MailCluster.Storage;
 
 /// <summary>
 /// Spool in PostgreSQL, shared by every node of a cluster (tables <c>mc_spool</c> and <c>mc_spool_ref</c>).
-/// A batch is sent as ONE <see cref="NpgsqlBatch"/> (one round-trip) inside one transaction; a completed
-/// call is committed. Rows touched by commit/release/delete are locked first, in id order, so that two
+/// A batch is sent as ONE <see cref="NpgsqlBatch"/> (one round-trip) inside one transaction, set-wise where it can be
+/// (<see cref="PostgresSpoolBatch"/>: a statement per kind of operation, not per operation); a completed call is committed. Rows touched by commit/release/delete are locked first, in id order, so that two
 /// nodes releasing the last two references of one body cannot both miss the "no refs left" moment
 /// (write skew under READ COMMITTED) and so that concurrent batches cannot deadlock on each other.
 /// </summary>
@@ -167,7 +167,35 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
 
     private protected override ValueTask DisposeCoreAsync() => dataSource.DisposeAsync();
 
+    /// <summary>One transaction: the set-wise form when the batch allows it (<see cref="PostgresSpoolBatch"/>), else, or
+    /// when a set-wise statement touched fewer rows than expected (rolled back), one statement per operation.</summary>
     private async Task<Exception?[]> ApplyOnceAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit)
+    {
+        if (PostgresSpoolBatch.TryPlan(ops) is { } plan
+            && await ApplyInTransactionAsync(ops, batch => plan.AddTo(batch), plan.Results, beforeCommit).ConfigureAwait(false) is { } results)
+        {
+            return results;
+        }
+
+        var decisive = new int[ops.Count];
+        return (await ApplyInTransactionAsync(
+            ops,
+            batch =>
+            {
+                // Which batch command decides each op's result (-1: none, the op cannot be rejected).
+                for (var i = 0; i < ops.Count; i++)
+                {
+                    decisive[i] = AddOperation(batch, ops[i]);
+                }
+            },
+            batch => OneByOneResults(ops, batch, decisive),
+            beforeCommit).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Runs the row locks and <paramref name="add"/>'s statements as ONE <see cref="NpgsqlBatch"/> (one round
+    /// trip) in one transaction, then commits, unless <paramref name="results"/> answers null: then rolls back.</summary>
+    private async Task<Exception?[]?> ApplyInTransactionAsync(
+        IReadOnlyList<SpoolOp> ops, Action<NpgsqlBatch> add, Func<NpgsqlBatch, Exception?[]?> results, Func<Task> beforeCommit)
     {
         var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -183,31 +211,35 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
                     Add(batch, "SELECT message_id FROM mc_spool WHERE message_id = ANY($1) ORDER BY message_id FOR UPDATE", Text(lockIds));
                 }
 
-                // Which batch command decides each op's result (-1: none, the op cannot be rejected).
-                var decisive = new int[ops.Count];
-                for (var i = 0; i < ops.Count; i++)
-                {
-                    decisive[i] = AddOperation(batch, ops[i]);
-                }
-
+                add(batch);
                 await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
-
-                var results = new Exception?[ops.Count];
-                for (var i = 0; i < ops.Count; i++)
+                if (results(batch) is not { } outcome)
                 {
-                    if (decisive[i] >= 0 && batch.BatchCommands[decisive[i]].RecordsAffected == 0)
-                    {
-                        results[i] = ops[i] is WriteOp
-                            ? DuplicateMessageIdException.For(ops[i].MessageId)
-                            : SpoolMessageNotFoundException.For(ops[i].MessageId);
-                    }
+                    await transaction.RollbackAsync().ConfigureAwait(false);
+                    return null;
                 }
 
                 await beforeCommit().ConfigureAwait(false);
                 await transaction.CommitAsync().ConfigureAwait(false);
-                return results;
+                return outcome;
             }
         }
+    }
+
+    private static Exception?[] OneByOneResults(IReadOnlyList<SpoolOp> ops, NpgsqlBatch batch, int[] decisive)
+    {
+        var results = new Exception?[ops.Count];
+        for (var i = 0; i < ops.Count; i++)
+        {
+            if (decisive[i] >= 0 && batch.BatchCommands[decisive[i]].RecordsAffected == 0)
+            {
+                results[i] = ops[i] is WriteOp
+                    ? DuplicateMessageIdException.For(ops[i].MessageId)
+                    : SpoolMessageNotFoundException.For(ops[i].MessageId);
+            }
+        }
+
+        return results;
     }
 
     private static int AddOperation(NpgsqlBatch batch, SpoolOp op)
@@ -237,15 +269,9 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
         }
     }
 
-    private static int Add(NpgsqlBatch batch, string sql, params NpgsqlParameter[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        command.Parameters.AddRange(parameters);
-        batch.BatchCommands.Add(command);
-        return batch.BatchCommands.Count - 1;
-    }
+    private static int Add(NpgsqlBatch batch, string sql, params NpgsqlParameter[] parameters) => PostgresSpoolBatch.Add(batch, sql, parameters);
 
-    private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
+    private static NpgsqlParameter<string> Text(string value) => PostgresSpoolBatch.Text(value);
 
-    private static NpgsqlParameter<string[]> Text(string[] values) => new() { TypedValue = values };
+    private static NpgsqlParameter<string[]> Text(string[] values) => PostgresSpoolBatch.Text(values);
 }
