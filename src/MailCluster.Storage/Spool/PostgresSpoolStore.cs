@@ -58,6 +58,8 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
     internal const int AutoPrepareStatements = 16;
 
     private readonly NpgsqlDataSource dataSource;
+    private long setWiseBatches;
+    private long oneByOneBatches;
 
     public PostgresSpoolStore(string connectionString, ILogger? logger = null, GroupCommitOptions? options = null)
         : base(options, logger)
@@ -150,6 +152,12 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Transactions committed in the set-wise form (tests: the usual path is the set-wise one).</summary>
+    internal long SetWiseBatches => Interlocked.Read(ref setWiseBatches);
+
+    /// <summary>Transactions committed one statement per operation (mixed kinds on one id, or a rejected call).</summary>
+    internal long OneByOneBatches => Interlocked.Read(ref oneByOneBatches);
+
     private protected override async Task<Exception?[]> ApplyBatchAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit)
     {
         for (var attempt = 1; ; attempt++)
@@ -174,11 +182,12 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
         if (PostgresSpoolBatch.TryPlan(ops) is { } plan
             && await ApplyInTransactionAsync(ops, batch => plan.AddTo(batch), plan.Results, beforeCommit).ConfigureAwait(false) is { } results)
         {
+            Interlocked.Increment(ref setWiseBatches);
             return results;
         }
 
         var decisive = new int[ops.Count];
-        return (await ApplyInTransactionAsync(
+        var oneByOne = (await ApplyInTransactionAsync(
             ops,
             batch =>
             {
@@ -190,6 +199,8 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
             },
             batch => OneByOneResults(ops, batch, decisive),
             beforeCommit).ConfigureAwait(false))!;
+        Interlocked.Increment(ref oneByOneBatches);
+        return oneByOne;
     }
 
     /// <summary>Runs the row locks and <paramref name="add"/>'s statements as ONE <see cref="NpgsqlBatch"/> (one round
