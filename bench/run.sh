@@ -12,6 +12,7 @@
 #   MCBENCH_BIN=DIR ...                                 # the node from DIR (published by deploy/publish.sh DIR) instead of
 #                                                       # publishing the work tree (DIR/BUILD-NOTE, if present, names it)
 #   MCBENCH_ACCEPT="new" ...                            # scenario 1's modes (default "reuse new": 1a and 1b)
+#   MCBENCH_START_TIMEOUT=180 ...                       # seconds a node may take to greet (default 60; a loaded machine)
 #
 # Sets up everything itself inside a private network namespace: dnsmasq (MX records for the test
 # domains) on 127.0.0.1:53, smtp-sink on 127.0.0.2:2600 (final destination), a private Postfix instance
@@ -235,7 +236,7 @@ mc_start() {
     DOTNET_PerfMapEnabled="$PERFMAP" DOTNET_EnableWriteXorExecute="$(( 1 - PERFMAP ))" \
     dotnet "$MC_DLL" ) >"$T/mc-$MC_RUN.log" 2>&1 &
   MC_PID=$!
-  tool wait --port "$MC_PORT" --timeout 60 >/dev/null || { tail -30 "$T/mc-$MC_RUN.log" >&2; die "MailCluster does not greet on $MC_PORT"; }
+  tool wait --port "$MC_PORT" --timeout "${MCBENCH_START_TIMEOUT:-60}" >/dev/null || { tail -30 "$T/mc-$MC_RUN.log" >&2; die "MailCluster does not greet on $MC_PORT"; }
   # The greeting comes before the cluster is Up and the shard region is ready: wait for /healthz/ready.
   for _ in $(seq 100); do
     nsx curl -fsS -o /dev/null http://127.0.0.1:8080/healthz/ready 2>/dev/null && return
