@@ -305,6 +305,7 @@ prof_stop() { # key [messages]
   kill -INT "$PROF"; wait "$PROF" 2>/dev/null || true
   mkdir -p "$ROOT/bench/profile"
   local name=${1//_/-}
+  [[ $STORAGE == postgresql ]] && name="pg-$name"   # beside, not over, the SQLite node's profiles
   # Per message: the node's transactions (xact_commit of its database) and each statement's calls and rows. A statement
   # in an NpgsqlBatch shares its round trip with the batch's others; one outside a batch is a round trip of its own.
   if [[ $STORAGE == postgresql && -n ${2:-} ]]; then
@@ -314,7 +315,7 @@ prof_stop() { # key [messages]
                       left(regexp_replace(query, '\s+', ' ', 'g'), 160)
                FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                ORDER BY calls DESC LIMIT 40" | tr '|' ' '
-    } >"$ROOT/bench/profile/pg-statements-$name.txt" 2>&1 || true
+    } >"$ROOT/bench/profile/${name/#pg-/pg-statements-}.txt" 2>&1 || true
   fi
   if [[ ${MCBENCH_PROFILE} == strace ]]; then
     cp "$T/strace-$1.txt" "$ROOT/bench/profile/strace-$name.txt"

@@ -51,6 +51,17 @@ public sealed class PostgresSpoolStoreTests(PostgresFixture postgres) : SpoolSto
     }
 
     [Theory]
+    [InlineData("Host=db;Username=mc", false)]
+    [InlineData("Host=db;Username=mc;No Reset On Close=false", true)] // the operator asked for the reset
+    public void Pooled_connections_are_not_reset_unless_the_connection_string_asks(string configured, bool reset)
+    {
+        var used = new NpgsqlConnectionStringBuilder(PostgresSpoolStore.WithAutoPrepare(configured));
+
+        Assert.Equal(!reset, used.NoResetOnClose);
+        Assert.Equal(PostgresSpoolStore.AutoPrepareStatements, used.MaxAutoPrepare);
+    }
+
+    [Theory]
     [InlineData("Host=db;Username=mc", PostgresSpoolStore.AutoPrepareStatements)] // not set: the spool prepares its statements
     [InlineData("Host=db;Username=mc;Max Auto Prepare=0", 0)]                     // the operator turned it off (old PgBouncer)
     [InlineData("Host=db;Username=mc;MaxAutoPrepare=4", 4)]                       // Npgsql's other spelling of the key
