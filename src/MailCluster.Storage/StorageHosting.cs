@@ -64,12 +64,9 @@ public static partial class StorageHosting
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(storage);
         var (connectionString, providerName) = storage.IsPostgreSql
-            ? (storage.ConnectionString!, ProviderName.PostgreSQL15)
+            ? (PostgresSpoolStore.WithAutoPrepare(storage.ConnectionString!), ProviderName.PostgreSQL15)
             : ($"Data Source={StorageOptions.SqliteJournalPath(dataDir)};Pooling=True", ProviderName.SQLiteMS);
-        if (!storage.IsPostgreSql)
-        {
-            builder.AddHocon(SqliteJournalDispatcher, HoconAddMode.Prepend);
-        }
+        builder.AddHocon(storage.IsPostgreSql ? PostgreSqlJournalWrites : SqliteJournalDispatcher, HoconAddMode.Prepend);
 
         return builder.WithSqlPersistence(connectionString, providerName, PersistenceMode.Both, autoInitialize: true);
     }
@@ -94,6 +91,21 @@ public static partial class StorageHosting
           prefer-parameters-on-multirow-insert = on
         }
         akka.persistence.snapshot-store.sql.plugin-dispatcher = mailcluster.sqlite-journal-dispatcher
+        """;
+
+    /// <summary>
+    /// The journal's writes on PostgreSQL. By default linq2db writes a batch of several events as one INSERT with every
+    /// value spelt out as a literal (the serialized event as a hex bytea literal), a statement text that is new every
+    /// time: the node formats it and PostgreSQL parses and plans it for each batch. With parameters the text depends
+    /// only on the number of rows, so Npgsql's automatic preparation (the connection string of <see
+    /// cref="PostgresSpoolStore.WithAutoPrepare"/>, as for the spool; the single-event INSERT is parameterized anyway)
+    /// prepares it once per connection and each batch only binds and executes. Durability is unchanged: the same rows
+    /// in the same transaction, committed before the journal acknowledges.
+    /// </summary>
+    internal const string PostgreSqlJournalWrites = """
+        akka.persistence.journal.sql {
+          prefer-parameters-on-multirow-insert = true
+        }
         """;
 
     /// <summary>
