@@ -78,6 +78,8 @@ public static partial class StorageHosting
     /// that the 2-core host cannot run. The journal, its write stream and the snapshot store get one thread of their
     /// own instead (one writer is all SQLite allows anyway). Measured in docs/BENCHMARKS.md: +25–30% messages per
     /// second with a new connection per message. PostgreSQL (asynchronous I/O through Npgsql) keeps the defaults.
+    /// A batch of several events is inserted with parameters, not with each payload spelt out as a hex literal (which
+    /// that one thread formatted and SQLite parsed for every batch; see <see cref="PostgreSqlJournalWrites"/>).
     /// </summary>
     private const string SqliteJournalDispatcher = """
         mailcluster.sqlite-journal-dispatcher {
