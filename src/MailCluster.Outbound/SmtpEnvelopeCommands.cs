@@ -47,7 +47,7 @@ public static class SmtpEnvelopeCommands
         {
             if (!string.IsNullOrEmpty(dsn.EnvId))
             {
-                line.Append(" ENVID=").Append(EncodeXtext(dsn.EnvId));
+                line.Append(" ENVID=").Append(string.IsNullOrEmpty(dsn.EnvIdXtext) ? EncodeXtext(dsn.EnvId) : dsn.EnvIdXtext);
             }
 
             // The edge stores RET upper-cased (FULL or HDRS); anything else was never accepted.

@@ -31,7 +31,7 @@ public class T131_OrcptRelayedAsReceived
         {
             await client.ReadReplyAsync();
             await client.CommandAsync("EHLO client.test");
-            Assert.StartsWith("250 ", await client.CommandAsync("MAIL FROM:<s@client.test> RET=HDRS ENVID=QQ+2Bid"), StringComparison.Ordinal);
+            Assert.StartsWith("250 ", await client.CommandAsync("MAIL FROM:<s@client.test> RET=HDRS ENVID=Q+51+2Bid"), StringComparison.Ordinal);
             Assert.StartsWith("250 ", await client.CommandAsync($"RCPT TO:<a@{Scenario.RelayDomain}> NOTIFY=FAILURE,DELAY ORCPT=rfc822;Original+2Bxtext@example.com"), StringComparison.Ordinal);
             Assert.StartsWith("250 ", await client.CommandAsync($"RCPT TO:<b@{Scenario.RelayDomain}> NOTIFY=FAILURE ORCPT=rfc822;A+41B@example.com"), StringComparison.Ordinal);
             await client.CommandAsync("DATA");
@@ -41,7 +41,7 @@ public class T131_OrcptRelayedAsReceived
         var dsn = await sink.WaitForDsnAsync("s@client.test", TimeSpan.FromSeconds(60));
 
         var commands = sink.CommandLines;
-        Assert.Equal("MAIL FROM:<s@client.test> ENVID=QQ+2Bid RET=HDRS", commands.First(c => c.StartsWith("MAIL FROM:<s@", StringComparison.Ordinal)));
+        Assert.Equal("MAIL FROM:<s@client.test> ENVID=Q+51+2Bid RET=HDRS", commands.First(c => c.StartsWith("MAIL FROM:<s@", StringComparison.Ordinal)));
         Assert.Equal(
             [
                 $"RCPT TO:<a@{Scenario.RelayDomain}> NOTIFY=FAILURE,DELAY ORCPT=rfc822;Original+2Bxtext@example.com",

@@ -16,6 +16,16 @@ public sealed class EnvelopeCommandTests
     }
 
     [Fact]
+    public void Mail_relays_the_envid_as_received_and_re_encodes_one_persisted_without_the_wire_form()
+    {
+        // "+41" is an optional escape of "A": decoding and re-encoding would give "QAQ".
+        var received = new DsnEnvelope(null, "QAQ", []) { EnvIdXtext = "Q+41Q" };
+
+        Assert.Equal("MAIL FROM:<s@client.test> ENVID=Q+41Q", SmtpEnvelopeCommands.MailFrom("s@client.test", new MailParameters(Dsn: received, DsnOffered: true)));
+        Assert.Equal("MAIL FROM:<s@client.test> ENVID=QAQ", SmtpEnvelopeCommands.MailFrom("s@client.test", new MailParameters(Dsn: received with { EnvIdXtext = null }, DsnOffered: true)));
+    }
+
+    [Fact]
     public void Mail_leaves_out_dsn_parameters_for_a_peer_without_dsn_and_writes_the_null_reverse_path()
     {
         var dsn = new DsnEnvelope("FULL", "env", []);

@@ -153,6 +153,6 @@ public sealed partial class SmtpSession
         var envId = _mail?.Parameters.GetValueOrDefault("ENVID");
         return ret is null && envId is null && _dsnRecipients.Count == 0
             ? null
-            : new DsnEnvelope(ret, envId is null ? null : Xtext.Decode(envId), _dsnRecipients.ToList());
+            : new DsnEnvelope(ret, envId is null ? null : Xtext.Decode(envId), _dsnRecipients.ToList()) { EnvIdXtext = envId };
     }
 }

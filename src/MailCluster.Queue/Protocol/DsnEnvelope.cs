@@ -7,7 +7,13 @@ namespace MailCluster.Queue.Protocol;
 /// <param name="Ret">MAIL RET: <c>FULL</c> or <c>HDRS</c>, or null.</param>
 /// <param name="EnvId">MAIL ENVID, xtext-decoded, or null.</param>
 /// <param name="Recipients">Per-recipient NOTIFY and ORCPT, only for recipients that gave either.</param>
-public sealed record DsnEnvelope(string? Ret, string? EnvId, IReadOnlyList<DsnRecipient> Recipients);
+public sealed record DsnEnvelope(string? Ret, string? EnvId, IReadOnlyList<DsnRecipient> Recipients)
+{
+    /// <summary>MAIL ENVID exactly as it came on the wire (xtext), relayed unchanged to the next hop (RFC 3461 §5.2.1),
+    /// as <see cref="DsnRecipient.OriginalRecipientXtext"/> is for ORCPT. Added after the first release: null in envelopes
+    /// persisted before it (the relay then re-encodes <see cref="EnvId"/>).</summary>
+    public string? EnvIdXtext { get; init; }
+}
 
 /// <param name="Notify">RCPT NOTIFY, upper-cased: <c>NEVER</c> or a comma list of SUCCESS, FAILURE, DELAY; null when absent.</param>
 /// <param name="OriginalRecipient">RCPT ORCPT as given, e.g. <c>rfc822;user@example.com</c> (xtext-decoded); null when absent.

@@ -52,4 +52,17 @@ public sealed class DsnRecipientStorageTests : IDisposable
         var back = Assert.IsType<Enqueued>(_serializer.FromBinary(Encoding.UTF8.GetBytes(WithWireForm), Manifest));
         Assert.Equal("rfc822;A+41B@example.com", Assert.Single(back.Dsn!.Recipients).OriginalRecipientXtext);
     }
+
+    [Fact]
+    public void The_envid_wire_form_is_written_only_when_known_and_round_trips()
+    {
+        var written = new Enqueued("example.com", "M4", "s@x.test", ["a@example.com"], new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero),
+            new DsnEnvelope("HDRS", "QAQ", []) { EnvIdXtext = "Q+41Q" });
+
+        Assert.Equal(Manifest, _serializer.Manifest(written));
+        var back = Assert.IsType<Enqueued>(_serializer.FromBinary(_serializer.ToBinary(written), Manifest));
+        Assert.Equal(("QAQ", "Q+41Q"), (back.Dsn!.EnvId, back.Dsn.EnvIdXtext));
+        var old = Assert.IsType<Enqueued>(_serializer.FromBinary(Encoding.UTF8.GetBytes(PreviousRelease), Manifest));
+        Assert.Null(old.Dsn!.EnvIdXtext);
+    }
 }
