@@ -7,7 +7,8 @@
 # Exit status is non-zero when the build failed or any test failed, timed out, aborted or never reported.
 #
 # Environment: TEST_RESULTS_DIR (default TestResults/test-sh), TEST_HANG_TIMEOUT (default 10m, per test),
-# TEST_RUN_TIMEOUT_MINUTES (default 80, whole run; CI allows 90). Sets MAILCLUSTER_REQUIRED_TOOLS (below).
+# TEST_RUN_TIMEOUT_MINUTES (default 80, whole run; CI allows 90), TEST_SLOWEST (default 15: how many of the slowest
+# tests to list at the end, with the run's wall time). Sets MAILCLUSTER_REQUIRED_TOOLS (below).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -188,6 +189,12 @@ if [ "$test_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   problems+=("dotnet test exited with $test_status although every reported test passed")
   failed=1
 fi
+
+# The slowest tests of the run (the TRX files' durations), the first place to look when the run gets long.
+echo "== slowest tests (seconds); whole run $((SECONDS / 60)) min $((SECONDS % 60)) s"
+for trx in "${trx_files[@]}"; do
+  grep -o '<UnitTestResult [^>]*>' "$trx" | sed -n 's/.*testName="\([^"]*\)".*duration="\([0-9]*\):\([0-9]*\):\([0-9.]*\)".*/\2 \3 \4 \1/p'
+done | awk '{ t = $1 * 3600 + $2 * 60 + $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "%7.1f %s\n", t, $0 }' | sort -rn | head -n "${TEST_SLOWEST:-15}"
 
 if ((${#problems[@]})); then
   echo "== failures"

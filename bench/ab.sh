@@ -8,8 +8,10 @@
 #   deploy/publish.sh /tmp/a; (change); deploy/publish.sh /tmp/b
 #   bench/ab.sh /tmp/a /tmp/b [PAIRS]          # PAIRS (default 2) alternations A B A B ...
 #   N=10000 ROUNDS=2 MODES="new reuse e2e" NODE_ENV="DOTNET_x=1" bench/ab.sh ...
+#   NODE_ENV_A="K=v" NODE_ENV_B="K=w" bench/ab.sh /tmp/a /tmp/a   # one build, each side its own extra environment
 #   MCBENCH_PROFILE=1 bench/ab.sh ...           # perf samples each build's first round of each mode (not measured
 #                                               # for speed then): reports in bench/profile/ab-<A|B>-<mode>*.txt
+#                                               # (MCBENCH_PROFILE=keep also keeps the data: /tmp/ab-<A|B>-<mode>.perf)
 # Modes: new (a new connection per message), reuse (connections reused), both to a deferred domain (its MX is
 # 127.0.0.3, where nothing listens: delivery deferred, the destination backs off, as in bench/run.sh); e2e (connections reused, to relay.test, whose MX is smtp-sink on 127.0.0.2:2600, timed
 # until the sink has received all N: end-to-end relay). Loopback in a private network namespace with dnsmasq.
@@ -46,6 +48,7 @@ trap 'exit 141' PIPE
 
 measure() { # label published-dir
   local label=$1 pub=$2 ns=$NS cg=$CG pid
+  local side_env; side_env=$([[ $label == A ]] && echo "${NODE_ENV_A:-}" || echo "${NODE_ENV_B:-}")
   DATA=$(mktemp -d /tmp/mcab.XXXXXX)
   local data=$DATA
   ip netns add "$ns"; ip netns exec "$ns" ip link set lo up; mkdir "$cg"
@@ -56,7 +59,7 @@ measure() { # label published-dir
     --mx-host=defer.test,mx.defer.test,10 --host-record=mx.defer.test,127.0.0.3 \
     --mx-host=client.test,mx.defer.test,10 >"$data.dnsmasq.log" 2>&1 & disown
   ip netns exec "$ns" smtp-sink -c -u nobody -m 2000 127.0.0.2:2600 1024 >"$data.sink.out" 2>/dev/null & disown
-  # shellcheck disable=SC2086 # NODE_ENV is a list of VAR=value words
+  # shellcheck disable=SC2086 # NODE_ENV and side_env are lists of VAR=value words
   ( exec /bin/bash -c 'echo $$ > "$0/cgroup.procs" && exec ip netns exec "$1" env "${@:2}"' "$cg" "$ns" \
     MailCluster__DataDir="$data/data" MailCluster__Hostname=mc.bench.test MailCluster__Smtp__BindAddress=127.0.0.1 \
     MailCluster__Smtp__MxPort=2525 MailCluster__Smtp__SubmissionPort=2587 MailCluster__Smtp__SubmissionsPort=2465 \
@@ -64,7 +67,7 @@ measure() { # label published-dir
     MailCluster__Outbound__Port=2600 MailCluster__Outbound__AllowPrivateDestinations=true \
     MailCluster__Ops__BindAddress=127.0.0.1 MailCluster__Ops__Port=8080 \
     MailCluster__Smtp__MaxConnectionsPerClient=20000 MailCluster__Smtp__MaxConnections=20000 \
-    DOTNET_PerfMapEnabled=$PERFMAP DOTNET_EnableWriteXorExecute=$((1 - PERFMAP)) ${NODE_ENV:-} dotnet "$pub/MailCluster.Host.dll" ) >"$data/node.log" 2>&1 &
+    DOTNET_PerfMapEnabled=$PERFMAP DOTNET_EnableWriteXorExecute=$((1 - PERFMAP)) ${NODE_ENV:-} $side_env dotnet "$pub/MailCluster.Host.dll" ) >"$data/node.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do ip netns exec "$ns" curl -fsS -o /dev/null http://127.0.0.1:8080/healthz/ready 2>/dev/null && break; sleep 0.2; done
   src() { ip netns exec "$ns" smtp-source -s 20 -l 1024 -m "$1" -M client.test -f a@client.test -t b@defer.test "${@:2}" 127.0.0.1:2525; }
@@ -92,7 +95,7 @@ measure() { # label published-dir
           | grep -v '^$' | head -150 >"$ROOT/bench/profile/ab-$label-$mode.txt" || true
         perf script -i "$data.perf" 2>/dev/null | python3 "$ROOT/bench/perf-by-subsystem.py" "$N" 999 \
           >"$ROOT/bench/profile/ab-$label-$mode-by-subsystem.txt" || true
-        rm -f "$data.perf"
+        if [[ $PROFILE == keep ]]; then mv "$data.perf" "/tmp/ab-$label-$mode.perf"; else rm -f "$data.perf"; fi
       fi
       t1=$(date +%s.%N); c1=$(cat "$cg/cpuacct.usage"); x1=$(ctx); read -ra s1 < <(head -1 /proc/stat)
       line+=$(awk -v m="$mode" -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v t0="$t0" -v t1="$t1" -v n="$N" \

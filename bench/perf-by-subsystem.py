@@ -14,6 +14,9 @@ import sys
 
 SUBSYSTEMS = [
     ("gc", r"GCHeap|gc_heap|WKS::|SVR::|GarbageCollect"),
+    # A node on PostgreSQL: the driver's own work for every caller (spool, journal, events), so that the rows below
+    # count what linq2db/Akka.Persistence.Sql and the spool add on top of it.
+    ("Npgsql (every caller)", r"\[Npgsql\]|Npgsql\."),
     ("events and projections (journal follower)", r"MailCluster\.Events"),
     ("spool: group commit + SQLite writer", r"MailCluster\.Queue\.Spool"),
     ("journal: Akka.Persistence.Sql + linq2db", r"\[linq2db\]|Akka\.Persistence\.Sql"),

@@ -6,7 +6,13 @@
 #   MCBENCH_NODE_ENV="DOTNET_gcServer=0" ...           # extra environment for the node (experiments)
 #   MCBENCH_KEEP=1 ...                                  # keep the temp dir (logs, maillog, node logs)
 #   MCBENCH_STORAGE=postgresql ...                      # the node on a private PostgreSQL (fsync=on, synchronous_commit=on)
-#                                                       # in the namespace; its CPU counts as MailCluster's
+#                                                       # in the namespace; its CPU counts as MailCluster's (and is
+#                                                       # also reported on its own); with MCBENCH_PROFILE, statements
+#                                                       # and transactions per message (pg_stat_statements) as well
+#   MCBENCH_BIN=DIR ...                                 # the node from DIR (published by deploy/publish.sh DIR) instead of
+#                                                       # publishing the work tree (DIR/BUILD-NOTE, if present, names it)
+#   MCBENCH_ACCEPT="new" ...                            # scenario 1's modes (default "reuse new": 1a and 1b)
+#   MCBENCH_START_TIMEOUT=180 ...                       # seconds a node may take to greet (default 60; a loaded machine)
 #
 # Sets up everything itself inside a private network namespace: dnsmasq (MX records for the test
 # domains) on 127.0.0.1:53, smtp-sink on 127.0.0.2:2600 (final destination), a private Postfix instance
@@ -68,13 +74,23 @@ T="$(mktemp -d /tmp/mcbench.XXXXXX)"
 chmod 755 "$T"   # the postfix user must reach its queue directory below it
 # MailCluster runs as an operator would run it: published by deploy/publish.sh (Release, ReadyToRun) into the temp
 # dir, so a concurrent build in the work tree cannot change the binaries mid-run.
-log "publishing MailCluster (deploy/publish.sh), building MailCluster.Bench"
-if ! "$ROOT/deploy/publish.sh" "$T/mc-bin" >/tmp/mcbench-build.log 2>&1; then
-  grep -m5 ' error ' /tmp/mcbench-build.log >&2 || tail -10 /tmp/mcbench-build.log >&2
-  die "publish failed (see /tmp/mcbench-build.log)"
+MC_BIN="$T/mc-bin"
+if [[ -n ${MCBENCH_BIN:-} ]]; then
+  # A build published earlier (deploy/publish.sh DIR): to measure two builds, or one build several times, without
+  # publishing again on a loaded machine.
+  [[ -f "$MCBENCH_BIN/MailCluster.Host.dll" ]] || die "MCBENCH_BIN: no MailCluster.Host.dll in $MCBENCH_BIN"
+  MC_BIN="$(cd "$MCBENCH_BIN" && pwd)"
+  log "MailCluster from $MC_BIN (MCBENCH_BIN); building MailCluster.Bench"
+else
+  log "publishing MailCluster (deploy/publish.sh), building MailCluster.Bench"
+  if ! "$ROOT/deploy/publish.sh" "$T/mc-bin" >/tmp/mcbench-build.log 2>&1; then
+    grep -m5 ' error ' /tmp/mcbench-build.log >&2 || tail -10 /tmp/mcbench-build.log >&2
+    die "publish failed (see /tmp/mcbench-build.log)"
+  fi
 fi
-MC_DLL="$T/mc-bin/MailCluster.Host.dll"
+MC_DLL="$MC_BIN/MailCluster.Host.dll"
 BUILD_NOTE="deploy/publish.sh (Release, ReadyToRun) of the work tree at $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src || echo ' with uncommitted changes in src/')"
+[[ -n ${MCBENCH_BIN:-} ]] && BUILD_NOTE="$MC_BIN (MCBENCH_BIN, published by deploy/publish.sh; $(cat "$MC_BIN/BUILD-NOTE" 2>/dev/null || echo 'origin not recorded'))"
 dotnet build -c Release "$ROOT/bench/MailCluster.Bench/MailCluster.Bench.csproj" -v q -nologo >>/tmp/mcbench-build.log 2>&1 \
   || { tail -30 /tmp/mcbench-build.log; die "bench tool build failed"; }
 TOOL_DLL="$ROOT/bench/MailCluster.Bench/bin/Release/net10.0/MailCluster.Bench.dll"
@@ -112,7 +128,8 @@ nsx() { ip netns exec "$NS" "$@"; }
 # (The cgroup is joined before entering the namespace: `ip netns exec` remounts /sys, hiding /sys/fs/cgroup.)
 in_cgroup() { local cg="$1"; shift; /bin/sh -c 'echo $$ > "$0/cgroup.procs" && ns=$1 && shift && exec ip netns exec "$ns" "$@"' "$cg" "$NS" "$@"; }
 # MailCluster's CPU includes its PostgreSQL's (MCBENCH_STORAGE=postgresql), as Postfix's includes its cleanup's fsyncs.
-cpu_ns() { if [[ $1 == "$CG_MC" && -n $CG_PG ]]; then echo $(( $(cat "$1/cpuacct.usage") + $(cat "$CG_PG/cpuacct.usage") )); else cat "$1/cpuacct.usage"; fi; }
+cpu_ns() { if [[ $1 == pg ]]; then if [[ -n $CG_PG ]]; then cat "$CG_PG/cpuacct.usage"; else echo 0; fi
+  elif [[ $1 == "$CG_MC" && -n $CG_PG ]]; then echo $(( $(cat "$1/cpuacct.usage") + $(cat "$CG_PG/cpuacct.usage") )); else cat "$1/cpuacct.usage"; fi; }
 now() { date +%s.%N; }
 # The load tool enters only the network namespace (nsenter keeps /sys, so it can read the MTAs' cgroups).
 tool() { nsenter --net="/run/netns/$NS" dotnet "$TOOL_DLL" "$@"; }
@@ -156,6 +173,9 @@ if [[ $STORAGE == postgresql ]]; then
   runuser -u postgres -- initdb -D "$T/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-instructions >"$T/initdb.log" 2>&1 || { cat "$T/initdb.log" >&2; die "initdb failed"; }
   printf "%s\n" "listen_addresses = '127.0.0.1'" "port = 5432" "unix_socket_directories = '$T/pg/socket'" \
     "fsync = on" "synchronous_commit = on" "max_connections = 300" >>"$T/pg/data/postgresql.conf"
+  # Profiling runs count statements and transactions per message (prof_start/prof_stop); the module costs a little.
+  [[ ${MCBENCH_PROFILE:-0} != 0 ]] && printf "%s\n" "shared_preload_libraries = 'pg_stat_statements'" \
+    "pg_stat_statements.track = top" "pg_stat_statements.track_utility = on" >>"$T/pg/data/postgresql.conf"
   in_cgroup "$CG_PG" runuser -u postgres -- postgres -D "$T/pg/data" >"$T/postgres.log" 2>&1 &
   BG_PIDS+=($!)
   for _ in $(seq 100); do nsx runuser -u postgres -- psql -h 127.0.0.1 -U postgres -Atc 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
@@ -197,10 +217,10 @@ mc_start() {
   fi
   # A colleague's switch: deliver to loopback MX addresses. Set only if this build knows the key
   # (unknown keys stop the node with exit code 2).
-  grep -qs "AllowPrivateDestinations" "$T/mc-bin/MailCluster.Outbound.dll" && extra+=(MailCluster__Outbound__AllowPrivateDestinations=true)
+  grep -qs "AllowPrivateDestinations" "$MC_BIN/MailCluster.Outbound.dll" && extra+=(MailCluster__Outbound__AllowPrivateDestinations=true)
   # All load comes from 127.0.0.1; Postfix exempts $mynetworks from its per-client limits, so lift
   # MailCluster's (default 50 per client, 10,000 in all) above the idle-connection count as well.
-  grep -qs "MaxConnectionsPerClient" "$T/mc-bin/MailCluster.Edge.dll" \
+  grep -qs "MaxConnectionsPerClient" "$MC_BIN/MailCluster.Edge.dll" \
     && extra+=(MailCluster__Smtp__MaxConnectionsPerClient=20000 MailCluster__Smtp__MaxConnections=20000)
   # exec: the background subshell becomes the node itself, so $! is the node's pid.
   ( exec /bin/sh -c 'echo $$ > "$0/cgroup.procs" && ns=$1 && shift && exec ip netns exec "$ns" "$@"' "$CG_MC" "$NS" env \
@@ -216,7 +236,7 @@ mc_start() {
     DOTNET_PerfMapEnabled="$PERFMAP" DOTNET_EnableWriteXorExecute="$(( 1 - PERFMAP ))" \
     dotnet "$MC_DLL" ) >"$T/mc-$MC_RUN.log" 2>&1 &
   MC_PID=$!
-  tool wait --port "$MC_PORT" --timeout 60 >/dev/null || { tail -30 "$T/mc-$MC_RUN.log" >&2; die "MailCluster does not greet on $MC_PORT"; }
+  tool wait --port "$MC_PORT" --timeout "${MCBENCH_START_TIMEOUT:-60}" >/dev/null || { tail -30 "$T/mc-$MC_RUN.log" >&2; die "MailCluster does not greet on $MC_PORT"; }
   # The greeting comes before the cluster is Up and the shard region is ready: wait for /healthz/ready.
   for _ in $(seq 100); do
     nsx curl -fsS -o /dev/null http://127.0.0.1:8080/healthz/ready 2>/dev/null && return
@@ -262,9 +282,17 @@ source_run() { # mta count size extra-args...
 # DOTNET_PerfMapEnabled's /tmp/perf-PID.map); MCBENCH_PROFILE=strace counts the node's syscalls instead. Only in
 # profiling runs: both cost. Reports go to bench/profile/.
 PROF=""
+psql_mc() { nsx runuser -u postgres -- psql -h 127.0.0.1 -U postgres -d "mc$MC_RUN" -v ON_ERROR_STOP=1 -Atc "$1"; }
+pg_commits() { psql_mc "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"; }
+PG_COMMITS0=0
 prof_start() { # mta key
   PROF=""
   [[ ${MCBENCH_PROFILE:-0} != 0 && $1 == mc ]] || return 0
+  if [[ $STORAGE == postgresql ]]; then
+    psql_mc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+    psql_mc "SELECT pg_stat_statements_reset()" >/dev/null
+    PG_COMMITS0=$(pg_commits)
+  fi
   if [[ ${MCBENCH_PROFILE} == strace ]]; then
     strace -f -c -o "$T/strace-$2.txt" -p "$MC_PID" >/dev/null 2>&1 & PROF=$!
   else
@@ -277,6 +305,18 @@ prof_stop() { # key [messages]
   kill -INT "$PROF"; wait "$PROF" 2>/dev/null || true
   mkdir -p "$ROOT/bench/profile"
   local name=${1//_/-}
+  [[ $STORAGE == postgresql ]] && name="pg-$name"   # beside, not over, the SQLite node's profiles
+  # Per message: the node's transactions (xact_commit of its database) and each statement's calls and rows. A statement
+  # in an NpgsqlBatch shares its round trip with the batch's others; one outside a batch is a round trip of its own.
+  if [[ $STORAGE == postgresql && -n ${2:-} ]]; then
+    { echo "transactions committed per message: $(calc "($(pg_commits) - $PG_COMMITS0) / $2" 2)"
+      echo "calls/msg rows/msg exec-ms/msg  statement"
+      psql_mc "SELECT round(calls::numeric / $2, 3), round(rows::numeric / $2, 3), round((total_exec_time / $2)::numeric, 4),
+                      left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+               FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+               ORDER BY calls DESC LIMIT 40" | tr '|' ' '
+    } >"$ROOT/bench/profile/${name/#pg-/pg-statements-}.txt" 2>&1 || true
+  fi
   if [[ ${MCBENCH_PROFILE} == strace ]]; then
     cp "$T/strace-$1.txt" "$ROOT/bench/profile/strace-$name.txt"
   else
@@ -314,17 +354,18 @@ scenario_accept() { # mta reuse(0|1)
   key=$([[ $reuse == 1 ]] && echo accept_reuse || echo accept_new)
   [[ $reuse == 1 ]] && flags+=(-d)
   mta_start "$mta"
-  local c0 t0 t1 c1
+  local c0 t0 t1 c1 p0 p1
   warm_up "$mta" "$key" "$SESSIONS" "$N_WARM" 1024 "${flags[@]}" -t user@defer.test
   prof_start "$mta" "$key"
-  c0=$(cpu_ns "$(mta_cg "$mta")"); t0=$(now)
+  c0=$(cpu_ns "$(mta_cg "$mta")"); p0=$(cpu_ns pg); t0=$(now)
   source_run "$mta" "$N_ACCEPT" 1024 "${flags[@]}" -t user@defer.test >"$T/src-$key-$mta.log" 2>&1 \
     || { log "$mta $key: smtp-source failed: $(tail -2 "$T/src-$key-$mta.log" | tr '\n' ' ')"; R[$key.$mta]="fail"; RS[$key.$mta]+="fail "; prof_stop "$key"; mta_stop "$mta"; return; }
-  t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")")
+  t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")"); p1=$(cpu_ns pg)
   R[$key.$mta]=$(calc "$N_ACCEPT / ($t1 - $t0)" 0)
   R[${key}_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / $N_ACCEPT * 1000" 2)
-  log "$mta $key: ${R[$key.$mta]} msg/s, ${R[${key}_cpu.$mta]} CPU s/1000"
+  log "$mta $key: ${R[$key.$mta]} msg/s, ${R[${key}_cpu.$mta]} CPU s/1000$( [[ $mta == mc && -n $CG_PG ]] && echo " (PostgreSQL: $(calc "($p1 - $p0) / 1e9 / $N_ACCEPT * 1000" 2))")"
   RS[$key.$mta]+="${R[$key.$mta]} "; RS[${key}_cpu.$mta]+="${R[${key}_cpu.$mta]} "
+  if [[ $mta == mc && -n $CG_PG ]]; then RS[${key}_pgcpu.$mta]+="$(calc "($p1 - $p0) / 1e9 / $N_ACCEPT * 1000" 2) "; fi
   prof_stop "$key" "$N_ACCEPT"
   mta_stop "$mta"
 }
@@ -333,13 +374,14 @@ scenario_accept() { # mta reuse(0|1)
 scenario_e2e() {
   local mta=$1
   mta_start "$mta"
-  local base c0 t0 t1 c1 n deadline
+  local base c0 t0 t1 c1 p0 p1 n deadline
   # Warm up through the whole path (to the sink), and start timing once the warm-up mail has all arrived.
   base=$(sink_count)
   warm_up "$mta" e2e "$SESSIONS" "$N_WARM" 1024 -d -t user@relay.test
   deadline=$(( $(date +%s) + 60 ))
   while [[ $(( $(sink_count) - base )) -lt $N_WARM && $(date +%s) -lt $deadline ]]; do sleep 0.05; done
-  base=$(sink_count); c0=$(cpu_ns "$(mta_cg "$mta")"); t0=$(now)
+  prof_start "$mta" e2e
+  base=$(sink_count); c0=$(cpu_ns "$(mta_cg "$mta")"); p0=$(cpu_ns pg); t0=$(now)
   source_run "$mta" "$N_E2E" 1024 -d -t user@relay.test >"$T/src-e2e-$mta.log" 2>&1 \
     || log "$mta e2e: smtp-source failed: $(tail -2 "$T/src-e2e-$mta.log" | tr '\n' ' ')"
   local accepted; accepted=$(now)
@@ -350,12 +392,14 @@ scenario_e2e() {
     [[ $(date +%s) -ge $deadline ]] && { log "$mta e2e: only $n of $N_E2E reached the sink before the deadline"; break; }
     sleep 0.05
   done
-  t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")")
+  t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")"); p1=$(cpu_ns pg)
+  prof_stop e2e "$n"
   R[e2e.$mta]=$(calc "$n / ($t1 - $t0)" 0)
   R[e2e_n.$mta]=$n
   R[e2e_accept_s.$mta]=$(calc "$accepted - $t0" 1)
   R[e2e_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / ($n > 0 ? $n : 1) * 1000" 2)
-  log "$mta e2e: $n delivered, ${R[e2e.$mta]} msg/s (accepted in ${R[e2e_accept_s.$mta]} s), ${R[e2e_cpu.$mta]} CPU s/1000"
+  if [[ $mta == mc && -n $CG_PG ]]; then R[e2e_pgcpu.$mta]=$(calc "($p1 - $p0) / 1e9 / ($n > 0 ? $n : 1) * 1000" 2); fi
+  log "$mta e2e: $n delivered, ${R[e2e.$mta]} msg/s (accepted in ${R[e2e_accept_s.$mta]} s), ${R[e2e_cpu.$mta]} CPU s/1000$( [[ $mta == mc && -n $CG_PG ]] && echo " (PostgreSQL: ${R[e2e_pgcpu.$mta]})")"
   mta_stop "$mta"
 }
 
@@ -444,10 +488,10 @@ ROUNDS=$([[ $QUICK == 1 ]] && echo 1 || echo 3)
 if want accept; then
   for round in $(seq "$ROUNDS"); do
     order=("${MTAS[@]}"); (( round % 2 == 0 )) && order=($(printf '%s\n' "${MTAS[@]}" | tac))
-    for mta in "${order[@]}"; do scenario_accept "$mta" 1; done
-    for mta in $(printf '%s\n' "${order[@]}" | tac); do scenario_accept "$mta" 0; done
+    [[ " ${MCBENCH_ACCEPT:-reuse new} " == *" reuse "* ]] && for mta in "${order[@]}"; do scenario_accept "$mta" 1; done
+    [[ " ${MCBENCH_ACCEPT:-reuse new} " == *" new "* ]] && for mta in $(printf '%s\n' "${order[@]}" | tac); do scenario_accept "$mta" 0; done
   done
-  for key in accept_reuse accept_new accept_reuse_cpu accept_new_cpu accept_reuse_cold accept_new_cold; do
+  for key in accept_reuse accept_new accept_reuse_cpu accept_new_cpu accept_reuse_pgcpu accept_new_pgcpu accept_reuse_cold accept_new_cold; do
     for mta in "${MTAS[@]}"; do
       # A round in which smtp-source got anything but 250 makes the figure "fail", not a median of the others.
       if [[ "${RS[$key.$mta]:-}" == *fail* ]]; then R[$key.$mta]=fail
@@ -515,6 +559,11 @@ report() {
   row "CPU s / 1000 msgs, 1a (reused)" accept_reuse_cpu "lower"
   row "CPU s / 1000 msgs, 1b (new conn)" accept_new_cpu "lower"
   row "CPU s / 1000 msgs, 2 (end-to-end)" e2e_cpu "lower"
+  if [[ $STORAGE == postgresql ]]; then
+    row "of which PostgreSQL, 1a (reused)" accept_reuse_pgcpu ""
+    row "of which PostgreSQL, 1b (new conn)" accept_new_pgcpu ""
+    row "of which PostgreSQL, 2 (end-to-end)" e2e_pgcpu ""
+  fi
   row "CPU s / 1000 msgs, 3 (latency load)" lat_cpu "lower"
   row "CPU s / 1000 msgs, 4 (1 MB msgs)" large_cpu "lower"
   echo

@@ -60,8 +60,13 @@ public sealed partial class SmtpConnectionHandler(SmtpListener listener, EdgeSer
             listener,
             tls is null ? null : TlsNames.Protocol(tls.Protocol),
             tls?.NegotiatedCipherSuite?.ToString());
-        var client = MailLog.ClientOf(remote);
-        MailLog.Connection(services.MailLog, client, listener.Name, listener.Port, info.TlsProtocol ?? "none", connection.ConnectionId);
+        if (services.MailLog.IsEnabled(LogLevel.Information))
+        {
+            // The client's address is formatted only for the record (a new string per connection otherwise).
+            var client = MailLog.ClientOf(remote);
+            MailLog.Connection(services.MailLog, client, listener.Name, listener.Port, info.TlsProtocol ?? "none", connection.ConnectionId);
+        }
+
         var session = new SmtpSession(info, services);
         var actor = lease is null ? ActorRefs.Nobody : SmtpSessionActor.Spawn(system, session, connection.ConnectionId);
         try

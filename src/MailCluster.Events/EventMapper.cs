@@ -8,9 +8,11 @@ namespace MailCluster.Events;
 /// <summary>
 /// Pure: turns one journal event of a domain queue into delivery events (issue 16), given what is known of its message.
 /// <list type="bullet">
-/// <item><c>ReceptionDetails</c> → no event; remembered for the Enqueued that follows it in the same write.</item>
-/// <item><c>Enqueued</c> → a Reception per recipient of the queue's domain.</item>
-/// <item><c>AttemptDetails</c> → no event; the next hop of the AttemptCompleted that follows it.</item>
+/// <item><c>Enqueued</c> → a Reception per recipient of the queue's domain, with its <c>Details</c> when it carries them.</item>
+/// <item><c>ReceptionDetails</c> (a row of its own, written by the release that introduced events) → no event;
+/// remembered for the Enqueued that follows it in the same write.</item>
+/// <item><c>AttemptDetails</c> (likewise) → no event; the next hop of the AttemptCompleted that follows it (which
+/// otherwise carries its details itself).</item>
 /// <item><c>AttemptCompleted</c> → per recipient: Delivery, TransientFailure (and Delayed when a delay notice is due),
 /// Bounce, Expiration, or AdminBounce for an operator's bounce (which is no attempt).</item>
 /// </list>
@@ -29,6 +31,8 @@ public static class EventMapper
     {
         return journalEvent switch
         {
+            Enqueued { Details: { } d } e => Map(ordering, e with { Details = null }, Map(ordering, d, context, classifier).Context, classifier),
+            AttemptCompleted { Details: { } d } a => Map(ordering, a with { Details = null }, Map(ordering, d, context, classifier).Context, classifier),
             ReceptionDetails d => new([], Context(context, d.MessageId) with
             {
                 HeaderMessageId = d.HeaderMessageId,

@@ -16,13 +16,15 @@ public sealed class EventProjectorActor : ReceiveActor, IWithTimers
     private readonly EventProjection _projection;
     private readonly EventStore _store;
     private readonly EventsOptions _options;
+    private readonly Queue.Contracts.EmbeddedJournal? _embedded;
     private UniqueKillSwitch? _stream;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public EventProjectorActor(EventProjection projection, EventStore store, EventsOptions options)
+    /// <param name="embedded">The embedded journal to read directly; null on PostgreSQL (see <see cref="JournalFollower"/>).</param>
+    public EventProjectorActor(EventProjection projection, EventStore store, EventsOptions options, Queue.Contracts.EmbeddedJournal? embedded)
     {
-        (_projection, _store, _options) = (projection, store, options);
+        (_projection, _store, _options, _embedded) = (projection, store, options, embedded);
         Receive<Prune>(_ => PruneAsync().PipeTo(Self));
         Receive<Pruned>(p =>
         {
@@ -39,12 +41,12 @@ public sealed class EventProjectorActor : ReceiveActor, IWithTimers
         });
     }
 
-    public static Props Props(EventProjection projection, EventStore store, EventsOptions options) =>
-        Akka.Actor.Props.Create(() => new EventProjectorActor(projection, store, options));
+    public static Props Props(EventProjection projection, EventStore store, EventsOptions options, Queue.Contracts.EmbeddedJournal? embedded) =>
+        Akka.Actor.Props.Create(() => new EventProjectorActor(projection, store, options, embedded));
 
     protected override void PreStart()
     {
-        _stream = JournalFollower.Run(Context, _projection, _log);
+        _stream = JournalFollower.Run(Context, _projection, _log, _embedded);
         Timers.StartSingleTimer(nameof(Prune), Prune.Instance, TimeSpan.FromMinutes(1));
     }
 

@@ -128,12 +128,27 @@ public sealed partial class EventStore
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
         var offsets = await AppendAsync(connection, tx, events, ct).ConfigureAwait(false);
-        foreach (var context in contexts)
+        DbCommand? upsert = null;
+        try
         {
-            await ExecuteAsync(connection, tx, """
-                INSERT INTO mc_event_message(queue_id, context, at_ms) VALUES (@id, @context, @at)
-                ON CONFLICT (queue_id) DO UPDATE SET context = excluded.context, at_ms = excluded.at_ms
-                """, ct, ("id", context.QueueId), ("context", context.ToJson()), ("at", now.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+            // One command for the batch's contexts, its parameters rebound per row: the statement is prepared once.
+            foreach (var context in contexts)
+            {
+                upsert ??= Command(connection, tx, """
+                    INSERT INTO mc_event_message(queue_id, context, at_ms) VALUES (@id, @context, @at)
+                    ON CONFLICT (queue_id) DO UPDATE SET context = excluded.context, at_ms = excluded.at_ms
+                    """, ("id", ""), ("context", ""), ("at", now.ToUnixTimeMilliseconds()));
+                upsert.Parameters["@id"].Value = context.QueueId;
+                upsert.Parameters["@context"].Value = context.ToJson();
+                await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (upsert is not null)
+            {
+                await upsert.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         await ExecuteAsync(connection, tx, """

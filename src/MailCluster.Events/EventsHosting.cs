@@ -48,6 +48,11 @@ public static partial class EventsHosting
         services.AddSingleton<IJournalReaders>(sp => new ProjectionJournalReader(
             sp.GetRequiredService<EventStore>(), SuppressionProjection.Name, sp.GetService<ISuppressionStore>() is not null));
         services.AddHostedService<EventStoreInitializer>();
+        if (events.Enabled)
+        {
+            services.AddSingleton(DeliveryEventDetails.On);
+        }
+
         return services;
     }
 
@@ -71,7 +76,8 @@ public static partial class EventsHosting
                             provider.GetRequiredService<EventMetrics>(),
                             TimeProvider.System),
                         provider.GetRequiredService<EventStore>(),
-                        provider.GetRequiredService<EventsOptions>()),
+                        provider.GetRequiredService<EventsOptions>(),
+                        provider.GetService<EmbeddedJournal>()),
                     "projector"),
                 new ClusterSingletonOptions(),
                 createProxyToo: false)
@@ -106,7 +112,8 @@ public static partial class EventsHosting
                         provider.GetRequiredService<EventStore>(),
                         provider.GetRequiredService<IBounceClassifier>(),
                         provider.GetRequiredService<SuppressionOptions>(),
-                        TimeProvider.System)),
+                        TimeProvider.System),
+                        provider.GetService<EmbeddedJournal>()),
                     "projector"),
                 new ClusterSingletonOptions(),
                 createProxyToo: false);

@@ -5,6 +5,8 @@ using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using MailCluster.Queue.Contracts;
+using MailCluster.Queue.Serialization;
 
 namespace MailCluster.Events;
 
@@ -38,18 +40,17 @@ public interface IJournalProjection
 public static class JournalFollower
 {
     /// <summary>Starts following; the switch stops it (call it from the owning actor's PostStop).</summary>
-    public static UniqueKillSwitch Run(IActorContext context, IJournalProjection projection, ILoggingAdapter log)
+    /// <param name="embedded">The embedded journal, read directly (<see cref="SqliteJournalTail"/>); null: PostgreSQL,
+    /// read through Akka.Persistence.Query, which waits for the gaps of concurrent writers.</param>
+    public static UniqueKillSwitch Run(IActorContext context, IJournalProjection projection, ILoggingAdapter log, EmbeddedJournal? embedded = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(projection);
         var system = context.System;
         long lastAdvance = 0;
         var source = RestartSource.OnFailuresWithBackoff(
-            () => Source.FromTask(JournalAsync(system))
-                .ConcatMany(journal => Source.FromTask(projection.StartOffsetAsync(CancellationToken.None)).Select(start => (journal, start)))
-                .ConcatMany(j => j.journal.AllEvents(Offset.Sequence(j.start))
-                    .Select(e => (Ordering: ((Sequence)e.Offset).Value, e.Event))
-                    .Where(e => e.Ordering > j.start))
+            () => Source.FromTask(projection.StartOffsetAsync(CancellationToken.None))
+                .ConcatMany(start => embedded is null ? AllEvents(system, start) : Tail(system, embedded, start))
                 .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
                 .SelectAsync(1, async batch =>
                 {
@@ -82,6 +83,18 @@ public static class JournalFollower
                 }),
             RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2));
         return source.ViaMaterialized(KillSwitches.Single<NotUsed>(), Keep.Right).To(Sink.Ignore<NotUsed>()).Run(context.Materializer());
+    }
+
+    private static Source<(long Ordering, object Event), NotUsed> AllEvents(ActorSystem system, long start) =>
+        Source.FromTask(JournalAsync(system))
+            .ConcatMany(journal => journal.AllEvents(Offset.Sequence(start))
+                .Select(e => (Ordering: ((Sequence)e.Offset).Value, e.Event))
+                .Where(e => e.Ordering > start));
+
+    private static Source<(long Ordering, object Event), NotUsed> Tail(ActorSystem system, EmbeddedJournal embedded, long start)
+    {
+        var serialization = system.Serialization;
+        return SqliteJournalTail.From(embedded.Path, QueueSerializer.Id, (bytes, manifest) => serialization.Deserialize(bytes, QueueSerializer.Id, manifest), start);
     }
 
     /// <summary>The read journal, made on a thread of its own: its constructor blocks on an ask (5 s timeout), and two

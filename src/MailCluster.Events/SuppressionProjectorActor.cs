@@ -10,13 +10,17 @@ public sealed class SuppressionProjectorActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SuppressionProjection _projection;
+    private readonly Queue.Contracts.EmbeddedJournal? _embedded;
     private UniqueKillSwitch? _stream;
 
-    public SuppressionProjectorActor(SuppressionProjection projection) => _projection = projection;
+    /// <param name="embedded">The embedded journal to read directly; null on PostgreSQL (see <see cref="JournalFollower"/>).</param>
+    public SuppressionProjectorActor(SuppressionProjection projection, Queue.Contracts.EmbeddedJournal? embedded) =>
+        (_projection, _embedded) = (projection, embedded);
 
-    public static Props Props(SuppressionProjection projection) => Akka.Actor.Props.Create(() => new SuppressionProjectorActor(projection));
+    public static Props Props(SuppressionProjection projection, Queue.Contracts.EmbeddedJournal? embedded) =>
+        Akka.Actor.Props.Create(() => new SuppressionProjectorActor(projection, embedded));
 
-    protected override void PreStart() => _stream = JournalFollower.Run(Context, _projection, _log);
+    protected override void PreStart() => _stream = JournalFollower.Run(Context, _projection, _log, _embedded);
 
     protected override void PostStop() => _stream?.Shutdown();
 }

@@ -1,5 +1,5 @@
+using System.Security.Authentication;
 using MailCluster.Queue.Delivery;
-using MailKit.Security;
 
 namespace MailCluster.Outbound;
 
@@ -26,7 +26,7 @@ internal static class ClientFailures
 
     public static string Describe(Exception e) => e switch
     {
-        SslHandshakeException => $"TLS handshake failed: {e.Message}",
+        AuthenticationException => $"TLS handshake failed: {e.Message}",
         TimeoutException or OperationCanceledException => $"timed out: {e.Message}",
         _ => e.Message,
     };

@@ -2,43 +2,40 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using MailCluster.Queue.Delivery;
-using MailKit;
-using MailKit.Net.Smtp;
-using MailKit.Security;
-using MimeKit;
 
 namespace MailCluster.Outbound;
 
 /// <summary>
-/// The client side of one SMTP session to one next-hop address (MailKit through <see cref="RelaySmtpClient"/>),
-/// reused for several messages: RSET before every transaction after the first, the content rules of
-/// <see cref="OutboundContent"/>, recipients split over several transactions when the peer answers 452
-/// (RFC 5321 §4.5.3.1.10), and a TLS policy applied before any MAIL.
+/// The client side of one SMTP session to one next-hop address, reused for several messages: greeting, EHLO, STARTTLS
+/// per the TLS policy (before any MAIL), AUTH for a smarthost, then one <see cref="SmtpTransaction"/> per message with
+/// RSET before every transaction after the first. Our own client (not MailKit's SmtpClient) so that the envelope goes
+/// out as the client gave it (<see cref="SmtpEnvelopeCommands"/>: ORCPT as received, RFC 3461 §5.2.1) and the body
+/// byte for byte; MailKit still computes the SASL responses (<see cref="SmtpAuthentication"/>).
 /// </summary>
 internal sealed class SmtpClientConnection : IDeliveryConnection
 {
-    private readonly RelaySmtpClient _client;
+    private readonly SmtpPeer _peer;
+    private readonly StageTimeouts _timeouts;
+    private readonly string _relay;
+    private readonly string? _tlsCipher;
     private int _transactions;
     private bool _broken;
 
-    private readonly string _relay;
-
-    private SmtpClientConnection(RelaySmtpClient client, string remote, int port)
+    private SmtpClientConnection(SmtpPeer peer, StageTimeouts timeouts, string remote, int port)
     {
-        _client = client;
+        _peer = peer;
+        _timeouts = timeouts;
         RemoteMta = remote;
         _relay = $"{remote}:{port}";
-        TlsProtocol = client.IsSecure ? Describe(client.SslProtocol) : null;
-        _tlsCipher = client.IsSecure ? client.SslCipherSuite?.ToString() : null;
+        TlsProtocol = peer.Tls is { } tls ? Describe(tls.SslProtocol) : null;
+        _tlsCipher = peer.Tls?.NegotiatedCipherSuite.ToString();
     }
-
-    private readonly string? _tlsCipher;
 
     public string RemoteMta { get; }
 
     public string? TlsProtocol { get; }
 
-    public bool IsUsable => !_broken && _client.IsConnected;
+    public bool IsUsable => !_broken && _peer.IsConnected;
 
     /// <summary>Connect, greet, EHLO, STARTTLS per <paramref name="tls"/>, and AUTH when a user is given.
     /// A failure at any of these is connection-level: the caller moves on to the next address.</summary>
@@ -47,25 +44,11 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
     {
         string remote = $"{host}[{address}]";
         var timeouts = StageTimeouts.From(options);
-        var client = new RelaySmtpClient(timeouts)
-        {
-            LocalDomain = string.IsNullOrWhiteSpace(options.HeloName) ? Environment.MachineName : options.HeloName,
-            Timeout = timeouts.Greeting,
-            CheckCertificateRevocation = false,
-        };
+        string helo = string.IsNullOrWhiteSpace(options.HeloName) ? Environment.MachineName : options.HeloName;
         CertificateVerdict? verdict = null;
-#pragma warning disable CA5359 // Only TlsMode.Verify authenticates the peer; the others accept any certificate (RFC 7435 §3).
-        client.ServerCertificateValidationCallback = (_, certificate, chain, errors) =>
-        {
-            // Judged under every mode, for TLS-RPT (an MTA-STS "testing" policy reports what enforce would refuse).
-            verdict = tls.DaneRecords is { } dane
-                ? Dane.DaneCertificates.Verdict(certificate, chain, host, tls.AllowedNames, dane)
-                : tls.Trust.Check(certificate, chain, errors);
-            return tls.AcceptCertificate(verdict.Value);
-        };
-#pragma warning restore CA5359
         bool connected = false;
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        SmtpPeer? peer = null;
         try
         {
             using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -77,70 +60,102 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    return Fail($"connect to {remote}:{port}: timed out after {options.ConnectTimeoutSeconds} s", false);
+                    return await FailAsync($"connect to {remote}:{port}: timed out after {options.ConnectTimeoutSeconds} s", false).ConfigureAwait(false);
                 }
             }
 
             connected = true;
+            peer = new SmtpPeer(socket);
 
-            // Greeting, EHLO and STARTTLS under the greeting timeout (RFC 5321 §4.5.3.2.1). With SecureSocketOptions.StartTls
-            // MailKit throws NotSupportedException when STARTTLS is not offered, before any MAIL: nothing goes in clear.
-            await client.ConnectAsync(socket, host, port, tls.SocketOptions, cancellationToken).ConfigureAwait(false);
-            if (!client.IsSecure && !tls.AllowsClearText)
+            // Greeting, EHLO, STARTTLS and the handshake under the greeting timeout (RFC 5321 §4.5.3.2.1).
+            var greeting = await peer.ReadAsync(timeouts.Greeting, cancellationToken).ConfigureAwait(false);
+            var hello = greeting.Code == 220 ? await peer.HelloAsync(helo, timeouts.Greeting, cancellationToken).ConfigureAwait(false) : greeting;
+            if (hello.Code != 250)
             {
-                return Fail($"{remote}: TLS policy {tls.Mode} but the session is not encrypted", true, startTlsMissing: true);
+                return await FailAsync($"{remote} refused the session: {hello.Code} {hello.Text}", true).ConfigureAwait(false);
             }
 
-            if (username is not null && oauthToken is not null)
+            if (tls.Mode != TlsMode.None && peer.Offers("STARTTLS"))
             {
-                // XOAUTH2 (Google's and Microsoft's SASL mechanism for a bearer token); MailKit answers the server's
-                // error challenge with the empty line the mechanism requires.
-                client.Timeout = timeouts.Command;
-                try
+                var start = await peer.CommandAsync("STARTTLS", timeouts.Greeting, cancellationToken).ConfigureAwait(false);
+                if (start.Code != 220 && !tls.AllowsClearText)
                 {
-                    await client.AuthenticateAsync(new SaslMechanismOAuth2(username, oauthToken.Value), cancellationToken).ConfigureAwait(false);
+                    return await FailAsync($"{remote}: TLS policy {tls.Mode}: STARTTLS refused: {start.Code} {start.Text}", true, startTlsMissing: true).ConfigureAwait(false);
                 }
-                catch (MailKit.Security.AuthenticationException)
+
+                if (start.Code == 220)
                 {
-                    oauthToken.Reject();
-                    throw;
+                    try
+                    {
+#pragma warning disable CA5359 // Only TlsMode.Verify authenticates the peer; the others accept any certificate (RFC 7435 §3).
+                        await peer.StartTlsAsync(host, (_, certificate, chain, errors) =>
+                        {
+                            // Judged under every mode, for TLS-RPT (an MTA-STS "testing" policy reports what enforce would refuse).
+                            verdict = tls.DaneRecords is { } dane
+                                ? Dane.DaneCertificates.Verdict(certificate, chain, host, tls.AllowedNames, dane)
+                                : tls.Trust.Check(certificate, chain, errors);
+                            return tls.AcceptCertificate(verdict.Value);
+                        }, timeouts.Greeting, cancellationToken).ConfigureAwait(false);
+#pragma warning restore CA5359
+                    }
+                    catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is AuthenticationException or IOException or OperationCanceledException)
+                    {
+                        return await FailAsync($"{remote}: TLS handshake failed: {e.Message}", true, tlsHandshakeFailed: true).ConfigureAwait(false);
+                    }
+
+                    hello = await peer.HelloAsync(helo, timeouts.Greeting, cancellationToken).ConfigureAwait(false);
+                    if (hello.Code != 250)
+                    {
+                        return await FailAsync($"{remote} refused the session after STARTTLS: {hello.Code} {hello.Text}", true).ConfigureAwait(false);
+                    }
                 }
-            }
-            else if (username is not null)
-            {
-                client.Timeout = timeouts.Command;
-                await client.AuthenticateAsync(username, password ?? "", cancellationToken).ConfigureAwait(false);
             }
 
-            return new OpenResult(new SmtpClientConnection(client, remote, port), remote, null, true) { Certificate = verdict };
+            // RFC 3207 §4.1: a policy that demands TLS sends nothing in clear, not even MAIL.
+            if (peer.Tls is null && !tls.AllowsClearText)
+            {
+                return await FailAsync($"{remote}: TLS policy {tls.Mode} but the server does not offer STARTTLS", true, startTlsMissing: true).ConfigureAwait(false);
+            }
+
+            if (username is not null
+                && await SmtpAuthentication.AuthenticateAsync(peer, host, username, password, oauthToken, timeouts.Command, cancellationToken).ConfigureAwait(false) is { } refused)
+            {
+                return await FailAsync($"{remote}: authentication failed: {refused}", true).ConfigureAwait(false);
+            }
+
+            return new OpenResult(new SmtpClientConnection(peer, timeouts, remote, port), remote, null, true) { Certificate = verdict };
         }
         catch (SocketException e) when (!connected)
         {
-            return Fail($"connect to {remote}:{port}: {e.Message}", false);
-        }
-        catch (SmtpCommandException e)
-        {
-            return Fail($"{remote} refused the session: {(int)e.StatusCode} {e.Message}", true);
-        }
-        catch (NotSupportedException e) when (tls.Mode is TlsMode.Required or TlsMode.Verify)
-        {
-            return Fail($"{remote}: TLS policy {tls.Mode}: {e.Message}", true, startTlsMissing: true);
-        }
-        catch (SslHandshakeException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            return Fail($"{remote}: {ClientFailures.Describe(e)}", true, tlsHandshakeFailed: true);
+            return await FailAsync($"connect to {remote}:{port}: {e.Message}", false).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // IDeliveryConnector contract: only cancellation escapes; network, TLS and protocol errors move on.
-            return Fail($"{remote}: {ClientFailures.Describe(e)}", connected);
+            return await FailAsync($"{remote}: {ClientFailures.Describe(e)}", connected).ConfigureAwait(false);
+        }
+        catch
+        {
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
         }
 
-        OpenResult Fail(string error, bool wasConnected, bool tlsHandshakeFailed = false, bool startTlsMissing = false)
+        async Task<OpenResult> FailAsync(string error, bool wasConnected, bool tlsHandshakeFailed = false, bool startTlsMissing = false)
         {
-            client.Dispose();
-            socket.Dispose();
+            await DisposeAsync().ConfigureAwait(false);
             return new OpenResult(null, remote, error, wasConnected, tlsHandshakeFailed) { Certificate = verdict, StartTlsMissing = startTlsMissing };
+        }
+
+        async ValueTask DisposeAsync()
+        {
+            if (peer is not null)
+            {
+                await peer.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                socket.Dispose();
+            }
         }
     }
 
@@ -157,12 +172,12 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
         {
             if (_transactions++ > 0)
             {
-                await _client.ResetAsync(cancellationToken).ConfigureAwait(false);
+                await new SmtpTransaction(_peer, _timeouts, request, outcomes).ResetAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await new SmtpTransaction(_client, request, outcomes).RunAsync(cancellationToken).ConfigureAwait(false);
+            await new SmtpTransaction(_peer, _timeouts, request, outcomes).RunAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not SmtpCommandException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // The connection broke mid-transaction (closed during DATA, timeout, protocol error): every recipient
             // without a final reply is retried later; the message may have been received (the duplicate risk of
@@ -175,25 +190,23 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
     }
 
     private DeliveryResult Result(IReadOnlyList<RecipientOutcome> outcomes) =>
-        new(outcomes, RemoteMta, TlsProtocol, (_client.Capabilities & SmtpCapabilities.Dsn) != 0) { Relay = _relay, TlsCipher = _tlsCipher };
+        new(outcomes, RemoteMta, TlsProtocol, _peer.Offers("DSN")) { Relay = _relay, TlsCipher = _tlsCipher };
 
     public async ValueTask DisposeAsync()
     {
-        if (_client.IsConnected)
+        if (_peer.IsConnected && !_broken)
         {
             try
             {
-                _client.Timeout = _client.Timeouts.Command;
-                await _client.DisconnectAsync(quit: true, CancellationToken.None).ConfigureAwait(false);
+                await _peer.CommandAsync("QUIT", _timeouts.Command, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or SocketException or TimeoutException or SmtpProtocolException
-                or SmtpCommandException or ServiceNotConnectedException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
                 // The outcomes are known; a failed QUIT changes nothing.
             }
         }
 
-        _client.Dispose();
+        await _peer.DisposeAsync().ConfigureAwait(false);
     }
 
     private static string Describe(SslProtocols protocol) => protocol switch

@@ -1,33 +1,44 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using MailCluster.Queue.Delivery;
-using MailKit.Net.Smtp;
+using MailCluster.Queue.Protocol;
 using MimeKit;
 
 namespace MailCluster.Outbound;
 
 /// <summary>
-/// One message over an open <see cref="RelaySmtpClient"/>: syntax checks, content rules, then MAIL/RCPT/DATA
-/// (pipelined by MailKit when offered), repeated for the recipients the peer deferred with 452 "too many
-/// recipients" while each round still delivers some (RFC 5321 §4.5.3.1.10: the client must be prepared to
-/// send the rest in another transaction). Writes one outcome per recipient into <c>outcomes</c>.
-/// Network failures propagate (the connection is then broken).
+/// One message over an open <see cref="SmtpPeer"/>: syntax checks, content rules, then MAIL/RCPT (pipelined when the
+/// peer offers PIPELINING, RFC 2920) and DATA, or BDAT to a peer that offers CHUNKING; repeated for the recipients the
+/// peer deferred with 452 "too many recipients" while each round still delivers some (RFC 5321 §4.5.3.1.10: the client
+/// must be prepared to send the rest in another transaction). Writes one outcome per recipient into <c>outcomes</c>:
+/// a recipient refused at RCPT keeps its own reply, the accepted ones share the reply to the data. Network failures
+/// and timeouts propagate (the connection is then broken).
 /// </summary>
-internal sealed class SmtpTransaction(RelaySmtpClient client, DeliveryRequest request, RecipientOutcome?[] outcomes)
+internal sealed class SmtpTransaction(SmtpPeer peer, StageTimeouts timeouts, DeliveryRequest request, RecipientOutcome?[] outcomes)
 {
-    /// <summary>DESIGN invariant 4 (bytes in, bytes out): CRLF, no hidden headers, raw header values.</summary>
-    private static readonly FormatOptions ExactFormat = CreateFormat(international: false);
+    /// <summary>The size of each write of the body, each under the data-block timeout (RFC 5321 §4.5.3.2.5).</summary>
+    private const int BlockSize = 64 * 1024;
 
-    /// <summary>RFC 6531: with SMTPUTF8 the UTF-8 header values go out raw, and MailKit adds the MAIL parameter.</summary>
-    private static readonly FormatOptions Utf8Format = CreateFormat(international: true);
+    /// <summary>RFC 5321 §4.1.1.5: RSET between reused transactions; a refusal means the session cannot be trusted.</summary>
+    public async Task ResetAsync(CancellationToken cancellationToken)
+    {
+        var reply = await peer.CommandAsync("RSET", timeouts.Command, cancellationToken).ConfigureAwait(false);
+        if (reply.Code != 250)
+        {
+            throw new IOException($"RSET refused: {reply.Code} {reply.Text}");
+        }
+    }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var pending = new List<(int Index, MailboxAddress Mailbox)>();
+        var wire = new string[outcomes.Length];
+        var pending = new List<int>();
         for (int i = 0; i < outcomes.Length; i++)
         {
-            if (TryMailbox(request.Recipients[i], out var mailbox))
+            if (WireAddress(request.Recipients[i]) is { } address)
             {
-                pending.Add((i, mailbox));
+                wire[i] = address;
+                pending.Add(i);
             }
             else
             {
@@ -35,49 +46,49 @@ internal sealed class SmtpTransaction(RelaySmtpClient client, DeliveryRequest re
             }
         }
 
-        if (!TryMailbox(request.Sender, out var sender))
+        if ((request.Sender.Length == 0 ? "" : WireAddress(request.Sender)) is not { } sender)
         {
             FailAll(pending, OutcomeKind.Permanent, 0, "5.1.7", $"bad sender address syntax: <{request.Sender}>");
             return;
         }
 
         var body = OutboundContent.NormalizeLineEndings(request.Body);
-        var caps = client.Capabilities;
-        var decision = OutboundContent.Decide(body.Span, request.Sender, request.Recipients,
-            (caps & SmtpCapabilities.UTF8) != 0, (caps & SmtpCapabilities.EightBitMime) != 0, canConvert: true);
+        var decision = OutboundContent.Decide(body.Span, request.Sender, request.Recipients, peer.Offers("SMTPUTF8"), peer.Offers("8BITMIME"), canConvert: true);
         if (decision.Action == ContentAction.Fail)
         {
             FailAll(pending, OutcomeKind.Permanent, decision.Code, decision.EnhancedCode, decision.Text);
             return;
         }
 
-        MimeMessage message;
-        try
+        if (decision.Action == ContentAction.ConvertTo7Bit)
         {
-            message = Load(body, cancellationToken);
-        }
-        catch (FormatException e)
-        {
-            FailAll(pending, OutcomeKind.Permanent, 0, "5.6.0", $"message cannot be parsed for relay: {e.Message}");
-            return;
+            if (SevenBit.Convert(body, cancellationToken) is not { } converted)
+            {
+                FailAll(pending, OutcomeKind.Permanent, 554, "5.6.3", "8-bit message, the next hop does not offer 8BITMIME, and conversion failed");
+                return;
+            }
+
+            body = converted;
         }
 
-        if (decision.Action == ContentAction.ConvertTo7Bit && !ConvertTo7Bit(message))
+        bool utf8 = decision.Action == ContentAction.SendUtf8;
+        bool dsn = peer.Offers("DSN");
+        string mail = SmtpEnvelopeCommands.MailFrom(sender, new MailParameters(utf8, peer.Offers("SIZE") ? body.Length : null,
+            OutboundContent.Has8Bit(body.Span) && peer.Offers("8BITMIME"), request.Dsn, dsn));
+        var rcpts = new string[outcomes.Length];
+        foreach (int i in pending)
         {
-            FailAll(pending, OutcomeKind.Permanent, 554, "5.6.3", "8-bit message, the next hop does not offer 8BITMIME, and conversion failed");
-            return;
+            rcpts[i] = SmtpEnvelopeCommands.RcptTo(wire[i], DsnOf(request.Recipients[i]), dsn, utf8);
         }
 
-        var format = decision.Action == ContentAction.SendUtf8 ? Utf8Format : ExactFormat;
-        client.Dsn = request.Dsn;
         for (int round = 0; pending.Count > 0; round++)
         {
             if (round > 0)
             {
-                await client.ResetAsync(cancellationToken).ConfigureAwait(false);
+                await ResetAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var deferred = await TransactionAsync(format, message, sender, pending, cancellationToken).ConfigureAwait(false);
+            var deferred = await TransactionAsync(mail, rcpts, body, pending, cancellationToken).ConfigureAwait(false);
             if (deferred.Count == pending.Count)
             {
                 break; // No progress: the 452s stand as transient outcomes for a later attempt.
@@ -87,119 +98,173 @@ internal sealed class SmtpTransaction(RelaySmtpClient client, DeliveryRequest re
         }
     }
 
-    /// <returns>The recipients that got 452 at RCPT while others in the same transaction were accepted.</returns>
-    private async Task<List<(int Index, MailboxAddress Mailbox)>> TransactionAsync(FormatOptions format, MimeMessage message,
-        MailboxAddress sender, List<(int Index, MailboxAddress Mailbox)> recipients, CancellationToken cancellationToken)
+    /// <returns>The recipients that got 452 at RCPT while others in the same transaction were delivered.</returns>
+    private async Task<List<int>> TransactionAsync(string mail, string[] rcpts, ReadOnlyMemory<byte> body, List<int> recipients, CancellationToken ct)
     {
-        client.BeginTransaction();
-        (int Code, string Text)? dataReply;
-        try
+        var replies = new PeerReply?[outcomes.Length];
+        PeerReply mailReply;
+        if (peer.Offers("PIPELINING"))
         {
-            string reply = await client.SendAsync(format, message, sender, recipients.Select(r => r.Mailbox), cancellationToken, client.DataProgress())
-                .ConfigureAwait(false);
-            dataReply = (250, reply);
-        }
-        catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.SenderNotAccepted)
-        {
-            // RFC 5321 §3.3: a refused MAIL ends the transaction for every recipient.
-            foreach (var (index, _) in recipients)
+            // RFC 2920 §3.1: MAIL and every RCPT in one write; the replies come in order, RCPT replies even after a refused MAIL.
+            await peer.WriteLinesAsync([mail, .. recipients.Select(i => rcpts[i])], timeouts.Mail, ct).ConfigureAwait(false);
+            mailReply = await peer.ReadAsync(timeouts.Mail, ct).ConfigureAwait(false);
+            foreach (int i in recipients)
             {
-                outcomes[index] = SmtpReplyClassifier.Classify(request.Recipients[index], (int)e.StatusCode, e.Message);
+                replies[i] = await peer.ReadAsync(timeouts.Rcpt, ct).ConfigureAwait(false);
             }
-
-            return [];
         }
-        catch (SmtpCommandException e)
+        else
         {
-            // DATA refused, end of data refused, or no recipient accepted: recipients refused at RCPT keep their own
-            // replies, the accepted ones share the DATA reply.
-            dataReply = client.NoRecipientsAccepted ? null : ((int)e.StatusCode, e.Message);
-        }
-        catch (MailKit.ServiceNotAuthenticatedException e)
-        {
-            // 530: the peer wants authentication, which an MTA relaying to an MX cannot give.
-            foreach (var (index, _) in recipients)
+            mailReply = await peer.CommandAsync(mail, timeouts.Mail, ct).ConfigureAwait(false);
+            foreach (int i in Accepted(mailReply) ? recipients : [])
             {
-                outcomes[index] = SmtpReplyClassifier.Classify(request.Recipients[index], 530, e.Message);
+                replies[i] = await peer.CommandAsync(rcpts[i], timeouts.Rcpt, ct).ConfigureAwait(false);
             }
+        }
 
+        if (!Accepted(mailReply))
+        {
+            // RFC 5321 §3.3: a refused MAIL ends the transaction for every recipient (530 included: a relay to an MX
+            // cannot authenticate).
+            Classify(recipients, mailReply);
             return [];
         }
 
-        var tooMany = new List<(int, MailboxAddress)>();
-        bool anyAccepted = false;
-        foreach (var (index, mailbox) in recipients)
+        var accepted = recipients.Where(i => Accepted(replies[i]!)).ToList();
+        foreach (int i in recipients.Except(accepted))
         {
-            bool hasReply = client.RecipientReplies.TryGetValue(mailbox, out var rcpt);
-            int rcptCode = hasReply ? (int)rcpt!.StatusCode : 0;
-            anyAccepted |= rcptCode is >= 200 and < 300;
-            if (rcptCode == 452)
-            {
-                tooMany.Add((index, mailbox));
-            }
-
-            outcomes[index] = hasReply && rcptCode is < 200 or >= 300
-                ? SmtpReplyClassifier.Classify(request.Recipients[index], rcptCode, rcpt!.Response)
-                : dataReply is { } data
-                    ? SmtpReplyClassifier.Classify(request.Recipients[index], data.Code, data.Text)
-                    : SmtpReplyClassifier.Classify(request.Recipients[index], 554, "5.5.1 no recipient was accepted");
+            outcomes[i] = SmtpReplyClassifier.Classify(request.Recipients[i], replies[i]!.Code, TextOf(replies[i]!));
         }
 
-        return anyAccepted && dataReply is { Code: >= 200 and < 300 } ? tooMany : [];
+        if (accepted.Count == 0)
+        {
+            await ResetAsync(ct).ConfigureAwait(false); // MAIL opened a transaction that carries nothing
+            return [];
+        }
+
+        var dataReply = await SendBodyAsync(body, ct).ConfigureAwait(false);
+        Classify(accepted, dataReply);
+        return Accepted(dataReply) ? [.. recipients.Where(i => replies[i]!.Code == 452)] : [];
     }
 
-    private void FailAll(List<(int Index, MailboxAddress Mailbox)> recipients, OutcomeKind kind, int code, string enhanced, string text)
+    /// <summary>RFC 3030: one "BDAT n LAST" chunk, the bytes as they are; else DATA with dot-stuffing (RFC 5321 §4.5.2).
+    /// Returns the reply that decides the accepted recipients (354 refused, or the final reply).</summary>
+    private async Task<PeerReply> SendBodyAsync(ReadOnlyMemory<byte> body, CancellationToken ct)
     {
-        foreach (var (index, _) in recipients)
+        if (peer.Offers("CHUNKING"))
         {
-            outcomes[index] = new RecipientOutcome(request.Recipients[index], kind, code, enhanced, text);
+            await peer.WriteAsync(Encoding.ASCII.GetBytes($"BDAT {body.Length} LAST\r\n"), timeouts.DataStart, ct).ConfigureAwait(false);
+            await WriteBlocksAsync(body, ct).ConfigureAwait(false);
+            return await peer.ReadAsync(timeouts.DataEnd, ct).ConfigureAwait(false);
+        }
+
+        var go = await peer.CommandAsync("DATA", timeouts.DataStart, ct).ConfigureAwait(false);
+        if (go.Code != 354)
+        {
+            return go;
+        }
+
+        await WriteBlocksAsync(LmtpClientConnection.DotStuff(body.Span), ct).ConfigureAwait(false);
+        return await peer.ReadAsync(timeouts.DataEnd, ct).ConfigureAwait(false);
+    }
+
+    private async Task WriteBlocksAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        for (int offset = 0; offset < bytes.Length; offset += BlockSize)
+        {
+            await peer.WriteAsync(bytes.Slice(offset, Math.Min(BlockSize, bytes.Length - offset)), timeouts.DataBlock, ct).ConfigureAwait(false);
         }
     }
 
-    /// <summary>RFC 6152 §3 downgrade: 8-bit MIME parts re-encoded (quoted-printable or base64) by MimeKit.
-    /// False when 8-bit octets remain (e.g. in a header), which no transfer encoding can fix.</summary>
-    private static bool ConvertTo7Bit(MimeMessage message)
+    private static bool Accepted(PeerReply reply) => reply.Code is >= 200 and < 300;
+
+    /// <summary>A multi-line reply's lines joined by spaces (a DSN's Diagnostic-Code is one header field).</summary>
+    private static string TextOf(PeerReply reply) => string.Join(' ', reply.Lines);
+
+    private void Classify(IEnumerable<int> recipients, PeerReply reply)
     {
-        message.Prepare(EncodingConstraint.SevenBit, 998);
-        using var check = new MemoryStream();
-        message.WriteTo(ExactFormat, check);
-        return !OutboundContent.Has8Bit(check.GetBuffer().AsSpan(0, (int)check.Length));
+        foreach (int i in recipients)
+        {
+            outcomes[i] = SmtpReplyClassifier.Classify(request.Recipients[i], reply.Code, TextOf(reply));
+        }
     }
 
-    /// <summary>An empty sender is the null reverse-path: MailKit writes <c>MAIL FROM:&lt;&gt;</c> for an empty address.
-    /// A Unicode domain with an ASCII local part goes out as its A-label (<see cref="OutboundContent.ToWireForm"/>), so
-    /// MailKit neither asks for SMTPUTF8 nor sends the U-label to a peer that offers it.</summary>
-    internal static bool TryMailbox(string address, out MailboxAddress mailbox)
+    private void FailAll(List<int> recipients, OutcomeKind kind, int code, string enhanced, string text)
     {
+        foreach (int i in recipients)
+        {
+            outcomes[i] = new RecipientOutcome(request.Recipients[i], kind, code, enhanced, text);
+        }
+    }
+
+    private DsnRecipient? DsnOf(string recipient) =>
+        request.Dsn?.Recipients.FirstOrDefault(r => string.Equals(r.Address, recipient, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The address as it goes between the angle brackets (<see cref="OutboundContent.ToWireForm"/>: a Unicode domain with
+    /// an ASCII local part as its A-label), or null when it is not a mailbox (MimeKit's addr-spec parser decides; no
+    /// control character, space or angle bracket ever reaches a command line).
+    /// </summary>
+    internal static string? WireAddress(string address)
+    {
+        if (string.IsNullOrEmpty(address) || address.Any(c => c <= ' ' || c is '<' or '>' or '\u007f'))
+        {
+            return null;
+        }
+
         try
         {
-            mailbox = new MailboxAddress("", OutboundContent.ToWireForm(address ?? ""));
-            return true;
+            _ = new MailboxAddress("", address);
+            return OutboundContent.ToWireForm(address);
         }
         catch (ParseException)
         {
-            mailbox = null!;
-            return false;
+            return null;
         }
     }
+}
 
-    private static MimeMessage Load(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+/// <summary>RFC 6152 §3 downgrade for a peer without 8BITMIME: the 8-bit MIME parts re-encoded (quoted-printable or
+/// base64) by MimeKit.</summary>
+internal static class SevenBit
+{
+    /// <summary>DESIGN invariant 4 (bytes in, bytes out) for everything MimeKit does not re-encode: CRLF, no hidden
+    /// headers, raw header values.</summary>
+    private static readonly FormatOptions ExactFormat = CreateFormat();
+
+    /// <returns>The converted message, or null when 8-bit octets remain (e.g. in a header, which no transfer encoding
+    /// can fix) or the message cannot be parsed as MIME.</returns>
+    public static byte[]? Convert(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var stream = MemoryMarshal.TryGetArray(body, out var segment)
             ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(body.ToArray(), writable: false);
-        using (stream)
+        MimeMessage message;
+        try
         {
-            return MimeMessage.Load(stream, cancellationToken);
+            using (stream)
+            {
+                message = MimeMessage.Load(stream, cancellationToken);
+            }
         }
+        catch (FormatException)
+        {
+            return null;
+        }
+
+        message.Prepare(EncodingConstraint.SevenBit, 998);
+        using var output = new MemoryStream();
+        message.WriteTo(ExactFormat, output, cancellationToken);
+        var converted = output.ToArray();
+        return OutboundContent.Has8Bit(converted) ? null : converted;
     }
 
-    private static FormatOptions CreateFormat(bool international)
+    private static FormatOptions CreateFormat()
     {
         var format = FormatOptions.Default.Clone();
         format.NewLineFormat = NewLineFormat.Dos;
         format.HiddenHeaders.Clear();
-        format.International = international;
+        format.International = false;
         format.EnsureNewLine = false;
         return format;
     }

@@ -1,5 +1,4 @@
 using System.Net.Security;
-using MailKit.Security;
 
 namespace MailCluster.Outbound;
 
@@ -43,17 +42,8 @@ public sealed record TlsPolicy(TlsMode Mode, TlsPolicySource Source, IReadOnlyLi
         _ => null,
     };
 
-    /// <summary>MailKit's connect option: only <see cref="TlsMode.None"/> and <see cref="TlsMode.Opportunistic"/>
-    /// may continue in clear; with StartTls MailKit refuses before MAIL when STARTTLS is not offered.</summary>
-    public SecureSocketOptions SocketOptions => Mode switch
-    {
-        TlsMode.None => SecureSocketOptions.None,
-        TlsMode.Opportunistic => SecureSocketOptions.StartTlsWhenAvailable,
-        _ => SecureSocketOptions.StartTls,
-    };
-
     /// <summary>Whether a certificate with <paramref name="errors"/> (from SslStream's validation against the host
-    /// name MailKit connected with) may be used. Only <see cref="TlsMode.Verify"/> checks anything: encryption
+    /// name connected to) may be used. Only <see cref="TlsMode.Verify"/> checks anything: encryption
     /// without authentication still beats clear text (RFC 7435 §3), and MX certificates often name another host.</summary>
     public bool AcceptCertificate(SslPolicyErrors errors) => Mode != TlsMode.Verify || errors == SslPolicyErrors.None;
 

@@ -30,7 +30,8 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
     {
         _services = services;
         var shaping = services.Connector.ShapingFor(QueueKey.Parse(domain).Domain);
-        _core = new(domain, shaping, services.Options, services.Retry, Random.Shared.NextDouble, DeliveryQueueHosting.NodeName(Context.System));
+        _core = new(domain, shaping, services.Options, services.Retry, Random.Shared.NextDouble,
+            services.RecordsEventDetails ? DeliveryQueueHosting.NodeName(Context.System) : null);
         PersistenceId = _core.Key.PersistenceId;
         services.Metrics.Ages.Track(Self, () => _core.State); // mailcluster_queue_oldest_message_age_seconds (k8s issue 15)
 

@@ -41,4 +41,8 @@ public sealed record QueueServices(
     /// <summary>Labels, counts and suppresses failed outcomes (issue 16); <see cref="Bounces.DeliveryClassification.None"/>
     /// unless the node registers a classifier.</summary>
     public Bounces.DeliveryClassification Classification { get; init; } = Bounces.DeliveryClassification.None;
+
+    /// <summary>True when the delivery events are on (<see cref="Contracts.DeliveryEventDetails"/>): each attempt's
+    /// next hop, TLS and node are persisted with its outcome.</summary>
+    public bool RecordsEventDetails { get; init; }
 }

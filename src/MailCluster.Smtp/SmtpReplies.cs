@@ -27,6 +27,15 @@ public static class SmtpReplies
         return new(250, string.Empty, string.Join('\n', lines));
     }
 
+    /// <summary>Multi-line 250 to EHLO with the keyword lines already joined by '\n' (a cached form of the above).</summary>
+    public static SmtpReply Ehlo(string hostName, string clientDomain, string keywordLines)
+    {
+        ArgumentNullException.ThrowIfNull(keywordLines);
+        return keywordLines.Length == 0
+            ? new(250, string.Empty, $"{hostName} Hello {clientDomain}")
+            : new(250, string.Empty, $"{hostName} Hello {clientDomain}\n{keywordLines}");
+    }
+
     public static SmtpReply Ok { get; } = new(250, "2.0.0", "OK");
 
     public static SmtpReply SenderOk { get; } = new(250, "2.1.0", "Sender OK");

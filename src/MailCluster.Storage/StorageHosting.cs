@@ -28,6 +28,7 @@ public static partial class StorageHosting
         {
             Directory.CreateDirectory(Path.GetFullPath(dataDir));
             EnableWal(StorageOptions.SqliteJournalPath(dataDir));
+            services.AddSingleton(new MailCluster.Queue.Contracts.EmbeddedJournal(StorageOptions.SqliteJournalPath(dataDir)));
         }
 
         services.AddSingleton<ISpoolStore>(sp => SpoolStoreFactory.Create(
@@ -63,12 +64,9 @@ public static partial class StorageHosting
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(storage);
         var (connectionString, providerName) = storage.IsPostgreSql
-            ? (storage.ConnectionString!, ProviderName.PostgreSQL15)
+            ? (PostgresSpoolStore.WithAutoPrepare(storage.ConnectionString!), ProviderName.PostgreSQL15)
             : ($"Data Source={StorageOptions.SqliteJournalPath(dataDir)};Pooling=True", ProviderName.SQLiteMS);
-        if (!storage.IsPostgreSql)
-        {
-            builder.AddHocon(SqliteJournalDispatcher, HoconAddMode.Prepend);
-        }
+        builder.AddHocon(storage.IsPostgreSql ? PostgreSqlJournalWrites : SqliteJournalDispatcher, HoconAddMode.Prepend);
 
         return builder.WithSqlPersistence(connectionString, providerName, PersistenceMode.Both, autoInitialize: true);
     }
@@ -80,6 +78,8 @@ public static partial class StorageHosting
     /// that the 2-core host cannot run. The journal, its write stream and the snapshot store get one thread of their
     /// own instead (one writer is all SQLite allows anyway). Measured in docs/BENCHMARKS.md: +25–30% messages per
     /// second with a new connection per message. PostgreSQL (asynchronous I/O through Npgsql) keeps the defaults.
+    /// A batch of several events is inserted with parameters, not with each payload spelt out as a hex literal (which
+    /// that one thread formatted and SQLite parsed for every batch; see <see cref="PostgreSqlJournalWrites"/>).
     /// </summary>
     private const string SqliteJournalDispatcher = """
         mailcluster.sqlite-journal-dispatcher {
@@ -90,8 +90,24 @@ public static partial class StorageHosting
         akka.persistence.journal.sql {
           plugin-dispatcher = mailcluster.sqlite-journal-dispatcher
           materializer-dispatcher = mailcluster.sqlite-journal-dispatcher
+          prefer-parameters-on-multirow-insert = on
         }
         akka.persistence.snapshot-store.sql.plugin-dispatcher = mailcluster.sqlite-journal-dispatcher
+        """;
+
+    /// <summary>
+    /// The journal's writes on PostgreSQL. By default linq2db writes a batch of several events as one INSERT with every
+    /// value spelt out as a literal (the serialized event as a hex bytea literal), a statement text that is new every
+    /// time: the node formats it and PostgreSQL parses and plans it for each batch. With parameters the text depends
+    /// only on the number of rows, so Npgsql's automatic preparation (the connection string of <see
+    /// cref="PostgresSpoolStore.WithAutoPrepare"/>, as for the spool; the single-event INSERT is parameterized anyway)
+    /// prepares it once per connection and each batch only binds and executes. Durability is unchanged: the same rows
+    /// in the same transaction, committed before the journal acknowledges.
+    /// </summary>
+    internal const string PostgreSqlJournalWrites = """
+        akka.persistence.journal.sql {
+          prefer-parameters-on-multirow-insert = true
+        }
         """;
 
     /// <summary>

@@ -115,7 +115,7 @@ public sealed class EventMapperTests
     }
 
     [Fact]
-    public void Annotation_puts_each_details_event_just_before_the_event_it_describes()
+    public void Annotation_puts_the_details_inside_the_event_they_describe()
     {
         var enqueue = new Enqueue(new Queue.QueueKey("example.com", null), "Q1", "s@x", ["a@example.com"], Arrived) { Details = Reception };
         var enqueued = new Enqueued("example.com", "Q1", "s@x", ["a@example.com"], Arrived);
@@ -125,12 +125,42 @@ public sealed class EventMapperTests
 
         var events = EventAnnotation.Annotate([flushed, enqueued, attempt], [(enqueue, 0)], [("Q2", result, Arrived)], "n1");
 
-        Assert.Equal([typeof(QueueFlushed), typeof(ReceptionDetails), typeof(Enqueued), typeof(AttemptDetails), typeof(AttemptCompleted)], events.Select(e => e.GetType()));
-        var details = Assert.IsType<AttemptDetails>(events[3]);
+        Assert.Equal([typeof(QueueFlushed), typeof(Enqueued), typeof(AttemptCompleted)], events.Select(e => e.GetType()));
+        var details = Assert.IsType<AttemptCompleted>(events[2]).Details!;
         Assert.Equal(("mx.example.com", "127.0.0.2:25", "C", "n1"), (details.PeerName, details.PeerAddress, details.TlsCipher, details.Node));
-        Assert.Equal("node-a:4053", Assert.IsType<ReceptionDetails>(events[1]).Node);
+        Assert.Equal("node-a:4053", Assert.IsType<Enqueued>(events[1]).Details!.Node);
+        Assert.Same(flushed, events[0]);
         Assert.Same(events, EventAnnotation.Annotate(events, Array.Empty<(Enqueue, int)>(), [], "n1"));
     }
+
+    [Fact]
+    public void Details_inside_the_event_map_exactly_as_the_details_rows_of_the_previous_release()
+    {
+        var enqueued = new Enqueued("example.com", "Q1", "alice@example.org", ["a@example.com", "b@example.com"], Arrived);
+        var hop = new AttemptDetails("Q1", Arrived, "mx1.example.com", "127.0.0.2:25", "TLSv1.2", "C", "node-b:4053");
+        var attempt = new AttemptCompleted("Q1", Arrived.AddMinutes(1), [
+            new RecipientResult("a@example.com", RecipientResultKind.Delivered, 250, "2.0.0", "ok", null),
+            new RecipientResult("b@example.com", RecipientResultKind.Failed, 550, "5.1.1", "unknown", null, "failed"),
+        ], "mx1.example.com", "TLSv1.2");
+
+        // The previous release: a details row just before each event (orderings 10, 20), the events at 11 and 21.
+        var rowCtx = EventMapper.Map(10, Reception, null, null).Context;
+        var rowReception = EventMapper.Map(11, enqueued, rowCtx, null);
+        var rowHop = EventMapper.Map(20, hop, rowReception.Context, null).Context;
+        var rowAttempt = EventMapper.Map(21, attempt, rowHop, new FixedClassifier());
+
+        // This release: the details inside the events, one row each.
+        var inReception = EventMapper.Map(11, enqueued with { Details = Reception }, null, null);
+        var inAttempt = EventMapper.Map(21, attempt with { Details = hop }, inReception.Context, new FixedClassifier());
+
+        Assert.Equal(Json(rowReception.Events), Json(inReception.Events));
+        Assert.Equal(Json(rowAttempt.Events), Json(inAttempt.Events));
+        Assert.Equal(rowAttempt.Context!.ToJson(), inAttempt.Context!.ToJson());
+        Assert.Equal(new EventPeer("mx1.example.com", "127.0.0.2:25"), inAttempt.Events[0].Peer);
+        Assert.Equal("<m1@example.org>", inAttempt.Events[1].MessageId);
+    }
+
+    private static string[] Json(IEnumerable<DeliveryEvent> events) => [.. events.Select(e => e.ToJson())];
 
     [Theory]
     [InlineData("mx.example.com[192.0.2.1]:25", "mx.example.com", "192.0.2.1:25")]

@@ -19,10 +19,10 @@ public class T110_KilledNodeNeverReturns
         await using var cluster = await ClusterHarness.StartAsync(domainCount: 20);
         var nodes = cluster.AddNodes(3);
         await cluster.StartAllAsync();
-        var messages = ClusterHarness.Messages("t110", 3000, cluster.Domains);
+        var messages = ClusterHarness.Messages("t110", 2000, cluster.Domains);
 
         var load = SmtpLoad.RunAsync(cluster.LivePorts, messages, workers: 12, TimeSpan.FromMinutes(4));
-        await WaitForDeliveredAsync(cluster, 800);
+        await WaitForDeliveredAsync(cluster, 500);
         var view = await ClusterHarness.GetClusterAsync(nodes[0]);
         var busiest = ClusterHarness.ShardsByHost(view).MaxBy(h => h.Value).Key;
         var victim = nodes.Single(n => n.Address == busiest);

@@ -14,6 +14,7 @@ namespace MailCluster.IntegrationTests;
 /// from events.db, the journal untouched. After a restart the entry is back from the journal alone (once, dated by the
 /// bounce, not by the replay) and RCPT to the address is refused with 550 5.7.1.
 /// </summary>
+[ParallelScenario]
 public sealed class T125_SuppressionFollowsThePersistedBounce
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);

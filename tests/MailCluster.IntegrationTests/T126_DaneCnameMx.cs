@@ -9,6 +9,7 @@ namespace MailCluster.IntegrationTests;
 /// the MX host's own name (a DANE-TA record there authenticates a certificate that names only the expanded name:
 /// both names are reference identifiers).
 /// </summary>
+[ParallelScenario]
 public class T126_DaneCnameMx
 {
     [Fact]

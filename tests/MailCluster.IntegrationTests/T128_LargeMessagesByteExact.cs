@@ -12,6 +12,7 @@ namespace MailCluster.IntegrationTests;
 /// survives a SIGKILL of the node in its file and is delivered intact after the restart, and its file is deleted once
 /// it was delivered.
 /// </summary>
+[ParallelScenario]
 public class T128_LargeMessagesByteExact
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(120);

@@ -18,7 +18,7 @@ public class T43_DatabaseOutage
         await using var cluster = await ClusterHarness.StartAsync(domainCount: 10);
         var nodes = cluster.AddNodes(2);
         await cluster.StartAllAsync();
-        var messages = ClusterHarness.Messages("t43", 1500, cluster.Domains);
+        var messages = ClusterHarness.Messages("t43", 1000, cluster.Domains);
         var load = SmtpLoad.RunAsync(cluster.LivePorts, messages, workers: 8, TimeSpan.FromMinutes(3));
 
         await Task.Delay(TimeSpan.FromSeconds(3));

@@ -24,8 +24,8 @@ public class T53_RecoversPreviousRelease
     [InlineData("kill9")]
     public async Task Mail_queued_by_the_previous_release_is_delivered_exactly_once(string fixture)
     {
-        var source = Path.Combine(AppContext.BaseDirectory, "fixtures", "release-8fbe274", fixture);
-        var manifest = File.ReadAllLines(Path.Combine(source, "manifest.tsv")).Select(FixtureMessage.Parse).ToList();
+        var release = ReleaseFixture.Open("release-8fbe274", fixture);
+        var manifest = release.Manifest;
         Assert.Equal(10, manifest.Count);
 
         await using var scenario = await Scenario.StartAsync(
@@ -33,10 +33,7 @@ public class T53_RecoversPreviousRelease
             DnsmasqServer.Mx("hot.test", "mx1.relay.test", 10),
             DnsmasqServer.Mx("other.test", "mx1.relay.test", 10),
         ]);
-        foreach (var file in new[] { "journal.db", "spool.db" })
-        {
-            File.Copy(Path.Combine(source, file), Path.Combine(scenario.DataDir, file));
-        }
+        release.CopyTo(scenario.DataDir, "journal.db", "spool.db");
 
         var config = scenario.NewNodeConfig(new Dictionary<string, string>
         {
@@ -60,12 +57,12 @@ public class T53_RecoversPreviousRelease
         Assert.Equal(expected, Delivered(scenario.Sink).Order(StringComparer.Ordinal));
         foreach (var message in manifest)
         {
-            var copies = received.Where(r => Subject(r.Data) == message.Subject).ToList();
+            var copies = received.Where(r => ReleaseFixture.Subject(r.Data) == message.Subject).ToList();
             Assert.All(copies, r => Assert.Equal(message.Sender, r.MailFrom));
             Assert.Equal(message.Recipients.Order(StringComparer.Ordinal), copies.SelectMany(r => r.Recipients).Order(StringComparer.Ordinal));
         }
 
-        Assert.All(received, r => Assert.Contains(manifest, m => m.Subject == Subject(r.Data)));
+        Assert.All(received, r => Assert.Contains(manifest, m => m.Subject == ReleaseFixture.Subject(r.Data)));
     }
 
     private static List<string> Delivered(ScriptedSmtpServer sink) => [.. sink.Messages.SelectMany(m => m.Recipients)];
@@ -76,24 +73,6 @@ public class T53_RecoversPreviousRelease
         && metrics.GetValueOrDefault("mailcluster_queue_deliveries_in_flight", -1) == 0
         && metrics.GetValueOrDefault("mailcluster_queue_status_unanswered") == 0;
 
-    private static string? Subject(byte[] data)
-    {
-        foreach (var line in Encoding.UTF8.GetString(data).Split("\r\n"))
-        {
-            if (line.Length == 0)
-            {
-                return null; // end of the header
-            }
-
-            if (line.StartsWith("Subject: ", StringComparison.OrdinalIgnoreCase))
-            {
-                return line["Subject: ".Length..];
-            }
-        }
-
-        return null;
-    }
-
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what, NodeProcess node)
     {
         var deadline = DateTime.UtcNow + Settle;
@@ -101,16 +80,6 @@ public class T53_RecoversPreviousRelease
         {
             Assert.True(DateTime.UtcNow < deadline, $"not {what} within {Settle.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s; node log:\n{node.Tail(200)}");
             await Task.Delay(250);
-        }
-    }
-
-    /// <summary>One line of the fixture's manifest.tsv: queue id, sender, recipients (comma-separated), subject.</summary>
-    private sealed record FixtureMessage(string QueueId, string Sender, IReadOnlyList<string> Recipients, string Subject)
-    {
-        public static FixtureMessage Parse(string line)
-        {
-            var fields = line.Split('\t');
-            return new FixtureMessage(fields[0], fields[1], fields[2].Split(','), fields[3]);
         }
     }
 }

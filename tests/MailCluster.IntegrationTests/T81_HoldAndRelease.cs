@@ -18,7 +18,7 @@ namespace MailCluster.IntegrationTests;
 [ParallelScenario]
 public sealed class T81_HoldAndRelease
 {
-    private const int MaxAgeSeconds = 40;
+    private const int MaxAgeSeconds = 25;
 
     [Fact]
     public async Task A_held_message_waits_through_a_restart_and_past_its_maximum_age_then_is_delivered_once_released()

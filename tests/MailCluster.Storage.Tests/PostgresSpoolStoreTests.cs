@@ -31,6 +31,36 @@ public sealed class PostgresSpoolStoreTests(PostgresFixture postgres) : SpoolSto
         await command.Connection.DisposeAsync();
     }
 
+    [Fact]
+    public async Task Batches_of_one_kind_go_set_wise_and_only_a_rejection_goes_op_by_op()
+    {
+        await using var store = (PostgresSpoolStore)await OpenAsync(await NewLocationAsync());
+        var ids = Enumerable.Range(0, 40).Select(i => $"m{i}").ToList();
+        await Task.WhenAll(ids.Select(id => Task.Run(() => store.WriteAsync(id, Body(100, id.Length), ["a.example", "b.example"], Ct))));
+        await Task.WhenAll(ids.Select(id => Task.Run(() => store.CommitAsync(id, Ct))));
+        await Task.WhenAll(ids.Select(id => Task.Run(() => store.ReleaseAsync(id, "a.example", Ct))));
+        Assert.Equal(0, store.OneByOneBatches);
+        Assert.InRange(store.SetWiseBatches, 3, 120);
+        Assert.Equal(SpoolStatus.Committed, (await store.ReadAsync("m7", Ct)).Status);
+
+        await Assert.ThrowsAsync<DuplicateMessageIdException>(() => store.WriteAsync("m7", Body(1, 1), ["c.example"], Ct));
+
+        Assert.Equal(1, store.OneByOneBatches);
+        await store.ReleaseAsync("m7", "b.example", Ct);
+        Assert.Equal(SpoolStatus.Missing, (await store.ReadAsync("m7", Ct)).Status); // the duplicate added no reference
+    }
+
+    [Theory]
+    [InlineData("Host=db;Username=mc", false)]
+    [InlineData("Host=db;Username=mc;No Reset On Close=false", true)] // the operator asked for the reset
+    public void Pooled_connections_are_not_reset_unless_the_connection_string_asks(string configured, bool reset)
+    {
+        var used = new NpgsqlConnectionStringBuilder(PostgresSpoolStore.WithAutoPrepare(configured));
+
+        Assert.Equal(!reset, used.NoResetOnClose);
+        Assert.Equal(PostgresSpoolStore.AutoPrepareStatements, used.MaxAutoPrepare);
+    }
+
     [Theory]
     [InlineData("Host=db;Username=mc", PostgresSpoolStore.AutoPrepareStatements)] // not set: the spool prepares its statements
     [InlineData("Host=db;Username=mc;Max Auto Prepare=0", 0)]                     // the operator turned it off (old PgBouncer)

@@ -8,6 +8,10 @@ namespace MailCluster.Testing;
 /// <summary>One message of a load run: a unique Message-ID and its envelope.</summary>
 public sealed record LoadMessage(string MessageId, string From, IReadOnlyList<string> Recipients);
 
+/// <summary>How a load run is paced: each worker sends at most one message per <paramref name="WorkerInterval"/>, and
+/// <paramref name="StopTaking"/> ends the run after the messages already taken.</summary>
+public sealed record LoadPace(TimeSpan WorkerInterval, CancellationToken StopTaking);
+
 /// <summary>What a load run saw, per message id: the final reply of the last attempt, and which ids got 250.</summary>
 public sealed class LoadResult
 {
@@ -27,6 +31,10 @@ public sealed class LoadResult
 
     private int _connectionFailures;
     private int _gaveUp;
+    private int _taken;
+
+    /// <summary>How many messages the workers took from the list (all of it, unless the run was told to stop taking).</summary>
+    public int Taken => Volatile.Read(ref _taken);
 
     public int ConnectionFailures => Volatile.Read(ref _connectionFailures);
 
@@ -35,23 +43,29 @@ public sealed class LoadResult
     internal void AddConnectionFailure() => Interlocked.Increment(ref _connectionFailures);
 
     internal void AddGaveUp() => Interlocked.Increment(ref _gaveUp);
+
+    internal void AddTaken() => Interlocked.Increment(ref _taken);
 }
 
 /// <summary>
 /// A plain SMTP load generator for cluster scenarios and benchmarks: <c>workers</c> parallel clients, each
 /// keeping a connection open for many messages (small bodies, unique Message-IDs) and spreading over the given
 /// edge ports. A 4xx answer or a broken connection is retried on the next port after a short pause, as a real
-/// MTA would, until <c>deadline</c>; a message counts as accepted only when it got a 250.
+/// MTA would, until <c>deadline</c>; a message counts as accepted only when it got a 250. A scenario whose load must
+/// last as long as something else does passes <see cref="LoadPace"/>: a list longer than it needs, a token that stops
+/// taking new messages (those taken are still sent to the end), and a least interval between a worker's messages, so
+/// that how many are sent does not depend on how fast the machine is.
 /// </summary>
 public static class SmtpLoad
 {
     public static Task<LoadResult> RunAsync(
-        Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, CancellationToken cancellationToken = default) =>
-        RunAsync("127.0.0.1", ports, messages, workers, deadline, cancellationToken);
+        Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, LoadPace? pace = null, CancellationToken cancellationToken = default) =>
+        RunAsync("127.0.0.1", ports, messages, workers, deadline, pace, cancellationToken);
 
     /// <param name="host">The edge's address: 127.0.0.1, or a node's address inside a network namespace the test created.</param>
     public static async Task<LoadResult> RunAsync(
-        string host, Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, CancellationToken cancellationToken = default)
+        string host, Func<IReadOnlyList<int>> ports, IReadOnlyList<LoadMessage> messages, int workers, TimeSpan deadline, LoadPace? pace = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ports);
         ArgumentNullException.ThrowIfNull(messages);
@@ -65,9 +79,13 @@ public static class SmtpLoad
             try
             {
                 int i;
-                while ((i = Interlocked.Increment(ref next)) < messages.Count)
+                var stopTaking = pace?.StopTaking ?? CancellationToken.None;
+                var interval = pace?.WorkerInterval ?? TimeSpan.Zero;
+                while (!stopTaking.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < messages.Count)
                 {
+                    result.AddTaken();
                     var message = messages[i];
+                    var takenAt = DateTimeOffset.UtcNow;
                     while (true)
                     {
                         if (DateTimeOffset.UtcNow > stopAt || cancellationToken.IsCancellationRequested)
@@ -114,6 +132,12 @@ public static class SmtpLoad
                         }
 
                         await Task.Delay(200, CancellationToken.None).ConfigureAwait(false);
+                    }
+
+                    var rest = takenAt + interval - DateTimeOffset.UtcNow;
+                    if (rest > TimeSpan.Zero)
+                    {
+                        await Task.Delay(rest, CancellationToken.None).ConfigureAwait(false);
                     }
                 }
             }

@@ -82,7 +82,8 @@ public sealed partial class SmtpSession
         var body = data.Buffer is { } buffer ? buffer.WithPrefix(header, added) : Concat(header, added, data.Text.Span);
 
         var sender = _mail?.ReversePath.Address ?? "";
-        var result = await _services.Acceptor.AcceptAsync(queueId, sender, _recipients.ToList(), Dsn(), body, EventDetails(data, queueId), CancellationToken.None).ConfigureAwait(false);
+        var messageId = MessageIdOf(data, queueId);
+        var result = await _services.Acceptor.AcceptAsync(queueId, sender, _recipients.ToList(), Dsn(), body, EventDetails(data, messageId), CancellationToken.None).ConfigureAwait(false);
         if (result.Outcome != AcceptOutcome.Accepted)
         {
             // Not released: after a failure a spool write may still be reading the body (see MessageBuffer).
@@ -93,20 +94,25 @@ public sealed partial class SmtpSession
         data.Buffer?.Release();
 
         _messages++;
-        LogAccepted(result.MessageId, data);
+        LogAccepted(result.MessageId, data, messageId);
         return SmtpReplies.Queued(result.MessageId);
     }
 
     /// <summary>The delivery events' record of this acceptance (issue 16): meta from <c>X-MC-Meta-*</c> fields only for
     /// authenticated submissions (a relay client must not label another sender's events).</summary>
-    private Queue.Events.AcceptanceDetails EventDetails(SessionData data, string queueId) => new(
-        HeaderScan.MessageId(data.Text.Span) ?? (RequiresAuth ? $"<{queueId}@{_services.Hostname}>" : null),
+    private Queue.Events.AcceptanceDetails EventDetails(SessionData data, string? messageId) => new(
+        messageId,
         _user?.Name,
         _user is null ? null : Queue.Events.MetaHeaders.Read(data.Text.Span),
         _heloName,
         _connection.Remote?.Address.ToString(),
         IsTls ? _tlsProtocol : null,
         IsTls ? _tlsCipher : null);
+
+    /// <summary>The message's Message-ID, read once for the delivery events and the mail log: a submission without one
+    /// got ours (<see cref="SubmissionHeaders"/>); a relayed message without one has none (null).</summary>
+    private string? MessageIdOf(SessionData data, string queueId) =>
+        HeaderScan.MessageId(data.Text.Span) ?? (RequiresAuth ? $"<{queueId}@{_services.Hostname}>" : null);
 
     /// <summary>
     /// DKIM: authenticated sessions only (relayed mail from the MX listener is never signed), for From addresses the user

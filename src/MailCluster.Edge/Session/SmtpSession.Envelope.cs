@@ -97,7 +97,7 @@ public sealed partial class SmtpSession
         var orcpt = rcpt.Parameters.GetValueOrDefault("ORCPT");
         if (notify is not null || orcpt is not null)
         {
-            _dsnRecipients.Add(new DsnRecipient(path.Address, notify, orcpt is null ? null : Xtext.Decode(orcpt)));
+            _dsnRecipients.Add(new DsnRecipient(path.Address, notify, orcpt is null ? null : Xtext.Decode(orcpt), orcpt));
         }
 
         return new SessionReply(SmtpReplies.RecipientOk);
@@ -153,6 +153,6 @@ public sealed partial class SmtpSession
         var envId = _mail?.Parameters.GetValueOrDefault("ENVID");
         return ret is null && envId is null && _dsnRecipients.Count == 0
             ? null
-            : new DsnEnvelope(ret, envId is null ? null : Xtext.Decode(envId), _dsnRecipients.ToList());
+            : new DsnEnvelope(ret, envId is null ? null : Xtext.Decode(envId), _dsnRecipients.ToList()) { EnvIdXtext = envId };
     }
 }

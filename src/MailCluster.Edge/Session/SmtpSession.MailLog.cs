@@ -47,18 +47,15 @@ public sealed partial class SmtpSession
         }
     }
 
-    private void LogAccepted(string queueId, SessionData data)
+    private void LogAccepted(string queueId, SessionData data, string? messageId)
     {
         if (!_services.MailLog.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
         {
-            return; // the header scan is the one cost here
+            return; // the client's address is formatted only for the record
         }
 
-        // A submission without a Message-ID got ours (SubmissionHeaders).
-        var messageId = HeaderScan.MessageId(data.Text.Span) ?? (RequiresAuth ? $"<{queueId}@{_services.Hostname}>" : "-");
         var sender = _mail?.ReversePath.Address ?? "";
-        MailLog.Accepted(_services.MailLog, queueId, sender, data.Text.Length, _recipients.Count, messageId, Client, _user?.Name ?? "-",
+        MailLog.Accepted(_services.MailLog, queueId, sender, data.Text.Length, _recipients.Count, messageId ?? "-", Client, _user?.Name ?? "-",
             _connection.ConnectionId);
     }
-
 }

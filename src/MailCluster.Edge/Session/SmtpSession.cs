@@ -22,6 +22,7 @@ public sealed partial class SmtpSession
 
     private readonly ConnectionInfo _connection;
     private readonly EdgeServices _services;
+    private readonly SessionReplyCache _replies;
     private readonly List<string> _recipients = [];
     private readonly List<DsnRecipient> _dsnRecipients = [];
     private SessionState _state = SessionState.Connected;
@@ -42,6 +43,7 @@ public sealed partial class SmtpSession
         _tlsProtocol = connection.TlsProtocol;
         _tlsCipher = connection.TlsCipher;
         Metrics = services.Metrics.For(connection.Listener.Role);
+        _replies = SessionReplyCache.For(services.Hostname, services.Smtp.MaxMessageSize);
     }
 
     /// <summary>The metrics of this session's listener.</summary>
@@ -51,7 +53,7 @@ public sealed partial class SmtpSession
     /// synchronously, without allocating a task, except for AUTH (user lookup, failure delay).</summary>
     public ValueTask<SessionReply> HandleAsync(object input) => input switch
     {
-        SessionStart => new(new SessionReply(SmtpReplies.Greeting(_services.Hostname))),
+        SessionStart => new(new SessionReply(_replies.Greeting)),
         SessionCommand c => HandleAsync(c.Command),
         SessionAuthLine l => ContinueAuthAsync(l.Line),
         SessionTlsStarted t => new(OnTlsStarted(t)),
@@ -98,7 +100,7 @@ public sealed partial class SmtpSession
             SimpleCommand { Verb: SmtpVerb.StartTls } => new SessionReply(SmtpReplies.ReadyToStartTls, SessionAction.StartTls),
             SimpleCommand { Verb: SmtpVerb.Rset } => Reset(),
             SimpleCommand { Verb: SmtpVerb.Noop } => new SessionReply(SmtpReplies.Ok),
-            SimpleCommand { Verb: SmtpVerb.Quit } => new SessionReply(new SmtpReply(221, "2.0.0", $"{_services.Hostname} closing connection"), SessionAction.Close),
+            SimpleCommand { Verb: SmtpVerb.Quit } => new SessionReply(_replies.Closing, SessionAction.Close),
 
             // RFC 5321 §3.5.3: 252 neither confirms nor denies that a mailbox exists (no harvesting).
             SimpleCommand { Verb: SmtpVerb.Vrfy } => new SessionReply(SmtpReplies.CannotVerify),
@@ -129,25 +131,11 @@ public sealed partial class SmtpSession
             : new SessionReply(SmtpReplies.Helo(_services.Hostname, helo.Domain), SessionAction.AbandonMessage);
     }
 
-    private IEnumerable<string> EhloKeywords()
+    /// <summary>The EHLO keyword lines for this session's state (cached per node, <see cref="SessionReplyCache"/>).</summary>
+    private string EhloKeywords()
     {
-        yield return "PIPELINING";
-        yield return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SIZE {_services.Smtp.MaxMessageSize}");
-        yield return "8BITMIME";
-        yield return "SMTPUTF8";
-        yield return "ENHANCEDSTATUSCODES";
-        yield return "CHUNKING";
-        yield return "DSN";
-        if (!IsTls)
-        {
-            yield return "STARTTLS";
-        }
-        else if (_user is null && (_services.Users.OffersPasswordAuth || _services.OAuth is not null))
-        {
-            // RFC 4954 §4 and RFC 8314: credentials (passwords and bearer tokens alike) only ever travel inside TLS.
-            var mechanisms = _services.Users.OffersPasswordAuth ? SaslMechanisms.Advertised : [];
-            yield return "AUTH " + string.Join(' ', _services.OAuth is null ? mechanisms : [.. mechanisms, .. SaslMechanisms.BearerAdvertised]);
-        }
+        var offerAuth = IsTls && _user is null;
+        return _replies.EhloKeywords(IsTls, offerAuth && _services.Users.OffersPasswordAuth, offerAuth && _services.OAuth is not null);
     }
 
     private SessionReply OnTlsStarted(SessionTlsStarted tls)

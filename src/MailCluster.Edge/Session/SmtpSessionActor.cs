@@ -19,7 +19,7 @@ namespace MailCluster.Edge.Session;
 /// <c>mailcluster_smtp_sessions_open</c>, from the actor's start to its stop.</item>
 /// </list>
 /// </summary>
-public sealed class SmtpSessionActor : ReceiveActor
+public sealed class SmtpSessionActor : UntypedActor
 {
     private readonly SmtpSession _session;
 
@@ -27,23 +27,39 @@ public sealed class SmtpSessionActor : ReceiveActor
     {
         ArgumentNullException.ThrowIfNull(session);
         _session = session;
-        ReceiveAsync<SessionHandOff>(async handOff =>
-        {
-            try
-            {
-                var reply = await session.OnDataAsync(handOff.Data).ConfigureAwait(false);
-                if (reply.Reply.Code == 250)
-                {
-                    session.Metrics.MessagesAccepted.Inc();
-                }
+    }
 
-                handOff.Reply.TrySetResult(reply);
-            }
-            catch (Exception ex)
+    /// <summary>An <see cref="UntypedActor"/> rather than a ReceiveActor: one is created per connection, and a
+    /// ReceiveActor builds its handler table (match builder, compiled-handler lookup) in every instance. RunTask is what
+    /// ReceiveAsync does: the mailbox is suspended until the hand-off completes, so hand-offs and the stop queue behind it.</summary>
+    protected override void OnReceive(object message)
+    {
+        if (message is SessionHandOff handOff)
+        {
+            RunTask(() => HandOffAsync(handOff));
+        }
+        else
+        {
+            Unhandled(message);
+        }
+    }
+
+    private async Task HandOffAsync(SessionHandOff handOff)
+    {
+        try
+        {
+            var reply = await _session.OnDataAsync(handOff.Data).ConfigureAwait(false);
+            if (reply.Reply.Code == 250)
             {
-                handOff.Reply.TrySetException(ex);
+                _session.Metrics.MessagesAccepted.Inc();
             }
-        });
+
+            handOff.Reply.TrySetResult(reply);
+        }
+        catch (Exception ex)
+        {
+            handOff.Reply.TrySetException(ex);
+        }
     }
 
     /// <summary>Starts the session actor of an admitted connection, named after it.</summary>

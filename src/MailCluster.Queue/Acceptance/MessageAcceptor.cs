@@ -37,6 +37,10 @@ public sealed partial class MessageAcceptor(
     /// <summary>This node's name in the delivery events (<see cref="Events.ReceptionDetails.Node"/>); null leaves it to the queue's node.</summary>
     public string? Node { get; init; }
 
+    /// <summary>True when the delivery events are on (<see cref="Contracts.DeliveryEventDetails"/>): the reception's
+    /// details go with each Enqueued. Off, they are not persisted.</summary>
+    public bool RecordsEventDetails { get; init; }
+
     public Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         AcceptAsync(messageId, sender, recipients, dsn, body, null, cancellationToken);
 
@@ -50,14 +54,14 @@ public sealed partial class MessageAcceptor(
         var arrivedAt = clock.GetUtcNow();
         var timeout = TimeSpan.FromSeconds(options.EnqueueTimeoutSeconds);
         var steps = new List<Task>(byDomain.Count + 1);
-        var reception = (details ?? NoDetails).ToReception(messageId, body.Length, Node);
+        var reception = RecordsEventDetails ? (details ?? NoDetails).ToReception(messageId, body.Length, Node) : null;
         try
         {
             steps.Add(spool.WriteAsync(messageId, body, byDomain.Keys, cancellationToken));
             foreach (var queue in queues)
             {
                 var domainRecipients = byDomain[queue.Domain];
-                steps.Add(domainQueues.Ask<EnqueueAck>(
+                steps.Add(EnqueueAsync(
                     new Enqueue(queue, messageId, sender, domainRecipients, arrivedAt, RecipientDomains.ForDomain(dsn, domainRecipients)) { Details = reception },
                     timeout,
                     cancellationToken));
@@ -121,6 +125,32 @@ public sealed partial class MessageAcceptor(
     }
 #pragma warning restore CA1031
 
+    /// <summary>How long one ask of an Enqueue waits before it is asked again (within the whole enqueue timeout).</summary>
+    internal static readonly TimeSpan EnqueueAskEvery = TimeSpan.FromSeconds(5);
+
+    /// <summary>Asks the domain queue to persist the Enqueue, again every <see cref="EnqueueAskEvery"/> until
+    /// <paramref name="timeout"/>: a shard region that hands a shard off while its node shuts down drops the messages it
+    /// buffered for that shard (Akka: "Dropping buffered messages ... during hand off"), so an Enqueue can be lost
+    /// without an answer (T112's rolling restart answered 451 after the whole 30 s). Asking again is safe: the queue
+    /// applies an Enqueue once per message id and acknowledges every ask (DomainQueueState.Decide).</summary>
+    private async Task EnqueueAsync(Enqueue command, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var left = timeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            try
+            {
+                await domainQueues.Ask<EnqueueAck>(command, left < EnqueueAskEvery * 2 ? left : EnqueueAskEvery, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (AskTimeoutException) when (timeout - System.Diagnostics.Stopwatch.GetElapsedTime(started) > TimeSpan.FromMilliseconds(100))
+            {
+                LogEnqueueAskedAgain(logger, command.MessageId, command.Queue.EntityId);
+            }
+        }
+    }
+
     /// <summary>Completes when every step succeeded; throws the first failure as soon as it happens.</summary>
     private static async Task FirstFailureOrAllAsync(List<Task> steps)
     {
@@ -138,6 +168,9 @@ public sealed partial class MessageAcceptor(
 
     // Debug, not Information: one console line per message cost measurable CPU at thousands of messages per second;
     // the ops metrics count accepted mail, and the delivery outcome is logged per recipient.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Enqueue of {MessageId} to {Queue} unanswered; asking again")]
+    private static partial void LogEnqueueAskedAgain(ILogger logger, string messageId, string queue);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Queued {MessageId} from <{Sender}> for {Recipients} recipients, {Size} bytes")]
     private static partial void LogAccepted(ILogger logger, string messageId, string sender, int recipients, int size);
 }

@@ -4,11 +4,13 @@ using MailCluster.Queue.Protocol;
 namespace MailCluster.Queue.Events;
 
 /// <summary>
-/// Pure: interleaves the delivery-event details with the events of one group-commit write (issue 16). Each
-/// <see cref="Enqueued"/> whose command carried <see cref="Enqueue.Details"/> is preceded by its
-/// <see cref="ReceptionDetails"/>; each <see cref="AttemptCompleted"/> decided from a delivery result is preceded by
-/// its <see cref="AttemptDetails"/>. Everything else, and the order of the queue's own events, is unchanged: the
-/// details ride in the same atomic write, so an outcome is never persisted without them.
+/// Pure: gives the events of one group-commit write the delivery-event details they record (issue 16). Each
+/// <see cref="Enqueued"/> whose command carried <see cref="Enqueue.Details"/> gets them as its
+/// <see cref="Enqueued.Details"/>; each <see cref="AttemptCompleted"/> decided from a delivery result gets its
+/// <see cref="AttemptDetails"/>. The details are part of the row they describe (manifests <c>.v2</c>), so a write has
+/// one journal row per event as before the events feature, and an outcome is never persisted without them. Everything
+/// else, and the order of the queue's own events, is unchanged. (Releases before this one wrote the details as rows of
+/// their own just before the event; the projection still reads those.)
 /// </summary>
 public static class EventAnnotation
 {
@@ -39,19 +41,15 @@ public static class EventAnnotation
             return events;
         }
 
-        var annotated = new List<IQueueMessage>(events.Count * 2);
-        foreach (var e in events)
+        var annotated = new IQueueMessage[events.Count];
+        for (var i = 0; i < events.Count; i++)
         {
-            if (e is Enqueued enqueued && details.Remove(enqueued.MessageId, out var reception))
+            annotated[i] = events[i] switch
             {
-                annotated.Add(reception);
-            }
-            else if (e is AttemptCompleted attempt && results.Remove(attempt.MessageId, out var result))
-            {
-                annotated.Add(Attempt(attempt, result, node));
-            }
-
-            annotated.Add(e);
+                Enqueued enqueued when details.Remove(enqueued.MessageId, out var reception) => enqueued with { Details = reception },
+                AttemptCompleted attempt when results.Remove(attempt.MessageId, out var result) => attempt with { Details = Attempt(attempt, result, node) },
+                var other => other,
+            };
         }
 
         return annotated;

@@ -2,11 +2,13 @@ using MailCluster.Queue.Protocol;
 
 namespace MailCluster.Queue.Events;
 
-// Persisted beside the domain queue's own events (issue 16), in the same PersistAll as the event they describe and
-// just before it, so the delivery-event projection finds them already applied when it reads that event. These records
-// ARE a storage format (manifests mc.queue.reception-details.v1 and mc.queue.attempt-details.v1): rename nothing, add
-// only optional fields. The queue's state ignores them (DomainQueueState.Apply); a journal without them (older
-// releases) still projects, with the fields they carry left null.
+// The delivery events' context of a reception and of an attempt (issue 16), persisted inside the event they describe
+// (Enqueued.Details and AttemptCompleted.Details, manifests mc.queue.enqueued.v2 and mc.queue.attempt-completed.v2).
+// The release that introduced them wrote each as a journal row of its own, just before the event, in the same
+// PersistAll (manifests mc.queue.reception-details.v1 and mc.queue.attempt-details.v1); those rows stay readable for
+// ever and the projection still uses them. These records ARE a storage format: rename nothing, add only optional
+// fields. The queue's state ignores them (DomainQueueState.Apply); a journal without them (older releases, or events
+// turned off) still projects, with the fields they carry left null.
 
 /// <summary>What the acceptance knew of a message beyond its envelope: the record of its Reception events.</summary>
 /// <param name="MessageId">The queue id (the spool's message id).</param>

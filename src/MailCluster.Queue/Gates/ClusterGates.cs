@@ -92,6 +92,11 @@ public sealed class ClusterGates(Func<IActorRef> client, Func<IActorRef> region,
 
             if (answer.Count > 0)
             {
+                if (answer.Gate is { } gate)
+                {
+                    client().Tell(new GateClientActor.Started(domain, gate, answer.Count)); // re-announced if the gate moves
+                }
+
                 if (answer.Count > 1)
                 {
                     lock (_lock)

@@ -7,7 +7,8 @@ namespace MailCluster.Queue.Gates;
 /// <summary>
 /// The gate entity of one destination domain (region <c>destination-gate</c>, entity id = the domain): a thin shell
 /// over <see cref="GateLeases"/>. It tells holders their grants, frees the leases of nodes removed from the cluster,
-/// and on start asks every delivery node which leases it holds (the census that ends the quiet period early).
+/// and on start asks every delivery node which leases it holds and which starts it was granted in the last rate window
+/// (the census that ends the quiet period early and restores the rate's window).
 /// Volatile: nothing is persisted; idle passivation is safe because a live lease is renewed well within the idle
 /// timeout, so a gate with leases is never idle.
 /// </summary>
@@ -24,7 +25,7 @@ public sealed class DestinationGateEntity : ReceiveActor, IWithTimers
         _clock = clock;
         var cluster = Cluster.Get(Context.System);
         var census = cluster.State.Members.Where(m => m.HasRole(DeliveryQueueSettings.Role)).ToList();
-        _leases = new GateLeases(clock.GetUtcNow(), timings, census.Select(m => GateNode.Of(m.UniqueAddress)));
+        _leases = new GateLeases(clock.GetUtcNow(), timings, census.Select(m => GateNode.Of(m.UniqueAddress)), Guid.NewGuid().ToString("N"));
         foreach (var member in census)
         {
             Context.ActorSelection(new RootActorPath(member.Address) / "user" / GateClientActor.Name).Tell(new GateCensus(domain));
@@ -36,8 +37,9 @@ public sealed class DestinationGateEntity : ReceiveActor, IWithTimers
         Receive<GateTakeStarts>(m =>
         {
             var grant = _leases.TakeStarts(m.Wanted, m.RatePerMinute, Now);
-            Sender.Tell(new GateStarts(_domain, grant.Count, grant.RetryAt));
+            Sender.Tell(new GateStarts(_domain, grant.Count, grant.RetryAt, _leases.Incarnation));
         });
+        Receive<GateRecentStarts>(m => _leases.RestoreStarts(m.Node, m.Starts, Now));
         Receive<ClusterEvent.MemberRemoved>(m =>
         {
             var node = GateNode.Of(m.Member.UniqueAddress);

@@ -7,7 +7,10 @@ namespace MailCluster.Queue.Gates;
 /// domain's gate for a slot on behalf of a connection about to open, completes the connection's wait when the grant
 /// arrives, gives the slot back when the connection closes, and every renewal interval renews the leases it holds
 /// (one <see cref="GateRenew"/> per domain) and re-sends the requests still waiting (a gate that moved lost them).
-/// It answers a fresh gate's census with the leases it holds there (and its requests still waiting there). A grant nobody waits for any more is given back.
+/// It answers a fresh gate's census with the starts it was granted of the domain in the last rate window, the leases
+/// it holds there and its requests still waiting there; it re-announces those starts every renewal interval too (a
+/// census message may be lost; the gate counts a node's first announcement only). A grant nobody waits for any more
+/// is given back.
 /// </summary>
 public sealed class GateClientActor : ReceiveActor, IWithTimers
 {
@@ -17,13 +20,15 @@ public sealed class GateClientActor : ReceiveActor, IWithTimers
     private readonly string _node;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _held = new(StringComparer.Ordinal);
+    private readonly NodeStartLog _starts = new();
 
     /// <param name="region">The destination-gate shard region, resolved when first needed.</param>
     /// <param name="node">This node (<see cref="GateNode.Of"/>).</param>
-    public GateClientActor(Func<IActorRef> region, string node, GateTimings timings)
+    public GateClientActor(Func<IActorRef> region, string node, GateTimings timings, TimeProvider clock)
     {
         _region = region;
         _node = node;
+        Receive<Started>(m => _starts.Record(m.Domain, m.Gate, m.Count, clock.GetUtcNow()));
         Receive<Acquire>(m =>
         {
             _pending[m.LeaseId] = new Pending(m.Domain, m.Cap, m.Granted);
@@ -55,7 +60,13 @@ public sealed class GateClientActor : ReceiveActor, IWithTimers
         });
         Receive<GateCensus>(m =>
         {
+            // The starts first: the renewal completes this node's part of the census, which lets the gate grant again.
             // A fresh gate lost the requests its predecessor queued: they go again now, not at the next renewal.
+            if (_starts.Report(m.Domain, clock.GetUtcNow()) is { Count: > 0 } starts)
+            {
+                Sender.Tell(new GateRecentStarts(m.Domain, _node, starts));
+            }
+
             Sender.Tell(new GateRenew(m.Domain, _node, Leases(m.Domain)));
             foreach (var (leaseId, pending) in _pending.Where(p => p.Value.Domain == m.Domain))
             {
@@ -73,6 +84,12 @@ public sealed class GateClientActor : ReceiveActor, IWithTimers
             {
                 _region().Tell(new GateAcquire(pending.Domain, leaseId, _node, pending.Cap));
             }
+
+            var now = clock.GetUtcNow();
+            foreach (var domain in _starts.Domains(now))
+            {
+                _region().Tell(new GateRecentStarts(domain, _node, _starts.Report(domain, now)));
+            }
         });
         RenewEvery = timings.RenewEvery;
     }
@@ -81,8 +98,8 @@ public sealed class GateClientActor : ReceiveActor, IWithTimers
 
     private TimeSpan RenewEvery { get; }
 
-    public static Props Props(Func<IActorRef> region, string node, GateTimings timings) =>
-        Akka.Actor.Props.Create(() => new GateClientActor(region, node, timings));
+    public static Props Props(Func<IActorRef> region, string node, GateTimings timings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new GateClientActor(region, node, timings, clock));
 
     protected override void PreStart() => Timers.StartPeriodicTimer("renew", Renew.Instance, RenewEvery);
 
@@ -112,6 +129,10 @@ public sealed class GateClientActor : ReceiveActor, IWithTimers
 
     /// <summary>The connection closed, or stopped waiting: the slot (or the request) is given back.</summary>
     public sealed record Release(string Domain, string LeaseId);
+
+    /// <summary><paramref name="Count"/> starts of <paramref name="Domain"/> granted by gate <paramref name="Gate"/>: logged
+    /// for re-announcement after the gate moves.</summary>
+    public sealed record Started(string Domain, string Gate, int Count);
 
     private sealed record Pending(string Domain, int Cap, TaskCompletionSource Granted);
 

@@ -50,7 +50,8 @@ public static class GateHosting
                 GateClientActor.Props(
                     () => registry.Get<DestinationGateRegion>(),
                     GateNode.Of(Akka.Cluster.Cluster.Get(system).SelfUniqueAddress),
-                    timings),
+                    timings,
+                    TimeProvider.System),
                 GateClientActor.Name)));
     }
 }

@@ -31,8 +31,12 @@ public sealed record StartGrant(int Count, DateTimeOffset? RetryAt);
 /// book (a gate that just started or moved) does not know the leases its predecessor granted: it grants nothing until
 /// every node of its census has re-announced its leases (a renewal carries a node's whole set for the domain) or
 /// <see cref="GateTimings.Quiet"/> has passed, by when every live holder has renewed. So the cap holds across a move.
-/// Rate: starts are counted over a rolling minute and granted in small batches; they are not re-announced, so after
-/// a move the rate may be exceeded by at most one minute's worth.</para>
+/// Rate: starts are counted over a rolling minute at the time they are granted, in small batches. A fresh book grants
+/// no start either until its census is complete (or quiet is over), and counts the starts each node re-announces
+/// (<see cref="RestoreStarts"/>: its predecessors' grants, at their age), so the window is right across a move too.
+/// What it cannot count: the starts of a node that never answers (it died or is cut off; it is not waited for beyond
+/// the quiet period, and a node removed before the gate started is not asked at all): after a move the destination
+/// may see those on top of the rate, within the one minute after them.</para>
 /// </summary>
 public sealed class GateLeases
 {
@@ -45,17 +49,34 @@ public sealed class GateLeases
     private readonly Dictionary<string, LinkedListNode<Waiter>> _waiting = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unheard;
     private readonly DateTimeOffset _quietUntil;
-    private readonly Queue<DateTimeOffset> _starts = new();
+    private readonly GateStartWindow _starts = new();
+    private readonly HashSet<string> _startsRestored = new(StringComparer.Ordinal);
+
+    /// <summary>How soon a start asked for while the gate is quiet is asked for again (the census usually completes
+    /// within milliseconds).</summary>
+    public static readonly TimeSpan QuietStartRetry = TimeSpan.FromMilliseconds(250);
 
     /// <param name="census">The nodes that may hold leases of a predecessor (the cluster's delivery members).</param>
     public GateLeases(DateTimeOffset now, GateTimings timings, IEnumerable<string> census)
+        : this(now, timings, census, Guid.NewGuid().ToString("N"))
+    {
+    }
+
+    /// <param name="incarnation">This gate's id, unique per start: the starts it grants are logged under it by the
+    /// nodes, so it can tell them from its predecessors' when they are re-announced.</param>
+    public GateLeases(DateTimeOffset now, GateTimings timings, IEnumerable<string> census, string incarnation)
     {
         ArgumentNullException.ThrowIfNull(timings);
         ArgumentNullException.ThrowIfNull(census);
+        ArgumentNullException.ThrowIfNull(incarnation);
         _timings = timings;
         _unheard = new HashSet<string>(census, StringComparer.Ordinal);
         _quietUntil = now + timings.Quiet;
+        Incarnation = incarnation;
     }
+
+    /// <summary>This gate's id (see the constructor).</summary>
+    public string Incarnation { get; }
 
     /// <summary>Leases held now (connections opening, open or closing anywhere in the cluster).</summary>
     public int Held => _held.Count;
@@ -67,11 +88,7 @@ public sealed class GateLeases
     public bool IsQuiet(DateTimeOffset now) => _unheard.Count > 0 && now < _quietUntil;
 
     /// <summary>Nothing to remember: no lease, no waiter, no start in the rate window (the gate may stop).</summary>
-    public bool IsIdle(DateTimeOffset now)
-    {
-        ForgetStarts(now);
-        return _held.Count == 0 && _waiters.Count == 0 && _starts.Count == 0;
-    }
+    public bool IsIdle(DateTimeOffset now) => _held.Count == 0 && _waiters.Count == 0 && _starts.Count(now) == 0;
 
     /// <summary>Asks for a slot under <paramref name="cap"/> (at least 1). A lease already held is granted again
     /// (the first answer may have been lost); a request already waiting keeps its place.</summary>
@@ -144,23 +161,36 @@ public sealed class GateLeases
     public IReadOnlyList<LeaseGrant> Tick(DateTimeOffset now) => GrantWaiters(now);
 
     /// <summary>Up to <paramref name="wanted"/> message starts under <paramref name="ratePerMinute"/> (at least 1),
-    /// recorded now; none, with the time the next one frees up, when the last minute used the rate.</summary>
+    /// recorded now; none, with the time to ask again, when the last minute used the rate or the census is not
+    /// complete (the predecessors' starts are not all known yet).</summary>
     public StartGrant TakeStarts(int wanted, int ratePerMinute, DateTimeOffset now)
     {
-        ForgetStarts(now);
-        var free = Math.Max(1, ratePerMinute) - _starts.Count;
-        var count = Math.Min(Math.Max(1, wanted), free);
-        if (count <= 0)
+        if (IsQuiet(now))
         {
-            return new StartGrant(0, _starts.ElementAt(_starts.Count - Math.Max(1, ratePerMinute)) + RateWindow);
+            var retry = now + QuietStartRetry;
+            return new StartGrant(0, retry < _quietUntil ? retry : _quietUntil);
         }
 
-        for (var i = 0; i < count; i++)
+        return _starts.Take(wanted, ratePerMinute, now);
+    }
+
+    /// <summary><paramref name="node"/>'s starts of the last window, as it re-announces them: those granted by another
+    /// incarnation (a predecessor) are counted at <c>now</c> minus their age. Only a node's first announcement to this
+    /// gate counts (it re-sends them every renewal interval; a predecessor grants nothing more once this gate exists).
+    /// </summary>
+    public void RestoreStarts(string node, IEnumerable<RecentStart> starts, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(starts);
+        if (!_startsRestored.Add(node))
         {
-            _starts.Enqueue(now);
+            return;
         }
 
-        return new StartGrant(count, null);
+        foreach (var start in starts.Where(s => s.Gate != Incarnation))
+        {
+            _starts.Add(now - TimeSpan.FromSeconds(Math.Max(0, start.AgeSeconds)), start.Count);
+        }
     }
 
     private List<LeaseGrant> GrantWaiters(DateTimeOffset now)
@@ -191,14 +221,6 @@ public sealed class GateLeases
         if (_waiting.Remove(leaseId, out var node))
         {
             _waiters.Remove(node);
-        }
-    }
-
-    private void ForgetStarts(DateTimeOffset now)
-    {
-        while (_starts.Count > 0 && _starts.Peek() <= now - RateWindow)
-        {
-            _starts.Dequeue();
         }
     }
 

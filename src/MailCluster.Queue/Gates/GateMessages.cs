@@ -30,4 +30,15 @@ public sealed record GateCensus(string Domain) : IGateMessage;
 public sealed record GateTakeStarts(string Domain, int Wanted, int RatePerMinute) : IGateCommand;
 
 /// <param name="RetryAt">When none were granted: when the next start frees up.</param>
-public sealed record GateStarts(string Domain, int Count, DateTimeOffset? RetryAt) : IGateMessage;
+/// <param name="Gate">The gate incarnation that granted them (the node logs its starts under it, see
+/// <see cref="NodeStartLog"/>); null from a node of an older release.</param>
+public sealed record GateStarts(string Domain, int Count, DateTimeOffset? RetryAt, string? Gate = null) : IGateMessage;
+
+/// <summary>The starts of <paramref name="Domain"/> granted to <paramref name="Node"/> in the last rate window: the
+/// answer to a fresh gate's <see cref="GateCensus"/> (sent before the <see cref="GateRenew"/> that completes it), and
+/// re-sent every renewal interval while the node has any, so a gate that moved learns its predecessor's window.</summary>
+public sealed record GateRecentStarts(string Domain, string Node, IReadOnlyList<RecentStart> Starts) : IGateCommand;
+
+/// <summary><paramref name="Count"/> starts granted by gate incarnation <paramref name="Gate"/> about
+/// <paramref name="AgeSeconds"/> ago (rounded down: the receiver counts them a little longer, never shorter).</summary>
+public sealed record RecentStart(string Gate, int AgeSeconds, int Count);

@@ -22,6 +22,7 @@ public sealed class GateSerializer(ExtendedActorSystem system) : SerializerWithS
         [typeof(GateCensus)] = "mc.gate.census.v1",
         [typeof(GateTakeStarts)] = "mc.gate.take-starts.v1",
         [typeof(GateStarts)] = "mc.gate.starts.v1",
+        [typeof(GateRecentStarts)] = "mc.gate.recent-starts.v1",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypeByManifest =

@@ -43,6 +43,7 @@ public static class DeliveryQueueHosting
             sp.GetService<IAcceptanceFence>())
         {
             Node = NodeName(sp.GetRequiredService<ActorSystem>()),
+            RecordsEventDetails = sp.GetService<Contracts.DeliveryEventDetails>() is not null,
         });
     }
 
@@ -86,6 +87,7 @@ public static class DeliveryQueueHosting
             MailLog = provider.GetRequiredService<ILoggerFactory>().CreateLogger(DeliveryLog.Category),
             Suspensions = provider.GetService<Suspensions.SuspensionSet>() ?? Suspensions.SuspensionSet.None,
             Classification = provider.GetService<Bounces.DeliveryClassification>() ?? Bounces.DeliveryClassification.None,
+            RecordsEventDetails = provider.GetService<Contracts.DeliveryEventDetails>() is not null,
         };
         if (settings.Queue.ClusterGates)
         {

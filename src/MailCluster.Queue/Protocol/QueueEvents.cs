@@ -9,7 +9,14 @@ public sealed record Enqueued(
     string Sender,
     IReadOnlyList<string> Recipients,
     DateTimeOffset ArrivedAt,
-    DsnEnvelope? Dsn = null) : IQueueMessage;
+    DsnEnvelope? Dsn = null) : IQueueMessage
+{
+    /// <summary>What the acceptance knew of the message, for the delivery events (issue 16); null when events are off
+    /// and in rows of older releases, which wrote it as a <see cref="Events.ReceptionDetails"/> row of its own just
+    /// before. With it the row's manifest is <c>mc.queue.enqueued.v2</c> (see QueueSerializer); the queue's state
+    /// ignores it.</summary>
+    public Events.ReceptionDetails? Details { get; init; }
+}
 
 public enum RecipientResultKind
 {
@@ -42,6 +49,12 @@ public sealed record AttemptCompleted(
     /// decided. Not part of the storage format (mc.queue.attempt-completed.v1 keeps its shape): null after recovery.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string? Relay { get; init; }
+
+    /// <summary>Where the attempt went (next hop, TLS, node), for the delivery events (issue 16); null when events are
+    /// off, for decisions that were no attempt, and in rows of older releases, which wrote it as an
+    /// <see cref="Events.AttemptDetails"/> row of its own just before. With it the row's manifest is
+    /// <c>mc.queue.attempt-completed.v2</c>; the queue's state ignores it.</summary>
+    public Events.AttemptDetails? Details { get; init; }
 }
 
 /// <summary>The message was never committed to the spool (acceptance failed) or its body is gone: it is

@@ -66,8 +66,19 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(Events.AttemptDetails)] = "mc.queue.attempt-details.v1",
     }.ToFrozenDictionary();
 
+    /// <summary>Second versions of persisted events, for the same CLR type: the v1 shape plus an optional field, written
+    /// only when that field is set (so a v1 row keeps its exact shape and an older release never meets a field it
+    /// lacks under a manifest it knows). Both versions stay readable for ever.</summary>
+    public const string EnqueuedWithDetails = "mc.queue.enqueued.v2";
+
+    /// <inheritdoc cref="EnqueuedWithDetails"/>
+    public const string AttemptWithDetails = "mc.queue.attempt-completed.v2";
+
     private static readonly FrozenDictionary<string, Type> TypeByManifest =
-        ManifestByType.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+        ManifestByType.Select(kv => KeyValuePair.Create(kv.Value, kv.Key))
+            .Append(KeyValuePair.Create(EnqueuedWithDetails, typeof(Enqueued)))
+            .Append(KeyValuePair.Create(AttemptWithDetails, typeof(AttemptCompleted)))
+            .ToFrozenDictionary(StringComparer.Ordinal);
 
     public override int Identifier => Id;
 
@@ -77,6 +88,16 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
     public override string Manifest(object o)
     {
         ArgumentNullException.ThrowIfNull(o);
+        if (o is Enqueued { Details: not null })
+        {
+            return EnqueuedWithDetails;
+        }
+
+        if (o is AttemptCompleted { Details: not null })
+        {
+            return AttemptWithDetails;
+        }
+
         return ManifestByType.TryGetValue(o.GetType(), out var manifest)
             ? manifest
             : throw new ArgumentException($"{o.GetType()} has no manifest in {nameof(QueueSerializer)}.", nameof(o));

@@ -19,7 +19,7 @@ internal sealed partial class DomainQueueCore<TReply>
 {
     private readonly RetryPolicy _retry;
     private readonly Func<double> _random;
-    private readonly string _node;
+    private readonly string? _node;
     private int _eventsSinceSnapshot;
 
     /// <summary>When the timer is set to fire (null: not set). A step that asks for the same instant leaves the timer
@@ -27,8 +27,9 @@ internal sealed partial class DomainQueueCore<TReply>
     private DateTimeOffset? _tickAt;
 
     /// <param name="entityId">The queue's key: a domain, or a bucket "domain#k" of a split one (it acts for the domain).</param>
-    /// <param name="node">This node as the delivery events name it.</param>
-    public DomainQueueCore(string entityId, DomainShaping limits, QueueOptions options, RetryPolicy retry, Func<double> random, string node)
+    /// <param name="node">This node as the delivery events name it; null when the delivery events are off: then no
+    /// event carries details (<see cref="EventAnnotation"/>).</param>
+    public DomainQueueCore(string entityId, DomainShaping limits, QueueOptions options, RetryPolicy retry, Func<double> random, string? node)
     {
         ArgumentNullException.ThrowIfNull(options);
         Key = QueueKey.Parse(entityId);
@@ -74,7 +75,7 @@ internal sealed partial class DomainQueueCore<TReply>
         }
 
         Scheduler = Scheduler.Settled(batch.NothingToRecord);
-        return batch with { Events = EventAnnotation.Annotate(batch.Events, batch.Acknowledge, outcomes, _node) };
+        return _node is null ? batch : batch with { Events = EventAnnotation.Annotate(batch.Events, batch.Acknowledge, outcomes, _node) };
     }
 
     /// <summary>The write of <paramref name="batch"/> is done (its events applied): the acknowledgements to send.</summary>

@@ -8,8 +8,8 @@ namespace MailCluster.Storage;
 
 /// <summary>
 /// Spool in PostgreSQL, shared by every node of a cluster (tables <c>mc_spool</c> and <c>mc_spool_ref</c>).
-/// A batch is sent as ONE <see cref="NpgsqlBatch"/> (one round-trip) inside one transaction; a completed
-/// call is committed. Rows touched by commit/release/delete are locked first, in id order, so that two
+/// A batch is sent as ONE <see cref="NpgsqlBatch"/> (one round-trip) inside one transaction, set-wise where it can be
+/// (<see cref="PostgresSpoolBatch"/>: a statement per kind of operation, not per operation); a completed call is committed. Rows touched by commit/release/delete are locked first, in id order, so that two
 /// nodes releasing the last two references of one body cannot both miss the "no refs left" moment
 /// (write skew under READ COMMITTED) and so that concurrent batches cannot deadlock on each other.
 /// </summary>
@@ -58,6 +58,8 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
     internal const int AutoPrepareStatements = 16;
 
     private readonly NpgsqlDataSource dataSource;
+    private long setWiseBatches;
+    private long oneByOneBatches;
 
     public PostgresSpoolStore(string connectionString, ILogger? logger = null, GroupCommitOptions? options = null)
         : base(options, logger)
@@ -67,21 +69,35 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
     }
 
     /// <summary>
-    /// The connection string the spool uses: Npgsql's automatic preparation turned on (a statement executed twice on a
-    /// connection is prepared there, so PostgreSQL parses and plans it once per connection instead of once per message:
-    /// CPU of the database per message, not a round trip), unless the operator's string sets <c>Max Auto Prepare</c>
-    /// itself (0 turns it off, e.g. behind a PgBouncer in transaction mode older than 1.21, which cannot keep prepared
-    /// statements). Durability is untouched: the same statements run in the same transactions.
+    /// The connection string the spool (and the journal, StorageHosting) uses:
+    /// <list type="bullet">
+    /// <item>Npgsql's automatic preparation turned on (a statement executed twice on a connection is prepared there, so
+    /// PostgreSQL parses and plans it once per connection instead of once per message: CPU of the database per message,
+    /// not a round trip), unless the operator's string sets <c>Max Auto Prepare</c> itself (0 turns it off, e.g. behind
+    /// a PgBouncer in transaction mode older than 1.21, which cannot keep prepared statements).</item>
+    /// <item>No session reset when a connection goes back to the pool (<c>No Reset On Close</c>), unless the string sets
+    /// it: by default Npgsql resets every pooled connection before its next use, with DISCARD ALL, or, once statements
+    /// are prepared, seven statements (RESET ALL, CLOSE ALL, UNLISTEN *, pg_advisory_unlock_all(), ...), which profiling
+    /// counted at 3.5 statements per accepted message. These connections never change session state (no SET, LISTEN,
+    /// temporary table or session advisory lock; the schema lock is transaction-scoped), so there is nothing to reset.</item>
+    /// </list>
+    /// Durability is untouched: the same statements run in the same transactions.
     /// </summary>
     internal static string WithAutoPrepare(string connectionString)
     {
         // Npgsql's builder answers ContainsKey for every keyword it knows, set or not: ask the string as written.
         var written = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        var keys = written.Keys.Cast<string>().Select(key => key.Replace(" ", "", StringComparison.Ordinal)).ToList();
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!written.Keys.Cast<string>().Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        if (!keys.Any(key => key.Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
         {
             builder.MaxAutoPrepare = AutoPrepareStatements;
             builder.AutoPrepareMinUsages = 2;
+        }
+
+        if (!keys.Any(key => key.Equals("NoResetOnClose", StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.NoResetOnClose = true;
         }
 
         return builder.ConnectionString;
@@ -150,6 +166,12 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Transactions committed in the set-wise form (tests: the usual path is the set-wise one).</summary>
+    internal long SetWiseBatches => Interlocked.Read(ref setWiseBatches);
+
+    /// <summary>Transactions committed one statement per operation (mixed kinds on one id, or a rejected call).</summary>
+    internal long OneByOneBatches => Interlocked.Read(ref oneByOneBatches);
+
     private protected override async Task<Exception?[]> ApplyBatchAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit)
     {
         for (var attempt = 1; ; attempt++)
@@ -167,7 +189,38 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
 
     private protected override ValueTask DisposeCoreAsync() => dataSource.DisposeAsync();
 
+    /// <summary>One transaction: the set-wise form when the batch allows it (<see cref="PostgresSpoolBatch"/>), else, or
+    /// when a set-wise statement touched fewer rows than expected (rolled back), one statement per operation.</summary>
     private async Task<Exception?[]> ApplyOnceAsync(IReadOnlyList<SpoolOp> ops, Func<Task> beforeCommit)
+    {
+        if (PostgresSpoolBatch.TryPlan(ops) is { } plan
+            && await ApplyInTransactionAsync(ops, batch => plan.AddTo(batch), plan.Results, beforeCommit).ConfigureAwait(false) is { } results)
+        {
+            Interlocked.Increment(ref setWiseBatches);
+            return results;
+        }
+
+        var decisive = new int[ops.Count];
+        var oneByOne = (await ApplyInTransactionAsync(
+            ops,
+            batch =>
+            {
+                // Which batch command decides each op's result (-1: none, the op cannot be rejected).
+                for (var i = 0; i < ops.Count; i++)
+                {
+                    decisive[i] = AddOperation(batch, ops[i]);
+                }
+            },
+            batch => OneByOneResults(ops, batch, decisive),
+            beforeCommit).ConfigureAwait(false))!;
+        Interlocked.Increment(ref oneByOneBatches);
+        return oneByOne;
+    }
+
+    /// <summary>Runs the row locks and <paramref name="add"/>'s statements as ONE <see cref="NpgsqlBatch"/> (one round
+    /// trip) in one transaction, then commits, unless <paramref name="results"/> answers null: then rolls back.</summary>
+    private async Task<Exception?[]?> ApplyInTransactionAsync(
+        IReadOnlyList<SpoolOp> ops, Action<NpgsqlBatch> add, Func<NpgsqlBatch, Exception?[]?> results, Func<Task> beforeCommit)
     {
         var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -183,31 +236,35 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
                     Add(batch, "SELECT message_id FROM mc_spool WHERE message_id = ANY($1) ORDER BY message_id FOR UPDATE", Text(lockIds));
                 }
 
-                // Which batch command decides each op's result (-1: none, the op cannot be rejected).
-                var decisive = new int[ops.Count];
-                for (var i = 0; i < ops.Count; i++)
-                {
-                    decisive[i] = AddOperation(batch, ops[i]);
-                }
-
+                add(batch);
                 await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
-
-                var results = new Exception?[ops.Count];
-                for (var i = 0; i < ops.Count; i++)
+                if (results(batch) is not { } outcome)
                 {
-                    if (decisive[i] >= 0 && batch.BatchCommands[decisive[i]].RecordsAffected == 0)
-                    {
-                        results[i] = ops[i] is WriteOp
-                            ? DuplicateMessageIdException.For(ops[i].MessageId)
-                            : SpoolMessageNotFoundException.For(ops[i].MessageId);
-                    }
+                    await transaction.RollbackAsync().ConfigureAwait(false);
+                    return null;
                 }
 
                 await beforeCommit().ConfigureAwait(false);
                 await transaction.CommitAsync().ConfigureAwait(false);
-                return results;
+                return outcome;
             }
         }
+    }
+
+    private static Exception?[] OneByOneResults(IReadOnlyList<SpoolOp> ops, NpgsqlBatch batch, int[] decisive)
+    {
+        var results = new Exception?[ops.Count];
+        for (var i = 0; i < ops.Count; i++)
+        {
+            if (decisive[i] >= 0 && batch.BatchCommands[decisive[i]].RecordsAffected == 0)
+            {
+                results[i] = ops[i] is WriteOp
+                    ? DuplicateMessageIdException.For(ops[i].MessageId)
+                    : SpoolMessageNotFoundException.For(ops[i].MessageId);
+            }
+        }
+
+        return results;
     }
 
     private static int AddOperation(NpgsqlBatch batch, SpoolOp op)
@@ -237,15 +294,9 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
         }
     }
 
-    private static int Add(NpgsqlBatch batch, string sql, params NpgsqlParameter[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        command.Parameters.AddRange(parameters);
-        batch.BatchCommands.Add(command);
-        return batch.BatchCommands.Count - 1;
-    }
+    private static int Add(NpgsqlBatch batch, string sql, params NpgsqlParameter[] parameters) => PostgresSpoolBatch.Add(batch, sql, parameters);
 
-    private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
+    private static NpgsqlParameter<string> Text(string value) => PostgresSpoolBatch.Text(value);
 
-    private static NpgsqlParameter<string[]> Text(string[] values) => new() { TypedValue = values };
+    private static NpgsqlParameter<string[]> Text(string[] values) => PostgresSpoolBatch.Text(values);
 }

@@ -48,7 +48,7 @@ public class DomainQueueCoreTests
         new(id, SpoolStatus.Committed, new DeliveryResult([new RecipientOutcome("a@example.com", OutcomeKind.Delivered, 250, "2.0.0", "ok")], "mx.example.com", null), null, Closing: false);
 
     [Fact]
-    public void A_group_commit_persists_the_reception_details_before_each_enqueued_and_acknowledges_every_sender_once_written()
+    public void A_group_commit_persists_each_enqueued_with_its_reception_details_and_acknowledges_every_sender_once_written()
     {
         var core = Core();
         core.Add(Enqueue("M1"), "s1");
@@ -56,8 +56,9 @@ public class DomainQueueCoreTests
         core.Add(Enqueue("M2"), "s2");
         Assert.Null(core.StartWrite()); // one write in flight at a time
 
-        Assert.Equal([typeof(ReceptionDetails), typeof(Enqueued)], batch.Events.Select(e => e.GetType()));
-        Assert.Equal("node:1", ((ReceptionDetails)batch.Events[0]).Node);
+        var enqueued = Assert.IsType<Enqueued>(Assert.Single(batch.Events)); // one row per event: the details ride inside
+        Assert.Equal("node:1", enqueued.Details?.Node);
+        Assert.Equal("client.test", enqueued.Details?.PeerName);
         foreach (var e in batch.Events)
         {
             core.Apply(e, T0);
@@ -78,10 +79,10 @@ public class DomainQueueCoreTests
         var decision = core.Finished(DeliveryScheduler.ConnectionName(start.Connection), Delivered("M1"), T0.AddSeconds(1));
         Assert.Same(QueueDecision.WriteOnly, decision);
         var batch = core.StartWrite()!;
-        Assert.Equal([typeof(AttemptDetails), typeof(AttemptCompleted)], batch.Events.Select(e => e.GetType()));
+        var attempt = Assert.IsType<AttemptCompleted>(Assert.Single(batch.Events));
+        Assert.Equal("mx.example.com", attempt.Details?.PeerName);
 
-        core.Apply(batch.Events[0], T0.AddSeconds(1));
-        var applied = core.Apply(batch.Events[1], T0.AddSeconds(1));
+        var applied = core.Apply(attempt, T0.AddSeconds(1));
         Assert.Equal("M1", applied.Before?.MessageId); // the mail log's line reads the message as it was
         Assert.Equal("M1", applied.Release);
         Assert.True(core.State.IsEmpty);
@@ -218,14 +219,31 @@ public class DomainQueueCoreTests
     {
         var core = Core(snapshotEvery: 2);
         core.Add(Enqueue("M1"), "s1");
-        var batch = core.StartWrite()!; // ReceptionDetails + Enqueued: two events
+        core.Add(Enqueue("M2"), "s2");
+        var batch = core.StartWrite()!; // two Enqueued
         Assert.False(core.Apply(batch.Events[0], T0).Snapshot);
         Assert.True(core.Apply(batch.Events[1], T0).Snapshot);
         _ = core.Written(batch).ToList();
 
-        core.Add(Enqueue("M2"), "s2");
+        core.Add(Enqueue("M3"), "s3");
         Assert.Null(core.StartWrite()); // the snapshot holds the next write
         core.SnapshotDone();
         Assert.NotNull(core.StartWrite());
+    }
+
+    [Fact]
+    public void With_delivery_events_off_no_event_carries_details()
+    {
+        var core = new DomainQueueCore<string>(
+            "example.com", new DomainShaping(2, 100, null, TimeSpan.FromSeconds(5)), new QueueOptions(), Retry, () => 0.5, node: null);
+        core.Add(Enqueue("M1"), "s1");
+        var batch = core.StartWrite()!;
+        Assert.Null(Assert.IsType<Enqueued>(Assert.Single(batch.Events)).Details);
+        core.Apply(batch.Events[0], T0);
+        _ = core.Written(batch).ToList();
+        core.Committed("M1");
+        var start = Assert.Single(core.Next(T0, null).Step.Starts);
+        core.Finished(DeliveryScheduler.ConnectionName(start.Connection), Delivered("M1"), T0.AddSeconds(1));
+        Assert.Null(Assert.IsType<AttemptCompleted>(Assert.Single(core.StartWrite()!.Events)).Details);
     }
 }

@@ -104,6 +104,23 @@ public sealed class QueueSerializerTests : IDisposable
             "mc.queue.attempt-details.v1",
             """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","peerName":"mx.example.com","peerAddress":"127.0.0.2:25","node":"10.0.0.2:4053"}"""
         },
+        {
+            // Since the details ride inside the event they describe: the v1 shape plus "details", under .v2.
+            new Enqueued("example.com", "M1", "s@x.test", ["a@example.com"], T0)
+            {
+                Details = new Events.ReceptionDetails("M1", null, 1234, null, null, "client.x.test", "127.0.0.9", null, null, "10.0.0.1:4053"),
+            },
+            "mc.queue.enqueued.v2",
+            """{"domain":"example.com","messageId":"M1","sender":"s@x.test","recipients":["a@example.com"],"arrivedAt":"2026-11-29T12:00:00+00:00","details":{"messageId":"M1","size":1234,"peerName":"client.x.test","peerAddress":"127.0.0.9","node":"10.0.0.1:4053"}}"""
+        },
+        {
+            new AttemptCompleted("M1", T0, [new RecipientResult("a@example.com", RecipientResultKind.Delivered, 250, "2.0.0", "ok", null)], "mx", "TLSv1.3")
+            {
+                Details = new Events.AttemptDetails("M1", T0, "mx.example.com", "127.0.0.2:25", "TLSv1.3", "TLS_AES_128_GCM_SHA256", "10.0.0.2:4053"),
+            },
+            "mc.queue.attempt-completed.v2",
+            """{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","results":[{"recipient":"a@example.com","kind":0,"code":250,"enhancedCode":"2.0.0","text":"ok"}],"remoteMta":"mx","tlsProtocol":"TLSv1.3","details":{"messageId":"M1","at":"2026-11-29T12:00:00+00:00","peerName":"mx.example.com","peerAddress":"127.0.0.2:25","tlsProtocol":"TLSv1.3","tlsCipher":"TLS_AES_128_GCM_SHA256","node":"10.0.0.2:4053"}}"""
+        },
     };
 
     /// <summary>Admin commands and replies cross nodes (not persisted): they must round-trip.</summary>
