@@ -95,7 +95,7 @@ internal sealed class BenchWorld : IAsyncDisposable
     public async Task<FailoverRun> FailoverAsync()
     {
         using var stopLoad = new CancellationTokenSource();
-        var load = SmtpLoad.RunAsync(LivePorts, Messages("load", 1_000_000), 8, TimeSpan.FromMinutes(30), stopLoad.Token);
+        var load = SmtpLoad.RunAsync(LivePorts, Messages("load", 1_000_000), 8, TimeSpan.FromMinutes(30), cancellationToken: stopLoad.Token);
         await Task.Delay(TimeSpan.FromSeconds(10));
         using var http = new HttpClient();
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminToken);
