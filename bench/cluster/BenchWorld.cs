@@ -132,7 +132,7 @@ internal sealed class BenchWorld : IAsyncDisposable
     {
         using var stopLoad = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();
-        var result = await SmtpLoad.RunAsync(LivePorts, Messages("soak", 2_000_000), workers, duration + TimeSpan.FromMinutes(1), stopLoad.Token);
+        var result = await SmtpLoad.RunAsync(LivePorts, Messages("soak", 2_000_000), workers, duration + TimeSpan.FromMinutes(1), cancellationToken: stopLoad.Token);
         var seconds = clock.Elapsed.TotalSeconds;
         var logs = _nodes.Select(n => n.Runs[^1].Log).ToList();
         var alive = _nodes.Count(n => !n.Runs[^1].HasExited);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 
 namespace MailCluster.Queue.Gates;
 
@@ -10,7 +11,9 @@ namespace MailCluster.Queue.Gates;
 /// It answers a fresh gate's census with the starts it was granted of the domain in the last rate window, the leases
 /// it holds there and its requests still waiting there; it re-announces those starts every renewal interval too (a
 /// census message may be lost; the gate counts a node's first announcement only). A grant nobody waits for any more
-/// is given back.
+/// is given back. When a member is removed, the gates it hosted are gone with the requests sent to them: the client
+/// renews and re-sends 0.5 s and 2 s after the removal (once the shard regions have forgotten the dead home and
+/// re-allocate), instead of waiting up to a whole renewal interval (issue 19, the failover tail).
 /// </summary>
 public sealed class GateClientActor : ReceiveActor, IWithTimers
 {
@@ -73,6 +76,13 @@ public sealed class GateClientActor : ReceiveActor, IWithTimers
                 Sender.Tell(new GateAcquire(pending.Domain, leaseId, _node, pending.Cap));
             }
         });
+        Receive<ClusterEvent.MemberRemoved>(_ =>
+        {
+            Timers.StartSingleTimer("after-removal-1", Renew.Instance, AfterRemoval[0]);
+            Timers.StartSingleTimer("after-removal-2", Renew.Instance, AfterRemoval[1]);
+        });
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<Renew>(_ =>
         {
             foreach (var (domain, leases) in _held)
@@ -94,6 +104,10 @@ public sealed class GateClientActor : ReceiveActor, IWithTimers
         RenewEvery = timings.RenewEvery;
     }
 
+    /// <summary>When the client renews and re-sends after a member's removal: the regions learn of the removal from their
+    /// own subscription, in no set order with this one, and a message sent before that still goes to the dead home.</summary>
+    private static readonly TimeSpan[] AfterRemoval = [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     private TimeSpan RenewEvery { get; }
@@ -101,11 +115,16 @@ public sealed class GateClientActor : ReceiveActor, IWithTimers
     public static Props Props(Func<IActorRef> region, string node, GateTimings timings, TimeProvider clock) =>
         Akka.Actor.Props.Create(() => new GateClientActor(region, node, timings, clock));
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("renew", Renew.Instance, RenewEvery);
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("renew", Renew.Instance, RenewEvery);
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+    }
 
     /// <summary>Fails every wait still open: the node is stopping.</summary>
     protected override void PostStop()
     {
+        Cluster.Get(Context.System).Unsubscribe(Self);
         foreach (var pending in _pending.Values)
         {
             pending.Granted.TrySetCanceled();
