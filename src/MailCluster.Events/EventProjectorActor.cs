@@ -16,15 +16,15 @@ public sealed class EventProjectorActor : ReceiveActor, IWithTimers
     private readonly EventProjection _projection;
     private readonly EventStore _store;
     private readonly EventsOptions _options;
-    private readonly Queue.Contracts.EmbeddedJournal? _embedded;
+    private readonly Queue.Contracts.DirectJournal? _direct;
     private UniqueKillSwitch? _stream;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <param name="embedded">The embedded journal to read directly; null on PostgreSQL (see <see cref="JournalFollower"/>).</param>
-    public EventProjectorActor(EventProjection projection, EventStore store, EventsOptions options, Queue.Contracts.EmbeddedJournal? embedded)
+    /// <param name="direct">The journal table to read directly; null: through Akka.Persistence.Query (see <see cref="JournalFollower"/>).</param>
+    public EventProjectorActor(EventProjection projection, EventStore store, EventsOptions options, Queue.Contracts.DirectJournal? direct)
     {
-        (_projection, _store, _options, _embedded) = (projection, store, options, embedded);
+        (_projection, _store, _options, _direct) = (projection, store, options, direct);
         Receive<Prune>(_ => PruneAsync().PipeTo(Self));
         Receive<Pruned>(p =>
         {
@@ -41,12 +41,12 @@ public sealed class EventProjectorActor : ReceiveActor, IWithTimers
         });
     }
 
-    public static Props Props(EventProjection projection, EventStore store, EventsOptions options, Queue.Contracts.EmbeddedJournal? embedded) =>
-        Akka.Actor.Props.Create(() => new EventProjectorActor(projection, store, options, embedded));
+    public static Props Props(EventProjection projection, EventStore store, EventsOptions options, Queue.Contracts.DirectJournal? direct) =>
+        Akka.Actor.Props.Create(() => new EventProjectorActor(projection, store, options, direct));
 
     protected override void PreStart()
     {
-        _stream = JournalFollower.Run(Context, _projection, _log, _embedded);
+        _stream = JournalFollower.Run(Context, _projection, _log, _direct);
         Timers.StartSingleTimer(nameof(Prune), Prune.Instance, TimeSpan.FromMinutes(1));
     }
 

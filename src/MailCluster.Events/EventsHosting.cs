@@ -77,7 +77,7 @@ public static partial class EventsHosting
                             TimeProvider.System),
                         provider.GetRequiredService<EventStore>(),
                         provider.GetRequiredService<EventsOptions>(),
-                        provider.GetService<EmbeddedJournal>()),
+                        provider.GetService<DirectJournal>()),
                     "projector"),
                 new ClusterSingletonOptions(),
                 createProxyToo: false)
@@ -113,7 +113,7 @@ public static partial class EventsHosting
                         provider.GetRequiredService<IBounceClassifier>(),
                         provider.GetRequiredService<SuppressionOptions>(),
                         TimeProvider.System),
-                        provider.GetService<EmbeddedJournal>()),
+                        provider.GetService<DirectJournal>()),
                     "projector"),
                 new ClusterSingletonOptions(),
                 createProxyToo: false);

@@ -32,17 +32,19 @@ public interface IJournalProjection
 }
 
 /// <summary>
-/// Runs an <see cref="IJournalProjection"/> over Akka.Persistence.Query's <c>AllEvents</c>, from its stored offset. The
-/// query follows the journal's global ordering and waits for gaps left by transactions still in flight before it passes
-/// them, so no committed event is skipped. After any failure (database down) the stream restarts with backoff from the
+/// Runs an <see cref="IJournalProjection"/> over the journal, from its stored offset: the journal table read directly
+/// (<see cref="SqliteJournalTail"/>, <see cref="PostgresJournalTail"/>) when the storage feature registered a
+/// <see cref="DirectJournal"/>, else Akka.Persistence.Query's <c>AllEvents</c>. Each follows the journal's global
+/// ordering and waits for gaps left by transactions still in flight before it passes them, so no committed event is
+/// skipped. After any failure (database down) the stream restarts with backoff from the
 /// offset stored last, so a batch whose offset was not stored is applied again: at least once.
 /// </summary>
 public static class JournalFollower
 {
     /// <summary>Starts following; the switch stops it (call it from the owning actor's PostStop).</summary>
-    /// <param name="embedded">The embedded journal, read directly (<see cref="SqliteJournalTail"/>); null: PostgreSQL,
-    /// read through Akka.Persistence.Query, which waits for the gaps of concurrent writers.</param>
-    public static UniqueKillSwitch Run(IActorContext context, IJournalProjection projection, ILoggingAdapter log, EmbeddedJournal? embedded = null)
+    /// <param name="direct">The journal table, read directly: <see cref="SqliteJournalTail"/> or <see cref="PostgresJournalTail"/>
+    /// (which waits for the gaps of concurrent writers); null: through Akka.Persistence.Query's <c>AllEvents</c>.</param>
+    public static UniqueKillSwitch Run(IActorContext context, IJournalProjection projection, ILoggingAdapter log, DirectJournal? direct = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(projection);
@@ -50,7 +52,7 @@ public static class JournalFollower
         long lastAdvance = 0;
         var source = RestartSource.OnFailuresWithBackoff(
             () => Source.FromTask(projection.StartOffsetAsync(CancellationToken.None))
-                .ConcatMany(start => embedded is null ? AllEvents(system, start) : Tail(system, embedded, start))
+                .ConcatMany(start => direct is null ? AllEvents(system, start) : Tail(system, direct, start))
                 .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
                 .SelectAsync(1, async batch =>
                 {
@@ -91,10 +93,16 @@ public static class JournalFollower
                 .Select(e => (Ordering: ((Sequence)e.Offset).Value, e.Event))
                 .Where(e => e.Ordering > start));
 
-    private static Source<(long Ordering, object Event), NotUsed> Tail(ActorSystem system, EmbeddedJournal embedded, long start)
+    private static Source<(long Ordering, object Event), NotUsed> Tail(ActorSystem system, DirectJournal direct, long start)
     {
         var serialization = system.Serialization;
-        return SqliteJournalTail.From(embedded.Path, QueueSerializer.Id, (bytes, manifest) => serialization.Deserialize(bytes, QueueSerializer.Id, manifest), start);
+        object Deserialize(byte[] bytes, string manifest) => serialization.Deserialize(bytes, QueueSerializer.Id, manifest);
+        return direct switch
+        {
+            EmbeddedJournal embedded => SqliteJournalTail.From(embedded.Path, QueueSerializer.Id, Deserialize, start),
+            PostgresJournal postgres => PostgresJournalTail.From(postgres.ConnectionString, QueueSerializer.Id, Deserialize, start, TimeProvider.System),
+            _ => throw new ArgumentOutOfRangeException(nameof(direct), direct, "unknown journal"),
+        };
     }
 
     /// <summary>The read journal, made on a thread of its own: its constructor blocks on an ask (5 s timeout), and two

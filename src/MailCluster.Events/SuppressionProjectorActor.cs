@@ -10,17 +10,17 @@ public sealed class SuppressionProjectorActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SuppressionProjection _projection;
-    private readonly Queue.Contracts.EmbeddedJournal? _embedded;
+    private readonly Queue.Contracts.DirectJournal? _direct;
     private UniqueKillSwitch? _stream;
 
-    /// <param name="embedded">The embedded journal to read directly; null on PostgreSQL (see <see cref="JournalFollower"/>).</param>
-    public SuppressionProjectorActor(SuppressionProjection projection, Queue.Contracts.EmbeddedJournal? embedded) =>
-        (_projection, _embedded) = (projection, embedded);
+    /// <param name="direct">The journal table to read directly; null: through Akka.Persistence.Query (see <see cref="JournalFollower"/>).</param>
+    public SuppressionProjectorActor(SuppressionProjection projection, Queue.Contracts.DirectJournal? direct) =>
+        (_projection, _direct) = (projection, direct);
 
-    public static Props Props(SuppressionProjection projection, Queue.Contracts.EmbeddedJournal? embedded) =>
-        Akka.Actor.Props.Create(() => new SuppressionProjectorActor(projection, embedded));
+    public static Props Props(SuppressionProjection projection, Queue.Contracts.DirectJournal? direct) =>
+        Akka.Actor.Props.Create(() => new SuppressionProjectorActor(projection, direct));
 
-    protected override void PreStart() => _stream = JournalFollower.Run(Context, _projection, _log, _embedded);
+    protected override void PreStart() => _stream = JournalFollower.Run(Context, _projection, _log, _direct);
 
     protected override void PostStop() => _stream?.Shutdown();
 }

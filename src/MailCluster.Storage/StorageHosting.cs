@@ -28,7 +28,11 @@ public static partial class StorageHosting
         {
             Directory.CreateDirectory(Path.GetFullPath(dataDir));
             EnableWal(StorageOptions.SqliteJournalPath(dataDir));
-            services.AddSingleton(new MailCluster.Queue.Contracts.EmbeddedJournal(StorageOptions.SqliteJournalPath(dataDir)));
+            services.AddSingleton<MailCluster.Queue.Contracts.DirectJournal>(new MailCluster.Queue.Contracts.EmbeddedJournal(StorageOptions.SqliteJournalPath(dataDir)));
+        }
+        else
+        {
+            services.AddSingleton<MailCluster.Queue.Contracts.DirectJournal>(new MailCluster.Queue.Contracts.PostgresJournal(storage.ConnectionString!));
         }
 
         services.AddSingleton<ISpoolStore>(sp => SpoolStoreFactory.Create(
