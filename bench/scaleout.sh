@@ -10,6 +10,7 @@
 #   SCALE_REUSE=0          1: smtp-source -d (one connection per session); 0: a new connection per message
 #   SCALE_MAILLOG=1        mail log on (needed for the cross-node share; it costs some CPU, the same at every N)
 #   SCALE_BIN=DIR          a deploy/publish.sh output to use instead of publishing the work tree
+#   SCALE_NODE_ENV="K=V .." extra environment for every node (experiments, e.g. MailCluster__Events__Enabled=false)
 #   SCALE_SHARES=10240     cpu.shares of every group the script makes (v2: cpu.weight = shares / 10); see below
 #   SCALE_IDLE_SECONDS=5   the settling pause after the run, and the window after it, in which each node's idle CPU is measured
 #   SCALE_KEEP=1           keep the temp dir (node logs, PostgreSQL log)
@@ -179,7 +180,7 @@ nodes_start() { # count run
       "MailCluster__Storage__ConnectionString=Host=127.0.0.1;Port=5432;Username=postgres;Database=scale$run" \
       MailCluster__Cluster__Port=$((4000 + i)) "${seeds[@]}" \
       Logging__LogLevel__Default=Warning Logging__LogLevel__Akka=Warning "${maillog[@]}" \
-      dotnet "$MC_DLL" ) >"$T/node-r$run-n$i.log" 2>&1 &
+      ${SCALE_NODE_ENV:-} dotnet "$MC_DLL" ) >"$T/node-r$run-n$i.log" 2>&1 &
     NODE_PIDS+=($!)
   done
   local deadline=$(( $(date +%s) + 180 ))
@@ -240,14 +241,19 @@ for n in $COUNTS; do
   wait_sink $((base + warm_per_instance * DOMAINS)) 300 || log "N=$n: warm-up mail not all delivered"
   per_instance=$(( (PER_NODE * n + DOMAINS - 1) / DOMAINS )); total=$((per_instance * DOMAINS))
   base=$(sink_count); pg0=$(cg_cpu_ns "mcscale$$-pg"); cpu0=0; thr0=0
-  for i in $(seq 0 $((n - 1))); do cpu0=$((cpu0 + $(cg_cpu_ns "mcscale$$-r$RUN-n$i"))); thr0=$((thr0 + $(cg_throttled "mcscale$$-r$RUN-n$i"))); done
+  node0=()
+  for i in $(seq 0 $((n - 1))); do node0[i]=$(cg_cpu_ns "mcscale$$-r$RUN-n$i"); cpu0=$((cpu0 + node0[i])); thr0=$((thr0 + $(cg_throttled "mcscale$$-r$RUN-n$i"))); done
   t0=$(now)
   ok=yes; load "$n" "$per_instance" "run" || ok="no (a non-2xx answer: see source logs)"
   t_acc=$(now)
   wait_sink $((base + total)) 600 || log "N=$n: only $(( $(sink_count) - base )) of $total reached the sink"
   t_e2e=$(now)
   pg1=$(cg_cpu_ns "mcscale$$-pg"); cpu1=0; thr1=0
-  for i in $(seq 0 $((n - 1))); do cpu1=$((cpu1 + $(cg_cpu_ns "mcscale$$-r$RUN-n$i"))); thr1=$((thr1 + $(cg_throttled "mcscale$$-r$RUN-n$i"))); done
+  per_node=""
+  for i in $(seq 0 $((n - 1))); do
+    c=$(cg_cpu_ns "mcscale$$-r$RUN-n$i"); cpu1=$((cpu1 + c)); thr1=$((thr1 + $(cg_throttled "mcscale$$-r$RUN-n$i")))
+    per_node+=" $(calc "($c - ${node0[i]}) / 1e9 / ($t_e2e - $t0)" 2)"
+  done
   acc=$(calc "$total / ($t_acc - $t0)" 0); e2e=$(calc "$(( $(sink_count) - base )) / ($t_e2e - $t0)" 0)
   # The nodes' CPU while idle (heartbeats, gossip, timers: a cost per node and second, not per message), measured after
   # the run and a settling pause (right after a load the JIT is still compiling its hot code in the background).
@@ -260,7 +266,7 @@ for n in $COUNTS; do
   nodes_stop "$n" "$RUN"
   share=$([[ $MAILLOG == 1 ]] && cross_share "$n" "$RUN" || echo "mail log off")
   echo "| $n | $acc | $e2e | $(calc "100 * $acc / $n / $BASE_ACC" 0)% / $(calc "100 * $e2e / $n / $BASE_E2E" 0)% | $(calc "($cpu1 - $cpu0) / 1000000 / $total" 2) | $(calc "$idle_per_node * $n * ($t_e2e - $t0) * 1000 / $total" 2) | $(calc "($pg1 - $pg0) / 1000000 / $total" 2) | $(calc "100 * $idle_per_node" 1)% | $((thr1 - thr0)) | $share |"
-  log "N=$n: $total messages, all answered 250: $ok; accepted in $(calc "$t_acc - $t0") s, delivered in $(calc "$t_e2e - $t0") s"
+  log "N=$n: $total messages, all answered 250: $ok; accepted in $(calc "$t_acc - $t0") s, delivered in $(calc "$t_e2e - $t0") s; CPU per node (CPU-s per s):$per_node"
 done
 echo
 echo "Command: bench/scaleout.sh \"$COUNTS\" with SCALE_QUOTA=$QUOTA SCALE_PER_NODE=$PER_NODE SCALE_WARM=$WARM SCALE_DOMAINS=$DOMAINS SCALE_SESSIONS=$SESSIONS SCALE_REUSE=$REUSE SCALE_MAILLOG=$MAILLOG;" \
