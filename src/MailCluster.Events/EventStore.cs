@@ -128,6 +128,14 @@ public sealed partial class EventStore
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
         var offsets = await AppendAsync(connection, tx, events, ct).ConfigureAwait(false);
+        if (IsPostgres)
+        {
+            await PostgresEventWrites.UpsertContextsAsync(connection, tx, contexts, now, ct).ConfigureAwait(false);
+            await SaveOffsetAsync(connection, tx, name, journalOffset, ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return offsets;
+        }
+
         DbCommand? upsert = null;
         try
         {
@@ -151,13 +159,16 @@ public sealed partial class EventStore
             }
         }
 
-        await ExecuteAsync(connection, tx, """
-            INSERT INTO mc_event_projection(name, journal_offset) VALUES (@name, @offset)
-            ON CONFLICT (name) DO UPDATE SET journal_offset = excluded.journal_offset
-            """, ct, ("name", name), ("offset", journalOffset)).ConfigureAwait(false);
+        await SaveOffsetAsync(connection, tx, name, journalOffset, ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return offsets;
     }
+
+    private static Task<int> SaveOffsetAsync(DbConnection connection, DbTransaction tx, string name, long journalOffset, CancellationToken ct) =>
+        ExecuteAsync(connection, tx, """
+            INSERT INTO mc_event_projection(name, journal_offset) VALUES (@name, @offset)
+            ON CONFLICT (name) DO UPDATE SET journal_offset = excluded.journal_offset
+            """, ct, ("name", name), ("offset", journalOffset));
 
     /// <summary>Appends events written outside the projection (Suppressed); an id already stored is skipped.</summary>
     public async Task<IReadOnlyList<long>> AppendAsync(IReadOnlyList<DeliveryEvent> events, CancellationToken ct)
@@ -179,6 +190,7 @@ public sealed partial class EventStore
         if (IsPostgres)
         {
             await ExecuteAsync(connection, tx, AppendLock, ct).ConfigureAwait(false);
+            return await PostgresEventWrites.AppendAsync(connection, tx, events, ct).ConfigureAwait(false);
         }
 
         var offsets = new List<long>(events.Count);
@@ -275,7 +287,7 @@ public sealed partial class EventStore
         return sqlite;
     }
 
-    private static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
+    internal static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -291,7 +303,7 @@ public sealed partial class EventStore
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    internal static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
         await using var command = Command(connection, tx, sql, parameters);
         return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);

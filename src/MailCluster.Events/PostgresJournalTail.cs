@@ -68,11 +68,21 @@ public static class PostgresJournalTail
         command.Parameters.AddWithValue("serializer", serializerId);
         command.Parameters.AddWithValue("after", cursor.After);
         command.Parameters.AddWithValue("limit", BatchSize);
-        await command.PrepareAsync().ConfigureAwait(false);
         var orderings = new List<long>();
         var payloads = new List<(byte[]? Message, string Manifest)>();
         ulong xmin = 0, xmax = 0;
-        await using (var reader = await command.ExecuteReaderAsync().ConfigureAwait(false))
+        NpgsqlDataReader opened;
+        try
+        {
+            await command.PrepareAsync().ConfigureAwait(false);
+            opened = await command.ExecuteReaderAsync().ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return []; // a fresh database: Akka.Persistence.Sql creates the journal table at its first use, after this read
+        }
+
+        await using (var reader = opened)
         {
             while (await reader.ReadAsync().ConfigureAwait(false))
             {

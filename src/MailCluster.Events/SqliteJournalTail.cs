@@ -54,11 +54,23 @@ public static class SqliteJournalTail
         command.Parameters.AddWithValue("$after", after);
         command.Parameters.AddWithValue("$serializer", serializerId);
         command.Parameters.AddWithValue("$limit", BatchSize);
-        using var reader = command.ExecuteReader();
         var rows = new List<(long, object)>();
-        while (reader.Read())
+        SqliteDataReader reader;
+        try
         {
-            rows.Add((reader.GetInt64(0), deserialize((byte[])reader.GetValue(2), reader.GetString(1))));
+            reader = command.ExecuteReader();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 1 && e.Message.Contains("no such table", StringComparison.Ordinal))
+        {
+            return rows; // a fresh node: Akka.Persistence.Sql creates the journal table at its first use, after this read
+        }
+
+        using (reader)
+        {
+            while (reader.Read())
+            {
+                rows.Add((reader.GetInt64(0), deserialize((byte[])reader.GetValue(2), reader.GetString(1))));
+            }
         }
 
         return rows;

@@ -77,6 +77,29 @@ public sealed class PostgresJournalTailTests : IAsyncLifetime
         Assert.Equal(0, cursor.After);
     }
 
+    [Fact]
+    public async Task A_database_without_the_journal_table_yet_reads_as_empty()
+    {
+        var fresh = await _server.CreateDatabaseAsync("fresh");
+        var cursor = new JournalGapCursor(0);
+        Assert.Empty(await PostgresJournalTail.ReadAsync(fresh, QueueSerializer, (_, _) => new object(), cursor, new FakeTimeProvider()));
+        Assert.Equal(0, cursor.After);
+    }
+
+    [Fact]
+    public void A_sqlite_journal_without_the_table_yet_reads_as_empty()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("mc-tail-").FullName, "journal.db");
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            connection.Open(); // creates the file, no table
+        }
+
+        Assert.Empty(SqliteJournalTail.Read(path, QueueSerializer, (_, _) => new object(), 0));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+    }
+
     private async Task<List<string>> ReadAsync(JournalGapCursor cursor, TimeProvider clock)
     {
         var events = await PostgresJournalTail.ReadAsync(

@@ -4,25 +4,22 @@ using Xunit;
 
 namespace MailCluster.Events.Tests;
 
-/// <summary>The projection over a real SQLite events store: exactly once across a restart, paging by offset, filters.</summary>
-public sealed class EventStoreTests : IAsyncLifetime
+/// <summary>The projection over a real events store (SQLite, PostgreSQL): exactly once across a restart, paging by
+/// offset, filters. PostgreSQL writes a batch set-wise (<see cref="PostgresEventWrites"/>), SQLite row by row.</summary>
+public abstract class EventStoreContract : IAsyncLifetime
 {
     private static readonly DateTimeOffset Arrived = DateTimeOffset.UtcNow.AddMinutes(-1);
-    private readonly string _dir = Directory.CreateTempSubdirectory("mc-events-").FullName;
     private EventStore _store = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _store = EventStore.Sqlite(Path.Combine(_dir, "events.db"));
+        _store = await CreateAsync();
         await _store.InitializeAsync(CancellationToken.None);
     }
 
-    public ValueTask DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-        return ValueTask.CompletedTask;
-    }
+    public abstract ValueTask DisposeAsync();
+
+    protected abstract Task<EventStore> CreateAsync();
 
     [Fact]
     public async Task A_restarted_projection_resumes_after_its_offset_and_keeps_the_context()
@@ -73,5 +70,38 @@ public sealed class EventStoreTests : IAsyncLifetime
         Assert.Equal(4, (await _store.QueryAsync(new EventQuery(0, 100), CancellationToken.None)).Count);
 
         Assert.Equal(4, await _store.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1), DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None));
+    }
+}
+
+public sealed class SqliteEventStoreTests : EventStoreContract
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mc-events-").FullName;
+
+    public override ValueTask DisposeAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    protected override Task<EventStore> CreateAsync() => Task.FromResult(EventStore.Sqlite(Path.Combine(_dir, "events.db")));
+}
+
+public sealed class PostgresEventStoreTests : EventStoreContract
+{
+    private MailCluster.Testing.PostgresServer? _server;
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    protected override async Task<EventStore> CreateAsync()
+    {
+        _server = await MailCluster.Testing.PostgresServer.StartAsync();
+        return EventStore.Postgres(await _server.CreateDatabaseAsync("events"));
     }
 }
