@@ -131,15 +131,27 @@ public sealed partial class EventStore
         if (IsPostgres)
         {
             await PostgresEventWrites.UpsertContextsAsync(connection, tx, contexts, now, ct).ConfigureAwait(false);
-            await SaveOffsetAsync(connection, tx, name, journalOffset, ct).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
-            return offsets;
+        }
+        else
+        {
+            await UpsertContextsAsync(connection, tx, contexts, now, ct).ConfigureAwait(false);
         }
 
+        await ExecuteAsync(connection, tx, """
+            INSERT INTO mc_event_projection(name, journal_offset) VALUES (@name, @offset)
+            ON CONFLICT (name) DO UPDATE SET journal_offset = excluded.journal_offset
+            """, ct, ("name", name), ("offset", journalOffset)).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return offsets;
+    }
+
+    /// <summary>SQLite: one command for the batch's contexts, its parameters rebound per row (prepared once; in process,
+    /// so a statement per row costs no round trip).</summary>
+    private static async Task UpsertContextsAsync(DbConnection connection, DbTransaction tx, IEnumerable<MessageContext> contexts, DateTimeOffset now, CancellationToken ct)
+    {
         DbCommand? upsert = null;
         try
         {
-            // One command for the batch's contexts, its parameters rebound per row: the statement is prepared once.
             foreach (var context in contexts)
             {
                 upsert ??= Command(connection, tx, """
@@ -158,17 +170,7 @@ public sealed partial class EventStore
                 await upsert.DisposeAsync().ConfigureAwait(false);
             }
         }
-
-        await SaveOffsetAsync(connection, tx, name, journalOffset, ct).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
-        return offsets;
     }
-
-    private static Task<int> SaveOffsetAsync(DbConnection connection, DbTransaction tx, string name, long journalOffset, CancellationToken ct) =>
-        ExecuteAsync(connection, tx, """
-            INSERT INTO mc_event_projection(name, journal_offset) VALUES (@name, @offset)
-            ON CONFLICT (name) DO UPDATE SET journal_offset = excluded.journal_offset
-            """, ct, ("name", name), ("offset", journalOffset));
 
     /// <summary>Appends events written outside the projection (Suppressed); an id already stored is skipped.</summary>
     public async Task<IReadOnlyList<long>> AppendAsync(IReadOnlyList<DeliveryEvent> events, CancellationToken ct)
