@@ -104,24 +104,19 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
     /// <summary>Carries out one decision (<see cref="QueueDecision"/>): its event persisted and applied first, if any.</summary>
     private void Carry(QueueDecision decision)
     {
-        foreach (var note in decision.Notes)
-        {
-            _log.Write(note);
-        }
-
+        _log.Write(decision.Notes);
         var replyTo = Sender;
         if (decision.Event is null)
         {
             Then(decision, replyTo);
+            return;
         }
-        else
+
+        Persist(decision.Event, e =>
         {
-            Persist(decision.Event, e =>
-            {
-                Applied(e);
-                Then(decision, replyTo);
-            });
-        }
+            Applied(e);
+            Then(decision, replyTo);
+        });
     }
 
     /// <summary>The rest of a decision: the answer, the log line, the next group commit, then the next step.</summary>
@@ -132,11 +127,7 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
             replyTo.Tell(reply);
         }
 
-        if (decision.Done is { } done)
-        {
-            _log.Write(done);
-        }
-
+        _log.Write(decision.Done);
         if (decision.Write)
         {
             FlushWrites();
@@ -247,22 +238,11 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private sealed class Tick
-    {
-        public static readonly Tick Instance = new();
-    }
-
+    private sealed class Tick { public static readonly Tick Instance = new(); }
     private sealed record SnapshotTimeout;
-
-    private sealed class SuspensionChanged
-    {
-        public static readonly SuspensionChanged Instance = new();
-    }
+    private sealed class SuspensionChanged { public static readonly SuspensionChanged Instance = new(); }
 
     /// <summary>The shard's stop message for a passivating queue and for a shard hand-off (local only; see
     /// <see cref="DomainQueueEntity.StopMessage"/> and <see cref="DeliveryScheduler.Next"/>).</summary>
-    internal sealed class StopQueue
-    {
-        public static readonly StopQueue Instance = new();
-    }
+    internal sealed class StopQueue { public static readonly StopQueue Instance = new(); }
 }

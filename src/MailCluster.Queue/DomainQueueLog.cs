@@ -16,11 +16,20 @@ internal sealed record LogNote(LogLevel Level, string Format, params object[] Ar
 /// these.</summary>
 internal static class DomainQueueLog
 {
-    /// <summary>Writes <paramref name="note"/> with its arguments spread: Akka 1.5 has no Info(format, params object[]),
-    /// so an array passed whole would bind to Info&lt;T1&gt; and print as one "System.Object[]" argument.</summary>
-    public static void Write(this ILoggingAdapter log, LogNote note)
+    /// <summary>Writes each of <paramref name="notes"/> in order.</summary>
+    public static void Write(this ILoggingAdapter log, IReadOnlyList<LogNote> notes)
     {
-        if (!log.IsEnabled(note.Level))
+        foreach (var note in notes)
+        {
+            log.Write(note);
+        }
+    }
+
+    /// <summary>Writes <paramref name="note"/> with its arguments spread (nothing when it is null): Akka 1.5 has no Info(format, params object[]),
+    /// so an array passed whole would bind to Info&lt;T1&gt; and print as one "System.Object[]" argument.</summary>
+    public static void Write(this ILoggingAdapter log, LogNote? note)
+    {
+        if (note is null || !log.IsEnabled(note.Level))
         {
             return;
         }
