@@ -45,7 +45,13 @@ public class T01_DeliversThroughMx
 
     private static async Task DeliverAndCompareAsync(Scenario scenario, NodeConfig config)
     {
-        await scenario.StartNodeAsync(config);
+        var node = await scenario.StartNodeAsync(config);
+
+        // The listeners open only once the journal and the spool have run their first statements (issue 18, target 3).
+        var warmUp = System.Text.RegularExpressions.Regex.Match(node.Log, @"Durable path warm-up before the listeners open: journal \d+ ms, spool \d+ ms");
+        Assert.True(warmUp.Success, "no warm-up line: " + node.Tail(40));
+        Assert.True(warmUp.Index < node.Log.IndexOf("Now listening on", StringComparison.Ordinal), "the listeners opened before the warm-up ended");
+
         var message = Scenario.NewMessage($"alice@{Scenario.RelayDomain}", "T01");
 
         var reply = await Scenario.SendAsync(config.MxPort, message);

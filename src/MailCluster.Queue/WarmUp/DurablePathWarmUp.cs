@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using Akka.Actor;
+using MailCluster.Queue.Spool;
+
+namespace MailCluster.Queue.WarmUp;
+
+/// <summary>What the durable path's warm-up did: milliseconds per store (null when that store was not warmed).</summary>
+public sealed record DurablePathWarmUpResult(long? JournalMs, long? SpoolMs);
+
+/// <summary>
+/// Exercises the stores a message's acceptance writes to, once, before the node's listeners open: the journal and
+/// snapshot store (<see cref="JournalWarmUpActor"/>, on delivery nodes) and the spool (on edge nodes: an uncommitted
+/// body of a reserved domain written, then deleted). Nothing stays stored and nothing is delivered. Both run at once.
+/// </summary>
+public static class DurablePathWarmUp
+{
+    /// <summary>The reserved domain (RFC 2606 ".invalid") the spool's warm-up body names.</summary>
+    public const string Domain = "warm-up.invalid";
+
+    public static async Task<DurablePathWarmUpResult> RunAsync(ActorSystem? journalSystem, ISpoolStore? spool, CancellationToken cancellationToken)
+    {
+        var journal = journalSystem is null ? Task.FromResult<long?>(null) : TimedAsync(() => JournalAsync(journalSystem, cancellationToken));
+        var body = spool is null ? Task.FromResult<long?>(null) : TimedAsync(() => SpoolAsync(spool, cancellationToken));
+        await Task.WhenAll(journal, body).ConfigureAwait(false);
+        return new DurablePathWarmUpResult(await journal.ConfigureAwait(false), await body.ConfigureAwait(false));
+    }
+
+    private static async Task<long?> TimedAsync(Func<Task> run)
+    {
+        var clock = Stopwatch.StartNew();
+        await run().ConfigureAwait(false);
+        return clock.ElapsedMilliseconds;
+    }
+
+    private static async Task JournalAsync(ActorSystem system, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var actor = system.ActorOf(JournalWarmUpActor.Props(done), "journal-warm-up");
+        try
+        {
+            await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            system.Stop(actor); // already stopped when it finished; stops it on a failure or a timeout
+        }
+    }
+
+    private static async Task SpoolAsync(ISpoolStore spool, CancellationToken cancellationToken)
+    {
+        var id = MessageIds.New();
+        try
+        {
+            await spool.WriteAsync(id, "Subject: warm-up\r\n\r\nwarm-up\r\n"u8.ToArray(), [Domain], cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Not deleted when cancelled (the start's limit): the orphan sweep removes an uncommitted body later.
+            await spool.DeleteUncommittedAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
