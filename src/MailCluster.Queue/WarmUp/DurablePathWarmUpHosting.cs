@@ -37,6 +37,11 @@ public static partial class DurablePathWarmUpHosting
                     limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
                 LogDone(logger, result.JournalMs, result.SpoolMs);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The host is stopping while it starts (SIGTERM during the warm-up): nothing is left to warm, and the
+                // stop goes on as it would have without this service.
+            }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 LogFailed(logger, ex.GetType().Name, ex.Message);

@@ -66,6 +66,24 @@ public sealed class DurablePathWarmUpRunnerTests
         never.SetResult();
     }
 
+    [Fact]
+    public async Task A_stop_during_the_warm_up_ends_the_start_quietly()
+    {
+        var never = new TaskCompletionSource();
+        var spool = new RecordingSpool { Write = () => never.Task };
+        var log = new ListLogger();
+        using var stopping = new CancellationTokenSource();
+
+        var start = Runner(spool, log, TimeSpan.FromSeconds(30)).StartAsync(stopping.Token);
+        await stopping.CancelAsync();
+        var finished = await Task.WhenAny(start, Task.Delay(TimeSpan.FromSeconds(30), Ct));
+
+        Assert.Same(start, finished);
+        await start; // no exception: a stop while starting is not a failed start
+        Assert.Empty(log.Entries);
+        never.SetResult();
+    }
+
     private static DurablePathWarmUpHosting.Runner Runner(ISpoolStore spool, ILogger<DurablePathWarmUpHosting.Runner> log, TimeSpan limit) =>
         new(new ServiceCollection().AddSingleton(spool).BuildServiceProvider(), journal: false, spool: true, limit, log);
 
