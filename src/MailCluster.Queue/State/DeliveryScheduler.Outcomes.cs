@@ -106,19 +106,27 @@ internal sealed partial record DeliveryScheduler
     public DeliveryScheduler Committed(string messageId) => Holds.ContainsKey(messageId) ? this with { Holds = Holds.Remove(messageId) } : this;
 
     /// <summary>A DSN run reported: a failure that may pass is tried again after the retry policy's initial delay
-    /// (nothing to persist); otherwise the state decides what to persist (null: nothing left to mark).</summary>
+    /// (nothing to persist); otherwise the state decides what to persist (null: nothing left to mark). A DSN to
+    /// persist keeps the message among the running ones until its <see cref="DsnQueued"/> is applied
+    /// (<see cref="Applied"/>): until then the state still says a DSN is due, and a step taken meanwhile (the
+    /// group commit's completion runs one while the event is being written) would start a second run, i.e. a second
+    /// DSN for the same reports.</summary>
     public (DeliveryScheduler Scheduler, DsnQueued? Event) DsnRunFinished(DomainQueueState state, DsnFinished finished, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(finished);
-        var next = this with { DsnRunning = DsnRunning.Remove(finished.MessageId) };
         if (finished.Retry)
         {
-            return (next with { DsnHolds = DsnHolds.SetItem(finished.MessageId, now + TimeSpan.FromSeconds(Retry.Options.InitialSeconds)) }, null);
+            return (this with
+            {
+                DsnRunning = DsnRunning.Remove(finished.MessageId),
+                DsnHolds = DsnHolds.SetItem(finished.MessageId, now + TimeSpan.FromSeconds(Retry.Options.InitialSeconds)),
+            }, null);
         }
 
-        return (next with { DsnHolds = DsnHolds.Remove(finished.MessageId) },
-            state.DecideDsnQueued(finished.MessageId, finished.Recipients, finished.DsnMessageId, now));
+        var queued = state.DecideDsnQueued(finished.MessageId, finished.Recipients, finished.DsnMessageId, now);
+        var running = queued is null ? DsnRunning.Remove(finished.MessageId) : DsnRunning;
+        return (this with { DsnRunning = running, DsnHolds = DsnHolds.Remove(finished.MessageId) }, queued);
     }
 
     /// <summary>The operator flushed the queue: holds (commit waits, DSN retries) are cleared once, and a destination
@@ -128,7 +136,8 @@ internal sealed partial record DeliveryScheduler
     /// <summary>
     /// What a persisted event, once applied to the state, resets here: a new message waits for its commit nudge
     /// (<see cref="Enqueued(string, DateTimeOffset)"/>); an attempt's message is settled and no longer held (an operator's
-    /// bounce goes out through the state's reports at once); a deleted message is neither held nor retried.
+    /// bounce goes out through the state's reports at once); a deleted message is neither held nor retried; a recorded
+    /// DSN's run is over (<see cref="DsnRunFinished"/>).
     /// </summary>
     public DeliveryScheduler Applied(IQueueMessage e, DateTimeOffset now) => e switch
     {
@@ -136,6 +145,7 @@ internal sealed partial record DeliveryScheduler
         AttemptCompleted attempt when InFlight.Contains(attempt.MessageId) || Holds.ContainsKey(attempt.MessageId) =>
             this with { InFlight = InFlight.Remove(attempt.MessageId), Holds = Holds.Remove(attempt.MessageId) },
         MessageDeleted deleted => this with { Holds = Holds.Remove(deleted.MessageId), DsnHolds = DsnHolds.Remove(deleted.MessageId) },
+        DsnQueued queued when DsnRunning.Contains(queued.MessageId) => this with { DsnRunning = DsnRunning.Remove(queued.MessageId) },
         _ => this,
     };
 

@@ -190,6 +190,28 @@ public class DeliverySchedulerTests
         Assert.Equal(("M1", "D1"), (queued!.MessageId, queued.DsnMessageId));
     }
 
+    /// <summary>T48 found it (a second DSN to the sender): the group commit's completion runs a step while the
+    /// DsnQueued of a finished run is being written, when the state still says the DSN is due. The run counts as
+    /// running until its DsnQueued is applied.</summary>
+    [Fact]
+    public void A_finished_dsn_run_starts_no_second_run_before_its_dsn_queued_is_applied()
+    {
+        var state = Queue(1);
+        state = state.Apply(state.Decide("M1", new DeliveryResult(
+            [new("a1@example.com", OutcomeKind.Permanent, 550, "5.1.1", "no such user")], "mx", null), T0, Retry, () => 0.5)!);
+        var (scheduler, step) = Scheduler().Next(state, false, T0);
+        Assert.Single(step.DsnRuns);
+
+        (scheduler, var queued) = scheduler.DsnRunFinished(state, new DsnFinished("M1", ["a1@example.com"], "D1", false, null), T0);
+
+        Assert.NotNull(queued);
+        Assert.Empty(scheduler.Next(state, false, T0.AddSeconds(1)).Step.DsnRuns); // the event is still being written
+        state = state.Apply(queued);
+        scheduler = scheduler.Applied(queued, T0.AddSeconds(1));
+        Assert.Empty(scheduler.DsnRunning);
+        Assert.Empty(scheduler.Next(state, false, T0.AddSeconds(2)).Step.DsnRuns);
+    }
+
     /// <summary>The bug of issue 13: a run that threw bypassed the state, so no attempt was counted and the message
     /// never expired. It is now a transient attempt of the recipients sent, and expires at the maximum age.</summary>
     [Fact]
