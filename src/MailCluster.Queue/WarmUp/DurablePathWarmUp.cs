@@ -48,6 +48,8 @@ public static class DurablePathWarmUp
 
     private static async Task SpoolAsync(ISpoolStore spool, CancellationToken cancellationToken)
     {
+        // The storage feature creates the schema in the background at start; the warm-up may come first (idempotent).
+        await spool.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var id = MessageIds.New();
         try
         {
