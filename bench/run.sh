@@ -371,8 +371,9 @@ scenario_accept() { # mta reuse(0|1)
 }
 
 # ---------------------------------------------------------------------------------------------- 2. end to end
-scenario_e2e() {
-  local mta=$1
+scenario_e2e() { # mta [reuse(1|0) [key]]: key "e2e" (connections reused) or "relay_new" (issue 18 target 5)
+  local mta=$1 reuse=${2:-1} key=${3:-e2e} reuse_arg=()
+  [[ $reuse == 1 ]] && reuse_arg=(-d)
   mta_start "$mta"
   local base c0 t0 t1 c1 p0 p1 n deadline
   # Warm up through the whole path (to the sink), and start timing once the warm-up mail has all arrived.
@@ -380,26 +381,29 @@ scenario_e2e() {
   warm_up "$mta" e2e "$SESSIONS" "$N_WARM" 1024 -d -t user@relay.test
   deadline=$(( $(date +%s) + 60 ))
   while [[ $(( $(sink_count) - base )) -lt $N_WARM && $(date +%s) -lt $deadline ]]; do sleep 0.05; done
-  prof_start "$mta" e2e
+  prof_start "$mta" "$key"
   base=$(sink_count); c0=$(cpu_ns "$(mta_cg "$mta")"); p0=$(cpu_ns pg); t0=$(now)
-  source_run "$mta" "$N_E2E" 1024 -d -t user@relay.test >"$T/src-e2e-$mta.log" 2>&1 \
-    || log "$mta e2e: smtp-source failed: $(tail -2 "$T/src-e2e-$mta.log" | tr '\n' ' ')"
+  local ok=1
+  source_run "$mta" "$N_E2E" 1024 "${reuse_arg[@]}" -t user@relay.test >"$T/src-$key-$mta.log" 2>&1 \
+    || { ok=0; log "$mta $key: smtp-source failed: $(tail -2 "$T/src-$key-$mta.log" | tr '\n' ' ')"; }
   local accepted; accepted=$(now)
   deadline=$(( $(date +%s) + (QUICK == 1 ? 60 : 180) ))
   while :; do
     n=$(( $(sink_count) - base ))
     [[ $n -ge $N_E2E ]] && break
-    [[ $(date +%s) -ge $deadline ]] && { log "$mta e2e: only $n of $N_E2E reached the sink before the deadline"; break; }
+    [[ $(date +%s) -ge $deadline ]] && { log "$mta $key: only $n of $N_E2E reached the sink before the deadline"; break; }
     sleep 0.05
   done
   t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")"); p1=$(cpu_ns pg)
-  prof_stop e2e "$n"
-  R[e2e.$mta]=$(calc "$n / ($t1 - $t0)" 0)
-  R[e2e_n.$mta]=$n
-  R[e2e_accept_s.$mta]=$(calc "$accepted - $t0" 1)
-  R[e2e_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / ($n > 0 ? $n : 1) * 1000" 2)
-  if [[ $mta == mc && -n $CG_PG ]]; then R[e2e_pgcpu.$mta]=$(calc "($p1 - $p0) / 1e9 / ($n > 0 ? $n : 1) * 1000" 2); fi
-  log "$mta e2e: $n delivered, ${R[e2e.$mta]} msg/s (accepted in ${R[e2e_accept_s.$mta]} s), ${R[e2e_cpu.$mta]} CPU s/1000$( [[ $mta == mc && -n $CG_PG ]] && echo " (PostgreSQL: ${R[e2e_pgcpu.$mta]})")"
+  prof_stop "$key" "$n"
+  # Each figure is also kept per run (RS) for the alternating rounds of relay_new; e2e runs once.
+  R[$key.$mta]=$(calc "$n / ($t1 - $t0)" 0); RS[$key.$mta]+="$( [[ $ok == 1 ]] && echo "${R[$key.$mta]}" || echo fail) "
+  R[${key}_n.$mta]=$n
+  R[${key}_accept_s.$mta]=$(calc "$accepted - $t0" 1)
+  R[${key}_accept.$mta]=$(calc "$N_E2E / ($accepted - $t0)" 0); RS[${key}_accept.$mta]+="$( [[ $ok == 1 ]] && echo "${R[${key}_accept.$mta]}" || echo fail) "
+  R[${key}_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / ($n > 0 ? $n : 1) * 1000" 2); RS[${key}_cpu.$mta]+="${R[${key}_cpu.$mta]} "
+  if [[ $mta == mc && -n $CG_PG ]]; then R[${key}_pgcpu.$mta]=$(calc "($p1 - $p0) / 1e9 / ($n > 0 ? $n : 1) * 1000" 2); fi
+  log "$mta $key: $n delivered, ${R[$key.$mta]} msg/s (accepted in ${R[${key}_accept_s.$mta]} s: ${R[${key}_accept.$mta]} msg/s), ${R[${key}_cpu.$mta]} CPU s/1000$( [[ $mta == mc && -n $CG_PG ]] && echo " (PostgreSQL: ${R[${key}_pgcpu.$mta]})")"
   mta_stop "$mta"
 }
 
@@ -480,8 +484,9 @@ scenario_idle() {
   mta_stop "$mta"
 }
 
-# MCBENCH_SCENARIOS="accept e2e latency large idle" (default: all) runs a subset, e.g. to re-measure one change.
-want() { [[ " ${MCBENCH_SCENARIOS:-accept e2e latency large idle} " == *" $1 "* ]]; }
+# MCBENCH_SCENARIOS="accept e2e relay_new latency large idle" (default: all) runs a subset, e.g. to re-measure one
+# change; large_sized (bench/large.sh) only when named.
+want() { [[ " ${MCBENCH_SCENARIOS:-accept e2e relay_new latency large idle} " == *" $1 "* ]]; }
 # Acceptance is the headline figure and the machine is shared and noisy: the full run repeats it in $ROUNDS rounds,
 # alternating which MTA goes first, and reports each MTA's median (every round's figures are printed as well).
 ROUNDS=$([[ $QUICK == 1 ]] && echo 1 || echo 3)
@@ -500,6 +505,18 @@ if want accept; then
   done
 fi
 want e2e && for mta in "${MTAS[@]}"; do scenario_e2e "$mta"; done
+# Issue 18 target 5: a new connection per message while the MTA relays what it accepts to smtp-sink (delivery running
+# during acceptance), $ROUNDS alternating rounds, medians; accepted msg/s (until smtp-source's last 250) and end to end.
+if want relay_new; then
+  for round in $(seq "$ROUNDS"); do
+    order=("${MTAS[@]}"); (( round % 2 == 0 )) && order=($(printf '%s\n' "${MTAS[@]}" | tac))
+    for mta in "${order[@]}"; do scenario_e2e "$mta" 0 relay_new; done
+  done
+  for key in relay_new relay_new_accept relay_new_cpu; do for mta in "${MTAS[@]}"; do
+    if [[ "${RS[$key.$mta]:-}" == *fail* ]]; then R[$key.$mta]=fail
+    elif [[ -n "${RS[$key.$mta]:-}" ]]; then R[$key.$mta]=$(median <<<"${RS[$key.$mta]}"); fi
+  done; done
+fi
 # Half of Postfix's maximum: its new-connection acceptance rate (the latency client opens one session per message).
 base_rate=${R[accept_new.pf]:-${R[accept_new.mc]:-100}}
 [[ "$base_rate" == fail ]] && base_rate=100
@@ -542,6 +559,11 @@ report() {
   row "1a. cold: the first $N_WARM msgs after start (msg/s, diagnostic)" accept_reuse_cold ""
   row "1b. cold: the first $N_WARM msgs after start (msg/s, diagnostic)" accept_new_cold ""
   row "2. End-to-end relay via MX to smtp-sink (msg/s)" e2e "≥ 2×"
+  if want relay_new; then
+    row "2b. While relaying, new connection per msg: accepted (msg/s, median of $ROUNDS)" relay_new_accept "≥ 3×"
+    row "2b. While relaying, new connection per msg: end to end (msg/s, median of $ROUNDS)" relay_new "≥ 3×"
+    row "2b. CPU s / 1000 msgs relayed, new connection per msg" relay_new_cpu "lower"
+  fi
   row "3. Latency at ${LAT_RATE} msg/s, p50 (ms)" lat_p50 ""
   row "3. Latency at ${LAT_RATE} msg/s, p99 (ms)" lat_p99 "≤ 1×"
   row "3. Latency at ${LAT_RATE} msg/s, p99 after the first quarter (ms, diagnostic)" lat_p99_late ""
