@@ -28,6 +28,9 @@ public enum DataStatus
 /// <see cref="IsTooLarge"/> set; memory use is bounded by the pipe's segment size whatever the client sends.</item>
 /// <item>A text line longer than maxLineLength octets including CRLF (RFC 5321 §4.5.3.1.6: 1000, the stuffing dot not
 /// counted) sets <see cref="HasLongLine"/>; a NUL octet sets <see cref="HasNul"/>. Both are the session's policy.</item>
+/// <item>After the header section, a run of whole lines that need nothing but their text copied (CRLF endings only, no
+/// leading dot) is taken at once: one scan per line for CR/LF, one for NUL and one write per run, instead of a scan,
+/// a NUL pass and two writes per line (issue 18: about 14,000 lines per MB). The state machine takes every edge.</item>
 /// </list>
 /// Every state lives in fields, so the input may be split at any octet boundary with the same result.
 /// </summary>
@@ -111,6 +114,18 @@ public sealed class DataReader
         while (i < span.Length)
         {
             var b = span[i];
+            if (_state == State.LineStart && !_inHeaders && b != '.')
+            {
+                // The body's common case: whole lines that need no per-line action, written in one piece.
+                var plain = PlainLines(span[i..]);
+                if (plain > 0)
+                {
+                    Lines(span.Slice(i, plain), output);
+                    i += plain;
+                    continue;
+                }
+            }
+
             switch (_state)
             {
                 case State.LineStart when b == '.':
@@ -147,6 +162,48 @@ public sealed class DataReader
         }
 
         return i;
+    }
+
+    /// <summary>
+    /// The length of the longest prefix of <paramref name="span"/> made of whole lines whose only effect is their text:
+    /// each ends with CRLF and holds no other CR or LF, and none starts with a dot (a terminator or a stuffed line).
+    /// Valid at the start of a line after the header section, where a line's text needs no matching. A line longer
+    /// than the limit sets <see cref="HasLongLine"/> here (nothing else differs for it); NUL is left to
+    /// <see cref="Lines"/>. A bare line ending, an incomplete last line and a leading dot end the prefix, and the state
+    /// machine takes them from there.
+    /// </summary>
+    private int PlainLines(ReadOnlySpan<byte> span)
+    {
+        var end = 0;
+        while (end < span.Length && span[end] != '.')
+        {
+            var rest = span[end..];
+            var cr = rest.IndexOfAny(LineEnds);
+            if (cr < 0 || rest[cr] != '\r' || cr + 1 == rest.Length || rest[cr + 1] != '\n')
+            {
+                break;
+            }
+
+            if (cr + 2 > _maxLineLength)
+            {
+                HasLongLine = true;
+            }
+
+            end += cr + 2;
+        }
+
+        return end;
+    }
+
+    /// <summary>Whole lines from <see cref="PlainLines"/>: one scan for NUL, one write; the state stays LineStart.</summary>
+    private void Lines(ReadOnlySpan<byte> lines, IBufferWriter<byte> output)
+    {
+        if (!HasNul && lines.Contains((byte)0))
+        {
+            HasNul = true;
+        }
+
+        Write(lines, output);
     }
 
     private int Bare(int index)
