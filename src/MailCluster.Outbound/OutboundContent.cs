@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace MailCluster.Outbound;
 
 public enum ContentAction
@@ -58,11 +60,35 @@ public static class OutboundContent
         return output.ToArray();
     }
 
+    /// <summary>True when a CR is not followed by LF or an LF not preceded by CR. Equivalently, some adjacent pair
+    /// (j, j+1) has a CR at j without an LF at j+1 or the reverse, or the text starts with LF or ends with CR: one
+    /// vectorized pass over the body, which the relay runs on every message.</summary>
     public static bool HasBareLineBreak(ReadOnlySpan<byte> span)
     {
-        for (int i = 0; i < span.Length; i++)
+        if (span.IsEmpty)
         {
-            if ((span[i] == '\r' && (i + 1 >= span.Length || span[i + 1] != '\n')) || (span[i] == '\n' && (i == 0 || span[i - 1] != '\r')))
+            return false;
+        }
+
+        if (span[0] == '\n' || span[^1] == '\r')
+        {
+            return true;
+        }
+
+        var cr = new Vector<byte>((byte)'\r');
+        var lf = new Vector<byte>((byte)'\n');
+        var j = 0;
+        for (; j + Vector<byte>.Count < span.Length; j += Vector<byte>.Count)
+        {
+            if (Vector.Equals(new Vector<byte>(span[j..]), cr) != Vector.Equals(new Vector<byte>(span[(j + 1)..]), lf))
+            {
+                return true;
+            }
+        }
+
+        for (; j + 1 < span.Length; j++)
+        {
+            if ((span[j] == '\r') != (span[j + 1] == '\n'))
             {
                 return true;
             }

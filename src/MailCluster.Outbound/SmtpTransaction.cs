@@ -164,7 +164,16 @@ internal sealed class SmtpTransaction(SmtpPeer peer, StageTimeouts timeouts, Del
             return go;
         }
 
-        await WriteBlocksAsync(LmtpClientConnection.DotStuff(body.Span), ct).ConfigureAwait(false);
+        if (DotStuffing.IsNeeded(body.Span))
+        {
+            await WriteBlocksAsync(DotStuffing.Stuff(body.Span), ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteBlocksAsync(body, ct).ConfigureAwait(false);
+            await peer.WriteAsync(DotStuffing.Terminator(body.Span).ToArray(), timeouts.DataBlock, ct).ConfigureAwait(false);
+        }
+
         return await peer.ReadAsync(timeouts.DataEnd, ct).ConfigureAwait(false);
     }
 
