@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace MailCluster.Outbound;
 
 public enum ContentAction
@@ -60,42 +58,9 @@ public static class OutboundContent
         return output.ToArray();
     }
 
-    /// <summary>True when a CR is not followed by LF or an LF not preceded by CR. Equivalently, some adjacent pair
-    /// (j, j+1) has a CR at j without an LF at j+1 or the reverse, or the text starts with LF or ends with CR: one
-    /// vectorized pass over the body, which the relay runs on every message.</summary>
-    public static bool HasBareLineBreak(ReadOnlySpan<byte> span)
-    {
-        if (span.IsEmpty)
-        {
-            return false;
-        }
-
-        if (span[0] == '\n' || span[^1] == '\r')
-        {
-            return true;
-        }
-
-        var cr = new Vector<byte>((byte)'\r');
-        var lf = new Vector<byte>((byte)'\n');
-        var j = 0;
-        for (; j + Vector<byte>.Count < span.Length; j += Vector<byte>.Count)
-        {
-            if (Vector.Equals(new Vector<byte>(span[j..]), cr) != Vector.Equals(new Vector<byte>(span[(j + 1)..]), lf))
-            {
-                return true;
-            }
-        }
-
-        for (; j + 1 < span.Length; j++)
-        {
-            if ((span[j] == '\r') != (span[j + 1] == '\n'))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>True when a CR is not followed by LF or an LF not preceded by CR (one vectorized pass: the relay runs
+    /// it on every message).</summary>
+    public static bool HasBareLineBreak(ReadOnlySpan<byte> span) => Smtp.LineEndings.HasBare(span);
 
     /// <summary>The header section: up to and including the first empty line (or everything when there is none).</summary>
     public static ReadOnlySpan<byte> Headers(ReadOnlySpan<byte> body)
