@@ -164,12 +164,15 @@ internal sealed class SmtpTransaction(SmtpPeer peer, StageTimeouts timeouts, Del
             return go;
         }
 
-        if (DotStuffing.IsNeeded(body.Span))
+        if (body.Length < BlockSize || DotStuffing.IsNeeded(body.Span))
         {
+            // A small body goes out with its terminator in one write (copying it is cheap; a write of its own for the
+            // terminator would cost a segment per message on the relay's hot path).
             await WriteBlocksAsync(DotStuffing.Stuff(body.Span), ct).ConfigureAwait(false);
         }
         else
         {
+            // A large body without a line-leading dot is written as it is: no stuffed copy of megabytes.
             await WriteBlocksAsync(body, ct).ConfigureAwait(false);
             await peer.WriteAsync(DotStuffing.Terminator(body.Span).ToArray(), timeouts.DataBlock, ct).ConfigureAwait(false);
         }
