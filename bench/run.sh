@@ -446,6 +446,7 @@ scenario_large_sized() { # mta mb
   while got=$(( $(sink_count) - base )); [[ $got -lt $n && $(date +%s) -lt $deadline ]]; do sleep 0.05; done
   t1=$(now); c1=$(cpu_ns "$(mta_cg "$mta")")
   if [[ $got -ge $n ]]; then RS[large${mb}_e2e.$mta]+="$(calc "$n * $mb / ($t1 - $t0)" 1) "
+    RS[large${mb}_e2ecpu.$mta]+="$(calc "($c1 - $c0) / 1e6 / $n" 1) "
   else log "$mta large $mb MB e2e: only $got of $n reached the sink"; RS[large${mb}_e2e.$mta]+="fail "; fi
   log "$mta large $mb MB: accepted ${RS[large${mb}.$mta]:-} e2e ${RS[large${mb}_e2e.$mta]:-} MB/s (rounds so far)"
   mta_stop "$mta"
@@ -529,7 +530,7 @@ if want large_sized; then
     order=("${MTAS[@]}"); (( round % 2 == 0 )) && order=($(printf '%s\n' "${MTAS[@]}" | tac))
     for mb in ${MCBENCH_LARGE_MB:-1 10}; do for mta in "${order[@]}"; do scenario_large_sized "$mta" "$mb"; done; done
   done
-  for mb in ${MCBENCH_LARGE_MB:-1 10}; do for key in large$mb large${mb}_e2e large${mb}_cpu; do for mta in "${MTAS[@]}"; do
+  for mb in ${MCBENCH_LARGE_MB:-1 10}; do for key in large$mb large${mb}_e2e large${mb}_cpu large${mb}_e2ecpu; do for mta in "${MTAS[@]}"; do
     if [[ "${RS[$key.$mta]:-}" == *fail* ]]; then R[$key.$mta]=fail
     elif [[ -n "${RS[$key.$mta]:-}" ]]; then R[$key.$mta]=$(median <<<"${RS[$key.$mta]}"); fi
   done; done; done
@@ -573,6 +574,7 @@ report() {
     row "4b. $mb MB messages accepted (MB/s, median of $ROUNDS)" large$mb "≥ 1.5×"
     row "4b. $mb MB messages end to end (MB/s, median of $ROUNDS)" large${mb}_e2e "≥ 1.5×"
     row "4b. CPU ms per $mb MB message accepted" large${mb}_cpu "lower"
+    row "4b. CPU ms per $mb MB message end to end (accepted and relayed)" large${mb}_e2ecpu "lower"
   done
   row "5. Idle connections greeted (of $N_IDLE)" idle_greeted ""
   row "5. Memory per idle connection (bytes, PSS)" idle_bytes "< 20480"

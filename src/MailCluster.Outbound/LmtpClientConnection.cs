@@ -153,7 +153,7 @@ internal sealed class LmtpClientConnection : IDeliveryConnection
             return;
         }
 
-        byte[] stuffed = DotStuff(OutboundContent.NormalizeLineEndings(request.Body).Span);
+        byte[] stuffed = DotStuffing.Stuff(OutboundContent.NormalizeLineEndings(request.Body).Span);
         using (var block = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             block.CancelAfter(_timeouts.DataBlock);
@@ -166,26 +166,6 @@ internal sealed class LmtpClientConnection : IDeliveryConnection
             var reply = await _reader.ReadAsync(_timeouts.DataEnd, ct).ConfigureAwait(false);
             outcomes[i] = SmtpReplyClassifier.Classify(request.Recipients[i], reply.Code, reply.Text);
         }
-    }
-
-    /// <summary>RFC 5321 §4.5.2: a line starting with "." gets another; the body ends with CRLF "." CRLF.</summary>
-    internal static byte[] DotStuff(ReadOnlySpan<byte> body)
-    {
-        using var output = new MemoryStream(body.Length + 8);
-        bool lineStart = true;
-        foreach (byte b in body)
-        {
-            if (lineStart && b == '.')
-            {
-                output.WriteByte((byte)'.');
-            }
-
-            output.WriteByte(b);
-            lineStart = b == '\n';
-        }
-
-        output.Write(body.Length == 0 || body[^1] == '\n' ? ".\r\n"u8 : "\r\n.\r\n"u8);
-        return output.ToArray();
     }
 
     private async Task<PeerReply> CommandAsync(string command, int timeoutMs, CancellationToken ct)

@@ -58,18 +58,9 @@ public static class OutboundContent
         return output.ToArray();
     }
 
-    public static bool HasBareLineBreak(ReadOnlySpan<byte> span)
-    {
-        for (int i = 0; i < span.Length; i++)
-        {
-            if ((span[i] == '\r' && (i + 1 >= span.Length || span[i + 1] != '\n')) || (span[i] == '\n' && (i == 0 || span[i - 1] != '\r')))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>True when a CR is not followed by LF or an LF not preceded by CR (one vectorized pass: the relay runs
+    /// it on every message).</summary>
+    public static bool HasBareLineBreak(ReadOnlySpan<byte> span) => Smtp.LineEndings.HasBare(span);
 
     /// <summary>The header section: up to and including the first empty line (or everything when there is none).</summary>
     public static ReadOnlySpan<byte> Headers(ReadOnlySpan<byte> body)

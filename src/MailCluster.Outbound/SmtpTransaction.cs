@@ -164,7 +164,19 @@ internal sealed class SmtpTransaction(SmtpPeer peer, StageTimeouts timeouts, Del
             return go;
         }
 
-        await WriteBlocksAsync(LmtpClientConnection.DotStuff(body.Span), ct).ConfigureAwait(false);
+        if (body.Length < BlockSize || DotStuffing.IsNeeded(body.Span))
+        {
+            // A small body goes out with its terminator in one write (copying it is cheap; a write of its own for the
+            // terminator would cost a segment per message on the relay's hot path).
+            await WriteBlocksAsync(DotStuffing.Stuff(body.Span), ct).ConfigureAwait(false);
+        }
+        else
+        {
+            // A large body without a line-leading dot is written as it is: no stuffed copy of megabytes.
+            await WriteBlocksAsync(body, ct).ConfigureAwait(false);
+            await peer.WriteAsync(DotStuffing.Terminator(body.Span).ToArray(), timeouts.DataBlock, ct).ConfigureAwait(false);
+        }
+
         return await peer.ReadAsync(timeouts.DataEnd, ct).ConfigureAwait(false);
     }
 

@@ -28,6 +28,9 @@ public enum DataStatus
 /// <see cref="IsTooLarge"/> set; memory use is bounded by the pipe's segment size whatever the client sends.</item>
 /// <item>A text line longer than maxLineLength octets including CRLF (RFC 5321 §4.5.3.1.6: 1000, the stuffing dot not
 /// counted) sets <see cref="HasLongLine"/>; a NUL octet sets <see cref="HasNul"/>. Both are the session's policy.</item>
+/// <item>After the header section, a run of whole lines that need nothing but their text copied (CRLF endings only, no
+/// leading dot) is taken at once: a few vectorized scans and one write per run, instead of a scan, a NUL pass and two
+/// writes per line (issue 18: about 14,000 lines per MB). The state machine takes every edge.</item>
 /// </list>
 /// Every state lives in fields, so the input may be split at any octet boundary with the same result.
 /// </summary>
@@ -108,9 +111,24 @@ public sealed class DataReader
     private int Process(ReadOnlySpan<byte> span, IBufferWriter<byte> output)
     {
         var i = 0;
+        var tryRuns = true; // off for the rest of the span once PlainLines found nothing (no LF left, or a bare one)
         while (i < span.Length)
         {
             var b = span[i];
+            if (tryRuns && _state == State.LineStart && !_inHeaders && b != '.')
+            {
+                // The body's common case: whole lines that need no per-line action, written in one piece.
+                var plain = PlainLines(span[i..]);
+                if (plain > 0)
+                {
+                    Lines(span.Slice(i, plain), output);
+                    i += plain;
+                    continue;
+                }
+
+                tryRuns = false;
+            }
+
             switch (_state)
             {
                 case State.LineStart when b == '.':
@@ -147,6 +165,56 @@ public sealed class DataReader
         }
 
         return i;
+    }
+
+    /// <summary>
+    /// The length of a prefix of <paramref name="span"/> made of whole lines whose only effect is their text: up to the
+    /// last LF, cut before the first line that starts with a dot (a terminator or a stuffed line), and only when every
+    /// line ending in it is CRLF (else 0: the state machine finds the bare octet). Valid at the start of a line after
+    /// the header section, where a line's text needs no matching. A line longer than the limit sets
+    /// <see cref="HasLongLine"/> here; NUL is left to <see cref="Lines"/>. Each step is a vectorized search over the
+    /// whole prefix, not a search per line.
+    /// </summary>
+    private int PlainLines(ReadOnlySpan<byte> span)
+    {
+        var lines = span[..(span.LastIndexOf((byte)'\n') + 1)];
+        var dot = lines.IndexOf("\n."u8);
+        if (dot >= 0)
+        {
+            lines = lines[..(dot + 1)];
+        }
+
+        if (lines.IsEmpty || lines[0] == '.' || LineEndings.HasBare(lines))
+        {
+            return 0;
+        }
+
+        // Every line fits when every window of maxLineLength octets from a line start holds a LF; the last LF in the
+        // window is the next line start to check from, so one search covers many lines.
+        var start = 0;
+        while (!HasLongLine && lines.Length - start > _maxLineLength)
+        {
+            var last = lines.Slice(start, _maxLineLength).LastIndexOf((byte)'\n');
+            if (last < 0)
+            {
+                HasLongLine = true;
+            }
+
+            start += last + 1;
+        }
+
+        return lines.Length;
+    }
+
+    /// <summary>Whole lines from <see cref="PlainLines"/>: one scan for NUL, one write; the state stays LineStart.</summary>
+    private void Lines(ReadOnlySpan<byte> lines, IBufferWriter<byte> output)
+    {
+        if (!HasNul && lines.Contains((byte)0))
+        {
+            HasNul = true;
+        }
+
+        Write(lines, output);
     }
 
     private int Bare(int index)
