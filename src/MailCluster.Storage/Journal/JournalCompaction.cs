@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -13,18 +12,12 @@ namespace MailCluster.Storage.Journal;
 /// the event at the snapshot's sequence number and everything after it stay, so the highest sequence number of each
 /// queue is always in the table (the plugin numbers the next event from it). Events above the other journal readers'
 /// position (<see cref="Queue.Contracts.IJournalReaders"/>, the delivery-events projection) stay until they have been
-/// read. Deletes in batches of <see cref="BatchSize"/> rows, each its own short transaction, and after each batch
-/// pauses three times as long as the batch took (<see cref="PauseAfter"/>), so the journal's writer (one at a time on
-/// SQLite) is held for a few milliseconds at a time and at most a quarter of the time while a pass runs.
-/// Measured before (2,000-row batches, a fixed 50 ms pause): at 514 msg/s each pass deleted about 600,000 events and
-/// the p99 of the minute it ran in was 4x the others' (docs/BENCHMARKS.md, soak).
+/// read. Deletes in batches of <see cref="BatchSize"/> rows, each its own short transaction, so the journal's writer
+/// (one at a time on SQLite) is never held for long.
 /// </summary>
 public sealed class JournalCompaction(bool postgres, string connectionString)
 {
-    public const int BatchSize = 500;
-
-    /// <summary>The least pause between two batches.</summary>
-    public static readonly TimeSpan MinPause = TimeSpan.FromMilliseconds(10);
+    public const int BatchSize = 2000;
 
     /// <summary>The PostgreSQL advisory lock key of the compaction ("MCJC").</summary>
     private const long AdvisoryLock = 0x4D434A43;
@@ -38,19 +31,13 @@ public sealed class JournalCompaction(bool postgres, string connectionString)
             LIMIT @batch)
         """;
 
-    /// <summary>The pause after a batch that took <paramref name="batch"/>: three times as long, at least
-    /// <see cref="MinPause"/>. The compaction's share of the writer is then at most a quarter whatever the disk's speed,
-    /// and it still keeps up with a node writing a few thousand events a second (500 rows per batch of a few ms).</summary>
-    public static TimeSpan PauseAfter(TimeSpan batch) => TimeSpan.FromTicks(Math.Max(MinPause.Ticks, batch.Ticks * 3));
-
     /// <summary>Deletes batches until one deletes fewer than <see cref="BatchSize"/> rows, pausing
-    /// <see cref="PauseAfter"/> between batches; returns the number of events deleted.</summary>
-    public async Task<long> RunAsync(long passed, CancellationToken ct)
+    /// <paramref name="pause"/> between batches; returns the number of events deleted.</summary>
+    public async Task<long> RunAsync(long passed, TimeSpan pause, CancellationToken ct)
     {
         long total = 0;
         while (true)
         {
-            long started = Stopwatch.GetTimestamp();
             int deleted = await DeleteBatchAsync(passed, ct).ConfigureAwait(false);
             total += deleted;
             if (deleted < BatchSize)
@@ -58,7 +45,7 @@ public sealed class JournalCompaction(bool postgres, string connectionString)
                 return total;
             }
 
-            await Task.Delay(PauseAfter(Stopwatch.GetElapsedTime(started)), ct).ConfigureAwait(false);
+            await Task.Delay(pause, ct).ConfigureAwait(false);
         }
     }
 

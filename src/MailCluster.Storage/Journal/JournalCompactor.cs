@@ -12,6 +12,8 @@ namespace MailCluster.Storage.Journal;
 public sealed partial class JournalCompactor(
     JournalCompaction compaction, TimeSpan interval, IEnumerable<IJournalReaders> readers, ILogger<JournalCompactor> logger) : BackgroundService
 {
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(50);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(interval);
@@ -25,7 +27,7 @@ public sealed partial class JournalCompactor(
                     passed = Math.Min(passed, await reader.PassedAsync(stoppingToken).ConfigureAwait(false));
                 }
 
-                long deleted = await compaction.RunAsync(passed, stoppingToken).ConfigureAwait(false);
+                long deleted = await compaction.RunAsync(passed, Pause, stoppingToken).ConfigureAwait(false);
                 if (deleted > 0)
                 {
                     LogCompacted(logger, deleted);
