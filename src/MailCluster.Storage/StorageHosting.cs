@@ -67,13 +67,20 @@ public static partial class StorageHosting
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(storage);
-        var (connectionString, providerName) = storage.IsPostgreSql
-            ? (PostgresSpoolStore.WithAutoPrepare(storage.ConnectionString!), ProviderName.PostgreSQL15)
-            : ($"Data Source={StorageOptions.SqliteJournalPath(dataDir)};Pooling=True", ProviderName.SQLiteMS);
         builder.AddHocon(storage.IsPostgreSql ? PostgreSqlJournalWrites : SqliteJournalDispatcher, HoconAddMode.Prepend);
+        if (storage.IsPostgreSql)
+        {
+            return builder.WithSqlPersistence(PostgresSpoolStore.WithAutoPrepare(storage.ConnectionString!), ProviderName.PostgreSQL15, PersistenceMode.Both, autoInitialize: true);
+        }
 
-        return builder.WithSqlPersistence(connectionString, providerName, PersistenceMode.Both, autoInitialize: true);
+        return builder.WithSqlPersistence(SqliteJournalOptions(dataDir), PersistenceMode.Both, autoInitialize: true);
     }
+
+    /// <summary>The SQLite journal's and snapshot store's linq2db options: the provider and connection string, plus
+    /// the busy timeout (<see cref="Journal.SqliteBusyTimeout"/>).</summary>
+    internal static DataOptions SqliteJournalOptions(string dataDir) => new DataOptions()
+        .UseConnectionString(ProviderName.SQLiteMS, $"Data Source={StorageOptions.SqliteJournalPath(dataDir)};Pooling=True")
+        .UseInterceptor(Journal.SqliteBusyTimeout.Journal);
 
     /// <summary>
     /// SQLite runs every statement synchronously, fsync included, on the calling thread, and takes one writer at a

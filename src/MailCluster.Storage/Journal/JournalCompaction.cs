@@ -12,49 +12,129 @@ namespace MailCluster.Storage.Journal;
 /// the event at the snapshot's sequence number and everything after it stay, so the highest sequence number of each
 /// queue is always in the table (the plugin numbers the next event from it). Events above the other journal readers'
 /// position (<see cref="Queue.Contracts.IJournalReaders"/>, the delivery-events projection) stay until they have been
-/// read. Deletes in batches of <see cref="BatchSize"/> rows, each its own short transaction, so the journal's writer
-/// (one at a time on SQLite) is never held for long.
+/// read.
+/// <para>
+/// The work goes queue by queue along the unique index (persistence id, sequence number): each short transaction
+/// deletes one queue's range of at most <see cref="BatchSize"/> sequence numbers, and the compaction remembers per
+/// queue where its covered events end (<see cref="CompactedBelow"/>), so a pass deletes only what the snapshots taken
+/// since the last pass cover and never rescans what it cannot delete yet. (The first design deleted by a join of the
+/// whole journal with the snapshots, 2,000 rows at a time; each batch's cost was mostly that join and the rescan, and
+/// the 30-minute soak's p99 rose in every minute a pass ran.) Each range starts at the queue's lowest event left (one
+/// index lookup), so what is already gone, a queue met for the first time or ranges another node compacted, costs
+/// nothing. Each transaction holds SQLite's one writer for a few milliseconds; the journal's connections wait for it
+/// with a busy timeout (<see cref="SqliteBusyTimeout"/>).
+/// </para>
 /// </summary>
 public sealed class JournalCompaction(bool postgres, string connectionString)
 {
-    public const int BatchSize = 2000;
+    public bool IsPostgreSql => postgres;
+
+    /// <summary>The SQLite journal's path, or the PostgreSQL connection string.</summary>
+    public string ConnectionString => connectionString;
+
+    /// <summary>The most sequence numbers one transaction deletes.</summary>
+    public const int BatchSize = 1000;
 
     /// <summary>The PostgreSQL advisory lock key of the compaction ("MCJC").</summary>
     private const long AdvisoryLock = 0x4D434A43;
 
-    private const string Batch = """
-        DELETE FROM journal WHERE ordering IN (
-            SELECT j.ordering FROM journal j
-            JOIN (SELECT persistence_id, MAX(sequence_number) AS covered FROM snapshot
-                  WHERE persistence_id LIKE 'dq-%' GROUP BY persistence_id) s ON s.persistence_id = j.persistence_id
-            WHERE j.sequence_number < s.covered AND j.ordering <= @passed
-            LIMIT @batch)
+    private const string Covered = """
+        SELECT persistence_id, MAX(sequence_number) FROM snapshot WHERE persistence_id LIKE 'dq-%' GROUP BY persistence_id
         """;
 
-    /// <summary>Deletes batches until one deletes fewer than <see cref="BatchSize"/> rows, pausing
-    /// <paramref name="pause"/> between batches; returns the number of events deleted.</summary>
+    private const string Lowest = "SELECT MIN(sequence_number) FROM journal WHERE persistence_id = @pid AND sequence_number >= @from";
+
+    private const string DeleteRange = """
+        DELETE FROM journal
+        WHERE persistence_id = @pid AND sequence_number >= @from AND sequence_number < @to AND ordering <= @passed
+        """;
+
+    /// <summary>What a range keeps: the lowest sequence number of an event the readers have not passed yet.</summary>
+    private const string Kept = """
+        SELECT MIN(sequence_number) FROM journal WHERE persistence_id = @pid AND sequence_number >= @from AND sequence_number < @to
+        """;
+
+    private readonly Dictionary<string, long> _compactedBelow = new(StringComparer.Ordinal);
+
+    /// <summary>Per queue, the sequence number below which this compaction has deleted every event.</summary>
+    public IReadOnlyDictionary<string, long> CompactedBelow => _compactedBelow;
+
+    /// <summary>Deletes, queue by queue, the events below each queue's latest snapshot whose ordering is at most
+    /// <paramref name="passed"/>, pausing <paramref name="pause"/> after each transaction that deleted something;
+    /// returns the number of events deleted. On PostgreSQL a pass ends early when another node holds the lock.</summary>
     public async Task<long> RunAsync(long passed, TimeSpan pause, CancellationToken ct)
     {
         long total = 0;
-        while (true)
+        foreach (var (persistenceId, covered) in await ReadCoveredAsync(ct).ConfigureAwait(false))
         {
-            int deleted = await DeleteBatchAsync(passed, ct).ConfigureAwait(false);
-            total += deleted;
-            if (deleted < BatchSize)
+            long from = _compactedBelow.GetValueOrDefault(persistenceId);
+            while (from < covered)
             {
-                return total;
-            }
+                // Skips what is already gone: a queue met for the first time, or ranges another node compacted.
+                from = Math.Min(covered, await LowestAsync(persistenceId, from, ct).ConfigureAwait(false) ?? covered);
+                _compactedBelow[persistenceId] = from;
+                if (from == covered)
+                {
+                    break;
+                }
 
-            await Task.Delay(pause, ct).ConfigureAwait(false);
+                long to = Math.Min(covered, from + BatchSize);
+                var chunk = await DeleteRangeAsync(persistenceId, from, to, passed, ct).ConfigureAwait(false);
+                if (chunk is not var (deleted, kept))
+                {
+                    return total; // PostgreSQL: another node is compacting the shared table
+                }
+
+                total += deleted;
+                _compactedBelow[persistenceId] = kept ?? to;
+                if (deleted > 0)
+                {
+                    await Task.Delay(pause, ct).ConfigureAwait(false);
+                }
+
+                if (kept is not null)
+                {
+                    break; // an event the readers have not passed: from there again at the next pass
+                }
+
+                from = to;
+            }
         }
+
+        return total;
     }
 
-    private async Task<int> DeleteBatchAsync(long passed, CancellationToken ct)
+    private async Task<List<(string PersistenceId, long Covered)>> ReadCoveredAsync(CancellationToken ct)
     {
-        await using DbConnection connection = postgres
-            ? new NpgsqlConnection(connectionString)
-            : new SqliteConnection($"Data Source={connectionString};Pooling=False;Default Timeout=30");
-        await connection.OpenAsync(ct).ConfigureAwait(false);
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = Covered;
+        var covered = new List<(string, long)>();
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            covered.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return covered;
+    }
+
+    /// <summary>A queue's lowest sequence number at or above <paramref name="from"/>; null when it has none.</summary>
+    private async Task<long?> LowestAsync(string persistenceId, long from, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = Lowest;
+        Add(command, "pid", persistenceId);
+        Add(command, "from", from);
+        return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is long lowest ? lowest : null;
+    }
+
+    /// <summary>One transaction: deletes a queue's range and reads what of it stays; null when the PostgreSQL lock is
+    /// taken.</summary>
+    private async Task<(long Deleted, long? Kept)?> DeleteRangeAsync(string persistenceId, long from, long to, long passed, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
         if (postgres)
         {
@@ -64,21 +144,44 @@ public sealed class JournalCompaction(bool postgres, string connectionString)
             lockCommand.CommandText = $"SELECT pg_try_advisory_xact_lock({AdvisoryLock})";
             if (await lockCommand.ExecuteScalarAsync(ct).ConfigureAwait(false) is not true)
             {
-                return 0;
+                return null;
             }
         }
 
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = Batch;
-        Add(command, "passed", passed);
-        Add(command, "batch", BatchSize);
-        int deleted = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        await using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = DeleteRange;
+        AddRange(delete, persistenceId, from, to);
+        Add(delete, "passed", passed);
+        int deleted = await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+
+        await using var kept = connection.CreateCommand();
+        kept.Transaction = transaction;
+        kept.CommandText = Kept;
+        AddRange(kept, persistenceId, from, to);
+        long? lowestKept = await kept.ExecuteScalarAsync(ct).ConfigureAwait(false) is long k ? k : null;
         await transaction.CommitAsync(ct).ConfigureAwait(false);
-        return deleted;
+        return (deleted, lowestKept);
     }
 
-    private static void Add(DbCommand command, string name, long value)
+    private async Task<DbConnection> OpenAsync(CancellationToken ct)
+    {
+        DbConnection connection = postgres
+            ? new NpgsqlConnection(connectionString)
+            : new SqliteConnection($"Data Source={connectionString};Pooling=False;Default Timeout=30");
+        await connection.OpenAsync(ct).ConfigureAwait(false);
+        SqliteBusyTimeout.Journal.Apply(connection);
+        return connection;
+    }
+
+    private static void AddRange(DbCommand command, string persistenceId, long from, long to)
+    {
+        Add(command, "pid", persistenceId);
+        Add(command, "from", from);
+        Add(command, "to", to);
+    }
+
+    private static void Add(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
