@@ -14,6 +14,8 @@
 #   SCALE_SHARES=10240     cpu.shares of every group the script makes (v2: cpu.weight = shares / 10); see below
 #   SCALE_IDLE_SECONDS=5   the settling pause after the run, and the window after it, in which each node's idle CPU is measured
 #   SCALE_KEEP=1           keep the temp dir (node logs, PostgreSQL log)
+#   SCALE_PROFILE=1        perf-sample node 0 during each timed run (with DOTNET_PerfMapEnabled): CPU-ms per message it
+#                          accepted, by subsystem, in bench/profile/scale-n<N>-node0-by-subsystem.txt (costs CPU itself)
 #
 # Everything runs inside a network namespace the script creates (lo only; removed on exit): PostgreSQL (initdb in the
 # temp dir, fsync=on, synchronous_commit=on) in a cgroup of its own WITHOUT a quota, dnsmasq (MX of d0.test..dN.test
@@ -180,7 +182,7 @@ nodes_start() { # count run
       "MailCluster__Storage__ConnectionString=Host=127.0.0.1;Port=5432;Username=postgres;Database=scale$run" \
       MailCluster__Cluster__Port=$((4000 + i)) "${seeds[@]}" \
       Logging__LogLevel__Default=Warning Logging__LogLevel__Akka=Warning "${maillog[@]}" \
-      ${SCALE_NODE_ENV:-} dotnet "$MC_DLL" ) >"$T/node-r$run-n$i.log" 2>&1 &
+      $([[ ${SCALE_PROFILE:-0} == 1 ]] && echo DOTNET_PerfMapEnabled=1) ${SCALE_NODE_ENV:-} dotnet "$MC_DLL" ) >"$T/node-r$run-n$i.log" 2>&1 &
     NODE_PIDS+=($!)
   done
   local deadline=$(( $(date +%s) + 180 ))
@@ -243,11 +245,22 @@ for n in $COUNTS; do
   base=$(sink_count); pg0=$(cg_cpu_ns "mcscale$$-pg"); cpu0=0; thr0=0
   node0=()
   for i in $(seq 0 $((n - 1))); do node0[i]=$(cg_cpu_ns "mcscale$$-r$RUN-n$i"); cpu0=$((cpu0 + node0[i])); thr0=$((thr0 + $(cg_throttled "mcscale$$-r$RUN-n$i"))); done
+  PERF=""
+  if [[ ${SCALE_PROFILE:-0} == 1 ]]; then
+    perf record -F 499 -g -o "$T/perf-n$n.data" -p "${NODE_PIDS[0]}" >"$T/perf-n$n.log" 2>&1 & PERF=$!
+    sleep 1
+  fi
   t0=$(now)
   ok=yes; load "$n" "$per_instance" "run" || ok="no (a non-2xx answer: see source logs)"
   t_acc=$(now)
   wait_sink $((base + total)) 600 || log "N=$n: only $(( $(sink_count) - base )) of $total reached the sink"
   t_e2e=$(now)
+  if [[ -n $PERF ]]; then
+    kill -INT "$PERF"; wait "$PERF" 2>/dev/null || true
+    mkdir -p "$ROOT/bench/profile"
+    perf script -i "$T/perf-n$n.data" 2>/dev/null | python3 "$ROOT/bench/perf-by-subsystem.py" $((total / n)) 499 \
+      >"$ROOT/bench/profile/scale-n$n-node0-by-subsystem.txt" || true
+  fi
   pg1=$(cg_cpu_ns "mcscale$$-pg"); cpu1=0; thr1=0
   per_node=""
   for i in $(seq 0 $((n - 1))); do

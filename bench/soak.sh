@@ -83,7 +83,7 @@ base_sunk=$(sunk); base_accepted=$(accepted)
 ip netns exec "$NS" "$DATA/bench/MailCluster.Bench" soak --port 2525 --rate "$RATE" --seconds "$DURATION" --window 60 \
   --defer-every 10 --domain relay.test --defer-domain grey.test >"$DATA/load.out" 2>"$DATA/load.err" &
 LOAD=$!
-printf 'minute\trss_mb\theap_mb\tfiles\tdata_mb\tqueued\tcpu_s\n' >"$OUT/samples.tsv"
+printf 'minute\trss_mb\theap_mb\tfiles\tdata_mb\tqueue_mb\tevents_mb\tqueued\tcpu_s\n' >"$OUT/samples.tsv"
 start=$SECONDS
 for m in $(seq 1 $(( (DURATION + 59) / 60 ))); do
   while (( SECONDS - start < m * 60 )); do sleep 1; done
@@ -91,9 +91,13 @@ for m in $(seq 1 $(( (DURATION + 59) / 60 ))); do
   heap=$(awk -v b="$(metric dotnet_total_memory_bytes)" 'BEGIN { printf "%.1f", b / 1048576 }')
   files=$(ls /proc/"$PID"/fd 2>/dev/null | wc -l)
   data=$(du -sb "$DATA/data" | awk '{ printf "%.1f", $1 / 1048576 }')
+  # The queue's own storage (journal, spool, body files) apart from the delivery-events store, kept for
+  # MailCluster:Events:RetentionDays and so growing until that window is full.
+  events=$(cat "$DATA"/data/events.db* 2>/dev/null | wc -c | awk '{ printf "%.1f", $1 / 1048576 }')
+  queue=$(awk -v d="$data" -v e="$events" 'BEGIN { printf "%.1f", d - e }')
   queued=$(metric mailcluster_queue_messages)
   cpu=$(awk '{ printf "%.1f", $1 / 1e9 }' "$CG/cpuacct.usage")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$rss" "$heap" "$files" "$data" "$queued" "$cpu" | tee -a "$OUT/samples.tsv" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$rss" "$heap" "$files" "$data" "$queue" "$events" "$queued" "$cpu" | tee -a "$OUT/samples.tsv" >&2
 done
 wait "$LOAD" || true
 log "load finished; waiting for the queue to drain (greylisted mail retries after ${RETRY} s)"

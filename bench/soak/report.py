@@ -32,7 +32,7 @@ for s in samples:
     w = windows.get(int(s["minute"]), {})
     rows.append({**s, "ok": w.get("ok", ""), "failed": w.get("failed", ""), "p50_ms": w.get("p50_ms", ""), "p99_ms": w.get("p99_ms", "")})
 
-cols = ["minute", "ok", "failed", "p50_ms", "p99_ms", "rss_mb", "heap_mb", "files", "data_mb", "queued", "cpu_s"]
+cols = ["minute", "ok", "failed", "p50_ms", "p99_ms", "rss_mb", "heap_mb", "files", "data_mb", "queue_mb", "events_mb", "queued", "cpu_s"]
 print(f"Soak at {rate} msg/s offered; load: {summary}")
 print()
 print("| " + " | ".join(cols) + " |")
@@ -45,7 +45,7 @@ first = max(0, n - 21) if n > 25 else n // 3
 print()
 print(f"Growth from minute {rows[first]['minute']} to minute {rows[-1]['minute']} (target: under 5 %):")
 verdicts = []
-for c in ["rss_mb", "heap_mb", "files", "data_mb", "p99_ms"]:
+for c in ["rss_mb", "heap_mb", "files", "data_mb", "queue_mb", "events_mb", "p99_ms"]:
     a, b = num(rows[first][c]), num(rows[-1][c])
     if a != a or b != b or a == 0:
         print(f"  {c}: n/a ({rows[first][c]} -> {rows[-1][c]})")
@@ -63,7 +63,8 @@ print(f"Mail: accepted {accepted}, delivered {delivered} (relay.test {sunk}, gre
       + ("nothing lost" if delivered >= accepted else f"{accepted - delivered} not delivered at the end"))
 
 # The plot: four panels sharing the time axis, each scaled to its own range.
-series = [("RSS (MB)", "rss_mb"), ("managed heap (MB)", "heap_mb"), ("data directory (MB)", "data_mb"), ("p99 latency (ms)", "p99_ms")]
+series = [("RSS (MB)", "rss_mb"), ("managed heap (MB)", "heap_mb"), ("data directory (MB)", "data_mb"),
+          ("of it the queue's storage: journal, spool (MB)", "queue_mb"), ("p99 latency (ms)", "p99_ms")]
 W, H, P = 720, 150, 40
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H * len(series)}" font-family="sans-serif" font-size="11">']
 for i, (title, key) in enumerate(series):
