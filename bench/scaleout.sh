@@ -5,8 +5,10 @@
 #   SCALE_QUOTA=0.3        CPU per node (cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us, or cgroup v2 cpu.max)
 #   SCALE_PER_NODE=1500    timed messages per node (the total grows with the node count, so each run lasts as long)
 #   SCALE_WARM=150         untimed warm-up messages per node (through the whole path, to the sink)
-#   SCALE_DOMAINS=16       recipient domains; one smtp-source instance per domain, instance i sends to node i mod N
-#   SCALE_SESSIONS=4       parallel sessions per smtp-source instance (64 in all by default, whatever N)
+#   SCALE_DOMAINS=12       recipient domains; one smtp-source instance per domain, instance i sends to node i mod N
+#                          (12: every N of 1, 2, 3, 4 and 6 gets the same number of instances; with 16, node 0 of 3
+#                          got 6 of 16 and was the bottleneck while the other two idled below their quota)
+#   SCALE_SESSIONS=5       parallel sessions per smtp-source instance (60 in all by default, whatever N)
 #   SCALE_REUSE=0          1: smtp-source -d (one connection per session); 0: a new connection per message
 #   SCALE_MAILLOG=1        mail log on (needed for the cross-node share; it costs some CPU, the same at every N)
 #   SCALE_BIN=DIR          a deploy/publish.sh output to use instead of publishing the work tree
@@ -38,8 +40,8 @@ COUNTS="${1:-1 2 3 4}"
 QUOTA="${SCALE_QUOTA:-0.3}"
 PER_NODE="${SCALE_PER_NODE:-1500}"
 WARM="${SCALE_WARM:-150}"
-DOMAINS="${SCALE_DOMAINS:-16}"
-SESSIONS="${SCALE_SESSIONS:-4}"
+DOMAINS="${SCALE_DOMAINS:-12}"
+SESSIONS="${SCALE_SESSIONS:-5}"
 REUSE="${SCALE_REUSE:-0}"
 MAILLOG="${SCALE_MAILLOG:-1}"
 SHARES="${SCALE_SHARES:-10240}"
