@@ -4,7 +4,9 @@
 #   sudo bench/scaleout.sh [NODE_COUNTS]          # default "1 2 3 4"
 #   SCALE_QUOTA=0.3        CPU per node (cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us, or cgroup v2 cpu.max)
 #   SCALE_PER_NODE=1500    timed messages per node (the total grows with the node count, so each run lasts as long)
-#   SCALE_WARM=150         untimed warm-up messages per node (through the whole path, to the sink)
+#   SCALE_WARM=6000        untimed warm-up messages per node (through the whole path, to the sink). At 0.3 CPU a node
+#                          is still tier-1 compiling after 150-1,500 messages (the JIT's thread took 0.9-2.8 CPU-ms per
+#                          timed message, more at N=3, whose nodes run more code); after 6,000 its idle CPU is back to 3 %
 #   SCALE_DOMAINS=12       recipient domains; one smtp-source instance per domain, instance i sends to node i mod N
 #                          (12: every N of 1, 2, 3, 4 and 6 gets the same number of instances; with 16, node 0 of 3
 #                          got 6 of 16 and was the bottleneck while the other two idled below their quota)
@@ -39,7 +41,7 @@ set -euo pipefail
 COUNTS="${1:-1 2 3 4}"
 QUOTA="${SCALE_QUOTA:-0.3}"
 PER_NODE="${SCALE_PER_NODE:-1500}"
-WARM="${SCALE_WARM:-150}"
+WARM="${SCALE_WARM:-6000}"
 DOMAINS="${SCALE_DOMAINS:-12}"
 SESSIONS="${SCALE_SESSIONS:-5}"
 REUSE="${SCALE_REUSE:-0}"
