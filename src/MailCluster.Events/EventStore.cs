@@ -267,14 +267,39 @@ public sealed partial class EventStore
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Deletes events older than <paramref name="before"/> and message contexts not touched since
-    /// <paramref name="contextsBefore"/>; returns the events deleted.</summary>
-    public async Task<int> PruneAsync(DateTimeOffset before, DateTimeOffset contextsBefore, CancellationToken ct)
+    /// <summary>The most events one pruning transaction deletes.</summary>
+    public const int PruneBatch = 5000;
+
+    /// <summary>Deletes events older than <paramref name="before"/>, oldest first, in transactions of at most
+    /// <paramref name="batch"/> rows (along the <c>at_ms</c> index) with <paramref name="pause"/> between them, then message
+    /// contexts not touched since <paramref name="contextsBefore"/>; returns the events deleted. One DELETE of every
+    /// expired row, as before, held the store's writer (and the projection behind it) for as long as it took to delete
+    /// an hour of a busy node's events, millions of rows, and grew SQLite's WAL by as much.</summary>
+    public async Task<long> PruneAsync(DateTimeOffset before, DateTimeOffset contextsBefore, CancellationToken ct, int batch = PruneBatch, TimeSpan pause = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        long total = 0;
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var events = await ExecuteAsync(connection, null, "DELETE FROM mc_event WHERE at_ms < @before", ct, ("before", before.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+        while (true)
+        {
+            int deleted = await ExecuteAsync(connection, null, """
+                DELETE FROM mc_event WHERE event_offset IN (
+                    SELECT event_offset FROM mc_event WHERE at_ms < @before ORDER BY at_ms LIMIT @batch)
+                """, ct, ("before", before.ToUnixTimeMilliseconds()), ("batch", batch)).ConfigureAwait(false);
+            total += deleted;
+            if (deleted < batch)
+            {
+                break;
+            }
+
+            if (pause > TimeSpan.Zero)
+            {
+                await Task.Delay(pause, ct).ConfigureAwait(false);
+            }
+        }
+
         await ExecuteAsync(connection, null, "DELETE FROM mc_event_message WHERE at_ms < @before", ct, ("before", contextsBefore.ToUnixTimeMilliseconds())).ConfigureAwait(false);
-        return events;
+        return total;
     }
 
     private async Task<DbConnection> OpenAsync(CancellationToken ct)
@@ -286,6 +311,9 @@ public sealed partial class EventStore
 
         var sqlite = new SqliteConnection(_sqlite);
         await sqlite.OpenAsync(ct).ConfigureAwait(false);
+
+        // SQLite's own busy handler rather than Microsoft.Data.Sqlite's 150 ms sleeps while the pruning holds the writer.
+        SQLitePCL.raw.sqlite3_busy_timeout(sqlite.Handle, 10_000);
         return sqlite;
     }
 

@@ -69,7 +69,27 @@ public abstract class EventStoreContract : IAsyncLifetime
             [(1, new Enqueued("example.com", "Q1", "s@example.org", ["a@example.com", "B@example.com"], Arrived))], CancellationToken.None);
         Assert.Equal(4, (await _store.QueryAsync(new EventQuery(0, 100), CancellationToken.None)).Count);
 
-        Assert.Equal(4, await _store.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1), DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None));
+        Assert.Equal(4L, await _store.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1), DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Pruning_deletes_every_expired_event_in_batches_and_keeps_the_rest()
+    {
+        string[] recipients = [.. Enumerable.Range(0, 7).Select(i => $"r{i}@example.com")];
+        var later = DateTimeOffset.UtcNow.AddMinutes(10);
+        await new EventProjection(_store, null, null, TimeProvider.System).ApplyAsync([
+            (1, new Enqueued("example.com", "Q1", "s@example.org", recipients, Arrived)),
+            (2, new AttemptCompleted("Q1", later, [new RecipientResult("r0@example.com", RecipientResultKind.Delivered, 250, "2.0.0", "ok", null)], "mx", null)),
+        ], CancellationToken.None);
+
+        // Seven Receptions a minute old, in batches of 3 (3, 3, 1); the Delivery, stamped ten minutes ahead, stays.
+        Assert.Equal(7L, await _store.PruneAsync(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(-1), CancellationToken.None, batch: 3, pause: TimeSpan.FromMilliseconds(1)));
+        var left = await _store.QueryAsync(new EventQuery(0, 100), CancellationToken.None);
+        Assert.Equal([EventTypes.Delivery], left.Select(e => e.Type));
+
+        // Nothing more is due; the context (touched just now) was kept and still serves the message's next event.
+        Assert.Equal(0L, await _store.PruneAsync(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(-1), CancellationToken.None, batch: 3));
+        Assert.Single(await _store.ContextsAsync(["Q1"], CancellationToken.None));
     }
 }
 
