@@ -73,14 +73,11 @@ public static partial class StorageHosting
             return builder.WithSqlPersistence(PostgresSpoolStore.WithAutoPrepare(storage.ConnectionString!), ProviderName.PostgreSQL15, PersistenceMode.Both, autoInitialize: true);
         }
 
-        return builder.WithSqlPersistence(SqliteJournalOptions(dataDir), PersistenceMode.Both, autoInitialize: true);
+        // By name, not through linq2db DataOptions with a busy-timeout interceptor (Journal/SqliteBusyTimeout): that was
+        // tried in session s27 and the quiet soak's p50 rose from 15 to 56 ms over its first five minutes, against a flat
+        // 10-12 ms for the previous build (docs/BENCHMARKS.md, "Soak").
+        return builder.WithSqlPersistence($"Data Source={StorageOptions.SqliteJournalPath(dataDir)};Pooling=True", ProviderName.SQLiteMS, PersistenceMode.Both, autoInitialize: true);
     }
-
-    /// <summary>The SQLite journal's and snapshot store's linq2db options: the provider and connection string, plus
-    /// the busy timeout (<see cref="Journal.SqliteBusyTimeout"/>).</summary>
-    internal static DataOptions SqliteJournalOptions(string dataDir) => new DataOptions()
-        .UseConnectionString(ProviderName.SQLiteMS, $"Data Source={StorageOptions.SqliteJournalPath(dataDir)};Pooling=True")
-        .UseInterceptor(Journal.SqliteBusyTimeout.Journal);
 
     /// <summary>
     /// SQLite runs every statement synchronously, fsync included, on the calling thread, and takes one writer at a

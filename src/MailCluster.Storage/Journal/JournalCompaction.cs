@@ -21,8 +21,9 @@ namespace MailCluster.Storage.Journal;
 /// whole journal with the snapshots, 2,000 rows at a time; each batch's cost was mostly that join and the rescan, and
 /// the 30-minute soak's p99 rose in every minute a pass ran.) Each range starts at the queue's lowest event left (one
 /// index lookup), so what is already gone, a queue met for the first time or ranges another node compacted, costs
-/// nothing. Each transaction holds SQLite's one writer for a few milliseconds; the journal's connections wait for it
-/// with a busy timeout (<see cref="SqliteBusyTimeout"/>).
+/// nothing. Each transaction holds SQLite's one writer for a few milliseconds (its own connections wait with a busy
+/// timeout, <see cref="SqliteBusyTimeout"/>; a journal write that meets one waits in Microsoft.Data.Sqlite's 150 ms
+/// retry).
 /// </para>
 /// </summary>
 public sealed class JournalCompaction(bool postgres, string connectionString)
@@ -170,7 +171,7 @@ public sealed class JournalCompaction(bool postgres, string connectionString)
             ? new NpgsqlConnection(connectionString)
             : new SqliteConnection($"Data Source={connectionString};Pooling=False;Default Timeout=30");
         await connection.OpenAsync(ct).ConfigureAwait(false);
-        SqliteBusyTimeout.Journal.Apply(connection);
+        SqliteBusyTimeout.Apply(connection);
         return connection;
     }
 
