@@ -34,6 +34,20 @@ public sealed partial class BatchedConsoleTests
         Assert.InRange(writer.Writes, 1, 2); // one write at the 512th record, the rest on dispose
     }
 
+    /// <summary>Akka's shutdown hook logs while the process ends, after the host has disposed the provider.</summary>
+    [Fact]
+    public void A_record_queued_after_dispose_is_written_at_once_after_those_queued_before()
+    {
+        var stdout = new SharedStream();
+        var writer = new BatchedConsoleWriter(stdout, new MemoryStream(), Never);
+        writer.Enqueue("before\n", error: false, flush: false);
+
+        writer.Dispose();
+        writer.Enqueue("after\n", error: false, flush: false);
+
+        Assert.Equal("before\nafter\n", stdout.Text);
+    }
+
     [Fact]
     public async Task An_error_is_written_at_once_with_everything_queued_before_it()
     {

@@ -10,9 +10,11 @@ namespace MailCluster.Host.Logging;
 /// (docs/BENCHMARKS.md "While relaying, a new connection per message").
 /// <para>Contract: records reach their stream in the order they were queued, each whole. A record waits at most
 /// <see cref="Linger"/> (the writer wakes at the first record of a burst and writes once the linger has passed);
-/// <see cref="QueueFlush"/> records (errors) and a queue of <see cref="FlushAt"/> records are written at once.
-/// <see cref="Dispose"/> writes everything queued before it returns. A process killed outright loses what waits, at
-/// most one linger's worth, as the framework's logger loses its queue.</para>
+/// records queued with <c>flush</c> (errors) and a queue of <see cref="FlushAt"/> records are written at once.
+/// <see cref="Dispose"/> writes everything queued before it returns (waiting at most 1.5 s for a blocked stream, as the
+/// framework's logger does), and a record queued after it is written at once on the caller's thread, so nothing logged
+/// while the process ends (Akka's shutdown hook logs on process exit) is dropped. A process killed outright loses what
+/// waits, at most one linger's worth, as the framework's logger loses its queue.</para>
 /// <para>Bounded: a caller that finds <see cref="MaxQueued"/> records waiting blocks until the writer has taken them
 /// (the framework logger's default <c>Wait</c> mode), so a stalled stdout slows logging instead of growing memory.</para>
 /// </summary>
@@ -23,11 +25,14 @@ public sealed class BatchedConsoleWriter : IDisposable
     private readonly Stream _stdout;
     private readonly Stream _stderr;
     private readonly object _gate = new(); // Monitor.Wait/Pulse: not a System.Threading.Lock
+    private readonly Lock _streams = new(); // one writer of the streams at a time: the thread, or a caller after Dispose
     private readonly Thread _thread;
     private List<(string Text, bool Error)> _queue = [];
     private bool _flushNow;
     private bool _stopping;
     private long _writes;
+    private readonly MemoryStream _stdoutBuffer = new();
+    private readonly MemoryStream _stderrBuffer = new();
 
     /// <param name="stdout">Where records go; <paramref name="stderr"/> takes those queued as errors.</param>
     /// <param name="linger">The longest a record waits for the records after it.</param>
@@ -66,18 +71,22 @@ public sealed class BatchedConsoleWriter : IDisposable
                 Monitor.Wait(_gate);
             }
 
-            if (_stopping)
+            if (!_stopping)
             {
-                return; // after Dispose: nobody would write it
-            }
+                _queue.Add((text, error));
+                _flushNow |= flush || _queue.Count >= FlushAt;
+                if (_queue.Count == 1 || _flushNow)
+                {
+                    Monitor.PulseAll(_gate); // the writer sleeps until the first record of a burst, or lingers
+                }
 
-            _queue.Add((text, error));
-            _flushNow |= flush || _queue.Count >= FlushAt;
-            if (_queue.Count == 1 || _flushNow)
-            {
-                Monitor.PulseAll(_gate); // the writer sleeps until the first record of a burst, or lingers
+                return;
             }
         }
+
+        // After Dispose: written here, once the thread has written what was queued before (order kept).
+        _thread.Join(TimeSpan.FromMilliseconds(1500));
+        Write([(text, error)]);
     }
 
     /// <summary>Writes what is queued, then stops the writer thread.</summary>
@@ -94,13 +103,11 @@ public sealed class BatchedConsoleWriter : IDisposable
             Monitor.PulseAll(_gate);
         }
 
-        _thread.Join();
+        _thread.Join(TimeSpan.FromMilliseconds(1500));
     }
 
     private void Run()
     {
-        var stdout = new MemoryStream();
-        var stderr = new MemoryStream();
         while (true)
         {
             List<(string Text, bool Error)> batch;
@@ -124,7 +131,7 @@ public sealed class BatchedConsoleWriter : IDisposable
                 Monitor.PulseAll(_gate); // callers blocked on a full queue
             }
 
-            Write(batch, stdout, stderr);
+            Write(batch);
             if (last)
             {
                 return;
@@ -132,19 +139,22 @@ public sealed class BatchedConsoleWriter : IDisposable
         }
     }
 
-    private void Write(List<(string Text, bool Error)> batch, MemoryStream stdout, MemoryStream stderr)
+    private void Write(List<(string Text, bool Error)> batch)
     {
-        foreach (var (text, error) in batch)
+        lock (_streams)
         {
-            var buffer = error ? stderr : stdout;
-            var start = buffer.Length;
-            buffer.SetLength(start + Encoding.UTF8.GetMaxByteCount(text.Length));
-            int written = Encoding.UTF8.GetBytes(text, buffer.GetBuffer().AsSpan((int)start));
-            buffer.SetLength(start + written);
-        }
+            foreach (var (text, error) in batch)
+            {
+                var buffer = error ? _stderrBuffer : _stdoutBuffer;
+                var start = buffer.Length;
+                buffer.SetLength(start + Encoding.UTF8.GetMaxByteCount(text.Length));
+                int written = Encoding.UTF8.GetBytes(text, buffer.GetBuffer().AsSpan((int)start));
+                buffer.SetLength(start + written);
+            }
 
-        Drain(stdout, _stdout);
-        Drain(stderr, _stderr);
+            Drain(_stdoutBuffer, _stdout);
+            Drain(_stderrBuffer, _stderr);
+        }
     }
 
     private void Drain(MemoryStream buffer, Stream stream)
