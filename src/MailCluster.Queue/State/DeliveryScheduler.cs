@@ -83,7 +83,9 @@ internal sealed partial record DeliveryScheduler
     /// the destination's idle timeout, and its stop runs this step again), and stops cleanly when the shard says so.
     /// Not at the first empty moment: a queue that delivers as fast as mail arrives runs empty between messages, and
     /// passivating there closed its warm connections and restarted the entity (recovery, two remember-entities events)
-    /// about every 300 messages relayed (docs/BENCHMARKS.md). The shard answers Passivate,
+    /// about every 280 messages relayed (docs/BENCHMARKS.md). Meanwhile the idle connections keep their destination
+    /// slots (<see cref="DomainShaping.MaxConnections"/>, shared by a domain's buckets and nodes) until their
+    /// idle timeout, as they do whenever the queue has nothing due. The shard answers Passivate,
     /// and starts a hand-off (rebalance, node leaving), with the queue's own stop message, not PoisonPill: commands
     /// already in the mailbox before it (an Enqueue that arrived as the queue ran empty, or just before the hand-off)
     /// must still be persisted and acknowledged, and a PoisonPill would stop the entity with that write in flight,
