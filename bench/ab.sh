@@ -7,14 +7,17 @@
 #
 #   deploy/publish.sh /tmp/a; (change); deploy/publish.sh /tmp/b
 #   bench/ab.sh /tmp/a /tmp/b [PAIRS]          # PAIRS (default 2) alternations A B A B ...
-#   N=10000 ROUNDS=2 MODES="new reuse e2e" NODE_ENV="DOTNET_x=1" bench/ab.sh ...
+#   N=10000 ROUNDS=2 MODES="new reuse e2e relay_new" NODE_ENV="DOTNET_x=1" bench/ab.sh ...
 #   NODE_ENV_A="K=v" NODE_ENV_B="K=w" bench/ab.sh /tmp/a /tmp/a   # one build, each side its own extra environment
 #   MCBENCH_PROFILE=1 bench/ab.sh ...           # perf samples each build's first round of each mode (not measured
 #                                               # for speed then): reports in bench/profile/ab-<A|B>-<mode>*.txt
 #                                               # (MCBENCH_PROFILE=keep also keeps the data: /tmp/ab-<A|B>-<mode>.perf)
+#   MCBENCH_PROFILE_ROUND=2 ...                 # profile round 2 instead (ROUNDS >= 2): past the tiered JIT's
+#                                               # re-compilation of the hot path, which fills most of round 1 of relay_new
 # Modes: new (a new connection per message), reuse (connections reused), both to a deferred domain (its MX is
 # 127.0.0.3, where nothing listens: delivery deferred, the destination backs off, as in bench/run.sh); e2e (connections reused, to relay.test, whose MX is smtp-sink on 127.0.0.2:2600, timed
-# until the sink has received all N: end-to-end relay). Loopback in a private network namespace with dnsmasq.
+# until the sink has received all N: end-to-end relay); relay_new (the same with a new connection per message, as
+# bench/run.sh's relay_new: the node accepts and delivers at once). Loopback in a private network namespace with dnsmasq.
 set -euo pipefail
 [[ $(id -u) -eq 0 ]] || { echo "run as root (network namespace, cgroups)" >&2; exit 1; }
 [[ $# -ge 2 ]] || { echo "usage: $0 PUBLISHED_A PUBLISHED_B [PAIRS]" >&2; exit 2; }
@@ -24,6 +27,7 @@ PROFILE=${MCBENCH_PROFILE:-0}
 PERFMAP=$([[ $PROFILE != 0 ]] && echo 1 || echo 0)
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PROFILED="" # label-mode pairs already profiled
+PROFILE_ROUND=${MCBENCH_PROFILE_ROUND:-1}
 ROUNDS=${ROUNDS:-2}
 MODES=${MODES:-new reuse}
 
@@ -73,22 +77,26 @@ measure() { # label published-dir
   src() { ip netns exec "$ns" smtp-source -s 20 -l 1024 -m "$1" -M client.test -f a@client.test -t b@defer.test "${@:2}" 127.0.0.1:2525; }
   # smtp-sink -c rewrites "sess=N quit=N mesg=N<CR>" on each event; the last complete one.
   sunk() { local n; n=$(tail -c 300 "$data.sink.out" | grep -ao $'mesg=[0-9]*\r' | tail -1 | tr -dc '0-9'); echo "${n:-0}"; }
-  e2e() { # N: send with reused connections to relay.test, return once the sink has them all (or after 120 s)
-    local base; base=$(sunk); src "$1" -d -t b@relay.test; local end=$((SECONDS + 120))
+  e2e() { # N [FLAGS]: send to relay.test (-d: connections reused), return once the sink has them all (or after 120 s)
+    local base; base=$(sunk); src "$1" "${@:2}" -t b@relay.test; local end=$((SECONDS + 120))
     while (( $(sunk) - base < $1 && SECONDS < end )); do sleep 0.05; done; }
   ctx() { cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s }'; }
-  src 3000; src 3000 -d; [[ " $MODES " == *" e2e "* ]] && e2e 3000
+  src 3000; src 3000 -d; [[ " $MODES " == *" e2e "* ]] && e2e 3000 -d; [[ " $MODES " == *" relay_new "* ]] && e2e 3000
   local line="$label"
-  for _ in $(seq "$ROUNDS"); do
+  for round in $(seq "$ROUNDS"); do
     for mode in $MODES; do
       local flags=() c0 c1 x0 x1 t0 t1 s0 s1
       [[ $mode == reuse ]] && flags=(-d)
       read -ra s0 < <(head -1 /proc/stat); c0=$(cat "$cg/cpuacct.usage"); x0=$(ctx); t0=$(date +%s.%N)
       local perf=""
-      if [[ $PROFILE != 0 && " $PROFILED " != *" $label-$mode "* ]]; then
+      if [[ $PROFILE != 0 && $round -ge $PROFILE_ROUND && " $PROFILED " != *" $label-$mode "* ]]; then
         PROFILED+=" $label-$mode"; perf record -F 999 -g -o "$data.perf" -p "$pid" >/dev/null 2>&1 & perf=$!; sleep 1
       fi
-      if [[ $mode == e2e ]]; then e2e "$N"; else src "$N" "${flags[@]}"; fi
+      case $mode in
+        e2e) e2e "$N" -d ;;
+        relay_new) e2e "$N" ;;
+        *) src "$N" "${flags[@]}" ;;
+      esac
       if [[ -n $perf ]]; then
         kill -INT "$perf"; wait "$perf" 2>/dev/null || true; mkdir -p "$ROOT/bench/profile"
         perf report -i "$data.perf" -g none --no-children --sort dso,sym --percent-limit 0.3 --stdio 2>/dev/null \

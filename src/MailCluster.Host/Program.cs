@@ -7,6 +7,7 @@ using MailCluster.Edge.WarmUp;
 using MailCluster.Events;
 using MailCluster.Host.Composition;
 using MailCluster.Host.Configuration;
+using MailCluster.Host.Logging;
 using MailCluster.Ops;
 using MailCluster.Ops.Access;
 using MailCluster.Ops.Suspensions;
@@ -44,8 +45,9 @@ catch (ConfigurationException ex)
 
 // The slim builder installs the console logger with the simple formatter fixed in code, over Logging:Console; this
 // registers the json and systemd formatters too and lets Logging__Console__FormatterName=json choose (README "The mail log").
+// The records are written in batches (BatchedConsoleLoggerProvider: the same text, one write per 50 ms, not per record).
 var consoleFormatter = builder.Configuration["Logging:Console:FormatterName"];
-builder.Logging.AddConsole(console => console.FormatterName = consoleFormatter ?? console.FormatterName);
+builder.Logging.AddConsole(console => console.FormatterName = consoleFormatter ?? console.FormatterName).UseBatchedConsole();
 
 var roles = settings.Cluster.EffectiveRoles;
 builder.Services

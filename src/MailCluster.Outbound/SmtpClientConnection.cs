@@ -8,9 +8,10 @@ namespace MailCluster.Outbound;
 /// <summary>
 /// The client side of one SMTP session to one next-hop address, reused for several messages: greeting, EHLO, STARTTLS
 /// per the TLS policy (before any MAIL), AUTH for a smarthost, then one <see cref="SmtpTransaction"/> per message with
-/// RSET before every transaction after the first. Our own client (not MailKit's SmtpClient) so that the envelope goes
-/// out as the client gave it (<see cref="SmtpEnvelopeCommands"/>: ORCPT as received, RFC 3461 §5.2.1) and the body
-/// byte for byte; MailKit still computes the SASL responses (<see cref="SmtpAuthentication"/>).
+/// RSET before every transaction after the first (pipelined with its MAIL and RCPT when the peer offers PIPELINING).
+/// Our own client (not MailKit's SmtpClient) so that the envelope goes out as the client gave it
+/// (<see cref="SmtpEnvelopeCommands"/>: ORCPT as received, RFC 3461 §5.2.1) and the body byte for byte; MailKit still
+/// computes the SASL responses (<see cref="SmtpAuthentication"/>).
 /// </summary>
 internal sealed class SmtpClientConnection : IDeliveryConnection
 {
@@ -170,12 +171,7 @@ internal sealed class SmtpClientConnection : IDeliveryConnection
 
         try
         {
-            if (_transactions++ > 0)
-            {
-                await new SmtpTransaction(_peer, _timeouts, request, outcomes).ResetAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await new SmtpTransaction(_peer, _timeouts, request, outcomes).RunAsync(cancellationToken).ConfigureAwait(false);
+            await new SmtpTransaction(_peer, _timeouts, request, outcomes, resetFirst: _transactions++ > 0).RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -13,16 +13,23 @@ namespace MailCluster.Outbound;
 /// must be prepared to send the rest in another transaction). Writes one outcome per recipient into <c>outcomes</c>:
 /// a recipient refused at RCPT keeps its own reply, the accepted ones share the reply to the data. Network failures
 /// and timeouts propagate (the connection is then broken).
+/// <para><paramref name="resetFirst"/>: the session has carried a transaction before, so the first MAIL is preceded by
+/// RSET (RFC 5321 §4.1.1.5), as is every further round. To a PIPELINING peer the RSET goes in the same write as MAIL
+/// and RCPT (RFC 2920 §3.1 allows RSET anywhere in a group): one round trip per reused transaction fewer, and the RSET
+/// still probes the session, since a refused RSET breaks the connection before DATA is sent. DATA stays a command of
+/// its own, so a transaction whose recipients were all refused never sends it.</para>
 /// </summary>
-internal sealed class SmtpTransaction(SmtpPeer peer, StageTimeouts timeouts, DeliveryRequest request, RecipientOutcome?[] outcomes)
+internal sealed class SmtpTransaction(SmtpPeer peer, StageTimeouts timeouts, DeliveryRequest request, RecipientOutcome?[] outcomes, bool resetFirst)
 {
     /// <summary>The size of each write of the body, each under the data-block timeout (RFC 5321 §4.5.3.2.5).</summary>
     private const int BlockSize = 64 * 1024;
 
     /// <summary>RFC 5321 §4.1.1.5: RSET between reused transactions; a refusal means the session cannot be trusted.</summary>
-    public async Task ResetAsync(CancellationToken cancellationToken)
+    private async Task ResetAsync(CancellationToken cancellationToken) =>
+        CheckReset(await peer.CommandAsync("RSET", timeouts.Command, cancellationToken).ConfigureAwait(false));
+
+    private static void CheckReset(PeerReply reply)
     {
-        var reply = await peer.CommandAsync("RSET", timeouts.Command, cancellationToken).ConfigureAwait(false);
         if (reply.Code != 250)
         {
             throw new IOException($"RSET refused: {reply.Code} {reply.Text}");
@@ -83,12 +90,7 @@ internal sealed class SmtpTransaction(SmtpPeer peer, StageTimeouts timeouts, Del
 
         for (int round = 0; pending.Count > 0; round++)
         {
-            if (round > 0)
-            {
-                await ResetAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            var deferred = await TransactionAsync(mail, rcpts, body, pending, cancellationToken).ConfigureAwait(false);
+            var deferred = await TransactionAsync(mail, rcpts, body, pending, reset: round > 0 || resetFirst, cancellationToken).ConfigureAwait(false);
             if (deferred.Count == pending.Count)
             {
                 break; // No progress: the 452s stand as transient outcomes for a later attempt.
@@ -98,15 +100,23 @@ internal sealed class SmtpTransaction(SmtpPeer peer, StageTimeouts timeouts, Del
         }
     }
 
+    /// <param name="reset">RSET first (a reused session, or a further round).</param>
     /// <returns>The recipients that got 452 at RCPT while others in the same transaction were delivered.</returns>
-    private async Task<List<int>> TransactionAsync(string mail, string[] rcpts, ReadOnlyMemory<byte> body, List<int> recipients, CancellationToken ct)
+    private async Task<List<int>> TransactionAsync(string mail, string[] rcpts, ReadOnlyMemory<byte> body, List<int> recipients, bool reset, CancellationToken ct)
     {
         var replies = new PeerReply?[outcomes.Length];
         PeerReply mailReply;
         if (peer.Offers("PIPELINING"))
         {
-            // RFC 2920 §3.1: MAIL and every RCPT in one write; the replies come in order, RCPT replies even after a refused MAIL.
-            await peer.WriteLinesAsync([mail, .. recipients.Select(i => rcpts[i])], timeouts.Mail, ct).ConfigureAwait(false);
+            // RFC 2920 §3.1: RSET, MAIL and every RCPT in one write; the replies come in order, RCPT replies even after a
+            // refused MAIL. A refused RSET throws before any other reply is read: the connection is dropped unread.
+            await peer.WriteLinesAsync(reset ? ["RSET", mail, .. recipients.Select(i => rcpts[i])] : [mail, .. recipients.Select(i => rcpts[i])],
+                timeouts.Mail, ct).ConfigureAwait(false);
+            if (reset)
+            {
+                CheckReset(await peer.ReadAsync(timeouts.Command, ct).ConfigureAwait(false));
+            }
+
             mailReply = await peer.ReadAsync(timeouts.Mail, ct).ConfigureAwait(false);
             foreach (int i in recipients)
             {
@@ -115,6 +125,11 @@ internal sealed class SmtpTransaction(SmtpPeer peer, StageTimeouts timeouts, Del
         }
         else
         {
+            if (reset)
+            {
+                await ResetAsync(ct).ConfigureAwait(false);
+            }
+
             mailReply = await peer.CommandAsync(mail, timeouts.Mail, ct).ConfigureAwait(false);
             foreach (int i in Accepted(mailReply) ? recipients : [])
             {

@@ -33,6 +33,65 @@ public sealed class ConnectionTests
         Assert.Equal(1, h.Smtp.ConnectionCount);
     }
 
+    /// <summary>RFC 2920 §3.1: to a PIPELINING peer the RSET of a reused session goes in one write with MAIL and RCPT
+    /// (one round trip fewer per message); DATA still waits for their replies.</summary>
+    [Fact]
+    public async Task A_reused_connection_pipelines_RSET_with_MAIL_and_RCPT()
+    {
+        await using var h = await DeliveryHarness.StartAsync();
+        await SendOverOneConnectionAsync(h, 2);
+
+        var groups = h.Smtp.CommandGroups.Select(g => string.Join(" | ", g.Select(Verb))).ToList();
+        Assert.Equal(["EHLO", "MAIL | RCPT", "DATA", "RSET | MAIL | RCPT", "DATA", "QUIT"], groups);
+        Assert.Equal(2, (await h.Smtp.WaitForMessagesAsync(2, Wait)).Count);
+    }
+
+    [Fact]
+    public async Task Without_PIPELINING_RSET_is_answered_before_MAIL_is_sent()
+    {
+        await using var h = await DeliveryHarness.StartAsync();
+        h.Smtp.Extensions = ["8BITMIME", "ENHANCEDSTATUSCODES"];
+        await SendOverOneConnectionAsync(h, 2);
+
+        var groups = h.Smtp.CommandGroups.Select(g => string.Join(" | ", g.Select(Verb))).ToList();
+        Assert.Equal(["EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL", "RCPT", "DATA", "QUIT"], groups);
+    }
+
+    /// <summary>A refused RSET means the session cannot be trusted: the message is retried later, the connection is
+    /// dropped, and no DATA follows the MAIL and RCPT pipelined behind the RSET.</summary>
+    [Fact]
+    public async Task A_refused_pipelined_RSET_breaks_the_connection_before_DATA()
+    {
+        await using var h = await DeliveryHarness.StartAsync();
+        h.Smtp.ReplyAt(SmtpStage.Rset, "500 5.5.1 confused");
+        var connect = await h.Connector.ConnectAsync("example.test", Ct);
+        await using var connection = Assert.IsType<IDeliveryConnection>(connect.Connection, exactMatch: false);
+
+        var first = await connection.SendAsync(DeliveryHarness.Request(Messages.Simple("m0")), Ct);
+        var second = await connection.SendAsync(DeliveryHarness.Request(Messages.Simple("m1")), Ct);
+
+        Assert.Equal(OutcomeKind.Delivered, Assert.Single(first.Outcomes).Kind);
+        var refused = Assert.Single(second.Outcomes);
+        Assert.Equal((OutcomeKind.Transient, "4.4.2"), (refused.Kind, refused.EnhancedCode));
+        Assert.Contains("RSET refused", refused.Text, StringComparison.Ordinal);
+        Assert.False(connection.IsUsable);
+        Assert.Single(h.Smtp.DataAttempts);
+        Assert.Contains("RSET | MAIL | RCPT", h.Smtp.CommandGroups.Select(g => string.Join(" | ", g.Select(Verb))));
+    }
+
+    private static async Task SendOverOneConnectionAsync(DeliveryHarness h, int messages)
+    {
+        var connect = await h.Connector.ConnectAsync("example.test", Ct);
+        await using var connection = Assert.IsType<IDeliveryConnection>(connect.Connection, exactMatch: false);
+        for (int i = 0; i < messages; i++)
+        {
+            var result = await connection.SendAsync(DeliveryHarness.Request(Messages.Simple($"m{i}")), Ct);
+            Assert.Equal(OutcomeKind.Delivered, Assert.Single(result.Outcomes).Kind);
+        }
+    }
+
+    private static string Verb(string line) => line.Split(' ')[0];
+
     [Fact]
     public async Task Recipients_refused_with_452_are_sent_in_a_further_transaction()
     {

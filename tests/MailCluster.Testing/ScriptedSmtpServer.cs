@@ -31,6 +31,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private readonly List<string> _authentications = [];
     private readonly List<string> _oauthTokens = [];
     private readonly List<string> _commandLines = [];
+    private readonly List<(int Connection, string Line, bool Pipelined)> _commandArrivals = [];
     private long _midDataHangUpBytes;
     private int _midDataHangUps;
     private int _connections;
@@ -123,11 +124,39 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
         }
     }
 
-    internal void RecordCommand(string line)
+    /// <summary>The command lines of each connection grouped by how they arrived: a group starts with a command read
+    /// when nothing else was waiting, and holds the commands the client had already sent behind it (pipelined, RFC 2920;
+    /// on loopback one write of the client arrives as one read).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> CommandGroups
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var groups = new List<List<string>>();
+                var open = new Dictionary<int, List<string>>();
+                foreach (var (connection, line, pipelined) in _commandArrivals)
+                {
+                    if (!pipelined || !open.TryGetValue(connection, out var group))
+                    {
+                        groups.Add(group = []);
+                        open[connection] = group;
+                    }
+
+                    group.Add(line);
+                }
+
+                return groups;
+            }
+        }
+    }
+
+    internal void RecordCommand(int connectionId, string line, bool pipelined)
     {
         lock (_gate)
         {
             _commandLines.Add(line);
+            _commandArrivals.Add((connectionId, line, pipelined));
         }
     }
 

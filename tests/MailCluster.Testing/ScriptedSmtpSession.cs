@@ -51,11 +51,12 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
 
     private async Task<string?> ReadCommandAsync(CancellationToken cancellationToken)
     {
+        bool pipelined = _reader.HasBufferedData; // sent before the previous command was answered (RFC 2920)
         byte[]? line = await _reader.ReadLineAsync(cancellationToken);
         string? text = line is null ? null : Encoding.UTF8.GetString(line);
         if (text is not null)
         {
-            server.RecordCommand(text);
+            server.RecordCommand(connectionId, text, pipelined);
         }
 
         return text;
@@ -111,8 +112,13 @@ internal sealed class ScriptedSmtpSession(ScriptedSmtpServer server, int connect
             case "BDAT" when server.Extensions.Contains("CHUNKING"):
                 return await BdatAsync(argument, ct);
             case "RSET":
-                ResetTransaction();
-                return await WriteAsync("250 2.0.0 Ok", ct);
+                return await ReplyAsync(SmtpStage.Rset, "", null, null, "250 2.0.0 Ok", ct, accepted =>
+                {
+                    if (accepted)
+                    {
+                        ResetTransaction();
+                    }
+                });
             case "NOOP":
                 return await WriteAsync("250 2.0.0 Ok", ct);
             case "QUIT":

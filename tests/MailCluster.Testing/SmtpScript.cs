@@ -15,6 +15,8 @@ public enum SmtpStage
     DataStart,
     /// <summary>After the terminating <c>CRLF.CRLF</c>; default <c>250 2.0.0</c>. A 2xx reply records the message.</summary>
     DataEnd,
+    /// <summary>RSET; default <c>250 2.0.0</c>, which ends the open transaction (another reply leaves it open).</summary>
+    Rset,
 }
 
 /// <summary>What the server knows when it asks the responder for a reply.</summary>
