@@ -79,13 +79,7 @@ internal sealed partial record DeliveryScheduler
     /// <summary>
     /// What the queue does next, given whether journal writes are pending (<paramref name="writing"/>: a write in
     /// flight or commands buffered for the next one).
-    /// <para>Passivates when nothing is pending and its connections have closed (an idle connection closes itself after
-    /// the destination's idle timeout, and its stop runs this step again), and stops cleanly when the shard says so.
-    /// Not at the first empty moment: a queue that delivers as fast as mail arrives runs empty between messages, and
-    /// passivating there closed its warm connections and restarted the entity (recovery, two remember-entities events)
-    /// about every 280 messages relayed (docs/BENCHMARKS.md). Meanwhile the idle connections keep their destination
-    /// slots (<see cref="DomainShaping.MaxConnections"/>, shared by a domain's buckets and nodes) until their
-    /// idle timeout, as they do whenever the queue has nothing due. The shard answers Passivate,
+    /// <para>Passivates when nothing is pending, and stops cleanly when the shard says so. The shard answers Passivate,
     /// and starts a hand-off (rebalance, node leaving), with the queue's own stop message, not PoisonPill: commands
     /// already in the mailbox before it (an Enqueue that arrived as the queue ran empty, or just before the hand-off)
     /// must still be persisted and acknowledged, and a PoisonPill would stop the entity with that write in flight,
@@ -123,7 +117,7 @@ internal sealed partial record DeliveryScheduler
             return (this, new SchedulerStep(StepKind.Run, [], [], now < stopBy ? stopBy : null));
         }
 
-        if (quiet && state.IsEmpty && Connections.IsEmpty)
+        if (quiet && state.IsEmpty)
         {
             return Passivating ? (this, SchedulerStep.Of(StepKind.Idle)) : (this with { Passivating = true }, SchedulerStep.Of(StepKind.Passivate));
         }

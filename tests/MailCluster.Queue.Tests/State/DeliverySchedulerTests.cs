@@ -272,35 +272,6 @@ public class DeliverySchedulerTests
         Assert.Equal((StepKind.Stop, true), (stop.Kind, stop.WakeUp));
     }
 
-    /// <summary>A queue that delivers as fast as mail arrives runs empty between messages: it keeps its idle connections
-    /// (and itself) for the next message, and passivates once the last of them has closed after its idle timeout.</summary>
-    [Fact]
-    public void An_empty_queue_with_an_idle_connection_passivates_only_once_the_connection_has_closed()
-    {
-        var state = Queue(1);
-        var (running, step) = Scheduler().Next(state, false, T0);
-        Assert.True(Assert.Single(step.Starts).Opens);
-        var (finished, decision) = running.Finished(state, 1, Ok("M1", "a1@example.com", "b1@example.com"), T0);
-        var (events, _) = state.DecideBatch([], [(((RecordOutcome)decision).MessageId, ((RecordOutcome)decision).Result, T0)], Retry, () => 0.5);
-        var attempt = (AttemptCompleted)Assert.Single(events);
-        var empty = state.Apply(attempt);
-        var idle = finished.Applied(attempt, T0);
-        Assert.True(empty.IsEmpty);
-        Assert.Null(Assert.Single(idle.Connections).Value);
-
-        var (waiting, kept) = idle.Next(empty, writing: false, T0.AddSeconds(1));
-        Assert.Equal(StepKind.Run, kept.Kind);
-        Assert.Empty(kept.Starts);
-        Assert.Null(kept.WakeAt); // the connection's own idle timeout ends the wait
-        Assert.False(waiting.Passivating);
-
-        var second = empty.Apply(new Enqueued("example.com", "M2", "s@sender.test", ["a2@example.com"], T0.AddSeconds(2)));
-        var (_, next) = waiting.Enqueued("M2", T0.AddSeconds(2)).Committed("M2").Next(second, false, T0.AddSeconds(2));
-        Assert.Equal((1, false, "M2"), Assert.Single(next.Starts) is var s ? (s.Connection, s.Opens, s.Message.MessageId) : default); // the warm connection
-
-        Assert.Equal(StepKind.Passivate, waiting.ConnectionStopped(1).Next(empty, false, T0.AddSeconds(6)).Step.Kind);
-    }
-
     [Fact]
     public void A_stopping_queue_starts_nothing_waits_for_writes_always_and_for_deliveries_at_most_the_grace()
     {
