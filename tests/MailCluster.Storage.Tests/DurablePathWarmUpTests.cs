@@ -1,10 +1,8 @@
 using Akka.Actor;
-using Akka.Hosting;
 using MailCluster.Queue.Spool;
 using MailCluster.Queue.WarmUp;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Xunit;
 
@@ -66,26 +64,16 @@ public sealed class DurablePathWarmUpTests(PostgresFixture postgres) : IClassFix
     {
         for (var start = 0; start < 2; start++)
         {
-            var builder = Host.CreateApplicationBuilder();
-            builder.Services.AddStorage(storage, directory);
-            builder.Services.AddAkka("warm-up-test", (akka, _) => akka.WithStorage(storage, directory));
-            using var host = builder.Build();
-            await host.StartAsync(Ct);
-            try
+            await StorageNode.RunAsync(storage, directory, async services =>
             {
-                var result = await DurablePathWarmUp.RunAsync(
-                    host.Services.GetRequiredService<ActorSystem>(), host.Services.GetRequiredService<ISpoolStore>(), Ct);
+                var result = await DurablePathWarmUp.RunAsync(services.GetRequiredService<ActorSystem>(), services.GetRequiredService<ISpoolStore>(), Ct);
 
                 Assert.NotNull(result.JournalMs);
                 Assert.NotNull(result.SpoolMs);
-                var inventory = host.Services.GetRequiredService<ISpoolInventory>();
+                var inventory = services.GetRequiredService<ISpoolInventory>();
                 Assert.Empty((await inventory.ListOldUncommittedAsync(TimeSpan.Zero, null, 10, Ct)).Bodies);
                 Assert.Empty((await inventory.ListOldReferencesAsync(TimeSpan.Zero, null, 10, Ct)).Bodies);
-            }
-            finally
-            {
-                await host.StopAsync(CancellationToken.None);
-            }
+            }, Ct);
         }
     }
 }

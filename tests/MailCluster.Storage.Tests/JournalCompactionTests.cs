@@ -1,12 +1,10 @@
 using System.Data.Common;
 using Akka.Actor;
-using Akka.Hosting;
 using MailCluster.Queue.Spool;
 using MailCluster.Queue.WarmUp;
 using MailCluster.Storage.Journal;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Xunit;
 
@@ -120,23 +118,11 @@ public sealed class JournalCompactionTests(PostgresFixture postgres) : IClassFix
     }
 
     /// <summary>Starts a node's storage once, with the warm-up's write, so that the plugin creates its tables.</summary>
-    private async Task CreateTablesAsync(StorageOptions storage)
+    private Task CreateTablesAsync(StorageOptions storage) => StorageNode.RunAsync(storage, directory, async services =>
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddStorage(storage, directory);
-        builder.Services.AddAkka("compaction-test", (akka, _) => akka.WithStorage(storage, directory));
-        using var host = builder.Build();
-        await host.StartAsync(Ct);
-        try
-        {
-            var result = await DurablePathWarmUp.RunAsync(host.Services.GetRequiredService<ActorSystem>(), host.Services.GetRequiredService<ISpoolStore>(), Ct);
-            Assert.NotNull(result.JournalMs);
-        }
-        finally
-        {
-            await host.StopAsync(CancellationToken.None);
-        }
-    }
+        var result = await DurablePathWarmUp.RunAsync(services.GetRequiredService<ActorSystem>(), services.GetRequiredService<ISpoolStore>(), Ct);
+        Assert.NotNull(result.JournalMs);
+    }, Ct);
 
     /// <summary>Appends events <paramref name="first"/> to <paramref name="last"/> of a persistence id; returns the
     /// ordering of the last.</summary>
