@@ -46,7 +46,10 @@ public static partial class StorageHosting
         if (storage.JournalCompactionSeconds > 0)
         {
             services.AddHostedService(sp => new Journal.JournalCompactor(
-                new Journal.JournalCompaction(storage.IsPostgreSql, storage.IsPostgreSql ? storage.ConnectionString! : StorageOptions.SqliteJournalPath(dataDir)),
+                new Journal.JournalCompaction(
+                    storage.IsPostgreSql,
+                    storage.IsPostgreSql ? storage.ConnectionString! : StorageOptions.SqliteJournalPath(dataDir),
+                    storage.IsPostgreSql ? Journal.JournalTurns.Inline : new Journal.SqliteJournalTurns(sp.GetRequiredService<Akka.Actor.ActorSystem>)),
                 TimeSpan.FromSeconds(storage.JournalCompactionSeconds),
                 sp.GetServices<MailCluster.Queue.Contracts.IJournalReaders>(),
                 sp.GetRequiredService<ILogger<Journal.JournalCompactor>>()));
@@ -79,12 +82,16 @@ public static partial class StorageHosting
         return builder.WithSqlPersistence($"Data Source={StorageOptions.SqliteJournalPath(dataDir)};Pooling=True", ProviderName.SQLiteMS, PersistenceMode.Both, autoInitialize: true);
     }
 
+    /// <summary>The SQLite journal's dispatcher (<see cref="SqliteJournalDispatcher"/>): its one thread.</summary>
+    public const string SqliteJournalDispatcherId = "mailcluster.sqlite-journal-dispatcher";
+
     /// <summary>
     /// SQLite runs every statement synchronously, fsync included, on the calling thread, and takes one writer at a
     /// time. By default the journal's write stream runs on the default dispatcher, i.e. on the .NET thread pool, whose
     /// workers then sit in fsync while SMTP sessions and actors wait for a thread; the pool answers by adding threads
     /// that the 2-core host cannot run. The journal, its write stream and the snapshot store get one thread of their
-    /// own instead (one writer is all SQLite allows anyway). Measured in docs/BENCHMARKS.md: +25–30% messages per
+    /// own instead (one writer is all SQLite allows anyway; the journal compaction's transactions take their turns on
+    /// it too, <see cref="Journal.SqliteJournalTurns"/>). Measured in docs/BENCHMARKS.md: +25–30% messages per
     /// second with a new connection per message. PostgreSQL (asynchronous I/O through Npgsql) keeps the defaults.
     /// A batch of several events is inserted with parameters, not with each payload spelt out as a hex literal (which
     /// that one thread formatted and SQLite parsed for every batch; see <see cref="PostgreSqlJournalWrites"/>).

@@ -38,10 +38,14 @@ public sealed class JournalCompactionTests(PostgresFixture postgres) : IClassFix
     [Fact]
     public async Task On_SQLite_it_deletes_covered_events_in_passes()
     {
-        var storage = new StorageOptions();
-        await CreateTablesAsync(storage);
+        // In turns on the journal's thread, as a node runs it (StorageHosting), with the node's journal up.
         string path = StorageOptions.SqliteJournalPath(directory);
-        await PassesAsync(new JournalCompaction(postgres: false, path), () => new SqliteConnection($"Data Source={path};Pooling=False"));
+        await StorageNode.RunAsync(new StorageOptions(), directory, async services =>
+        {
+            await WarmUpAsync(services);
+            var turns = new SqliteJournalTurns(services.GetRequiredService<ActorSystem>);
+            await PassesAsync(new JournalCompaction(postgres: false, path, turns), () => new SqliteConnection($"Data Source={path};Pooling=False"));
+        }, Ct);
     }
 
     [Fact]
@@ -118,11 +122,13 @@ public sealed class JournalCompactionTests(PostgresFixture postgres) : IClassFix
     }
 
     /// <summary>Starts a node's storage once, with the warm-up's write, so that the plugin creates its tables.</summary>
-    private Task CreateTablesAsync(StorageOptions storage) => StorageNode.RunAsync(storage, directory, async services =>
+    private Task CreateTablesAsync(StorageOptions storage) => StorageNode.RunAsync(storage, directory, WarmUpAsync, Ct);
+
+    private static async Task WarmUpAsync(IServiceProvider services)
     {
         var result = await DurablePathWarmUp.RunAsync(services.GetRequiredService<ActorSystem>(), services.GetRequiredService<ISpoolStore>(), Ct);
         Assert.NotNull(result.JournalMs);
-    }, Ct);
+    }
 
     /// <summary>Appends events <paramref name="first"/> to <paramref name="last"/> of a persistence id; returns the
     /// ordering of the last.</summary>

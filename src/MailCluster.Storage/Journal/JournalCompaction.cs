@@ -21,13 +21,15 @@ namespace MailCluster.Storage.Journal;
 /// whole journal with the snapshots, 2,000 rows at a time; each batch's cost was mostly that join and the rescan, and
 /// the 30-minute soak's p99 rose in every minute a pass ran.) Each range starts at the queue's lowest event left (one
 /// index lookup), so what is already gone, a queue met for the first time or ranges another node compacted, costs
-/// nothing. Each transaction holds SQLite's one writer for a few milliseconds (its own connections wait with a busy
-/// timeout, <see cref="SqliteBusyTimeout"/>; a journal write that meets one waits in Microsoft.Data.Sqlite's 150 ms
-/// retry).
+/// nothing. Each transaction holds SQLite's one writer for a few milliseconds; it runs in a turn of <paramref
+/// name="turns"/>, on SQLite between the journal's own writes on their thread (<see cref="SqliteJournalTurns"/>), so a
+/// journal write never finds it holding the lock (and would wait in Microsoft.Data.Sqlite's 150 ms retry if it did).
 /// </para>
 /// </summary>
-public sealed class JournalCompaction(bool postgres, string connectionString)
+public sealed class JournalCompaction(bool postgres, string connectionString, JournalTurns? turns = null)
 {
+    private readonly JournalTurns turns = turns ?? JournalTurns.Inline;
+
     public bool IsPostgreSql => postgres;
 
     /// <summary>The SQLite journal's path, or the PostgreSQL connection string.</summary>
@@ -80,7 +82,7 @@ public sealed class JournalCompaction(bool postgres, string connectionString)
                 }
 
                 long to = Math.Min(covered, from + BatchSize);
-                var chunk = await DeleteRangeAsync(persistenceId, from, to, passed, ct).ConfigureAwait(false);
+                var chunk = await turns.RunAsync(() => DeleteRangeAsync(persistenceId, from, to, passed, ct), ct).ConfigureAwait(false);
                 if (chunk is not var (deleted, kept))
                 {
                     return total; // PostgreSQL: another node is compacting the shared table
