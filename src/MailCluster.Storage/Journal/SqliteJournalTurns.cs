@@ -14,7 +14,7 @@ namespace MailCluster.Storage.Journal;
 public sealed class SqliteJournalTurns(Func<ActorSystem> system) : JournalTurns
 {
     private readonly Lazy<IActorRef> runner = new(() => system().ActorOf(
-        Props.Create<Runner>().WithDispatcher(StorageHosting.SqliteJournalDispatcherId), "journal-turns"));
+        Props.Create<Runner>().WithDispatcher(StorageHosting.SqliteJournalDispatcherId)));
 
     public override async Task<T> RunAsync<T>(Func<Task<T>> work, CancellationToken ct)
     {
