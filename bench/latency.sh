@@ -9,6 +9,7 @@
 #   bench/latency.sh [ROUNDS] [SECONDS]         # default 3 rounds of 30 s
 #   MCLAT_RATE=300 bench/latency.sh              # a fixed rate; default: half of Postfix's new-connection rate,
 #                                                # measured at the start of the run (4,000 msgs after 1,000 of warm-up)
+#   MCLAT_SLICES=8                               # p99 and max of each of the first N seconds, in each round's log line
 #   MCCOLD_BIN=DIR, MCCOLD_NODE_ENV="K=V ...", MCCOLD_ONLY=mc|pf: as in bench/cold.sh (bench/cold-env.sh)
 source "$(dirname "$0")/cold-env.sh"
 ROUNDS=${1:-3}
@@ -37,7 +38,7 @@ for round in $(seq "$ROUNDS"); do
   order=("${MTAS[@]}"); (( round % 2 == 0 )) && order=($(printf '%s\n' "${MTAS[@]}" | tac))
   for mta in "${order[@]}"; do
     mta_start "$mta"
-    out=$(tool latency --port "$(mta_port "$mta")" --rate "$MCLAT_RATE" --seconds "$SECONDS_PER_RUN" --size 1024 --to user@defer.test)
+    out=$(tool latency --port "$(mta_port "$mta")" --rate "$MCLAT_RATE" --seconds "$SECONDS_PER_RUN" --size 1024 --to user@defer.test --slices "${MCLAT_SLICES:-8}")
     log "$mta (ready ${READY_S} s): $out"
     for k in "${KEYS[@]}"; do RS[$k.$mta]+="$(kv "$k" "$out") "; done
     mta_stop "$mta"

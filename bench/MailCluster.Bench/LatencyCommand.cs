@@ -55,7 +55,7 @@ internal static class LatencyCommand
         // without the start of a freshly started server (JIT, first shard and queue start-up).
         var late = latencies.Skip(total / 4).Where(l => !double.IsNaN(l)).Order().ToList();
         return string.Create(CultureInfo.InvariantCulture,
-            $"offered_rate={rate:F1} sent={total} ok={done.Count} failed={failures} p50_ms={Percentiles.Of(done, 50):F2} p99_ms={Percentiles.Of(done, 99):F2} max_ms={Percentiles.Of(done, 100):F2} p99_late_ms={Percentiles.Of(late, 99):F2} seconds={clock.Elapsed.TotalSeconds:F2}{Quarters(latencies)}");
+            $"offered_rate={rate:F1} sent={total} ok={done.Count} failed={failures} p50_ms={Percentiles.Of(done, 50):F2} p99_ms={Percentiles.Of(done, 99):F2} max_ms={Percentiles.Of(done, 100):F2} p99_late_ms={Percentiles.Of(late, 99):F2} seconds={clock.Elapsed.TotalSeconds:F2}{Quarters(latencies)}{Seconds(latencies, rate, options.Integer("slices", 0))}");
     }
 
     /// <summary>p50 and p99 of each quarter of the run, by when the transaction was due (bench/latency.sh): where in
@@ -68,6 +68,21 @@ internal static class LatencyCommand
             var part = latencies.Skip(q * latencies.Length / 4).Take(((q + 1) * latencies.Length / 4) - (q * latencies.Length / 4))
                 .Where(l => !double.IsNaN(l)).Order().ToList();
             text.Append(CultureInfo.InvariantCulture, $" p50_q{q + 1}_ms={Percentiles.Of(part, 50):F2} p99_q{q + 1}_ms={Percentiles.Of(part, 99):F2}");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>p99 and the worst latency of each of the first <paramref name="count"/> seconds of the run, by when the
+    /// transaction was due (<c>--slices N</c>): where in the first quarter the tail comes from, e.g.
+    /// " s1_p99_ms=.. s1_max_ms=.. s2_p99_ms=..".</summary>
+    private static string Seconds(double[] latencies, double rate, int count)
+    {
+        var text = new StringBuilder();
+        for (var s = 0; s < count && s * rate < latencies.Length; s++)
+        {
+            var part = latencies.Skip((int)(s * rate)).Take((int)rate).Where(l => !double.IsNaN(l)).Order().ToList();
+            text.Append(CultureInfo.InvariantCulture, $" s{s + 1}_p99_ms={Percentiles.Of(part, 99):F2} s{s + 1}_max_ms={Percentiles.Of(part, 100):F2}");
         }
 
         return text.ToString();
