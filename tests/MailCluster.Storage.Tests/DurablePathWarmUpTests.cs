@@ -13,28 +13,15 @@ namespace MailCluster.Storage.Tests;
 /// and snapshot store and the spool, on embedded SQLite and on PostgreSQL. It must leave nothing behind (no live
 /// event, no body) and run again at the next start (the sequence number after its deleted event).
 /// </summary>
-public sealed class DurablePathWarmUpTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IDisposable
+public sealed class DurablePathWarmUpTests(PostgresFixture postgres) : NodeDirectoryTest("warm"), IClassFixture<PostgresFixture>
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), $"mc-warm-{Guid.NewGuid():N}");
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
     [Fact]
     public async Task On_SQLite_it_runs_every_start_and_leaves_no_event_and_no_body()
     {
         var storage = new StorageOptions();
         await RunTwiceAsync(storage);
 
-        await using var journal = new SqliteConnection($"Data Source={StorageOptions.SqliteJournalPath(directory)}");
+        await using var journal = new SqliteConnection($"Data Source={StorageOptions.SqliteJournalPath(Directory)}");
         await journal.OpenAsync(Ct);
         await using var command = new SqliteCommand(Rows, journal);
         Assert.Equal("1,0,2", await command.ExecuteScalarAsync(Ct)); // one row, deleted, written by the second start
@@ -64,7 +51,7 @@ public sealed class DurablePathWarmUpTests(PostgresFixture postgres) : IClassFix
     {
         for (var start = 0; start < 2; start++)
         {
-            await StorageNode.RunAsync(storage, directory, async services =>
+            await StorageNode.RunAsync(storage, Directory, async services =>
             {
                 var result = await DurablePathWarmUp.RunAsync(services.GetRequiredService<ActorSystem>(), services.GetRequiredService<ISpoolStore>(), Ct);
 

@@ -16,31 +16,18 @@ namespace MailCluster.Storage.Tests;
 /// further than the readers' position, leaves other persistence ids alone, picks up where it stopped at the next
 /// pass, and on PostgreSQL skips while another node holds its lock.
 /// </summary>
-public sealed class JournalCompactionTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IDisposable
+public sealed class JournalCompactionTests(PostgresFixture postgres) : NodeDirectoryTest("compact"), IClassFixture<PostgresFixture>
 {
     private const string A = "dq-a.test";
     private const string B = "dq-b.test";
     private const string Sharding = "/sharding/domain-queueCoordinator";
 
-    private readonly string directory = Path.Combine(Path.GetTempPath(), $"mc-compact-{Guid.NewGuid():N}");
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
     [Fact]
     public async Task On_SQLite_it_deletes_covered_events_in_passes()
     {
         // In turns on the journal's thread, as a node runs it (StorageHosting), with the node's journal up.
-        string path = StorageOptions.SqliteJournalPath(directory);
-        await StorageNode.RunAsync(new StorageOptions(), directory, async services =>
+        string path = StorageOptions.SqliteJournalPath(Directory);
+        await StorageNode.RunAsync(new StorageOptions(), Directory, async services =>
         {
             await WarmUpAsync(services);
             var turns = new SqliteJournalTurns(services.GetRequiredService<ActorSystem>);
@@ -122,7 +109,7 @@ public sealed class JournalCompactionTests(PostgresFixture postgres) : IClassFix
     }
 
     /// <summary>Starts a node's storage once, with the warm-up's write, so that the plugin creates its tables.</summary>
-    private Task CreateTablesAsync(StorageOptions storage) => StorageNode.RunAsync(storage, directory, WarmUpAsync, Ct);
+    private Task CreateTablesAsync(StorageOptions storage) => StorageNode.RunAsync(storage, Directory, WarmUpAsync, Ct);
 
     private static async Task WarmUpAsync(IServiceProvider services)
     {

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using MailCluster.Storage.Journal;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -11,23 +10,10 @@ namespace MailCluster.Storage.Tests;
 /// journal, write stream and snapshot store run on), so they take turns with the journal's writes: a turn waits while
 /// that thread is busy, and a failed turn reports its exception.
 /// </summary>
-public sealed class SqliteJournalTurnsTests : IDisposable
+public sealed class SqliteJournalTurnsTests() : NodeDirectoryTest("turns")
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), $"mc-turns-{Guid.NewGuid():N}");
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
     [Fact]
-    public Task A_turn_runs_on_the_journal_thread_and_waits_while_it_is_busy() => StorageNode.RunAsync(new StorageOptions(), directory, async services =>
+    public Task A_turn_runs_on_the_journal_thread_and_waits_while_it_is_busy() => StorageNode.RunAsync(new StorageOptions(), Directory, async services =>
     {
         var system = services.GetRequiredService<ActorSystem>();
         var turns = new SqliteJournalTurns(() => system);
