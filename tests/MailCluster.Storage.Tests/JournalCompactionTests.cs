@@ -70,7 +70,7 @@ public sealed class JournalCompactionTests(PostgresFixture postgres) : NodeDirec
         Assert.Equal((11L, 40L), await RowsAsync(open, A));
     }
 
-    /// <summary>Three passes over two queues (one larger than a batch) and a persistence id of sharding's.</summary>
+    /// <summary>Three passes over two queues (one larger than a transaction's range) and a persistence id of sharding's.</summary>
     private static async Task PassesAsync(JournalCompaction compaction, Func<DbConnection> open)
     {
         long lastOfA = await AppendAsync(open, A, 1, 2500); // orderings of A, then B's after them
@@ -82,7 +82,7 @@ public sealed class JournalCompactionTests(PostgresFixture postgres) : NodeDirec
         await SnapshotAsync(open, Sharding, 30);
         long passed = lastOfA - 500; // the readers have passed A's events up to sequence number 2000
 
-        // 1. Only what the readers have passed: A's 1-2000 (two batches), none of B's.
+        // 1. Only what the readers have passed: A's 1-2000 (several transactions), none of B's.
         Assert.Equal(2000, await compaction.RunAsync(passed, TimeSpan.Zero, Ct));
         Assert.Equal((500L, 2001L), await RowsAsync(open, A));
         Assert.Equal((10L, 1L), await RowsAsync(open, B));
