@@ -13,6 +13,9 @@
 #                                                       # publishing the work tree (DIR/BUILD-NOTE, if present, names it)
 #   MCBENCH_ACCEPT="new" ...                            # scenario 1's modes (default "reuse new": 1a and 1b)
 #   MCBENCH_START_TIMEOUT=180 ...                       # seconds a node may take to greet (default 60; a loaded machine)
+#   MCBENCH_WARM=10000 ...                              # warm-up messages of scenarios 1 and 2 (default 2,000; 500 with
+#                                                       # --quick): a node on PostgreSQL is still tiering up its JIT after
+#                                                       # 2,000 (docs/BENCHMARKS.md, session s28)
 #
 # Sets up everything itself inside a private network namespace: dnsmasq (MX records for the test
 # domains) on 127.0.0.1:53, smtp-sink on 127.0.0.2:2600 (final destination), a private Postfix instance
@@ -46,6 +49,7 @@ if [[ $QUICK -eq 1 ]]; then
 else
   N_ACCEPT=10000; N_E2E=10000; LAT_SECONDS=30; N_LARGE=1000; N_IDLE=10000; N_WARM=2000; N_WARM_LARGE=100
 fi
+N_WARM=${MCBENCH_WARM:-$N_WARM}
 SESSIONS=20
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }

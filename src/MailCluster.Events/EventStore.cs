@@ -21,7 +21,7 @@ public sealed partial class EventStore
 
     private EventStore(NpgsqlDataSource? postgres, string? sqlite) => (_postgres, _sqlite) = (postgres, sqlite);
 
-    public static EventStore Postgres(string connectionString) => new(NpgsqlDataSource.Create(connectionString), null);
+    public static EventStore Postgres(string connectionString) => new(NpgsqlDataSource.Create(PostgresPooling.WithoutReset(connectionString)), null);
 
     public static EventStore Sqlite(string path) => new(null, $"Data Source={path};Pooling=True");
 

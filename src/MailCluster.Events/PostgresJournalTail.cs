@@ -63,7 +63,7 @@ public static class PostgresJournalTail
         ArgumentNullException.ThrowIfNull(deserialize);
         ArgumentNullException.ThrowIfNull(cursor);
         ArgumentNullException.ThrowIfNull(clock);
-        var source = Sources.GetOrAdd(connectionString, NpgsqlDataSource.Create);
+        var source = Sources.GetOrAdd(connectionString, cs => NpgsqlDataSource.Create(PostgresPooling.WithoutReset(cs)));
         await using var connection = await source.OpenConnectionAsync().ConfigureAwait(false);
         await using var command = new NpgsqlCommand(Query, connection);
         command.Parameters.AddWithValue("serializer", serializerId);

@@ -50,6 +50,51 @@ public sealed class PostgresSpoolStoreTests(PostgresFixture postgres) : SpoolSto
         Assert.Equal(SpoolStatus.Missing, (await store.ReadAsync("m7", Ct)).Status); // the duplicate added no reference
     }
 
+    [Fact]
+    public async Task Concurrent_reads_share_statements_and_each_gets_its_own_entry()
+    {
+        await using var store = (PostgresSpoolStore)await OpenAsync(await NewLocationAsync());
+        var ids = Enumerable.Range(0, 60).Select(i => $"m{i}").ToList();
+        await Task.WhenAll(ids.Select(id => store.WriteAsync(id, Body(100 + id.Length, id.Length), ["a.example"], Ct)));
+        await Task.WhenAll(ids.Where((_, i) => i % 3 != 0).Select(id => store.CommitAsync(id, Ct))); // every third uncommitted
+        var before = store.ReadStatements;
+
+        // 240 reads asked at once: every id four times, and as many of ids never written.
+        var asked = ids.Concat(ids).Concat(ids).Concat(ids).Concat(ids.Select(id => "missing-" + id)).ToList();
+        var reads = asked.Select(id => store.ReadAsync(id, Ct)).ToList();
+        var entries = await Task.WhenAll(reads);
+
+        for (var n = 0; n < asked.Count; n++)
+        {
+            var id = asked[n];
+            if (id.StartsWith("missing-", StringComparison.Ordinal))
+            {
+                Assert.Equal(SpoolEntry.Missing, entries[n]);
+                continue;
+            }
+
+            var i = ids.IndexOf(id);
+            Assert.Equal(i % 3 == 0 ? SpoolStatus.Uncommitted : SpoolStatus.Committed, entries[n].Status);
+            Assert.Equal(Body(100 + id.Length, id.Length), entries[n].Body.ToArray());
+        }
+
+        // At most two statements in flight, each answering up to 64 reads: far fewer statements than reads.
+        Assert.InRange(store.ReadStatements - before, 2, 20);
+    }
+
+    [Fact]
+    public async Task A_read_asked_with_a_cancelled_token_is_cancelled_and_the_next_is_answered()
+    {
+        await using var store = (PostgresSpoolStore)await OpenAsync(await NewLocationAsync());
+        await store.WriteAsync("m1", Body(10, 1), ["a.example"], Ct);
+        await store.CommitAsync("m1", Ct);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.ReadAsync("m1", cancelled.Token));
+        Assert.Equal(SpoolStatus.Committed, (await store.ReadAsync("m1", Ct)).Status);
+    }
+
     [Theory]
     [InlineData("Host=db;Username=mc", false)]
     [InlineData("Host=db;Username=mc;No Reset On Close=false", true)] // the operator asked for the reset

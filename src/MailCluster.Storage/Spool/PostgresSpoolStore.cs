@@ -54,10 +54,11 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
         """;
 
     /// <summary>Statements kept prepared per connection: the spool sends the same few (write, commit, release, delete,
-    /// lock) for every message.</summary>
+    /// lock, read) for every message.</summary>
     internal const int AutoPrepareStatements = 16;
 
     private readonly NpgsqlDataSource dataSource;
+    private readonly PostgresSpoolReads reads;
     private long setWiseBatches;
     private long oneByOneBatches;
 
@@ -66,6 +67,7 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         dataSource = NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
+        reads = new PostgresSpoolReads(dataSource);
     }
 
     /// <summary>
@@ -120,23 +122,15 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
         }
     }
 
-    public override async Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken)
+    /// <summary>Batched with the reads of other deliveries in flight (<see cref="PostgresSpoolReads"/>).</summary>
+    public override Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(messageId);
-        await using var command = dataSource.CreateCommand("SELECT committed, body FROM mc_spool WHERE message_id = $1");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = messageId });
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return SpoolEntry.Missing;
-            }
-
-            var status = reader.GetBoolean(0) ? SpoolStatus.Committed : SpoolStatus.Uncommitted;
-            return new SpoolEntry(status, await reader.GetFieldValueAsync<byte[]>(1, cancellationToken).ConfigureAwait(false));
-        }
+        return reads.ReadAsync(messageId, cancellationToken);
     }
+
+    /// <summary>Read statements executed so far (tests: concurrent reads share them).</summary>
+    internal long ReadStatements => reads.Statements;
 
     private protected override async Task<AgedBodyPage> ListAgedAsync(bool committed, TimeSpan minAge, SpoolAgeCursor? after, int limit, CancellationToken cancellationToken)
     {
