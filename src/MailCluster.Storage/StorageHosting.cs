@@ -96,18 +96,18 @@ public static partial class StorageHosting
     /// A batch of several events is inserted with parameters, not with each payload spelt out as a hex literal (which
     /// that one thread formatted and SQLite parsed for every batch; see <see cref="PostgreSqlJournalWrites"/>).
     /// </summary>
-    private const string SqliteJournalDispatcher = """
-        mailcluster.sqlite-journal-dispatcher {
+    private const string SqliteJournalDispatcher = $$"""
+        {{SqliteJournalDispatcherId}} {
           type = ForkJoinDispatcher
           throughput = 100
           dedicated-thread-pool { thread-count = 1 }
         }
         akka.persistence.journal.sql {
-          plugin-dispatcher = mailcluster.sqlite-journal-dispatcher
-          materializer-dispatcher = mailcluster.sqlite-journal-dispatcher
+          plugin-dispatcher = {{SqliteJournalDispatcherId}}
+          materializer-dispatcher = {{SqliteJournalDispatcherId}}
           prefer-parameters-on-multirow-insert = on
         }
-        akka.persistence.snapshot-store.sql.plugin-dispatcher = mailcluster.sqlite-journal-dispatcher
+        akka.persistence.snapshot-store.sql.plugin-dispatcher = {{SqliteJournalDispatcherId}}
         """;
 
     /// <summary>

@@ -130,7 +130,7 @@ public sealed class JournalCompaction(bool postgres, string connectionString, Jo
     /// appending to the WAL meanwhile).</summary>
     private async Task CheckpointAsync(CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var connection = await OpenAsync(deletes: false, ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -138,7 +138,7 @@ public sealed class JournalCompaction(bool postgres, string connectionString, Jo
 
     private async Task<List<(string PersistenceId, long Covered)>> ReadCoveredAsync(CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var connection = await OpenAsync(deletes: false, ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = Covered;
         var covered = new List<(string, long)>();
@@ -154,7 +154,7 @@ public sealed class JournalCompaction(bool postgres, string connectionString, Jo
     /// <summary>A queue's lowest sequence number at or above <paramref name="from"/>; null when it has none.</summary>
     private async Task<long?> LowestAsync(string persistenceId, long from, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var connection = await OpenAsync(deletes: false, ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = Lowest;
         Add(command, "pid", persistenceId);
@@ -166,7 +166,7 @@ public sealed class JournalCompaction(bool postgres, string connectionString, Jo
     /// taken.</summary>
     private async Task<(long Deleted, long? Kept)?> DeleteRangeAsync(string persistenceId, long from, long to, long passed, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var connection = await OpenAsync(deletes: true, ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
         if (postgres)
         {
@@ -196,16 +196,16 @@ public sealed class JournalCompaction(bool postgres, string connectionString, Jo
         return (deleted, lowestKept);
     }
 
-    private async Task<DbConnection> OpenAsync(CancellationToken ct)
+    /// <param name="deletes">The connection of a delete transaction: on SQLite at <c>synchronous=NORMAL</c>.</param>
+    private async Task<DbConnection> OpenAsync(bool deletes, CancellationToken ct)
     {
         DbConnection connection = postgres
             ? new NpgsqlConnection(connectionString)
             : new SqliteConnection($"Data Source={connectionString};Pooling=False;Default Timeout=30");
         await connection.OpenAsync(ct).ConfigureAwait(false);
-        if (!postgres)
+        SqliteBusyTimeout.Apply(connection);
+        if (deletes && !postgres)
         {
-            SqliteBusyTimeout.Apply(connection);
-
             // Its deletes need no fsync of their own (WAL mode stays consistent; a delete lost in a power failure is
             // redone by the next pass after the restart, and the journal's next commit syncs the WAL anyway): the
             // turn on the journal's thread is the delete alone.
