@@ -197,6 +197,10 @@ for trx in "${trx_files[@]}"; do
 done | awk '{ t = $1 * 3600 + $2 * 60 + $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "%7.1f %s\n", t, $0 }' | sort -rn | head -n "${TEST_SLOWEST:-15}"
 
 if ((${#problems[@]})); then
+  if ((${#trx_files[@]})) && command -v python3 >/dev/null; then
+    echo "== why (first lines of each failure's message and stack, from the TRX files)"
+    python3 .ci/trx-failures.py "${trx_files[@]}"
+  fi
   echo "== failures"
   printf '%s\n' "${problems[@]}"
 fi
