@@ -15,6 +15,9 @@
 #
 #   deploy/publish.sh /tmp/mc; bench/soak.sh /tmp/mc                 # DURATION=1800 RETRY=60, RATE from calibration
 #   DURATION=120 CAL=3000 RETRY=20 bench/soak.sh /tmp/mc              # a smoke run
+# EVENTS_MINUTES (default 5) is the node's MailCluster:Events:RetentionMinutes: the delivery-events store fills its
+# window within the run and is then held at it by pruning, so the data directory's growth measures what the node keeps
+# beyond its configured windows (with the default 7 days the store grows for a week; EVENTS_MINUTES=0 keeps that).
 set -euo pipefail
 [[ $(id -u) -eq 0 ]] || { echo "run as root (network namespace, cgroups)" >&2; exit 1; }
 [[ $# -ge 1 ]] || { echo "usage: $0 PUBLISHED_NODE_DIR" >&2; exit 2; }
@@ -23,6 +26,7 @@ PUB=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 DURATION=${DURATION:-1800}
 RETRY=${RETRY:-60}
+EVENTS_MINUTES=${EVENTS_MINUTES:-5}
 CAL=${CAL:-20000}
 OUT=$(realpath -m "${OUT:-soak-out}")
 NS=mcsoak$$
@@ -58,6 +62,7 @@ ip netns exec "$NS" python3 "$HERE/soak/greylist_sink.py" 127.0.0.3 2600 "$DATA/
   MailCluster__Domains__Relay__0=relay.test MailCluster__Domains__Relay__1=grey.test MailCluster__Dns__Servers__0=127.0.0.1:53 \
   MailCluster__Outbound__Port=2600 MailCluster__Outbound__AllowPrivateDestinations=true \
   MailCluster__Retry__InitialSeconds="$RETRY" \
+  $( ((EVENTS_MINUTES > 0)) && echo "MailCluster__Events__RetentionMinutes=$EVENTS_MINUTES" ) \
   MailCluster__Ops__BindAddress=127.0.0.1 MailCluster__Ops__Port=8080 \
   MailCluster__Smtp__MaxConnectionsPerClient=20000 MailCluster__Smtp__MaxConnections=20000 \
   ${NODE_ENV:-} dotnet "$PUB/MailCluster.Host.dll" ) >"$DATA/node.log" 2>&1 &
@@ -92,7 +97,7 @@ for m in $(seq 1 $(( (DURATION + 59) / 60 ))); do
   files=$(ls /proc/"$PID"/fd 2>/dev/null | wc -l)
   data=$(du -sb "$DATA/data" | awk '{ printf "%.1f", $1 / 1048576 }')
   # The queue's own storage (journal, spool, body files) apart from the delivery-events store, kept for
-  # MailCluster:Events:RetentionDays and so growing until that window is full.
+  # MailCluster:Events:RetentionMinutes (EVENTS_MINUTES) and so growing until that window is full.
   events=$(cat "$DATA"/data/events.db* 2>/dev/null | wc -c | awk '{ printf "%.1f", $1 / 1048576 }')
   queue=$(awk -v d="$data" -v e="$events" 'BEGIN { printf "%.1f", d - e }')
   queued=$(metric mailcluster_queue_messages)

@@ -20,7 +20,8 @@ namespace MailCluster.Events;
 /// </summary>
 public static class EventMapper
 {
-    public sealed record Result(IReadOnlyList<DeliveryEvent> Events, MessageContext? Context);
+    /// <param name="Finished">True when an outcome left the message no recipient pending: its context can go.</param>
+    public sealed record Result(IReadOnlyList<DeliveryEvent> Events, MessageContext? Context, bool Finished = false);
 
     public static readonly Result Nothing = new([], null);
 
@@ -43,7 +44,7 @@ public static class EventMapper
                 ClientTls = d.TlsProtocol is null ? null : new EventTls(d.TlsProtocol, d.TlsCipher),
                 ReceptionNode = d.Node,
             }),
-            Enqueued e => Reception(ordering, e, Context(context, e.MessageId) with { Sender = e.Sender, Created = e.ArrivedAt }),
+            Enqueued e => Reception(ordering, e, Enqueue(Context(context, e.MessageId), e)),
             AttemptDetails a => new([], Context(context, a.MessageId) with
             {
                 AttemptPeer = a.PeerName is null && a.PeerAddress is null ? null : new EventPeer(a.PeerName, a.PeerAddress),
@@ -55,7 +56,27 @@ public static class EventMapper
         };
     }
 
-    private static MessageContext Context(MessageContext? known, string queueId) => known ?? new MessageContext { QueueId = queueId };
+    /// <summary>A new context tracks its pending recipients from the start (an empty list); a stored one of an older
+    /// release (null) stays untracked.</summary>
+    private static MessageContext Context(MessageContext? known, string queueId) => known ?? new MessageContext { QueueId = queueId, Pending = [] };
+
+    private static MessageContext Enqueue(MessageContext context, Enqueued e) =>
+        context with { Sender = e.Sender, Created = e.ArrivedAt, Pending = Pend(context.Pending, e.Recipients, []) };
+
+    /// <summary><paramref name="pending"/> with <paramref name="added"/> and without <paramref name="removed"/>; null
+    /// (untracked) stays null.</summary>
+    private static List<string>? Pend(IReadOnlyList<string>? pending, IEnumerable<string> added, IEnumerable<string> removed)
+    {
+        if (pending is null)
+        {
+            return null;
+        }
+
+        var set = new HashSet<string>(pending, StringComparer.OrdinalIgnoreCase);
+        set.UnionWith(added);
+        set.ExceptWith(removed);
+        return [.. set];
+    }
 
     private static Result Reception(long ordering, Enqueued e, MessageContext context)
     {
@@ -128,8 +149,13 @@ public static class EventMapper
             }
         }
 
-        // The attempt's next hop is consumed: the next outcome brings its own details (or has none).
-        return new(events, context with { Attempts = attempts, AttemptPeer = null, AttemptTls = null, AttemptNode = null });
+        // The attempt's next hop is consumed: the next outcome brings its own details (or has none). A deferred
+        // recipient is pending whatever the context knew (one written before its Enqueued was read, or lost).
+        var pending = Pend(context.Pending,
+            a.Results.Where(r => r.Kind == RecipientResultKind.Deferred).Select(r => r.Recipient),
+            a.Results.Where(r => r.Kind != RecipientResultKind.Deferred).Select(r => r.Recipient));
+        return new(events, context with { Attempts = attempts, AttemptPeer = null, AttemptTls = null, AttemptNode = null, Pending = pending },
+            Finished: pending is { Count: 0 });
     }
 
     /// <summary>An operator's bounce (<see cref="DomainQueueState.DecideBounce"/>): no reply code, the postmaster's text.</summary>

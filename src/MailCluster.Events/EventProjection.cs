@@ -9,7 +9,8 @@ namespace MailCluster.Events;
 /// becomes events, changed message contexts and the journal offset read, committed in one transaction
 /// (<see cref="EventStore.CommitProjectionAsync"/>). Exactly once: after a crash the projection resumes from the stored
 /// offset, and what it had committed before is never mapped again. Contexts are cached in memory (bounded), read from
-/// the table when missing.
+/// the table when missing, and deleted in the transaction of the outcome that finishes their message (no recipient
+/// left pending), so the table holds the messages in the queues, not every message of the last 30 days.
 /// </summary>
 public sealed class EventProjection(EventStore store, IBounceClassifier? classifier, EventMetrics? metrics, TimeProvider clock) : IJournalProjection
 {
@@ -52,6 +53,7 @@ public sealed class EventProjection(EventStore store, IBounceClassifier? classif
 
         var events = new List<DeliveryEvent>();
         var changed = new Dictionary<string, MessageContext>(StringComparer.Ordinal);
+        var finished = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (ordering, journalEvent) in batch)
         {
             if (QueueIdOf(journalEvent) is not { } id)
@@ -61,13 +63,25 @@ public sealed class EventProjection(EventStore store, IBounceClassifier? classif
 
             var result = EventMapper.Map(ordering, journalEvent, working.GetValueOrDefault(id), classifier);
             events.AddRange(result.Events);
-            if (result.Context is { } context)
+            if (result.Finished)
+            {
+                working.Remove(id);
+                changed.Remove(id);
+                finished.Add(id);
+            }
+            else if (result.Context is { } context)
             {
                 working[id] = changed[id] = context;
+                finished.Remove(id);
             }
         }
 
-        await store.CommitProjectionAsync(Name, events, changed.Values, batch[^1].Ordering, clock.GetUtcNow(), ct).ConfigureAwait(false);
+        await store.CommitProjectionAsync(Name, events, changed.Values, batch[^1].Ordering, clock.GetUtcNow(), ct, finished).ConfigureAwait(false);
+        foreach (var id in finished)
+        {
+            _cache.Remove(id);
+        }
+
         if (_cache.Count + changed.Count > CacheLimit)
         {
             _cache.Clear();

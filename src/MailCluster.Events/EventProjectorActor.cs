@@ -7,13 +7,12 @@ namespace MailCluster.Events;
 /// <summary>
 /// Runs the <see cref="EventProjection"/> over the journal (<see cref="JournalFollower"/>), as a cluster singleton (one
 /// writer of the projection at a time; a hand-over resumes from the stored offset). Also prunes events past the
-/// retention every ten minutes (the first a minute after start), in batches (<see cref="EventStore.PruneAsync"/>), so
-/// that a busy node deletes ten minutes of expired events at a time, not an hour's in one transaction.
+/// retention every <see cref="EventsOptions.PruneInterval"/> (ten minutes for a retention in days; the first within a
+/// minute of start), in batches (<see cref="EventStore.PruneAsync"/>), so that a busy node deletes minutes of expired
+/// events at a time, not an hour's in one transaction.
 /// </summary>
 public sealed class EventProjectorActor : ReceiveActor, IWithTimers
 {
-    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
-
     /// <summary>Between two pruning transactions: the projection's own writes get the store in between.</summary>
     private static readonly TimeSpan PrunePause = TimeSpan.FromMilliseconds(20);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -34,14 +33,14 @@ public sealed class EventProjectorActor : ReceiveActor, IWithTimers
         {
             if (p.Error is not null)
             {
-                _log.Warning(p.Error, "Pruning delivery events failed; retrying in ten minutes");
+                _log.Warning(p.Error, "Pruning delivery events failed; retrying in {0}", _options.PruneInterval);
             }
             else if (p.Deleted > 0)
             {
-                _log.Info("Pruned {0} delivery events older than {1} days", p.Deleted, _options.RetentionDays);
+                _log.Info("Pruned {0} delivery events older than {1}", p.Deleted, _options.Retention);
             }
 
-            Timers.StartSingleTimer(nameof(Prune), Prune.Instance, PruneEvery);
+            Timers.StartSingleTimer(nameof(Prune), Prune.Instance, _options.PruneInterval);
         });
     }
 
@@ -51,7 +50,8 @@ public sealed class EventProjectorActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _stream = JournalFollower.Run(Context, _projection, _log, _direct);
-        Timers.StartSingleTimer(nameof(Prune), Prune.Instance, TimeSpan.FromMinutes(1));
+        var first = _options.PruneInterval < TimeSpan.FromMinutes(1) ? _options.PruneInterval : TimeSpan.FromMinutes(1);
+        Timers.StartSingleTimer(nameof(Prune), Prune.Instance, first);
     }
 
     protected override void PostStop() => _stream?.Shutdown();
@@ -62,8 +62,11 @@ public sealed class EventProjectorActor : ReceiveActor, IWithTimers
         {
             var now = DateTimeOffset.UtcNow;
 
-            // A message's context lives as long as the message may (retries for days) and its events are kept.
-            var deleted = await _store.PruneAsync(now.AddDays(-_options.RetentionDays), now.AddDays(-Math.Max(30, _options.RetentionDays)), CancellationToken.None, EventStore.PruneBatch, PrunePause).ConfigureAwait(false);
+            // A finished message's context is deleted with its last events (EventProjection); an unfinished one's lives
+            // as long as the message may (retries for days, holds) and its events are kept.
+            var retention = _options.Retention;
+            var contexts = retention > TimeSpan.FromDays(30) ? retention : TimeSpan.FromDays(30);
+            var deleted = await _store.PruneAsync(now - retention, now - contexts, CancellationToken.None, EventStore.PruneBatch, PrunePause).ConfigureAwait(false);
             return new Pruned(deleted, null);
         }
 #pragma warning disable CA1031 // reported and retried

@@ -122,8 +122,10 @@ public sealed partial class EventStore
     }
 
     /// <summary>One atomic step of the projection: its events, the contexts they changed and the journal offset read.</summary>
+    /// <param name="finished">Queue ids of messages finished in this batch: their contexts are deleted.</param>
     public async Task<IReadOnlyList<long>> CommitProjectionAsync(
-        string name, IReadOnlyList<DeliveryEvent> events, IEnumerable<MessageContext> contexts, long journalOffset, DateTimeOffset now, CancellationToken ct)
+        string name, IReadOnlyList<DeliveryEvent> events, IEnumerable<MessageContext> contexts, long journalOffset, DateTimeOffset now, CancellationToken ct,
+        IReadOnlyCollection<string>? finished = null)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -135,6 +137,13 @@ public sealed partial class EventStore
         else
         {
             await UpsertContextsAsync(connection, tx, contexts, now, ct).ConfigureAwait(false);
+        }
+
+        foreach (var chunk in (finished ?? []).Chunk(500))
+        {
+            var names = string.Join(", ", chunk.Select((_, i) => "@f" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            await ExecuteAsync(connection, tx, $"DELETE FROM mc_event_message WHERE queue_id IN ({names})", ct,
+                [.. chunk.Select((id, i) => ("f" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), (object?)id))]).ConfigureAwait(false);
         }
 
         await ExecuteAsync(connection, tx, """
@@ -274,18 +283,28 @@ public sealed partial class EventStore
     /// <paramref name="batch"/> rows (along the <c>at_ms</c> index) with <paramref name="pause"/> between them, then message
     /// contexts not touched since <paramref name="contextsBefore"/>; returns the events deleted. One DELETE of every
     /// expired row, as before, held the store's writer (and the projection behind it) for as long as it took to delete
-    /// an hour of a busy node's events, millions of rows, and grew SQLite's WAL by as much.</summary>
+    /// an hour of a busy node's events, millions of rows, and grew SQLite's WAL by as much. An event a webhook has not
+    /// had yet (past the lowest <c>mc_webhook_cursor</c>) is kept whatever its age: a short retention never drops what a
+    /// failing webhook is still retrying (its cursor moves on when the batch succeeds or its retries run out).</summary>
     public async Task<long> PruneAsync(DateTimeOffset before, DateTimeOffset contextsBefore, CancellationToken ct, int batch = PruneBatch, TimeSpan pause = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         long total = 0;
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        long sent;
+        await using (var lowest = Command(connection, null, "SELECT MIN(event_offset) FROM mc_webhook_cursor"))
+        {
+            sent = await lowest.ExecuteScalarAsync(ct).ConfigureAwait(false) is { } value and not DBNull
+                ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)
+                : long.MaxValue;
+        }
+
         while (true)
         {
             int deleted = await ExecuteAsync(connection, null, """
                 DELETE FROM mc_event WHERE event_offset IN (
-                    SELECT event_offset FROM mc_event WHERE at_ms < @before ORDER BY at_ms LIMIT @batch)
-                """, ct, ("before", before.ToUnixTimeMilliseconds()), ("batch", batch)).ConfigureAwait(false);
+                    SELECT event_offset FROM mc_event WHERE at_ms < @before AND event_offset <= @sent ORDER BY at_ms LIMIT @batch)
+                """, ct, ("before", before.ToUnixTimeMilliseconds()), ("sent", sent), ("batch", batch)).ConfigureAwait(false);
             total += deleted;
             if (deleted < batch)
             {

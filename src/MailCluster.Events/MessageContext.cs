@@ -39,6 +39,12 @@ public sealed record MessageContext
 
     public IReadOnlyDictionary<string, int> Attempts { get; init; } = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The recipients still without a final outcome (delivered, bounced, expired): each Enqueued adds its
+    /// recipients, each outcome removes the final ones. When an outcome leaves none, the message is finished and its
+    /// context is deleted with those events (<see cref="EventProjection"/>). Null in contexts written by releases before
+    /// it: such a message is not tracked, and its context goes by age (<see cref="EventStore.PruneAsync"/>).</summary>
+    public IReadOnlyList<string>? Pending { get; init; }
+
     private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -47,6 +47,44 @@ public sealed class EventMapperTests
     }
 
     [Fact]
+    public void A_message_is_finished_when_an_outcome_leaves_no_recipient_pending()
+    {
+        var ctx = Received();
+        Assert.Equal(["a@example.com", "b@example.com"], ctx.Pending!.Order(StringComparer.Ordinal));
+
+        var first = EventMapper.Map(21, new AttemptCompleted("Q1", Arrived, [
+            new RecipientResult("A@example.com", RecipientResultKind.Delivered, 250, "2.0.0", "ok", null),
+            new RecipientResult("b@example.com", RecipientResultKind.Deferred, 451, "4.2.2", "full", Arrived.AddMinutes(5)),
+        ], "mx", null), ctx, null);
+        Assert.False(first.Finished);
+        Assert.Equal(["b@example.com"], first.Context!.Pending!);
+
+        // Stored and read back (another node, no cache) between the two outcomes.
+        var stored = MessageContext.FromJson(first.Context.ToJson());
+        var second = EventMapper.Map(30, new AttemptCompleted("Q1", Arrived, [
+            new RecipientResult("b@example.com", RecipientResultKind.Expired, 0, "4.4.7", "too old", null),
+        ], "mx", null), stored, null);
+        Assert.True(second.Finished);
+    }
+
+    [Fact]
+    public void A_context_stored_by_an_older_release_is_never_finished_by_its_outcomes()
+    {
+        // mc_event_message rows before Pending existed; such a message's context goes by age.
+        var old = MessageContext.FromJson("""{"QueueId":"Q1","Sender":"alice@example.org","Created":"2026-12-06T04:00:00+00:00","Attempts":{"a@example.com":1}}""");
+        Assert.Null(old.Pending);
+        var other = EventMapper.Map(11, new Enqueued("example.net", "Q1", "alice@example.org", ["c@example.net"], Arrived), old, null);
+        Assert.Null(other.Context!.Pending);
+
+        var done = EventMapper.Map(21, new AttemptCompleted("Q1", Arrived, [
+            new RecipientResult("a@example.com", RecipientResultKind.Delivered, 250, "2.0.0", "ok", null),
+            new RecipientResult("c@example.net", RecipientResultKind.Delivered, 250, "2.0.0", "ok", null),
+        ], "mx", null), other.Context, null);
+        Assert.False(done.Finished);
+        Assert.Equal(2, Assert.Single(done.Events, e => e.Recipient == "a@example.com").Attempt);
+    }
+
+    [Fact]
     public void Outcomes_map_to_their_types_with_the_attempts_next_hop_and_count()
     {
         var ctx = Received();

@@ -91,6 +91,51 @@ public abstract class EventStoreContract : IAsyncLifetime
         Assert.Equal(0L, await _store.PruneAsync(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(-1), CancellationToken.None, batch: 3));
         Assert.Single(await _store.ContextsAsync(["Q1"], CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_finished_message_loses_its_context_in_the_outcomes_commit_and_an_unfinished_one_keeps_it()
+    {
+        await new EventProjection(_store, null, null, TimeProvider.System).ApplyAsync([
+            (1, new ReceptionDetails("Q1", "<m@x>", 99, "bob", null, "c", "127.0.0.1", null, null, "n1")),
+            (2, new Enqueued("example.com", "Q1", "s@example.org", ["a@example.com", "b@example.com"], Arrived)),
+            (3, new Enqueued("example.net", "Q2", "s@example.org", ["c@example.net"], Arrived)),
+            (4, new AttemptCompleted("Q1", Arrived, [
+                new RecipientResult("a@example.com", RecipientResultKind.Delivered, 250, "2.0.0", "ok", null),
+                new RecipientResult("b@example.com", RecipientResultKind.Deferred, 451, "4.2.2", "full", Arrived.AddMinutes(5)),
+            ], "mx", null)),
+            (5, new AttemptCompleted("Q2", Arrived, [new RecipientResult("c@example.net", RecipientResultKind.Failed, 550, "5.1.1", "no", null)], "mx", null)),
+        ], CancellationToken.None);
+        Assert.Equal(["Q1"], (await _store.ContextsAsync(["Q1", "Q2"], CancellationToken.None)).Keys);
+
+        // Another node's projection (no cache) reads Q1's context from the table: the second attempt counts as 2 and
+        // carries the acceptance details; it finishes Q1, whose context goes in the same transaction.
+        await new EventProjection(_store, null, null, TimeProvider.System).ApplyAsync([
+            (6, new AttemptCompleted("Q1", Arrived, [new RecipientResult("b@example.com", RecipientResultKind.Delivered, 250, "2.0.0", "ok", null)], "mx", null)),
+        ], CancellationToken.None);
+        var last = DeliveryEvent.FromJson((await _store.QueryAsync(new EventQuery(0, 100, QueueId: "Q1"), CancellationToken.None))[^1].Record)!;
+        Assert.Equal((EventTypes.Delivery, 2, "bob", "<m@x>"), (last.Type, last.Attempt!.Value, last.Credential, last.MessageId));
+        Assert.Empty(await _store.ContextsAsync(["Q1", "Q2"], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Pruning_keeps_the_events_a_webhook_has_not_had_whatever_their_age()
+    {
+        await new EventProjection(_store, null, null, TimeProvider.System).ApplyAsync([
+            (1, new Enqueued("example.com", "Q1", "s@example.org", ["a@example.com", "b@example.com", "c@example.com"], Arrived)),
+        ], CancellationToken.None);
+        var offsets = (await _store.QueryAsync(new EventQuery(0, 100), CancellationToken.None)).Select(e => e.Offset).ToList();
+        var hook = new Webhooks.WebhookDefinition("wh_slow", "http://127.0.0.1:9/", "s", [], 1, null, Webhooks.WebhookDefinition.ApiOrigin, Arrived);
+        await _store.UpsertWebhookAsync(hook, offsets[0], CancellationToken.None);
+        await _store.UpsertWebhookAsync(hook with { Id = "wh_fast" }, offsets[2], CancellationToken.None);
+
+        // All three are past the retention, but the slow webhook has had only the first.
+        Assert.Equal(1L, await _store.PruneAsync(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(-1), CancellationToken.None, batch: 2));
+        Assert.Equal(offsets[1..], (await _store.QueryAsync(new EventQuery(0, 100), CancellationToken.None)).Select(e => e.Offset));
+
+        // Once no webhook is behind (the slow one deleted), the rest goes.
+        Assert.True(await _store.DeleteWebhookAsync("wh_slow", CancellationToken.None));
+        Assert.Equal(2L, await _store.PruneAsync(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(-1), CancellationToken.None, batch: 2));
+    }
 }
 
 public sealed class SqliteEventStoreTests : EventStoreContract

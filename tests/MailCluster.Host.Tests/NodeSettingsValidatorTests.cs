@@ -1,3 +1,5 @@
+using MailCluster.Events;
+using Microsoft.Extensions.Configuration;
 using Xunit;
 
 namespace MailCluster.Host.Tests;
@@ -223,6 +225,8 @@ public sealed class EventsSettingsTests
     [Theory]
     [InlineData("MailCluster:Events:RetentionDays", "MailCluster:Events:RetentionDays=0")]
     [InlineData("MailCluster:Events:Retention", "MailCluster:Events:Retention=7")]
+    [InlineData("MailCluster:Events:RetentionMinutes", "MailCluster:Events:RetentionMinutes=0")]
+    [InlineData("MailCluster:Events:RetentionMinutes", "MailCluster:Events:RetentionMinutes=90", "MailCluster:Events:RetentionDays=2")]
     [InlineData("MailCluster:Webhooks:MaxRetrySeconds", "MailCluster:Webhooks:MaxRetrySeconds=-1")]
     [InlineData("MailCluster:Webhooks:TimeoutSeconds", "MailCluster:Webhooks:TimeoutSeconds=ten")]
     [InlineData("MailCluster:Webhooks:0:Url", "MailCluster:Webhooks:0:Url=ftp://127.0.0.1/x", "MailCluster:Webhooks:0:Secret=0123456789abcdef")]
@@ -248,5 +252,29 @@ public sealed class EventsSettingsTests
             ("MailCluster:Webhooks:0:Secret", "0123456789abcdef"),
             ("MailCluster:Webhooks:0:Events:0", "bounce"),
             ("MailCluster:Webhooks:0:BatchSize", "100")));
+    }
+
+    [Theory]
+    [InlineData(null, "7", 7 * 1440.0, 600.0)]
+    [InlineData("90", null, 90.0, 600.0)]
+    [InlineData("10", null, 10.0, 120.0)]
+    [InlineData("1", null, 1.0, 30.0)]
+    public void The_retention_in_days_or_minutes_sets_how_often_pruning_runs(string? minutes, string? days, double retentionMinutes, double pruneSeconds)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (minutes is not null)
+        {
+            settings["MailCluster:Events:RetentionMinutes"] = minutes;
+        }
+
+        if (days is not null)
+        {
+            settings["MailCluster:Events:RetentionDays"] = days;
+        }
+
+        var (events, _, problems) = EventsConfiguration.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        Assert.Empty(problems);
+        Assert.Equal(retentionMinutes, events.Retention.TotalMinutes);
+        Assert.Equal(pruneSeconds, events.PruneInterval.TotalSeconds);
     }
 }
