@@ -106,11 +106,9 @@ public sealed partial class EventStore
         }
 
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        foreach (var chunk in queueIds.Chunk(200))
+        foreach (var chunk in queueIds.Chunk(QueueIdsPerStatement))
         {
-            var names = string.Join(", ", chunk.Select((_, i) => $"@q{i}"));
-            await using var command = Command(connection, null, $"SELECT queue_id, context FROM mc_event_message WHERE queue_id IN ({names})",
-                [.. chunk.Select((id, i) => ($"q{i}", (object?)id))]);
+            await using var command = ForQueueIds(connection, null, "SELECT queue_id, context FROM mc_event_message", chunk);
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
@@ -120,6 +118,13 @@ public sealed partial class EventStore
 
         return found;
     }
+
+    private const int QueueIdsPerStatement = 200;
+
+    /// <summary><paramref name="sql"/> restricted to the context rows of <paramref name="queueIds"/> (one parameter each).</summary>
+    private static DbCommand ForQueueIds(DbConnection connection, DbTransaction? tx, string sql, string[] queueIds) =>
+        Command(connection, tx, $"{sql} WHERE queue_id IN ({string.Join(", ", queueIds.Select((_, i) => $"@q{i}"))})",
+            [.. queueIds.Select((id, i) => ($"q{i}", (object?)id))]);
 
     /// <summary>One atomic step of the projection: its events, the contexts they changed and the journal offset read.</summary>
     /// <param name="finished">Queue ids of messages finished in this batch: their contexts are deleted.</param>
@@ -139,11 +144,10 @@ public sealed partial class EventStore
             await UpsertContextsAsync(connection, tx, contexts, now, ct).ConfigureAwait(false);
         }
 
-        foreach (var chunk in (finished ?? []).Chunk(500))
+        foreach (var chunk in (finished ?? []).Chunk(QueueIdsPerStatement))
         {
-            var names = string.Join(", ", chunk.Select((_, i) => "@f" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            await ExecuteAsync(connection, tx, $"DELETE FROM mc_event_message WHERE queue_id IN ({names})", ct,
-                [.. chunk.Select((id, i) => ("f" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), (object?)id))]).ConfigureAwait(false);
+            await using var delete = ForQueueIds(connection, tx, "DELETE FROM mc_event_message", chunk);
+            await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
 
         await ExecuteAsync(connection, tx, """
