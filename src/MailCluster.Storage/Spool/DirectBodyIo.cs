@@ -1,0 +1,270 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace MailCluster.Storage;
+
+/// <summary>
+/// Body files written and read with <c>O_DIRECT</c>: the bytes go from an aligned buffer of this process to the device,
+/// not through the page cache. A buffered write of a body that lives until it is delivered copies it into page-cache
+/// pages the kernel has to find first; measured on the benchmark machine (1,000 files of 1 MiB kept, fsync each), that
+/// costs 1.1-2.1 CPU-ms per MiB against 0.4 with <c>O_DIRECT</c>, and reading such a file back 0.2 CPU-ms either way.
+/// <para>Durability is the caller's as before: <c>fsync</c> of the file (which flushes the device's write cache and
+/// commits the size) and of its directory.</para>
+/// <para>O_DIRECT needs the memory address, the file offset and the length aligned to the device's logical block; this
+/// uses 4,096 for all three, which covers every block size up to it. A body is copied through a pooled aligned buffer
+/// of <see cref="ChunkBytes"/>; the last chunk is padded with zeros to the alignment and the file is then truncated to
+/// the body's length. A filesystem without O_DIRECT (or an unknown architecture) answers <c>EINVAL</c>; the caller then
+/// falls back to buffered I/O for good.</para>
+/// </summary>
+internal static class DirectBodyIo
+{
+    public const int Alignment = 4096;
+    public const int ChunkBytes = 1 << 20;
+
+    /// <summary>Buffers kept for reuse; more writers at once allocate and drop theirs.</summary>
+    private const int PooledBuffers = 16;
+
+    private const int OWrOnly = 0x1;
+    private const int OCreat = 0x40;
+    private const int OExcl = 0x80;
+    private const int OCloExec = 0x80000;
+    private const int EInval = 22;
+    private const int ENoEnt = 2;
+    private const int UserReadWrite = 0x180; // 0600: mail bodies are the node's alone.
+    private const int SeekEnd = 2;
+
+    private static readonly ConcurrentBag<AlignedBuffer> Pool = [];
+
+    /// <summary>O_DIRECT's value differs by architecture (x86 040000, Arm 0200000); 0 where it is not known here.</summary>
+    private static readonly int ODirect = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 or Architecture.X86 => 0x4000,
+        Architecture.Arm64 or Architecture.Arm => 0x10000,
+        _ => 0,
+    };
+
+    public static bool Available => ODirect != 0 && OperatingSystem.IsLinux();
+
+    /// <summary>Creates <paramref name="path"/> (it must not exist), writes <paramref name="body"/> and fsyncs the file.
+    /// False, with no file left behind, when the filesystem refuses O_DIRECT.</summary>
+    /// <exception cref="IOException">Any other failure; the file is removed.</exception>
+    public static bool TryWrite(string path, ReadOnlySpan<byte> body)
+    {
+        if (!Available)
+        {
+            return false;
+        }
+
+        var fd = Open(path, OWrOnly | OCreat | OExcl | OCloExec | ODirect, UserReadWrite);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EInval)
+            {
+                // Some filesystems create the file before refusing the flag.
+                File.Delete(path);
+                return false;
+            }
+
+            throw Failure("open", path, errno);
+        }
+
+        var buffer = Rent();
+        try
+        {
+            long offset = 0;
+            while (offset < body.Length)
+            {
+                var count = (int)Math.Min(ChunkBytes, body.Length - offset);
+                body.Slice((int)offset, count).CopyTo(buffer.Span);
+                var aligned = RoundUp(count);
+                buffer.Span[count..aligned].Clear();
+                var written = PWrite(fd, buffer.Address, aligned, offset);
+                if (written != aligned)
+                {
+                    var errno = written < 0 ? Marshal.GetLastPInvokeError() : 0;
+                    _ = Close(fd);
+                    fd = -1;
+                    File.Delete(path);
+                    if (errno == EInval && offset == 0)
+                    {
+                        return false;
+                    }
+
+                    throw written < 0 ? Failure("pwrite", path, errno) : new IOException($"pwrite({path}) wrote {written} of {aligned} bytes.");
+                }
+
+                offset += count;
+            }
+
+            if (RoundUp(body.Length) != body.Length && FTruncate(fd, body.Length) != 0)
+            {
+                throw Failure("ftruncate", path, Marshal.GetLastPInvokeError());
+            }
+
+            if (FSync(fd) != 0)
+            {
+                throw Failure("fsync", path, Marshal.GetLastPInvokeError());
+            }
+
+            return true;
+        }
+        catch when (fd >= 0)
+        {
+            _ = Close(fd);
+            fd = -1;
+            File.Delete(path);
+            throw;
+        }
+        finally
+        {
+            if (fd >= 0)
+            {
+                // After a successful fsync, close(2) has nothing left to report about the data.
+                _ = Close(fd);
+            }
+
+            Return(buffer);
+        }
+    }
+
+    /// <summary>Reads the whole file at <paramref name="path"/> into a new array of <paramref name="length"/> bytes.</summary>
+    /// <returns>The body; <see cref="ReadResult.Missing"/> when the file does not exist, <see cref="ReadResult.Refused"/>
+    /// when the filesystem refuses O_DIRECT.</returns>
+    /// <exception cref="InvalidDataException">The file is not <paramref name="length"/> bytes long.</exception>
+    public static (ReadResult Result, byte[]? Body) TryRead(string path, long length)
+    {
+        if (!Available)
+        {
+            return (ReadResult.Refused, null);
+        }
+
+        var fd = Open(path, OCloExec | ODirect, 0);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            return errno switch
+            {
+                ENoEnt => (ReadResult.Missing, null),
+                EInval => (ReadResult.Refused, null),
+                _ => throw Failure("open", path, errno),
+            };
+        }
+
+        var buffer = Rent();
+        try
+        {
+            var actual = LSeek(fd, 0, SeekEnd);
+            if (actual < 0)
+            {
+                throw Failure("lseek", path, Marshal.GetLastPInvokeError());
+            }
+
+            if (actual != length)
+            {
+                throw new InvalidDataException($"Spool body file {Path.GetFileName(path)} is {actual} bytes long; its row says {length}.");
+            }
+
+            var body = GC.AllocateUninitializedArray<byte>(checked((int)length));
+            long offset = 0;
+            while (offset < length)
+            {
+                var want = (int)Math.Min(ChunkBytes, RoundUp(length - offset));
+                var read = PRead(fd, buffer.Address, want, offset);
+                if (read < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == EInval && offset == 0)
+                    {
+                        return (ReadResult.Refused, null);
+                    }
+
+                    throw Failure("pread", path, errno);
+                }
+
+                var useful = (int)Math.Min(read, length - offset);
+                if (useful == 0)
+                {
+                    throw new InvalidDataException($"Spool body file {Path.GetFileName(path)} ended after {offset} of {length} bytes.");
+                }
+
+                buffer.Span[..useful].CopyTo(body.AsSpan((int)offset));
+                offset += useful;
+            }
+
+            return (ReadResult.Read, body);
+        }
+        finally
+        {
+            _ = Close(fd);
+            Return(buffer);
+        }
+    }
+
+    internal enum ReadResult
+    {
+        Read,
+        Missing,
+        Refused,
+    }
+
+    private static long RoundUp(long count) => (count + Alignment - 1) / Alignment * Alignment;
+
+    private static int RoundUp(int count) => (int)RoundUp((long)count);
+
+    private static IOException Failure(string call, string path, int errno) =>
+        new($"{call}({path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+
+    private static AlignedBuffer Rent() => Pool.TryTake(out var buffer) ? buffer : new AlignedBuffer();
+
+    private static void Return(AlignedBuffer buffer)
+    {
+        if (Pool.Count < PooledBuffers)
+        {
+            Pool.Add(buffer);
+        }
+    }
+
+    /// <summary><see cref="ChunkBytes"/> at an address aligned to <see cref="Alignment"/>, inside an array on the pinned
+    /// object heap (it never moves; the GC frees it once dropped).</summary>
+    private sealed class AlignedBuffer
+    {
+        private readonly byte[] array = GC.AllocateUninitializedArray<byte>(ChunkBytes + Alignment, pinned: true);
+        private readonly int start;
+
+        public AlignedBuffer()
+        {
+            var address = Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
+            start = (int)((Alignment - (address % Alignment)) % Alignment);
+            Address = address + start;
+        }
+
+        public nint Address { get; }
+
+        public Span<byte> Span => array.AsSpan(start, ChunkBytes);
+    }
+
+    // DllImport rather than LibraryImport: the generated stub needs AllowUnsafeBlocks (see SpoolBodyFiles).
+#pragma warning disable SYSLIB1054
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
+
+    [DllImport("libc", EntryPoint = "pwrite", SetLastError = true)]
+    private static extern nint PWrite(int fd, nint buffer, nint count, long offset);
+
+    [DllImport("libc", EntryPoint = "pread", SetLastError = true)]
+    private static extern nint PRead(int fd, nint buffer, nint count, long offset);
+
+    [DllImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
+    private static extern int FTruncate(int fd, long length);
+
+    [DllImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static extern long LSeek(int fd, long offset, int whence);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int FSync(int fd);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
+#pragma warning restore SYSLIB1054
+}
