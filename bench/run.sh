@@ -16,6 +16,9 @@
 #   MCBENCH_WARM=10000 ...                              # warm-up messages of scenarios 1 and 2 (default 2,000; 500 with
 #                                                       # --quick): a node on PostgreSQL is still tiering up its JIT after
 #                                                       # 2,000 (docs/BENCHMARKS.md, session s28)
+#   MCBENCH_WARM_LARGE=100 ...                          # MB of warm-up per size before each large phase (default 1,000,
+#                                                       # 10 with --quick): a fresh node's tier-1 JIT backlog (~8,000
+#                                                       # methods) takes 10-15 s of one core (docs/BENCHMARKS.md, s30)
 #
 # Sets up everything itself inside a private network namespace: dnsmasq (MX records for the test
 # domains) on 127.0.0.1:53, smtp-sink on 127.0.0.2:2600 (final destination), a private Postfix instance
@@ -47,9 +50,10 @@ RUN_START=$(date +%s)
 if [[ $QUICK -eq 1 ]]; then
   N_ACCEPT=2000; N_E2E=2000; LAT_SECONDS=8; N_LARGE=40; N_IDLE=2000; N_WARM=500; N_WARM_LARGE=10
 else
-  N_ACCEPT=10000; N_E2E=10000; LAT_SECONDS=30; N_LARGE=1000; N_IDLE=10000; N_WARM=2000; N_WARM_LARGE=100
+  N_ACCEPT=10000; N_E2E=10000; LAT_SECONDS=30; N_LARGE=1000; N_IDLE=10000; N_WARM=2000; N_WARM_LARGE=1000
 fi
 N_WARM=${MCBENCH_WARM:-$N_WARM}
+N_WARM_LARGE=${MCBENCH_WARM_LARGE:-$N_WARM_LARGE}
 SESSIONS=20
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
