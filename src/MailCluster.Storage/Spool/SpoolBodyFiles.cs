@@ -71,7 +71,7 @@ internal sealed class SpoolBodyFiles
 
     /// <summary>The whole body, or null when the file is gone (released since the row was read).</summary>
     /// <exception cref="InvalidDataException">The file is not <paramref name="length"/> bytes long.</exception>
-    public async Task<byte[]?> ReadAsync(string name, long length, CancellationToken cancellationToken)
+    public async Task<ReadOnlyMemory<byte>?> ReadAsync(string name, long length, CancellationToken cancellationToken)
     {
         var path = PathOf(name);
         if (DirectIo)

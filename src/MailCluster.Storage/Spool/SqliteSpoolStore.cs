@@ -147,7 +147,7 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore, ISpoolFileSweep
             // The file was durable before its row committed; it is gone only if the body was released since the row
             // was read (the last reference dropped), which is what Missing says.
             var body = await Files.ReadAsync(file.Name, file.Length, cancellationToken).ConfigureAwait(false);
-            return body is null ? SpoolEntry.Missing : new SpoolEntry(status, body);
+            return body is { } read ? new SpoolEntry(status, read) : SpoolEntry.Missing;
         }
     }
 
