@@ -1,6 +1,6 @@
 # bench/lib/postfix.sh: the benchmarks' private Postfix (sourced by bench/run.sh and bench/cold-env.sh).
 # pf_configure writes $PF_DIR/etc/{master.cf,main.cf}: Debian's master.cf minus its port-25 listener, chroot off
-# everywhere, smtpd on 127.0.0.1:$PF_PORT; relays relay.test and defer.test to port 2600 (the sink's), queue and
+# everywhere, smtpd on 127.0.0.1:$PF_PORT; relays relay.test, defer.test and wide.test to port 2600 (the sink's), queue and
 # logs under $PF_DIR, messages up to 50 MB. Needs PF_DIR, PF_PORT and T (the run's temp dir) set.
 pf_configure() {
   mkdir -p "$PF_DIR/etc" "$PF_DIR/data"
@@ -28,7 +28,7 @@ mydestination =
 local_recipient_maps =
 alias_maps =
 alias_database =
-relay_domains = relay.test, defer.test
+relay_domains = relay.test, defer.test, wide.test
 relay_recipient_maps =
 mynetworks = 127.0.0.0/8
 inet_interfaces = 127.0.0.1
