@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using static MailCluster.Storage.LibC;
 
 namespace MailCluster.Storage;
 
@@ -27,14 +28,7 @@ internal static class DirectBodyIo
     /// <summary>Buffers kept for reuse; more writers at once allocate and drop theirs.</summary>
     private const int PooledBuffers = 16;
 
-    private const int OWrOnly = 0x1;
-    private const int OCreat = 0x40;
-    private const int OExcl = 0x80;
-    private const int OCloExec = 0x80000;
-    private const int EInval = 22;
-    private const int ENoEnt = 2;
     private const int UserReadWrite = 0x180; // 0600: mail bodies are the node's alone.
-    private const int SeekEnd = 2;
 
     private static readonly ConcurrentBag<AlignedBuffer> Pool = [];
 
@@ -257,28 +251,4 @@ internal static class DirectBodyIo
 
         public Span<byte> Span => array.AsSpan(start, ChunkBytes);
     }
-
-    // DllImport rather than LibraryImport: the generated stub needs AllowUnsafeBlocks (see SpoolBodyFiles).
-#pragma warning disable SYSLIB1054
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
-
-    [DllImport("libc", EntryPoint = "pwrite", SetLastError = true)]
-    private static extern nint PWrite(int fd, nint buffer, nint count, long offset);
-
-    [DllImport("libc", EntryPoint = "pread", SetLastError = true)]
-    private static extern nint PRead(int fd, nint buffer, nint count, long offset);
-
-    [DllImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
-    private static extern int FTruncate(int fd, long length);
-
-    [DllImport("libc", EntryPoint = "lseek", SetLastError = true)]
-    private static extern long LSeek(int fd, long offset, int whence);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static extern int FSync(int fd);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int fd);
-#pragma warning restore SYSLIB1054
 }

@@ -19,8 +19,6 @@ namespace MailCluster.Storage;
 /// </summary>
 internal sealed class SpoolBodyFiles
 {
-    private const int ORdOnly = 0;
-
     /// <param name="directIo">Write and read with O_DIRECT where the filesystem allows it (<see cref="DirectBodyIo"/>);
     /// false keeps every file in the page cache (tests of the fallback).</param>
     public SpoolBodyFiles(string directory, bool directIo = true)
@@ -162,7 +160,7 @@ internal sealed class SpoolBodyFiles
     /// <summary>fsync(2) of a directory: makes the names created in it durable. .NET opens no directory handle, hence libc.</summary>
     private static void SyncDirectory(string directory)
     {
-        var fd = Open(directory, ORdOnly);
+        var fd = LibC.Open(directory, LibC.ORdOnly | LibC.OCloExec, 0);
         if (fd < 0)
         {
             throw new IOException($"open({directory}) failed: errno {Marshal.GetLastPInvokeError()}.");
@@ -170,26 +168,14 @@ internal sealed class SpoolBodyFiles
 
         try
         {
-            if (Fsync(fd) != 0)
+            if (LibC.FSync(fd) != 0)
             {
                 throw new IOException($"fsync({directory}) failed: errno {Marshal.GetLastPInvokeError()}.");
             }
         }
         finally
         {
-            _ = Close(fd);
+            _ = LibC.Close(fd);
         }
     }
-
-    // DllImport rather than LibraryImport: the generated stub needs AllowUnsafeBlocks (see NodeProcess.SendSignal).
-#pragma warning disable SYSLIB1054
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static extern int Fsync(int fd);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int fd);
-#pragma warning restore SYSLIB1054
 }
