@@ -110,6 +110,7 @@ public sealed class DirectBodyIoTests : IDisposable
 
             Assert.False(files.DirectIo);
             Assert.Equal([name], Directory.GetFiles(files.Directory).Select(Path.GetFileName));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(files.Directory, name)));
             Assert.Equal(body, (await files.ReadAsync(name, body.Length, Ct))?.ToArray());
             var second = files.Write(Body(5_000, seed: 5));
             Assert.Equal(Body(5_000, seed: 5), (await files.ReadAsync(second, 5_000, Ct))?.ToArray());

@@ -56,9 +56,15 @@ internal sealed class SpoolBodyFiles
         var path = PathOf(name);
         if (!(DirectIo && WriteDirect(path, body)))
         {
-            using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None);
-            RandomAccess.Write(handle, body, 0);
-            RandomAccess.FlushToDisk(handle);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // 0600, as the direct path creates them
+            }
+
+            using var file = new FileStream(path, options);
+            RandomAccess.Write(file.SafeFileHandle, body, 0);
+            RandomAccess.FlushToDisk(file.SafeFileHandle);
         }
 
         SyncedForTests?.Invoke("file " + name);
