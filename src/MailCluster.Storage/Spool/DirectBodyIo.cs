@@ -7,8 +7,9 @@ namespace MailCluster.Storage;
 /// <summary>
 /// Body files written and read with <c>O_DIRECT</c>: the bytes go from an aligned buffer of this process to the device,
 /// not through the page cache. A buffered write of a body that lives until it is delivered copies it into page-cache
-/// pages the kernel has to find first; measured on the benchmark machine (1,000 files of 1 MiB kept, fsync each), that
-/// costs 1.1-2.1 CPU-ms per MiB against 0.4 with <c>O_DIRECT</c>, and reading such a file back 0.2 CPU-ms either way.
+/// pages the kernel has to find first; on the benchmark machine (<c>bench/bodyfile.sh</c>: 1,000 files of 1 MiB kept,
+/// fsync each) that costs 2.3-2.4 CPU-ms per MiB against 0.3-0.6 with <c>O_DIRECT</c>. Reads are direct too: a buffered
+/// read of a file written this way fills the page cache in its turn (0.4-0.5 CPU-ms per MiB, against 0.1-0.2).
 /// <para>Durability is the caller's as before: <c>fsync</c> of the file (which flushes the device's write cache and
 /// commits the size) and of its directory.</para>
 /// <para>O_DIRECT needs the memory address, the file offset and the length aligned to the device's logical block; this
