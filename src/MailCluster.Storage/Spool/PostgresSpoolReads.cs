@@ -32,6 +32,11 @@ internal sealed class PostgresSpoolReads(NpgsqlDataSource dataSource)
     /// <summary>Statements executed so far (tests: concurrent reads share them).</summary>
     public long Statements => Interlocked.Read(ref statements);
 
+    /// <summary>Test seam: awaited before each statement runs, with the number of reads it answers, so a test can hold
+    /// the statements in flight while it asks for more reads (whether reads overlap must not depend on how fast the
+    /// test's thread runs).</summary>
+    internal Func<int, Task>? BeforeStatementForTests { get; set; }
+
     public Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -62,6 +67,11 @@ internal sealed class PostgresSpoolReads(NpgsqlDataSource dataSource)
         {
             if (batch.Count > 0)
             {
+                if (BeforeStatementForTests is { } before)
+                {
+                    await before(batch.Count).ConfigureAwait(false);
+                }
+
                 await ExecuteAsync(batch).ConfigureAwait(false);
             }
 

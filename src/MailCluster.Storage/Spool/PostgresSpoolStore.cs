@@ -132,6 +132,13 @@ public sealed class PostgresSpoolStore : GroupCommitSpoolStore
     /// <summary>Read statements executed so far (tests: concurrent reads share them).</summary>
     internal long ReadStatements => reads.Statements;
 
+    /// <summary>Test seam: see <see cref="PostgresSpoolReads.BeforeStatementForTests"/>.</summary>
+    internal Func<int, Task>? BeforeReadStatementForTests
+    {
+        get => reads.BeforeStatementForTests;
+        set => reads.BeforeStatementForTests = value;
+    }
+
     private protected override async Task<AgedBodyPage> ListAgedAsync(bool committed, TimeSpan minAge, SpoolAgeCursor? after, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(ListAgedSql);
