@@ -68,6 +68,7 @@ internal static class DirectBodyIo
         }
 
         var buffer = Rent();
+        var kept = false;
         try
         {
             long offset = 0;
@@ -81,9 +82,6 @@ internal static class DirectBodyIo
                 if (written != aligned)
                 {
                     var errno = written < 0 ? Marshal.GetLastPInvokeError() : 0;
-                    _ = Close(fd);
-                    fd = -1;
-                    File.Delete(path);
                     if (errno == EInval && offset == 0)
                     {
                         return false;
@@ -105,21 +103,17 @@ internal static class DirectBodyIo
                 throw Failure("fsync", path, Marshal.GetLastPInvokeError());
             }
 
+            kept = true;
             return true;
-        }
-        catch when (fd >= 0)
-        {
-            _ = Close(fd);
-            fd = -1;
-            File.Delete(path);
-            throw;
         }
         finally
         {
-            if (fd >= 0)
+            // After a successful fsync, close(2) has nothing left to report about the data; a file not kept (refused
+            // or failed) is removed.
+            _ = Close(fd);
+            if (!kept)
             {
-                // After a successful fsync, close(2) has nothing left to report about the data.
-                _ = Close(fd);
+                File.Delete(path);
             }
 
             Return(buffer);
@@ -220,9 +214,6 @@ internal static class DirectBodyIo
     private static long RoundUp(long count) => (count + Alignment - 1) / Alignment * Alignment;
 
     private static int RoundUp(int count) => (int)RoundUp((long)count);
-
-    private static IOException Failure(string call, string path, int errno) =>
-        new($"{call}({path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
 
     private static AlignedBuffer Rent() => Pool.TryTake(out var buffer) ? buffer : new AlignedBuffer();
 

@@ -15,6 +15,10 @@ internal static class LibC
     public const int EInval = 22;
     public const int SeekEnd = 2;
 
+    /// <summary>The exception for a failed call on <paramref name="path"/>, naming the call and the error.</summary>
+    public static IOException Failure(string call, string path, int errno) =>
+        new($"{call}({path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+
     // DllImport rather than LibraryImport: the generated stub needs AllowUnsafeBlocks (see NodeProcess.SendSignal).
 #pragma warning disable SYSLIB1054
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]

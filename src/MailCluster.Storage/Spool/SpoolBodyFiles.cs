@@ -169,14 +169,14 @@ internal sealed class SpoolBodyFiles
         var fd = LibC.Open(directory, LibC.ORdOnly | LibC.OCloExec, 0);
         if (fd < 0)
         {
-            throw new IOException($"open({directory}) failed: errno {Marshal.GetLastPInvokeError()}.");
+            throw LibC.Failure("open", directory, Marshal.GetLastPInvokeError());
         }
 
         try
         {
             if (LibC.FSync(fd) != 0)
             {
-                throw new IOException($"fsync({directory}) failed: errno {Marshal.GetLastPInvokeError()}.");
+                throw LibC.Failure("fsync", directory, Marshal.GetLastPInvokeError());
             }
         }
         finally
