@@ -12,8 +12,10 @@ internal sealed record SendMessage(QueuedMessage Message, IReadOnlyList<string> 
 /// <summary>Connection → parent: the outcome of one <see cref="SendMessage"/> (local only, never persisted).</summary>
 /// <param name="ConnectFailure">Set when the connection could not be opened (the outcomes are the failure's).</param>
 /// <param name="Closing">The connection stops after this; give it no more work.</param>
+/// <param name="ReadAt">With a body found not committed: when the spool read began. The commit grace is measured to
+/// it, not to when the queue handles this outcome (see <see cref="State.DeliveryScheduler.Finished"/>).</param>
 internal sealed record DeliveryFinished(string MessageId, SpoolStatus Spool, DeliveryResult? Result, Exception? Error,
-    ConnectFailure? ConnectFailure = null, bool Closing = true);
+    ConnectFailure? ConnectFailure = null, bool Closing = true, DateTimeOffset? ReadAt = null);
 
 /// <summary>
 /// One outbound connection of a domain queue (a child of the DomainQueue, DESIGN "Outbound actors"): it opens on its
@@ -104,10 +106,11 @@ internal sealed class OutboundConnectionActor : ReceiveActor, IWithTimers
         var message = job.Message;
         try
         {
+            var readAt = _services.Clock.GetUtcNow();
             var entry = await _services.Spool.ReadAsync(message.MessageId, CancellationToken.None).ConfigureAwait(false);
             if (entry.Status != SpoolStatus.Committed)
             {
-                return new DeliveryFinished(message.MessageId, entry.Status, null, null);
+                return new DeliveryFinished(message.MessageId, entry.Status, null, null, ReadAt: readAt);
             }
 
             var connection = _connection;

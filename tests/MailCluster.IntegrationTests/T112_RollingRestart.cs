@@ -64,7 +64,7 @@ public class T112_RollingRestart
         TestContext.Current.TestOutputHelper?.WriteLine(report);
         Console.WriteLine(report);
 
-        Assert.Empty(lost);
+        Assert.True(lost.Count == 0, $"{report}\n{await LossReport.DescribeAsync(cluster, result, lost)}");
         Assert.Equal(result.Taken, result.Accepted.Count);
         Assert.Empty(unexpected);
     }

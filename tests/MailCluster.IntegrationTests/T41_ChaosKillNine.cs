@@ -40,7 +40,7 @@ public class T41_ChaosKillNine
         TestContext.Current.TestOutputHelper?.WriteLine(report);
         Console.WriteLine(report);
 
-        Assert.Empty(lost);
+        Assert.True(lost.Count == 0, $"{report}\n{await LossReport.DescribeAsync(cluster, result, lost)}");
         Assert.Equal(messages.Count, result.Accepted.Count);
     }
 

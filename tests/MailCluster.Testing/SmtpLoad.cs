@@ -20,6 +20,9 @@ public sealed class LoadResult
     /// <summary>Per accepted message id, the edge port whose 250 it got (the node that owes its delivery).</summary>
     public ConcurrentDictionary<string, int> AcceptedOn { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Per accepted message id, the 250 reply itself ("queued as" names the node's own id for it).</summary>
+    public ConcurrentDictionary<string, string> AcceptedReply { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Per accepted message id, when its 250 arrived.</summary>
     public ConcurrentDictionary<string, DateTimeOffset> AcceptedAt { get; } = new(StringComparer.Ordinal);
 
@@ -108,6 +111,7 @@ public static class SmtpLoad
                                 result.Accepted[message.MessageId] = true;
                                 result.AcceptedOn[message.MessageId] = connection.Port;
                                 result.AcceptedAt[message.MessageId] = DateTimeOffset.UtcNow;
+                                result.AcceptedReply[message.MessageId] = reply;
                                 break;
                             }
 

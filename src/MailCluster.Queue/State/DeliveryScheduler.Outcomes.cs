@@ -24,7 +24,12 @@ internal sealed partial record DeliveryScheduler
     /// <item>a hold: the body is not committed yet (or, for now, missing: acceptance writes it side by side with the
     /// Enqueued events) while the message is younger than the commit grace; the run is tried again shortly;</item>
     /// <item>an abandonment (<see cref="MessageAbandoned"/>) once the grace is over: acceptance failed after some
-    /// Enqueued events were written, or the body is gone;</item>
+    /// Enqueued events were written, or the body is gone. The grace is measured from the arrival to when the spool
+    /// read began (<see cref="DeliveryFinished.ReadAt"/>), not to <paramref name="now"/>: a read that began inside the
+    /// grace may have missed a commit that landed just before the grace ended, and the acceptor answers 250 only for a
+    /// commit done inside the grace (<see cref="Acceptance.MessageAcceptor"/>). Measured to <paramref name="now"/>, a
+    /// queue that handled the report late (its commands stashed behind a slow journal write after a failover) could
+    /// abandon mail that was answered 250;</item>
     /// <item>nothing (the message is no longer queued).</item>
     /// </list>
     /// </summary>
@@ -60,7 +65,7 @@ internal sealed partial record DeliveryScheduler
             case SpoolStatus.Committed when result is not null:
                 return (next, new RecordOutcome(finished.MessageId, result));
             case SpoolStatus.Uncommitted or SpoolStatus.Missing when message is not null
-                && now - message.ArrivedAt < TimeSpan.FromSeconds(Options.CommitGraceSeconds):
+                && (finished.ReadAt ?? now) - message.ArrivedAt < TimeSpan.FromSeconds(Options.CommitGraceSeconds):
                 return (next with { Holds = next.Holds.SetItem(finished.MessageId, now + UncommittedRecheck) }, FinishDecision.None);
             case SpoolStatus.Uncommitted or SpoolStatus.Missing when message is not null:
                 var reason = finished.Spool == SpoolStatus.Missing ? "spool body missing" : "never committed";

@@ -6,6 +6,7 @@ using MailCluster.Queue.Spool;
 using MailCluster.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace MailCluster.Queue.Tests.Acceptance;
@@ -119,6 +120,51 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
         Assert.Equal(1, metrics.AcceptanceFailures.Value);
     }
 
+    [Theory]
+    [InlineData(12, AcceptOutcome.Accepted)] // inside the grace (15 s) less the clock margin (2 s)
+    [InlineData(13, AcceptOutcome.Failed)]
+    public async Task Acknowledgements_that_come_too_late_for_the_commit_grace_fail_before_the_commit(int ackAfterSeconds, AcceptOutcome expected)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var queues = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), true, () => clock.Advance(TimeSpan.FromSeconds(ackAfterSeconds)))));
+        var id = MessageIds.New();
+
+        var result = await GraceAcceptor(queues, spool, clock).AcceptAsync(id, "s@x.test", ["a@one.test"], null, Body, Ct);
+
+        Assert.Equal(expected, result.Outcome);
+        if (expected == AcceptOutcome.Failed)
+        {
+            // A queue reading it after the grace finds it missing and abandons it: nothing deliverable was left.
+            await WaitUntilAsync(async () => (await spool.ReadAsync(id, Ct)).Status == SpoolStatus.Missing);
+        }
+    }
+
+    [Fact]
+    public async Task A_commit_that_completes_after_the_commit_grace_is_not_answered_250()
+    {
+        // The queue may have read the body uncommitted after the grace and abandoned it: 451, and the client sends it
+        // again (a queue that still holds this copy delivers it: a duplicate at worst, never a loss).
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var queues = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), true)));
+        var id = MessageIds.New();
+        var stalling = new StallingCommit(spool, () => clock.Advance(TimeSpan.FromSeconds(14)));
+
+        var result = await GraceAcceptor(queues, stalling, clock).AcceptAsync(id, "s@x.test", ["a@one.test"], null, Body, Ct);
+
+        Assert.Equal(AcceptOutcome.Failed, result.Outcome);
+        Assert.Equal(SpoolStatus.Committed, (await spool.ReadAsync(id, Ct)).Status);
+    }
+
+    [Theory]
+    [InlineData(120, 118)] // the default grace: 2 s of margin for the nodes' clocks
+    [InlineData(15, 13)]
+    [InlineData(2, 1.5)] // a quarter of a short grace
+    public void The_commit_deadline_is_the_grace_less_a_clock_margin(int graceSeconds, double deadlineSeconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(deadlineSeconds), MessageAcceptor.CommitBy(new QueueOptions { CommitGraceSeconds = graceSeconds }));
+
+    private static MessageAcceptor GraceAcceptor(IActorRef queues, ISpoolStore store, TimeProvider clock) =>
+        new(store, queues, DomainBuckets.None, new QueueOptions { EnqueueTimeoutSeconds = 10, CommitGraceSeconds = 15 }, clock, NullLogger<MessageAcceptor>.Instance);
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         for (var i = 0; i < 100 && !await condition(); i++)
@@ -135,7 +181,7 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
     /// <summary>Stands in for the shard region: records each Enqueue and acknowledges it, or stays silent.</summary>
     private sealed class FakeQueues : ReceiveActor
     {
-        public FakeQueues(List<Enqueue> seen, bool acknowledge)
+        public FakeQueues(List<Enqueue> seen, bool acknowledge, Action? beforeAck = null)
         {
             Receive<Enqueue>(e =>
             {
@@ -146,10 +192,34 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
 
                 if (acknowledge)
                 {
+                    beforeAck?.Invoke();
                     Sender.Tell(new EnqueueAck(e.Queue.EntityId, e.MessageId));
                 }
             });
             Receive<MessageCommitted>(_ => { });
         }
+    }
+
+    /// <summary>The real spool, whose commit takes (by the fake clock) as long as <c>stall</c> advances it.</summary>
+    private sealed class StallingCommit(ISpoolStore inner, Action stall) : ISpoolStore
+    {
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task WriteAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken) =>
+            inner.WriteAsync(messageId, body, domains, cancellationToken);
+
+        public async Task CommitAsync(string messageId, CancellationToken cancellationToken)
+        {
+            await inner.CommitAsync(messageId, cancellationToken);
+            stall();
+        }
+
+        public Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken) => inner.ReadAsync(messageId, cancellationToken);
+
+        public Task ReleaseAsync(string messageId, string domain, CancellationToken cancellationToken) => inner.ReleaseAsync(messageId, domain, cancellationToken);
+
+        public Task DeleteUncommittedAsync(string messageId, CancellationToken cancellationToken) => inner.DeleteUncommittedAsync(messageId, cancellationToken);
+
+        public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
     }
 }

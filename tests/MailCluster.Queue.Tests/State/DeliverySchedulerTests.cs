@@ -74,6 +74,26 @@ public class DeliverySchedulerTests
     }
 
     [Fact]
+    public void The_commit_grace_ends_at_the_read_not_at_the_report()
+    {
+        // Read inside the grace, reported after it (the queue was busy): the commit may have landed just after the read
+        // and been answered 250, so the message is held and read again, never abandoned on a read from before the end.
+        var state = Queue(1);
+        var (running, _) = Scheduler().Next(state, false, T0);
+        var (held, decision) = running.Finished(state, 1,
+            new DeliveryFinished("M1", SpoolStatus.Uncommitted, null, null, ReadAt: T0.AddSeconds(119)), T0.AddSeconds(130));
+
+        Assert.Same(FinishDecision.None, decision);
+        Assert.True(held.Holds.ContainsKey("M1"));
+
+        // A read that began after the grace and still found no commit gives it up.
+        (running, _) = held.Next(state, false, T0.AddSeconds(140));
+        var (_, late) = running.Finished(state, 1,
+            new DeliveryFinished("M1", SpoolStatus.Uncommitted, null, null, ReadAt: T0.AddSeconds(120)), T0.AddSeconds(140));
+        Assert.Equal("never committed", Assert.IsType<Abandon>(late).Event.Reason);
+    }
+
+    [Fact]
     public void Connections_never_exceed_the_cap_and_an_idle_one_is_reused()
     {
         var state = Queue(5);
