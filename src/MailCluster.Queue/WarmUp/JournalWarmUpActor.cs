@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
 
 namespace MailCluster.Queue.WarmUp;
@@ -39,8 +40,34 @@ internal sealed class JournalWarmUpActor : ReceivePersistentActor
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        _done.TrySetException(cause); // e.g. two nodes of a cluster writing the same sequence number at once
+        if (IsConcurrentWrite(cause))
+        {
+            // Nodes of a cluster that start together warm the same id at the same moment, and the journal's unique key
+            // refuses all but one write: expected, and the refused write ran the statements all the same, which is what
+            // the warm-up is for. Not an error (the base class would log one, with a stack trace, on each such node).
+            Context.GetLogger().Info("Journal warm-up: another node wrote {0} #{1} at the same moment; done", PersistenceId, sequenceNr);
+            _done.TrySetResult();
+            Context.Stop(Self);
+            return;
+        }
+
+        _done.TrySetException(cause);
         base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    /// <summary>The journal's unique key (persistence id, sequence number) refused the write: PostgreSQL's
+    /// unique_violation (23505). Only a shared journal has other writers; SQLite's is one node's.</summary>
+    internal static bool IsConcurrentWrite(Exception cause)
+    {
+        for (Exception? e = cause; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException { SqlState: "23505" })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
