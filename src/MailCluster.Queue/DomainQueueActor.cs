@@ -92,6 +92,17 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
         base.PostStop();
     }
 
+    /// <summary>A journal rejected an event (one it could not serialize) instead of failing the write. Akka keeps a
+    /// persistent actor running after a rejection and would still run the group commit's deferred handler, which
+    /// acknowledges its Enqueue commands: a 250 for a message whose event was never stored. Stop instead, as after a
+    /// failed write: nothing of that commit is acknowledged (the sessions answer 451 at their timeout), and the entity
+    /// restarts the queue from what the journal holds.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        Context.Stop(Self);
+    }
+
     protected override void OnReplaySuccess()
     {
         if (_core.Recovered() is { } note)

@@ -115,3 +115,29 @@ public sealed class FailingJournal : MemoryJournal
         return base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken);
     }
 }
+
+/// <summary>An in-memory journal that rejects (does not fail) each write holding an <see cref="Protocol.Enqueued"/> of a
+/// message id named by <see cref="Reject"/>, as a journal rejects an event it cannot serialize: the actor is told, is
+/// not stopped by Akka, and the events are not stored.</summary>
+public sealed class RejectingJournal : MemoryJournal
+{
+    private static readonly ConcurrentDictionary<string, byte> Rejected = new(StringComparer.Ordinal);
+
+    public static void Reject(string messageId) => Rejected[messageId] = 0;
+
+    protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        var writes = messages.ToList();
+        var rejected = writes.Select(w => ((IImmutableList<IPersistentRepresentation>)w.Payload)
+            .Any(p => p.Payload is Protocol.Enqueued e && Rejected.ContainsKey(e.MessageId))).ToList();
+        var stored = await base.WriteMessagesAsync(writes.Where((_, i) => !rejected[i]), cancellationToken).ConfigureAwait(false);
+        var results = ImmutableList.CreateBuilder<Exception?>();
+        var next = 0;
+        for (var i = 0; i < writes.Count; i++)
+        {
+            results.Add(rejected[i] ? new InvalidOperationException("rejected (test)") : stored?[next++]);
+        }
+
+        return results.ToImmutable();
+    }
+}
