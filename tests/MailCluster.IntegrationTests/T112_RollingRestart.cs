@@ -25,6 +25,10 @@ public class T112_RollingRestart
             // DeliveryScheduler.StopGrace (10 s) for deliveries already running while the shard buffers new mail, so an
             // enqueue timeout of 10 s turns a hand-off behind a slow delivery into a 451; 30 s covers it.
             n.Config!.Environment["MailCluster__Queue__EnqueueTimeoutSeconds"] = "30";
+
+            // With it the production commit grace: an acceptance whose commit completes past the grace answers 451
+            // (MessageAcceptor.CommitBy), and the harness's 15 s would cut the 30 s above short.
+            n.Config!.Environment["MailCluster__Queue__CommitGraceSeconds"] = "120";
         }
 
         await cluster.StartAllAsync();
