@@ -74,9 +74,9 @@ public sealed partial class MessageAcceptor(
                 throw new InvalidOperationException(closed);
             }
 
-            if (clock.GetUtcNow() - arrivedAt >= commitBy)
+            if (clock.GetUtcNow() - arrivedAt is var elapsed && elapsed >= commitBy)
             {
-                throw new TimeoutException($"too late to commit: {(clock.GetUtcNow() - arrivedAt).TotalSeconds:0.0} s after arrival, the commit grace allows {commitBy.TotalSeconds:0.0}");
+                throw new TimeoutException($"too late to commit: {elapsed.TotalSeconds:0.0} s after arrival, the commit grace allows {commitBy.TotalSeconds:0.0}");
             }
 
             await spool.CommitAsync(messageId, cancellationToken).ConfigureAwait(false);

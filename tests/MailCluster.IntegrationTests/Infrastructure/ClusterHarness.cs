@@ -102,25 +102,7 @@ public sealed class ClusterHarness : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(node);
         node.Process = await Scenario.StartNodeAsync(node.Config!, name);
-        lock (_logFiles)
-        {
-            _logFiles.Add(node.Process.LogFilePath);
-        }
     }
-
-    /// <summary>The log file of every node process started so far (killed incarnations too).</summary>
-    public IReadOnlyList<string> LogFiles
-    {
-        get
-        {
-            lock (_logFiles)
-            {
-                return [.. _logFiles];
-            }
-        }
-    }
-
-    private readonly List<string> _logFiles = [];
 
     public Task StartAllAsync() => Task.WhenAll(_nodes.Select((n, i) => StartAsync(n, $"node{i}")));
 

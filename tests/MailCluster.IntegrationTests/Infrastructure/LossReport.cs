@@ -36,7 +36,7 @@ public static partial class LossReport
                 text.Append("  ").Append(row).Append('\n');
             }
 
-            foreach (var line in cluster.LogFiles.SelectMany(f => File.ReadLines(f).Where(l => l.Contains(queueId, StringComparison.Ordinal)).Select(l => $"{Path.GetFileName(f)}: {l}")).Take(20))
+            foreach (var line in cluster.Scenario.LogFiles.SelectMany(f => File.ReadLines(f).Where(l => l.Contains(queueId, StringComparison.Ordinal)).Select(l => $"{Path.GetFileName(f)}: {l}")).Take(20))
             {
                 text.Append("  log ").Append(line).Append('\n');
             }

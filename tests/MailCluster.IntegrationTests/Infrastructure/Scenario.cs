@@ -97,6 +97,9 @@ public sealed class Scenario : IAsyncDisposable
         return config;
     }
 
+    /// <summary>The log file of every node process this scenario started (killed incarnations too).</summary>
+    public IReadOnlyList<string> LogFiles => [.. _nodes.Select(n => n.LogFilePath)];
+
     public async Task<NodeProcess> StartNodeAsync(NodeConfig config, string name = "node")
     {
         var node = NodeProcess.Start(config.Environment, name);
