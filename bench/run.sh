@@ -181,6 +181,14 @@ sink_count() { # messages both sinks received
   done
   echo "$total"
 }
+sink_sessions() { # SMTP sessions both sinks saw (a new connection costs the sender a connect, EHLO and QUIT)
+  local n total=0 out
+  for out in "$T/sink.out" "$T/sink2.out"; do
+    n=$(tail -c 300 "$out" | grep -ao 'sess=[0-9]*' | tail -1 | tr -dc '0-9')
+    total=$(( total + ${n:-0} ))
+  done
+  echo "$total"
+}
 
 # ---------------------------------------------------------------------------------------------- PostgreSQL (optional)
 # MCBENCH_STORAGE=postgresql: one private PostgreSQL for the whole run on 127.0.0.1:5432 in the namespace, fsync=on and
@@ -412,7 +420,7 @@ scenario_e2e() { # mta [reuse(1|0) [key]]: key "e2e" (connections reused) or "re
   deadline=$(( $(date +%s) + 60 ))
   while [[ $(( $(sink_count) - base )) -lt $WARM_SENT && $(date +%s) -lt $deadline ]]; do sleep 0.05; done
   prof_start "$mta" "$key"
-  base=$(sink_count); c0=$(cpu_ns "$(mta_cg "$mta")"); p0=$(cpu_ns pg); t0=$(now)
+  base=$(sink_count); local sess0; sess0=$(sink_sessions); c0=$(cpu_ns "$(mta_cg "$mta")"); p0=$(cpu_ns pg); t0=$(now)
   local ok=1
   source_run "$mta" "$N_E2E" 1024 "${reuse_arg[@]}" -t user@relay.test >"$T/src-$key-$mta.log" 2>&1 \
     || { ok=0; log "$mta $key: smtp-source failed: $(tail -2 "$T/src-$key-$mta.log" | tr '\n' ' ')"; }
@@ -433,7 +441,7 @@ scenario_e2e() { # mta [reuse(1|0) [key]]: key "e2e" (connections reused) or "re
   R[${key}_accept.$mta]=$(calc "$N_E2E / ($accepted - $t0)" 0); RS[${key}_accept.$mta]+="$( [[ $ok == 1 ]] && echo "${R[${key}_accept.$mta]}" || echo fail) "
   R[${key}_cpu.$mta]=$(calc "($c1 - $c0) / 1e9 / ($n > 0 ? $n : 1) * 1000" 2); RS[${key}_cpu.$mta]+="${R[${key}_cpu.$mta]} "
   if [[ $mta == mc && -n $CG_PG ]]; then R[${key}_pgcpu.$mta]=$(calc "($p1 - $p0) / 1e9 / ($n > 0 ? $n : 1) * 1000" 2); fi
-  log "$mta $key: $n delivered, ${R[$key.$mta]} msg/s (accepted in ${R[${key}_accept_s.$mta]} s: ${R[${key}_accept.$mta]} msg/s), ${R[${key}_cpu.$mta]} CPU s/1000$( [[ $mta == mc && -n $CG_PG ]] && echo " (PostgreSQL: ${R[${key}_pgcpu.$mta]})")"
+  log "$mta $key: $n delivered, ${R[$key.$mta]} msg/s (accepted in ${R[${key}_accept_s.$mta]} s: ${R[${key}_accept.$mta]} msg/s), ${R[${key}_cpu.$mta]} CPU s/1000$( [[ $mta == mc && -n $CG_PG ]] && echo " (PostgreSQL: ${R[${key}_pgcpu.$mta]})"), $(( $(sink_sessions) - sess0 )) sink sessions"
   mta_stop "$mta"
 }
 

@@ -110,6 +110,10 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
             _log.Write(note);
             AfterChange();
         }
+        else
+        {
+            SetTimer(_core.RecoveredEmpty(Now));
+        }
     }
 
     /// <summary>Carries out one decision (<see cref="QueueDecision"/>): its event persisted and applied first, if any.</summary>
@@ -208,15 +212,7 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
     {
         var now = Now;
         var (step, timer) = _core.Next(now, _services.Suspensions.UntilFor(_core.Key.Domain, now));
-        if (timer.Cancel)
-        {
-            Timers.Cancel(TickTimer);
-        }
-        else if (timer.Set is { } delay)
-        {
-            Timers.StartSingleTimer(TickTimer, Tick.Instance, delay);
-        }
-
+        SetTimer(timer);
         switch (step.Kind)
         {
             case StepKind.Passivate:
@@ -246,6 +242,18 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
                 }
 
                 break;
+        }
+    }
+
+    private void SetTimer(TimerChange timer)
+    {
+        if (timer.Cancel)
+        {
+            Timers.Cancel(TickTimer);
+        }
+        else if (timer.Set is { } delay)
+        {
+            Timers.StartSingleTimer(TickTimer, Tick.Instance, delay);
         }
     }
 

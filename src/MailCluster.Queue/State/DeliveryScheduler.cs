@@ -66,6 +66,10 @@ internal sealed partial record DeliveryScheduler
     /// <summary>The queue asked its shard to passivate (it ran empty); it keeps working until the shard's stop.</summary>
     public bool Passivating { get; private init; }
 
+    /// <summary>Since when the queue has been empty and quiet with a connection still open (null: it is not). It
+    /// passivates once that connection has closed or the destination's idle timeout has passed (see <see cref="Next"/>).</summary>
+    public DateTimeOffset? EmptySince { get; private init; }
+
     /// <summary>Set once told to stop (passivation or hand-off): deliveries are waited for until then.</summary>
     public DateTimeOffset? StopBy { get; private init; }
 
@@ -79,7 +83,14 @@ internal sealed partial record DeliveryScheduler
     /// <summary>
     /// What the queue does next, given whether journal writes are pending (<paramref name="writing"/>: a write in
     /// flight or commands buffered for the next one).
-    /// <para>Passivates when nothing is pending, and stops cleanly when the shard says so. The shard answers Passivate,
+    /// <para>Passivates when nothing is pending and no connection is open, or once it has been so with a connection
+    /// open for the destination's idle timeout (an idle connection closes itself after that timeout, and its stop runs
+    /// this step again; the timer bounds the wait if it does not). Not at the first empty moment: a queue that delivers
+    /// as fast as mail arrives runs empty between messages, and passivating there closed its warm connections and
+    /// restarted the entity (recovery, two remember-entities events): about one new outbound connection per 8 messages
+    /// relayed instead of one per 100 (docs/BENCHMARKS.md, session s33). The price: an empty queue keeps its idle
+    /// connections, and their destination slots, until their idle timeout, as a queue whose mail is not yet due always
+    /// did. The queue stops cleanly when the shard says so. The shard answers Passivate,
     /// and starts a hand-off (rebalance, node leaving), with the queue's own stop message, not PoisonPill: commands
     /// already in the mailbox before it (an Enqueue that arrived as the queue ran empty, or just before the hand-off)
     /// must still be persisted and acknowledged, and a PoisonPill would stop the entity with that write in flight,
@@ -119,10 +130,29 @@ internal sealed partial record DeliveryScheduler
 
         if (quiet && state.IsEmpty)
         {
-            return Passivating ? (this, SchedulerStep.Of(StepKind.Idle)) : (this with { Passivating = true }, SchedulerStep.Of(StepKind.Passivate));
+            return Empty(now);
         }
 
-        return Plan(state, now, suspendedUntil is { } until && until > now ? until : null);
+        var running = EmptySince is null ? this : this with { EmptySince = null };
+        return running.Plan(state, now, suspendedUntil is { } until && until > now ? until : null);
+    }
+
+    /// <summary>Nothing pending: passivate now (no connection open, or the idle timeout has passed since the queue ran
+    /// empty) or when the idle timeout has; see <see cref="Next"/>.</summary>
+    private (DeliveryScheduler, SchedulerStep) Empty(DateTimeOffset now)
+    {
+        if (Passivating)
+        {
+            return (this, SchedulerStep.Of(StepKind.Idle));
+        }
+
+        var passivateAt = (EmptySince ?? now) + Limits.IdleTimeout;
+        if (Connections.IsEmpty || now >= passivateAt)
+        {
+            return (this with { Passivating = true, EmptySince = null }, SchedulerStep.Of(StepKind.Passivate));
+        }
+
+        return (EmptySince is null ? this with { EmptySince = now } : this, new SchedulerStep(StepKind.Run, [], [], passivateAt));
     }
 
     /// <summary>Told to stop by the shard (passivation or hand-off); see <see cref="Next"/>.</summary>

@@ -60,6 +60,15 @@ internal sealed partial class DomainQueueCore<TReply>
     /// <summary>Recovery is over: the line to log, and whether there is anything to schedule (null: an empty queue).</summary>
     public LogNote? Recovered() => State.IsEmpty ? null : DomainQueueLog.Recovered(State);
 
+    /// <summary>
+    /// Recovery found the queue empty: the timer for a look after the destination's idle timeout, when it passivates
+    /// if nothing came. Not at once: a queue is usually started by a command waiting for the recovery (the first
+    /// message to the domain), and a Passivate sent before it would stop and restart the queue for it. Not never
+    /// either: a queue handed off while it waited empty for its idle connections (<see cref="DeliveryScheduler.Next"/>)
+    /// is started again by its new shard (remember-entities) with nothing to do, and would otherwise stay up for good.
+    /// </summary>
+    public TimerChange RecoveredEmpty(DateTimeOffset now) => SetTimer(now + Scheduler.Limits.IdleTimeout, now);
+
     public void Add(Enqueue command, TReply replyTo) => Writes = Writes.Add(command, replyTo);
 
     /// <summary>Starts the next journal write (null: one is in flight, a snapshot is being saved, or nothing waits): its

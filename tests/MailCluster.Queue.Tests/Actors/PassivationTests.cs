@@ -64,6 +64,20 @@ public sealed class PassivationTests : IAsyncDisposable
         Assert.Same(DomainQueueEntity.StopMessage, (await passivated.Task.WaitAsync(TimeSpan.FromSeconds(10))).StopMessage);
     }
 
+    /// <summary>A shard restarts a remembered queue with no command for it (after a hand-off, or a crash): one that was
+    /// handed off while it waited empty for its idle connections recovers empty, and must passivate by itself after
+    /// the destination's idle timeout (1 s here) instead of staying up for good.</summary>
+    [Fact]
+    public async Task Queue_started_with_nothing_to_do_passivates_after_the_idle_timeout()
+    {
+        var passivated = new TaskCompletionSource<Passivate>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = DateTime.UtcNow;
+        _system.ActorOf(Props.Create(() => new HoldingShard("remembered.test", QueueTestServices.Create(null), passivated)), "shard");
+
+        Assert.Same(DomainQueueEntity.StopMessage, (await passivated.Task.WaitAsync(TimeSpan.FromSeconds(10))).StopMessage);
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(0.9), "not before the idle timeout: a command may be waiting for the recovery");
+    }
+
     /// <summary>The shard's part: hosts the entity, and sends the stop message only when told to.</summary>
     private sealed class HoldingShard : ReceiveActor
     {

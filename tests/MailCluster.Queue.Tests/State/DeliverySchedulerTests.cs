@@ -292,6 +292,62 @@ public class DeliverySchedulerTests
         Assert.Equal((StepKind.Stop, true), (stop.Kind, stop.WakeUp));
     }
 
+    /// <summary>A queue that delivers as fast as mail arrives runs empty between messages: it keeps its warm connection
+    /// (and stays up) until that connection closes or the destination's idle timeout (5 s here) has passed.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_empty_queue_with_an_idle_connection_passivates_when_it_closes_or_after_the_idle_timeout(bool connectionCloses)
+    {
+        var state = Queue(1);
+        var (running, step) = Scheduler().Next(state, false, T0);
+        var start = Assert.Single(step.Starts);
+        (running, var decision) = running.Finished(state, start.Connection, Ok("M1", "a1@example.com", "b1@example.com"), T0.AddSeconds(1));
+        var outcome = Assert.IsType<RecordOutcome>(decision);
+        var (events, _) = state.DecideBatch([], [(outcome.MessageId, outcome.Result, T0.AddSeconds(1))], Retry, () => 0.5);
+        state = state.Apply(Assert.Single(events));
+        running = running.Applied(events[0], T0.AddSeconds(1));
+        Assert.True(state.IsEmpty);
+        Assert.Equal([start.Connection], running.Connections.Keys);
+
+        var (empty, wait) = running.Next(state, false, T0.AddSeconds(1));
+        Assert.Equal((StepKind.Run, T0.AddSeconds(6)), (wait.Kind, wait.WakeAt));
+        Assert.Empty(wait.Starts);
+        (empty, wait) = empty.Next(state, false, T0.AddSeconds(3)); // steps in between keep the first empty moment
+        Assert.Equal((StepKind.Run, T0.AddSeconds(6)), (wait.Kind, wait.WakeAt));
+
+        var (passivating, passivate) = connectionCloses
+            ? empty.ConnectionStopped(start.Connection).Next(state, false, T0.AddSeconds(4))
+            : empty.Next(state, false, T0.AddSeconds(6));
+        Assert.Equal(StepKind.Passivate, passivate.Kind);
+        Assert.Equal(StepKind.Idle, passivating.Next(state, false, T0.AddSeconds(7)).Step.Kind);
+    }
+
+    /// <summary>Mail arriving while the queue waits empty goes out on the warm connection, and the wait starts afresh
+    /// when the queue runs empty again.</summary>
+    [Fact]
+    public void Mail_arriving_while_the_queue_waits_empty_uses_the_warm_connection_and_restarts_the_wait()
+    {
+        var empty = DomainQueueState.Empty("example.com");
+        var state = Queue(1);
+        var (running, step) = Scheduler().Next(state, false, T0);
+        var first = Assert.Single(step.Starts);
+        (running, _) = running.Finished(state, first.Connection, Ok("M1", "a1@example.com", "b1@example.com"), T0);
+        running = running.Settled(["M1"]);
+        (running, _) = running.Next(empty, false, T0);
+        Assert.Equal(T0, running.EmptySince);
+
+        var more = empty.Apply(new Enqueued("example.com", "M2", "s@sender.test", ["c@example.com"], T0.AddSeconds(4)));
+        (running, step) = running.Next(more, false, T0.AddSeconds(4));
+        var second = Assert.Single(step.Starts);
+        Assert.Equal((first.Connection, false), (second.Connection, second.Opens));
+        Assert.Null(running.EmptySince);
+
+        (running, _) = running.Finished(more, second.Connection, Ok("M2", "c@example.com"), T0.AddSeconds(5));
+        var (_, wait) = running.Settled(["M2"]).Next(empty, false, T0.AddSeconds(5));
+        Assert.Equal((StepKind.Run, T0.AddSeconds(10)), (wait.Kind, wait.WakeAt));
+    }
+
     [Fact]
     public void A_stopping_queue_starts_nothing_waits_for_writes_always_and_for_deliveries_at_most_the_grace()
     {

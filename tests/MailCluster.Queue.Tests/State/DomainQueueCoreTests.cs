@@ -87,7 +87,12 @@ public class DomainQueueCoreTests
         Assert.Equal("M1", applied.Release);
         Assert.True(core.State.IsEmpty);
         Assert.Empty(core.Written(batch));
-        Assert.Equal(StepKind.Passivate, core.Next(T0.AddSeconds(1), null).Step.Kind);
+        // Empty, with the connection still open and idle: the queue waits for it, at most the idle timeout.
+        var (wait, timer) = core.Next(T0.AddSeconds(1), null);
+        Assert.Equal((StepKind.Run, T0.AddSeconds(1) + core.Scheduler.Limits.IdleTimeout), (wait.Kind, wait.WakeAt));
+        Assert.NotEqual(default, timer);
+        core.ConnectionStopped(DeliveryScheduler.ConnectionName(start.Connection));
+        Assert.Equal(StepKind.Passivate, core.Next(T0.AddSeconds(2), null).Step.Kind);
     }
 
     [Fact]
