@@ -10,7 +10,8 @@ namespace MailCluster.Queue.Views;
 /// <see cref="InspectMessage"/>) through the region, which delivers locally, and answers with the node's share,
 /// filtered, sorted and cut here so that what crosses the network is one bounded page
 /// (<see cref="QueueSummaryOrder"/>). Passivated queues are empty (a queue with mail stays running), so the running
-/// entities are the ones that hold mail.
+/// entities are the ones that hold mail, and the ones that ran empty within the destination's idle timeout (they wait
+/// for their idle connections before they passivate) with counts of zero.
 /// </summary>
 public sealed class QueueViewDirectory : ReceiveActor
 {
