@@ -29,7 +29,8 @@ public sealed class DomainQueueActor : ReceivePersistentActor, IWithTimers
     public DomainQueueActor(string domain, QueueServices services)
     {
         _services = services;
-        var shaping = services.Connector.ShapingFor(QueueKey.Parse(domain).Domain);
+        var destination = QueueKey.Parse(domain).Domain;
+        var shaping = services.Connector.ShapingFor(destination).ForBuckets(services.Buckets.CountOf(destination));
         _core = new(domain, shaping, services.Options, services.Retry, Random.Shared.NextDouble,
             services.RecordsEventDetails ? DeliveryQueueHosting.NodeName(Context.System) : null);
         PersistenceId = _core.Key.PersistenceId;

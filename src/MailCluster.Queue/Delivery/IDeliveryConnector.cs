@@ -50,4 +50,14 @@ public interface IDeliveryConnection : IAsyncDisposable
 /// <param name="MessagesPerConnection">Messages sent over one connection before it is closed.</param>
 /// <param name="RatePerMinute">Messages started per rolling minute; null for no limit.</param>
 /// <param name="IdleTimeout">How long an idle connection waits for another message before QUIT.</param>
-public sealed record DomainShaping(int MaxConnections, int MessagesPerConnection, int? RatePerMinute, TimeSpan IdleTimeout);
+public sealed record DomainShaping(int MaxConnections, int MessagesPerConnection, int? RatePerMinute, TimeSpan IdleTimeout)
+{
+    /// <summary>
+    /// The shaping of one of <paramref name="buckets"/> queues of a split domain: the connection cap divided among them
+    /// (at least one each). The buckets share the destination's slots (<see cref="GatedConnector"/>); each opening up
+    /// to the whole cap, a connection waiting for a slot held its message until an idle connection of another bucket
+    /// closed at its idle timeout: deliveries waited seconds while the node idled (docs/BENCHMARKS.md, session s33).
+    /// </summary>
+    public DomainShaping ForBuckets(int buckets) =>
+        buckets <= 1 ? this : this with { MaxConnections = Math.Max(1, MaxConnections / buckets) };
+}

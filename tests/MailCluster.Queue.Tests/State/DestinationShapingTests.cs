@@ -9,6 +9,19 @@ public class DestinationShapingTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
     private static readonly RetryPolicy Retry = new(new RetryOptions { InitialSeconds = 60, MaxSeconds = 240, Jitter = 0 });
 
+    /// <summary>A domain split into buckets shares the destination's connection cap among them, so no bucket's
+    /// connection waits for a slot another bucket keeps idle.</summary>
+    [Theory]
+    [InlineData(10, 1, 10)]
+    [InlineData(10, 4, 2)]
+    [InlineData(10, 3, 3)]
+    [InlineData(10, 16, 1)]
+    public void A_bucket_gets_its_share_of_the_connection_cap(int cap, int buckets, int share)
+    {
+        var shaping = new DomainShaping(cap, 100, 60, TimeSpan.FromSeconds(5)).ForBuckets(buckets);
+        Assert.Equal((share, 100, 60, TimeSpan.FromSeconds(5)), (shaping.MaxConnections, shaping.MessagesPerConnection, shaping.RatePerMinute, shaping.IdleTimeout));
+    }
+
     [Fact]
     public void Connection_cap()
     {
