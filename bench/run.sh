@@ -172,23 +172,17 @@ nsx smtp-sink -c -u nobody -m 2000 127.0.0.2:2600 1024 >"$T/sink.out" 2>"$T/sink
 BG_PIDS+=($!)
 nsx smtp-sink -c -u nobody -m 2000 127.0.0.4:2600 1024 >"$T/sink2.out" 2>"$T/sink2.err" &
 BG_PIDS+=($!)
-sink_count() { # messages both sinks received
-  # smtp-sink -c rewrites "sess=N quit=N mesg=N<CR>" on each event; take the last complete one.
+sink_counter() { # sess|mesg: the sum of one of both sinks' running counters
+  # smtp-sink -c rewrites "sess=N quit=N mesg=N<CR>" on each event; take the last complete one (the number ends there).
   local n total=0 out
   for out in "$T/sink.out" "$T/sink2.out"; do
-    n=$(tail -c 300 "$out" | grep -ao $'mesg=[0-9]*\r' | tail -1 | tr -dc '0-9')
+    n=$(tail -c 300 "$out" | grep -ao "$1=[0-9]*"$'[ \r]' | tail -1 | tr -dc '0-9')
     total=$(( total + ${n:-0} ))
   done
   echo "$total"
 }
-sink_sessions() { # SMTP sessions both sinks saw (a new connection costs the sender a connect, EHLO and QUIT)
-  local n total=0 out
-  for out in "$T/sink.out" "$T/sink2.out"; do
-    n=$(tail -c 300 "$out" | grep -ao 'sess=[0-9]*' | tail -1 | tr -dc '0-9')
-    total=$(( total + ${n:-0} ))
-  done
-  echo "$total"
-}
+sink_count() { sink_counter mesg; }    # messages both sinks received
+sink_sessions() { sink_counter sess; } # SMTP sessions they saw (a new connection costs the sender a connect, EHLO and QUIT)
 
 # ---------------------------------------------------------------------------------------------- PostgreSQL (optional)
 # MCBENCH_STORAGE=postgresql: one private PostgreSQL for the whole run on 127.0.0.1:5432 in the namespace, fsync=on and
