@@ -9,6 +9,7 @@
 #   bench/ab.sh /tmp/a /tmp/b [PAIRS]          # PAIRS (default 2) alternations A B A B ...
 #   N=10000 ROUNDS=2 MODES="new reuse e2e relay_new" NODE_ENV="DOTNET_x=1" bench/ab.sh ...
 #   NODE_ENV_A="K=v" NODE_ENV_B="K=w" bench/ab.sh /tmp/a /tmp/a   # one build, each side its own extra environment
+#   SESSIONS=40 bench/ab.sh ...                 # smtp-source's concurrent sessions (default 20, as bench/run.sh)
 #   MCBENCH_PROFILE=1 bench/ab.sh ...           # perf samples each build's first round of each mode (not measured
 #                                               # for speed then): reports in bench/profile/ab-<A|B>-<mode>*.txt
 #                                               # (MCBENCH_PROFILE=keep also keeps the data: /tmp/ab-<A|B>-<mode>.perf)
@@ -74,7 +75,7 @@ measure() { # label published-dir
     DOTNET_PerfMapEnabled=$PERFMAP DOTNET_EnableWriteXorExecute=$((1 - PERFMAP)) ${NODE_ENV:-} $side_env dotnet "$pub/MailCluster.Host.dll" ) >"$data/node.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do ip netns exec "$ns" curl -fsS -o /dev/null http://127.0.0.1:8080/healthz/ready 2>/dev/null && break; sleep 0.2; done
-  src() { ip netns exec "$ns" smtp-source -s 20 -l 1024 -m "$1" -M client.test -f a@client.test -t b@defer.test "${@:2}" 127.0.0.1:2525; }
+  src() { ip netns exec "$ns" smtp-source -s "${SESSIONS:-20}" -l 1024 -m "$1" -M client.test -f a@client.test -t b@defer.test "${@:2}" 127.0.0.1:2525; }
   # smtp-sink -c rewrites "sess=N quit=N mesg=N<CR>" on each event; the last complete one.
   sunk() { local n; n=$(tail -c 300 "$data.sink.out" | grep -ao $'mesg=[0-9]*\r' | tail -1 | tr -dc '0-9'); echo "${n:-0}"; }
   e2e() { # N [FLAGS]: send to relay.test (-d: connections reused), return once the sink has them all (or after 120 s)

@@ -93,8 +93,9 @@ public static partial class StorageHosting
     /// own instead (one writer is all SQLite allows anyway; the journal compaction's transactions take their turns on
     /// it too, <see cref="Journal.SqliteJournalTurns"/>). Measured in docs/BENCHMARKS.md: +25–30% messages per
     /// second with a new connection per message. PostgreSQL (asynchronous I/O through Npgsql) keeps the defaults.
-    /// A batch of several events is inserted with parameters, not with each payload spelt out as a hex literal (which
-    /// that one thread formatted and SQLite parsed for every batch; see <see cref="PostgreSqlJournalWrites"/>).
+    /// The journal's writes are <see cref="Journal.SqliteWriteJournal"/>'s: the same rows, with one prepared statement
+    /// instead of linq2db's per-batch statement building (its other work stays Akka.Persistence.Sql's; a tagged event's
+    /// batch of several rows, none today, is inserted with parameters).
     /// </summary>
     private const string SqliteJournalDispatcher = $$"""
         {{SqliteJournalDispatcherId}} {
@@ -103,6 +104,7 @@ public static partial class StorageHosting
           dedicated-thread-pool { thread-count = 1 }
         }
         akka.persistence.journal.sql {
+          class = "MailCluster.Storage.Journal.SqliteWriteJournal, MailCluster.Storage"
           plugin-dispatcher = {{SqliteJournalDispatcherId}}
           materializer-dispatcher = {{SqliteJournalDispatcherId}}
           prefer-parameters-on-multirow-insert = on

@@ -8,11 +8,19 @@ namespace MailCluster.Storage.Tests;
 /// length of <c>body</c>, then stopped.</summary>
 internal static class StorageNode
 {
-    public static async Task RunAsync(StorageOptions storage, string directory, Func<IServiceProvider, Task> body, CancellationToken ct)
+    public static async Task RunAsync(
+        StorageOptions storage, string directory, Func<IServiceProvider, Task> body, CancellationToken ct, string? overridingHocon = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddStorage(storage, directory);
-        builder.Services.AddAkka("storage-test", (akka, _) => akka.WithStorage(storage, directory));
+        builder.Services.AddAkka("storage-test", (akka, _) =>
+        {
+            akka.WithStorage(storage, directory);
+            if (overridingHocon is not null)
+            {
+                akka.AddHocon(overridingHocon, HoconAddMode.Prepend);
+            }
+        });
         using var host = builder.Build();
         await host.StartAsync(ct);
         try
