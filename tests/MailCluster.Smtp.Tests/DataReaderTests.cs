@@ -22,7 +22,7 @@ public class DataReaderTests
             start = end;
             if (status != DataStatus.NeedMore)
             {
-                rest = Bytes.Text(buffer) + Bytes.Text(input.AsSpan(end));
+                rest = Bytes.Text([.. buffer.ToArray(), .. input.AsSpan(end)]);
                 break;
             }
 
@@ -54,6 +54,17 @@ public class DataReaderTests
         Assert.Equal(expected.Output, Bytes.Text(output.WrittenSpan));
         Assert.Equal(expected.Rest, Bytes.Text(bytewise));
         return expected;
+    }
+
+    /// <summary>The property test's counterexample: a cut inside the UTF-8 sequence after the terminator. The rest is
+    /// the same bytes either way; it must be decoded as one piece, not cut and piece by piece.</summary>
+    [Fact]
+    public void The_rest_after_the_terminator_is_the_same_text_wherever_the_input_was_cut()
+    {
+        var input = Bytes.Of("\r\nReceived: x\r\n.\r\n\u00C0\n.\r\n");
+        var cut = Array.IndexOf(input, (byte)0xC3) + 1; // between the two bytes of U+00C0
+        Assert.Equal(Run(input), Run(input, cuts: [cut]));
+        Assert.Equal("\u00C0\n.\r\n", Run(input, cuts: [cut]).Rest);
     }
 
     [Fact]
