@@ -1,8 +1,8 @@
 using System.Reflection;
-using Akka.Actor;
-using Akka.Persistence;
 using System.Runtime.Serialization;
 using System.Text;
+using Akka.Actor;
+using Akka.Persistence;
 using Akka.Persistence.Sql.Journal;
 using Akka.Serialization;
 using MailCluster.Storage.Journal;

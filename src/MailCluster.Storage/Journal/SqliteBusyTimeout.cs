@@ -4,7 +4,8 @@ using Microsoft.Data.Sqlite;
 namespace MailCluster.Storage.Journal;
 
 /// <summary>
-/// A busy timeout for the journal compaction's SQLite connections. Without one, Microsoft.Data.Sqlite answers a locked
+/// A busy timeout for the journal compaction's SQLite connections and the embedded journal's writer
+/// (<see cref="JournalRowInsert"/>). Without one, Microsoft.Data.Sqlite answers a locked
 /// database by sleeping 150 ms and trying again; with one, SQLite's own handler retries within a millisecond or two of
 /// the lock's release. (Giving Akka.Persistence.Sql's own journal connections one, through a linq2db connection
 /// interceptor, was tried and reverted: see StorageHosting.WithStorage.)

@@ -77,7 +77,7 @@ public sealed class SqliteWriteJournal : SqlWriteJournal
         }
 
         // One persistent actor's writes (Akka sends each actor's batch on its own).
-        var write = new PendingWrite(writes.Count > 0 ? writes[0].PersistenceId : string.Empty, Serialize(writes, DateTime.UtcNow.Ticks));
+        var write = Serialize(writes, DateTime.UtcNow.Ticks);
         bool first;
         lock (pending)
         {
@@ -176,7 +176,7 @@ public sealed class SqliteWriteJournal : SqlWriteJournal
     }
 
     /// <summary>Each atomic write's rows, or the exception that rejects it (its rows are then not written).</summary>
-    private SerializedWrites Serialize(IReadOnlyList<AtomicWrite> writes, long now)
+    private PendingWrite Serialize(IReadOnlyList<AtomicWrite> writes, long now)
     {
         var results = new Exception?[writes.Count];
         var serialized = new List<JournalRowValues>(writes.Count);
@@ -199,7 +199,7 @@ public sealed class SqliteWriteJournal : SqlWriteJournal
             }
         }
 
-        return new SerializedWrites(serialized, results.ToImmutableList());
+        return new PendingWrite(writes.Count > 0 ? writes[0].PersistenceId : string.Empty, serialized, results.ToImmutableList()!);
     }
 
     /// <summary>As Akka.Persistence.Sql's <c>ByteArrayJournalSerializer</c> makes a row (serializer, manifest, the
@@ -225,16 +225,9 @@ public sealed class SqliteWriteJournal : SqlWriteJournal
             writerUuid);
     }
 
-    private sealed record SerializedWrites(List<JournalRowValues> Rows, IImmutableList<Exception?> Results);
-
-    private sealed class PendingWrite(string persistenceId, SerializedWrites serialized)
+    /// <summary>One persistent actor's write: its rows, and per atomic write null or the exception that rejected it.</summary>
+    private sealed record PendingWrite(string PersistenceId, List<JournalRowValues> Rows, IImmutableList<Exception> Results)
     {
-        public string PersistenceId { get; } = persistenceId;
-
-        public IEnumerable<JournalRowValues> Rows => serialized.Rows;
-
-        public IImmutableList<Exception> Results => serialized.Results!;
-
         public TaskCompletionSource<IImmutableList<Exception>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
