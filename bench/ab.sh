@@ -13,6 +13,7 @@
 #   MCBENCH_PROFILE=1 bench/ab.sh ...           # perf samples each build's first round of each mode (not measured
 #                                               # for speed then): reports in bench/profile/ab-<A|B>-<mode>*.txt
 #                                               # (MCBENCH_PROFILE=keep also keeps the data: /tmp/ab-<A|B>-<mode>.perf)
+#   CTX_BY_THREAD=1 bench/ab.sh ...             # also context switches per message by thread name (voluntary/involuntary)
 #   MCBENCH_PROFILE_ROUND=2 ...                 # profile round 2 instead (ROUNDS >= 2): past the tiered JIT's
 #                                               # re-compilation of the hot path, which fills most of round 1 of relay_new
 # Modes: new (a new connection per message), reuse (connections reused), both to a deferred domain (its MX is
@@ -82,12 +83,17 @@ measure() { # label published-dir
     local base; base=$(sunk); src "$1" "${@:2}" -t b@relay.test; local end=$((SECONDS + 120))
     while (( $(sunk) - base < $1 && SECONDS < end )); do sleep 0.05; done; }
   ctx() { cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s }'; }
+  # One line per thread: tid, name (spaces as _), voluntary and involuntary switches so far.
+  ctx_threads() { local t; for t in /proc/"$pid"/task/*; do
+    awk -v tid="${t##*/}" -v name="$(tr ' ' _ <"$t/comm" 2>/dev/null)" '/^voluntary_ctxt/ { v = $2 } /^nonvoluntary_ctxt/ { n = $2 } END { print tid, name, v, n }' "$t/status" 2>/dev/null
+  done; }
   src 3000; src 3000 -d; [[ " $MODES " == *" e2e "* ]] && e2e 3000 -d; [[ " $MODES " == *" relay_new "* ]] && e2e 3000
   local line="$label"
   for round in $(seq "$ROUNDS"); do
     for mode in $MODES; do
       local flags=() c0 c1 x0 x1 t0 t1 s0 s1
       [[ $mode == reuse ]] && flags=(-d)
+      [[ -n ${CTX_BY_THREAD:-} ]] && ctx_threads >"$data.ctx0"
       read -ra s0 < <(head -1 /proc/stat); c0=$(cat "$cg/cpuacct.usage"); x0=$(ctx); t0=$(date +%s.%N)
       local perf=""
       if [[ $PROFILE != 0 && $round -ge $PROFILE_ROUND && " $PROFILED " != *" $label-$mode "* ]]; then
@@ -110,6 +116,13 @@ measure() { # label published-dir
       line+=$(awk -v m="$mode" -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v t0="$t0" -v t1="$t1" -v n="$N" \
         -v idle=$((s1[4] - s0[4])) -v all=$(( (s1[1]+s1[2]+s1[3]+s1[4]+s1[5]+s1[6]+s1[7]) - (s0[1]+s0[2]+s0[3]+s0[4]+s0[5]+s0[6]+s0[7]) )) \
         'BEGIN { printf " | %s %5.0f msg/s %.3f CPU-ms %4.1f cs %2.0f%% idle", m, n / (t1 - t0), c / 1e6 / n, x / n, 100 * idle / all }')
+      if [[ -n ${CTX_BY_THREAD:-} ]]; then # threads that started during the round count from zero
+        ctx_threads >"$data.ctx1"
+        echo "$label round $round $mode: context switches per message by thread name (voluntary involuntary threads)"
+        awk -v n="$N" 'NR == FNR { v0[$1] = $3; n0[$1] = $4; next }
+          { v[$2] += $3 - v0[$1]; i[$2] += $4 - n0[$1]; c[$2]++ }
+          END { for (k in v) if (v[k] + i[k] > 0) printf "  %-18s %6.2f %6.2f %3d\n", k, v[k] / n, i[k] / n, c[k] }' "$data.ctx0" "$data.ctx1" | sort -k2 -nr
+      fi
     done
   done
   echo "$line"
