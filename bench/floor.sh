@@ -4,7 +4,9 @@
 # message and with connections reused, against two servers that queue nothing:
 #   smtp-sink      Postfix's C event-loop test server: the kernel's share (TCP on loopback) plus a minimal loop;
 #   kestrel-floor  bench/floor/ (Kestrel ConnectionHandler answering 220/250/354/221, ReadyToRun like the node):
-#                  what Kestrel's per-connection machinery adds.
+#                  what Kestrel's per-connection machinery adds;
+#   socket-floor   the same answers from a plain Socket accept loop in the same program (--sockets): .NET's sockets
+#                  without Kestrel.
 # Prints msg/s and CPU seconds per 1,000 messages from each server's own cpuacct cgroup. Loopback in a private netns.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -36,3 +38,8 @@ measure() { # name server-command...
 }
 measure smtp-sink smtp-sink -u nobody 127.0.0.1:2525 1024
 measure kestrel-floor dotnet "$OUT/kestrel/MailCluster.KestrelFloor.dll"
+[[ -n ${FLOOR_VARIANTS:-} ]] && {
+  measure kestrel-ioq0 env FLOOR_IOQUEUES=0 dotnet "$OUT/kestrel/MailCluster.KestrelFloor.dll"
+  measure kestrel-inline env FLOOR_INLINE=1 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$OUT/kestrel/MailCluster.KestrelFloor.dll"
+}
+measure socket-floor dotnet "$OUT/kestrel/MailCluster.KestrelFloor.dll" --sockets
