@@ -39,24 +39,24 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, ISpoolInventory, IAsy
     public abstract Task InitializeAsync(CancellationToken cancellationToken);
 
     /// <remarks><paramref name="body"/> must not change until the returned task completes (it is not copied).</remarks>
-    public Task WriteAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(messageId);
-        ArgumentNullException.ThrowIfNull(domains);
-        var normalised = domains.Select(NormaliseDomain).Distinct(StringComparer.Ordinal).ToArray();
-        if (normalised.Length == 0)
-        {
-            // A body without references could never be released: refuse it rather than leak it.
-            throw new ArgumentException("A spooled message needs at least one recipient domain.", nameof(domains));
-        }
-
-        return WriteCoreAsync(new WriteOp(messageId, body, normalised), cancellationToken);
-    }
+    public Task WriteAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken) =>
+        WriteCoreAsync(NewWrite(messageId, body, domains), cancellationToken);
 
     public Task CommitAsync(string messageId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(messageId);
         return queue.EnqueueAsync(new CommitOp(messageId), cancellationToken);
+    }
+
+    /// <summary>False here: the write and the commit are two round trips (a provider that can do both in one
+    /// transaction overrides both members).</summary>
+    public virtual bool WritesCommittedAtOnce(int length) => false;
+
+    /// <summary>The write, then the commit.</summary>
+    public virtual async Task WriteCommittedAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken)
+    {
+        await WriteAsync(messageId, body, domains, cancellationToken).ConfigureAwait(false);
+        await CommitAsync(messageId, cancellationToken).ConfigureAwait(false);
     }
 
     public Task ReleaseAsync(string messageId, string domain, CancellationToken cancellationToken)
@@ -111,6 +111,21 @@ public abstract class GroupCommitSpoolStore : ISpoolStore, ISpoolInventory, IAsy
 
     /// <summary>Queues a checked write; a provider may first move the body elsewhere (and queue a lighter op).</summary>
     private protected virtual Task WriteCoreAsync(WriteOp op, CancellationToken cancellationToken) => EnqueueAsync(op, cancellationToken);
+
+    /// <summary>The write operation of <see cref="WriteAsync"/>: its domains normalised and distinct, never none.</summary>
+    private protected static WriteOp NewWrite(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        ArgumentNullException.ThrowIfNull(domains);
+        var normalised = domains.Select(NormaliseDomain).Distinct(StringComparer.Ordinal).ToArray();
+        if (normalised.Length == 0)
+        {
+            // A body without references could never be released: refuse it rather than leak it.
+            throw new ArgumentException("A spooled message needs at least one recipient domain.", nameof(domains));
+        }
+
+        return new WriteOp(messageId, body, normalised);
+    }
 
     /// <summary>Completes when <paramref name="op"/>'s batch is durable.</summary>
     private protected Task EnqueueAsync(SpoolOp op, CancellationToken cancellationToken) => queue.EnqueueAsync(op, cancellationToken);

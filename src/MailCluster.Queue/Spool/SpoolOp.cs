@@ -14,6 +14,10 @@ internal sealed record WriteOp(string MessageId, ReadOnlyMemory<byte> Body, stri
     /// the row only names the file); see SQLite's SpoolBodyFiles.</summary>
     public BodyFileRef? BodyFile { get; init; }
 
+    /// <summary>Stored already committed, in the write's own transaction (a provider that says it can:
+    /// <see cref="ISpoolStore.WritesCommittedAtOnce"/>); a write refused as a duplicate commits nothing.</summary>
+    public bool Committed { get; init; }
+
     public override long Size => Body.Length + 64;
 }
 

@@ -151,6 +151,16 @@ public sealed class SqliteSpoolStore : GroupCommitSpoolStore, ISpoolFileSweep
         }
     }
 
+    /// <summary>Below the file threshold the body is one row, inserted already committed in one batch (a body file is
+    /// written before its row is queued, and keeps the two steps).</summary>
+    public override bool WritesCommittedAtOnce(int length) => fileThreshold == 0 || length < fileThreshold;
+
+    /// <summary>One operation, so one transaction: the row, its references and the commit flag, or nothing.</summary>
+    public override Task WriteCommittedAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken) =>
+        WritesCommittedAtOnce(body.Length)
+            ? EnqueueAsync(NewWrite(messageId, body, domains) with { Committed = true }, cancellationToken)
+            : base.WriteCommittedAsync(messageId, body, domains, cancellationToken);
+
     /// <summary>Bodies of at least the threshold are written to a durable file first (on a pool thread, in parallel with
     /// other sessions' bodies), and the batch only inserts the row that names it.</summary>
     private protected override Task WriteCoreAsync(WriteOp op, CancellationToken cancellationToken)

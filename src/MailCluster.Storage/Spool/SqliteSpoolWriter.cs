@@ -154,6 +154,11 @@ internal sealed class SqliteSpoolWriter(
                     Run(_insertRef!, transaction, id, domain);
                 }
 
+                if (write.Committed)
+                {
+                    Run(_commit!, transaction, id);
+                }
+
                 return null;
 
             case CommitOp:

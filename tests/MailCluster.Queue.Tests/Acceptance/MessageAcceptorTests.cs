@@ -12,8 +12,10 @@ using Xunit;
 namespace MailCluster.Queue.Tests.Acceptance;
 
 /// <summary>
-/// Invariant 1 for the acceptor (body write ‖ Enqueued events, then the commit): Accepted only with a committed body and every domain's Enqueue
-/// acknowledged; after a failure nothing it wrote is deliverable (the body is never committed and is deleted).
+/// Invariant 1 for the acceptor, in both of its orders (the embedded spool: Enqueued events, then the body written
+/// already committed; a spool without that, <see cref="TwoSteps"/>: body write ‖ Enqueued events, then the commit):
+/// Accepted only with a committed body and every domain's Enqueue acknowledged; after a failure nothing it wrote is
+/// deliverable (the body is never committed and is deleted).
 /// </summary>
 public sealed class MessageAcceptorTests : IAsyncLifetime
 {
@@ -38,14 +40,16 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
         Directory.Delete(directory, recursive: true);
     }
 
-    [Fact]
-    public async Task Accepted_means_committed_and_every_domain_acknowledged()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Accepted_means_committed_and_every_domain_acknowledged(bool twoSteps)
     {
         var seen = new List<Enqueue>();
         var queues = system.ActorOf(Props.Create(() => new FakeQueues(seen, true)));
         var id = MessageIds.New();
 
-        var result = await Acceptor(queues).AcceptAsync(id, "s@x.test", ["a@one.test", "b@two.test", "c@one.test"], null, Body, Ct);
+        var result = await Acceptor(queues, twoSteps).AcceptAsync(id, "s@x.test", ["a@one.test", "b@two.test", "c@one.test"], null, Body, Ct);
 
         Assert.Equal(AcceptOutcome.Accepted, result.Outcome);
         var entry = await spool.ReadAsync(id, Ct);
@@ -56,6 +60,29 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
             Assert.Equal(["a@one.test", "c@one.test"], seen.Single(e => e.Queue.EntityId == "one.test").Recipients);
             Assert.Equal(["b@two.test"], seen.Single(e => e.Queue.EntityId == "two.test").Recipients);
         }
+    }
+
+    [Fact]
+    public async Task Written_at_once_the_body_is_stored_only_after_every_domain_acknowledged()
+    {
+        // The embedded spool writes a small body committed in one transaction: only once every Enqueued is durable.
+        Assert.True(((ISpoolStore)spool).WritesCommittedAtOnce(Body.Length));
+        var id = MessageIds.New();
+        var atAck = new List<SpoolStatus>();
+        Action beforeAck = () =>
+        {
+            lock (atAck)
+            {
+                atAck.Add(spool.ReadAsync(id, CancellationToken.None).GetAwaiter().GetResult().Status);
+            }
+        };
+        var queues = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), true, beforeAck)));
+
+        var result = await Acceptor(queues).AcceptAsync(id, "s@x.test", ["a@one.test", "b@two.test"], null, Body, Ct);
+
+        Assert.Equal(AcceptOutcome.Accepted, result.Outcome);
+        Assert.Equal([SpoolStatus.Missing, SpoolStatus.Missing], atAck);
+        Assert.Equal(SpoolStatus.Committed, (await spool.ReadAsync(id, Ct)).Status);
     }
 
     [Fact]
@@ -70,14 +97,16 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
         await WaitUntilAsync(async () => (await spool.ReadAsync(id, Ct)).Status == SpoolStatus.Missing);
     }
 
-    [Fact]
-    public async Task A_refused_body_write_fails_and_commits_nothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_refused_body_write_fails_and_commits_nothing(bool twoSteps)
     {
         var queues = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), true)));
         var id = MessageIds.New();
         await spool.WriteAsync(id, "other"u8.ToArray(), ["one.test"], Ct); // the id is taken, uncommitted
 
-        var result = await Acceptor(queues).AcceptAsync(id, "s@x.test", ["a@one.test"], null, Body, Ct);
+        var result = await Acceptor(queues, twoSteps).AcceptAsync(id, "s@x.test", ["a@one.test"], null, Body, Ct);
 
         Assert.Equal(AcceptOutcome.Failed, result.Outcome);
         Assert.NotEqual(SpoolStatus.Committed, (await spool.ReadAsync(id, Ct)).Status);
@@ -86,12 +115,13 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_step_answers_without_waiting_for_a_silent_queue()
     {
-        // The queue never answers and the enqueue timeout is long: the refused body write alone must decide.
+        // The queue never answers and the enqueue timeout is long: the refused body write alone must decide. (Two steps
+        // only: written at once, the body is written after the queue's answer.)
         var queues = system.ActorOf(Props.Create(() => new FakeQueues(new List<Enqueue>(), false)));
         var id = MessageIds.New();
         await spool.WriteAsync(id, "other"u8.ToArray(), ["one.test"], Ct);
         var acceptor = new MessageAcceptor(
-            spool, queues, DomainBuckets.None, new QueueOptions { EnqueueTimeoutSeconds = 3600 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
+            new TwoSteps(spool), queues, DomainBuckets.None, new QueueOptions { EnqueueTimeoutSeconds = 3600 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
 
         var accept = acceptor.AcceptAsync(id, "s@x.test", ["a@one.test"], null, Body, Ct);
         var finished = await Task.WhenAny(accept, Task.Delay(TimeSpan.FromMinutes(1), Ct));
@@ -175,8 +205,8 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
         Assert.True(await condition());
     }
 
-    private MessageAcceptor Acceptor(IActorRef queues) =>
-        new(spool, queues, DomainBuckets.None, new QueueOptions { EnqueueTimeoutSeconds = 1 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
+    private MessageAcceptor Acceptor(IActorRef queues, bool twoSteps = false) =>
+        new(twoSteps ? new TwoSteps(spool) : spool, queues, DomainBuckets.None, new QueueOptions { EnqueueTimeoutSeconds = 1 }, TimeProvider.System, NullLogger<MessageAcceptor>.Instance);
 
     /// <summary>Stands in for the shard region: records each Enqueue and acknowledges it, or stays silent.</summary>
     private sealed class FakeQueues : ReceiveActor
@@ -198,6 +228,26 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
             });
             Receive<MessageCommitted>(_ => { });
         }
+    }
+
+    /// <summary>The real spool seen as one that cannot write a body committed at once (the interface's defaults): the
+    /// acceptor's other order, as on PostgreSQL.</summary>
+    private sealed class TwoSteps(ISpoolStore inner) : ISpoolStore
+    {
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task WriteAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken) =>
+            inner.WriteAsync(messageId, body, domains, cancellationToken);
+
+        public Task CommitAsync(string messageId, CancellationToken cancellationToken) => inner.CommitAsync(messageId, cancellationToken);
+
+        public Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken) => inner.ReadAsync(messageId, cancellationToken);
+
+        public Task ReleaseAsync(string messageId, string domain, CancellationToken cancellationToken) => inner.ReleaseAsync(messageId, domain, cancellationToken);
+
+        public Task DeleteUncommittedAsync(string messageId, CancellationToken cancellationToken) => inner.DeleteUncommittedAsync(messageId, cancellationToken);
+
+        public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
     }
 
     /// <summary>The real spool, whose commit takes (by the fake clock) as long as <c>stall</c> advances it.</summary>
