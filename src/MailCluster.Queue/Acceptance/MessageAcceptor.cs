@@ -12,17 +12,19 @@ namespace MailCluster.Queue.Acceptance;
 /// <list type="bullet">
 /// <item>where the spool can store a body committed in one transaction (<see cref="ISpoolStore.WritesCommittedAtOnce"/>:
 /// the embedded SQLite spool, bodies below its file threshold): every recipient domain persists Enqueued → the body is
-/// written already committed → Accepted. One spool transaction per message instead of two: measured in
-/// docs/BENCHMARKS.md ("Session s35"), 7-12 % less CPU per message while relaying;</item>
+/// written already committed → Accepted. One spool transaction per message instead of two, for the same two durable
+/// round trips in sequence: less CPU per message, most while relaying (docs/BENCHMARKS.md, "Session s35");</item>
 /// <item>otherwise (PostgreSQL, bodies kept as files): (spool the body, uncommitted ‖ every recipient domain persists
 /// Enqueued) → commit the body → Accepted.</item>
-/// </list> Only a completed commit returns <see cref="AcceptOutcome.Accepted"/>;
-/// a failure anywhere returns <see cref="AcceptOutcome.Failed"/> (the edge answers 451 4.3.0).
+/// </list>
+/// Only a completed commit returns <see cref="AcceptOutcome.Accepted"/>; a failure anywhere returns
+/// <see cref="AcceptOutcome.Failed"/> (the edge answers 451 4.3.0).
 /// <para>Why this keeps the guarantee "a failure never leaves a deliverable message": a body is delivered only when
 /// the spool says Committed, and the commit is written only after the body write AND every Enqueued event were
-/// acknowledged durable, exactly as before (in the first order the commit is written with the body, after the events).
-/// An Enqueued event may become durable before its body; a domain queue that finds the body Missing while the message is younger than the commit grace treats it
-/// like Uncommitted (waits), and abandons it after the grace (DomainQueueActor). On any failure the body, if it was
+/// acknowledged durable (in the first order the commit is written with the body, after the events). An Enqueued event
+/// may become durable before its body (in the first order it always does); a domain queue that finds the body Missing
+/// while the message is younger than the commit grace treats it like Uncommitted (waits), and abandons it after the
+/// grace (DomainQueueActor). On any failure the body, if it was
 /// written, is deleted while still uncommitted, so the events left behind find it Missing and are abandoned.</para>
 /// <para>Precondition: <c>messageId</c> is fresh (<see cref="MessageIds.New"/>), never a retry. The spool refuses a
 /// reused id, but the Enqueued events written side by side would then refer to the other message's body. The edge
