@@ -232,14 +232,14 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
 
     /// <summary>The real spool seen as one that cannot write a body committed at once (the interface's defaults): the
     /// acceptor's other order, as on PostgreSQL.</summary>
-    private sealed class TwoSteps(ISpoolStore inner) : ISpoolStore
+    private class TwoSteps(ISpoolStore inner) : ISpoolStore
     {
         public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 
         public Task WriteAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken) =>
             inner.WriteAsync(messageId, body, domains, cancellationToken);
 
-        public Task CommitAsync(string messageId, CancellationToken cancellationToken) => inner.CommitAsync(messageId, cancellationToken);
+        public virtual Task CommitAsync(string messageId, CancellationToken cancellationToken) => inner.CommitAsync(messageId, cancellationToken);
 
         public Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken) => inner.ReadAsync(messageId, cancellationToken);
 
@@ -251,25 +251,12 @@ public sealed class MessageAcceptorTests : IAsyncLifetime
     }
 
     /// <summary>The real spool, whose commit takes (by the fake clock) as long as <c>stall</c> advances it.</summary>
-    private sealed class StallingCommit(ISpoolStore inner, Action stall) : ISpoolStore
+    private sealed class StallingCommit(ISpoolStore inner, Action stall) : TwoSteps(inner)
     {
-        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-
-        public Task WriteAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken) =>
-            inner.WriteAsync(messageId, body, domains, cancellationToken);
-
-        public async Task CommitAsync(string messageId, CancellationToken cancellationToken)
+        public override async Task CommitAsync(string messageId, CancellationToken cancellationToken)
         {
-            await inner.CommitAsync(messageId, cancellationToken);
+            await base.CommitAsync(messageId, cancellationToken);
             stall();
         }
-
-        public Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken) => inner.ReadAsync(messageId, cancellationToken);
-
-        public Task ReleaseAsync(string messageId, string domain, CancellationToken cancellationToken) => inner.ReleaseAsync(messageId, domain, cancellationToken);
-
-        public Task DeleteUncommittedAsync(string messageId, CancellationToken cancellationToken) => inner.DeleteUncommittedAsync(messageId, cancellationToken);
-
-        public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
     }
 }
