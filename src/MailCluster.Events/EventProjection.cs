@@ -27,6 +27,13 @@ public sealed class EventProjection(EventStore store, IBounceClassifier? classif
 
     bool IJournalProjection.Relevant(object journalEvent) => Relevant(journalEvent);
 
+    bool IJournalProjection.Reads(Type eventType) => Reads(eventType);
+
+    /// <summary>The journal event types the projection maps (those <see cref="QueueIdOf"/> knows); rows of others are
+    /// passed by without being deserialized.</summary>
+    public static bool Reads(Type eventType) =>
+        eventType == typeof(ReceptionDetails) || eventType == typeof(Enqueued) || eventType == typeof(AttemptDetails) || eventType == typeof(AttemptCompleted);
+
     /// <summary>True for the journal events the projection maps; others are skipped without being stored.</summary>
     public static bool Relevant(object journalEvent) => QueueIdOf(journalEvent) is not null;
 

@@ -40,12 +40,13 @@ public static class PostgresJournalTail
 
     /// <summary>The events after <paramref name="after"/>, then every event committed later, for ever.</summary>
     /// <param name="deserialize">Turns a row's payload and manifest into the event (the queue serializer).</param>
+    /// <param name="reads">False for a manifest whose rows are passed by unread (<see cref="UnreadJournalRow"/>); null: all read.</param>
     public static Source<(long Ordering, object Event), NotUsed> From(
-        string connectionString, int serializerId, Func<byte[], string, object> deserialize, long after, TimeProvider clock) =>
+        string connectionString, int serializerId, Func<byte[], string, object> deserialize, long after, TimeProvider clock, Func<string, bool>? reads = null) =>
         Source.UnfoldAsync<JournalGapCursor, IReadOnlyList<(long Ordering, object Event)>>(new JournalGapCursor(after), async cursor =>
             {
                 var before = cursor.After;
-                var rows = await ReadAsync(connectionString, serializerId, deserialize, cursor, clock).ConfigureAwait(false);
+                var rows = await ReadAsync(connectionString, serializerId, deserialize, cursor, clock, reads).ConfigureAwait(false);
                 if (cursor.After - before < BatchSize || cursor.Waiting)
                 {
                     await Task.Delay(Poll, clock).ConfigureAwait(false);
@@ -56,9 +57,11 @@ public static class PostgresJournalTail
             .SelectMany(rows => rows);
 
     /// <summary>One read of at most <see cref="BatchSize"/> rows above the cursor; returns the queue events the cursor
-    /// lets through (fewer than the rows read when it stops at a gap) and moves the cursor past them.</summary>
+    /// lets through (fewer than the rows read when it stops at a gap) and moves the cursor past them; a row whose manifest
+    /// <paramref name="reads"/> does not read is handed on as <see cref="UnreadJournalRow"/>.</summary>
     public static async Task<IReadOnlyList<(long Ordering, object Event)>> ReadAsync(
-        string connectionString, int serializerId, Func<byte[], string, object> deserialize, JournalGapCursor cursor, TimeProvider clock)
+        string connectionString, int serializerId, Func<byte[], string, object> deserialize, JournalGapCursor cursor, TimeProvider clock,
+        Func<string, bool>? reads = null)
     {
         ArgumentNullException.ThrowIfNull(deserialize);
         ArgumentNullException.ThrowIfNull(cursor);
@@ -103,9 +106,9 @@ public static class PostgresJournalTail
         var events = new List<(long, object)>(accepted);
         for (var i = 0; i < accepted; i++)
         {
-            if (payloads[i].Message is { } message)
+            if (payloads[i] is { Message: { } message, Manifest: var manifest })
             {
-                events.Add((orderings[i], deserialize(message, payloads[i].Manifest)));
+                events.Add((orderings[i], reads is null || reads(manifest) ? deserialize(message, manifest) : UnreadJournalRow.Instance));
             }
         }
 

@@ -30,10 +30,12 @@ public static class SqliteJournalTail
 
     /// <summary>The events after <paramref name="after"/>, then every event written later, for ever.</summary>
     /// <param name="deserialize">Turns a row's payload and manifest into the event (the queue serializer).</param>
-    public static Source<(long Ordering, object Event), NotUsed> From(string path, int serializerId, Func<byte[], string, object> deserialize, long after) =>
+    /// <param name="reads">False for a manifest whose rows are passed by unread (<see cref="UnreadJournalRow"/>); null: all read.</param>
+    public static Source<(long Ordering, object Event), NotUsed> From(
+        string path, int serializerId, Func<byte[], string, object> deserialize, long after, Func<string, bool>? reads = null) =>
         Source.UnfoldAsync<long, IReadOnlyList<(long Ordering, object Event)>>(after, async last =>
             {
-                var rows = Read(path, serializerId, deserialize, last);
+                var rows = Read(path, serializerId, deserialize, last, reads);
                 if (rows.Count == 0)
                 {
                     await Task.Delay(Poll).ConfigureAwait(false);
@@ -43,8 +45,10 @@ public static class SqliteJournalTail
             })
             .SelectMany(rows => rows);
 
-    /// <summary>One batch: at most <see cref="BatchSize"/> rows above <paramref name="after"/>.</summary>
-    public static IReadOnlyList<(long Ordering, object Event)> Read(string path, int serializerId, Func<byte[], string, object> deserialize, long after)
+    /// <summary>One batch: at most <see cref="BatchSize"/> rows above <paramref name="after"/>, each deserialized, or
+    /// passed by as <see cref="UnreadJournalRow"/> when <paramref name="reads"/> says its manifest is not read.</summary>
+    public static IReadOnlyList<(long Ordering, object Event)> Read(
+        string path, int serializerId, Func<byte[], string, object> deserialize, long after, Func<string, bool>? reads = null)
     {
         ArgumentNullException.ThrowIfNull(deserialize);
         using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=True");
@@ -69,7 +73,8 @@ public static class SqliteJournalTail
         {
             while (reader.Read())
             {
-                rows.Add((reader.GetInt64(0), deserialize((byte[])reader.GetValue(2), reader.GetString(1))));
+                var manifest = reader.GetString(1);
+                rows.Add((reader.GetInt64(0), reads is null || reads(manifest) ? deserialize((byte[])reader.GetValue(2), manifest) : UnreadJournalRow.Instance));
             }
         }
 

@@ -27,6 +27,9 @@ public sealed class SuppressionProjection(
 
     public bool Relevant(object journalEvent) => journalEvent is AttemptCompleted a && a.Results.Any(r => r.Kind == RecipientResultKind.Failed);
 
+    /// <summary>Only attempts can add entries: the other rows (every Enqueued, the largest) are passed by unread.</summary>
+    public bool Reads(Type eventType) => eventType == typeof(AttemptCompleted);
+
     public async Task ApplyAsync(IReadOnlyList<(long Ordering, object Event)> batch, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(batch);

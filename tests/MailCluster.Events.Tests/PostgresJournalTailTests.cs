@@ -70,6 +70,25 @@ public sealed class PostgresJournalTailTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_row_whose_manifest_is_not_read_is_handed_on_undeserialized_with_its_ordering()
+    {
+        await InsertAsync("a");
+        await InsertAsync("b", manifest: "skip");
+        await InsertAsync("c");
+
+        var cursor = new JournalGapCursor(0);
+        var read = new List<string>();
+        var events = await PostgresJournalTail.ReadAsync(
+            _connectionString, QueueSerializer, (bytes, _) => { var s = Encoding.UTF8.GetString(bytes); read.Add(s); return s; }, cursor,
+            new FakeTimeProvider(DateTimeOffset.UtcNow), manifest => manifest != "skip");
+
+        Assert.Equal([1L, 2, 3], events.Select(e => e.Ordering));
+        Assert.Same(UnreadJournalRow.Instance, events[1].Event);
+        Assert.Equal(["a", "c"], read);
+        Assert.Equal(3, cursor.After);
+    }
+
+    [Fact]
     public async Task An_empty_journal_reads_nothing_and_the_cursor_stays()
     {
         var cursor = new JournalGapCursor(0);
@@ -114,7 +133,7 @@ public sealed class PostgresJournalTailTests : IAsyncLifetime
         return new OpenTransaction(connection, await connection.BeginTransactionAsync());
     }
 
-    private async Task InsertAsync(string body, NpgsqlConnection? connection = null, NpgsqlTransaction? transaction = null, int serializer = QueueSerializer)
+    private async Task InsertAsync(string body, NpgsqlConnection? connection = null, NpgsqlTransaction? transaction = null, int serializer = QueueSerializer, string manifest = "m")
     {
         var own = connection is null;
         connection ??= new NpgsqlConnection(_connectionString);
@@ -123,8 +142,9 @@ public sealed class PostgresJournalTailTests : IAsyncLifetime
             await connection.OpenAsync();
         }
 
-        await using var command = new NpgsqlCommand("INSERT INTO journal (identifier, manifest, message) VALUES (@i, 'm', @b)", connection, transaction);
+        await using var command = new NpgsqlCommand("INSERT INTO journal (identifier, manifest, message) VALUES (@i, @m, @b)", connection, transaction);
         command.Parameters.AddWithValue("i", serializer);
+        command.Parameters.AddWithValue("m", manifest);
         command.Parameters.AddWithValue("b", Encoding.UTF8.GetBytes(body));
         await command.ExecuteNonQueryAsync();
         if (own)

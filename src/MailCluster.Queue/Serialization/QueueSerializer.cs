@@ -85,6 +85,9 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
     /// <summary>All manifests, for the approved-shape test.</summary>
     public static IReadOnlyDictionary<Type, string> Manifests => ManifestByType;
 
+    /// <summary>The type a manifest (either version) stands for; null for a manifest this release does not know.</summary>
+    public static Type? TypeOf(string manifest) => TypeByManifest.GetValueOrDefault(manifest);
+
     public override string Manifest(object o)
     {
         ArgumentNullException.ThrowIfNull(o);
