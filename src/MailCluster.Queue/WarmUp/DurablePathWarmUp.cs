@@ -9,8 +9,9 @@ public sealed record DurablePathWarmUpResult(long? JournalMs, long? SpoolMs);
 
 /// <summary>
 /// Exercises the stores a message's acceptance writes to, once, before the node's listeners open: the journal and
-/// snapshot store (<see cref="JournalWarmUpActor"/>, on delivery nodes) and the spool (on edge nodes: an uncommitted
-/// body of a reserved domain written, then deleted). Nothing stays stored and nothing is delivered. Both run at once.
+/// snapshot store (<see cref="JournalWarmUpActor"/>, on delivery nodes) and the spool (on edge nodes: a body of a
+/// reserved domain written as the acceptance writes one on this store, then removed). Nothing stays stored and nothing
+/// is delivered. Both run at once.
 /// </summary>
 public static class DurablePathWarmUp
 {
@@ -51,13 +52,25 @@ public static class DurablePathWarmUp
         // The storage feature creates the schema in the background at start; the warm-up may come first (idempotent).
         await spool.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var id = MessageIds.New();
+        var body = "Subject: warm-up\r\n\r\nwarm-up\r\n"u8.ToArray();
         try
         {
-            await spool.WriteAsync(id, "Subject: warm-up\r\n\r\nwarm-up\r\n"u8.ToArray(), [Domain], cancellationToken).ConfigureAwait(false);
+            if (spool.WritesCommittedAtOnce(body.Length))
+            {
+                // The acceptance's one transaction on this store (MessageAcceptor), then the release a queue makes once
+                // the message is done, which deletes the body (no domain holds it any more).
+                await spool.WriteCommittedAsync(id, body, [Domain], cancellationToken).ConfigureAwait(false);
+                await spool.ReleaseAsync(id, Domain, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await spool.WriteAsync(id, body, [Domain], cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
-            // Not deleted when cancelled (the start's limit): the orphan sweep removes an uncommitted body later.
+            // Not deleted when cancelled (the start's limit): the orphan sweep removes the body later (an uncommitted
+            // one, or a committed one's reference, which no queue of the reserved domain holds).
             await spool.DeleteUncommittedAsync(id, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -36,6 +36,21 @@ public sealed class DurablePathWarmUpRunnerTests
     }
 
     [Fact]
+    public async Task Where_the_store_writes_a_body_committed_at_once_it_warms_that_write_and_the_release()
+    {
+        var spool = new RecordingSpool { AtOnce = true };
+        var log = new ListLogger();
+
+        await Runner(spool, log, TimeSpan.FromSeconds(10)).StartAsync(Ct);
+
+        var calls = spool.Calls.ToArray();
+        Assert.Equal(["write-committed", "release", "delete"], calls.Select(c => c.Call));
+        Assert.Equal([DurablePathWarmUp.Domain, DurablePathWarmUp.Domain, null], calls.Select(c => c.Domain));
+        Assert.Single(calls.Select(c => c.MessageId).Distinct());
+        Assert.Equal(LogLevel.Information, Assert.Single(log.Entries).Level);
+    }
+
+    [Fact]
     public async Task A_failing_store_is_logged_and_the_start_goes_on()
     {
         var spool = new RecordingSpool { Write = () => throw new InvalidOperationException("database is down (test)") };
@@ -91,11 +106,21 @@ public sealed class DurablePathWarmUpRunnerTests
     {
         public Func<Task> Write { get; init; } = () => Task.CompletedTask;
 
+        public bool AtOnce { get; init; }
+
         public ConcurrentQueue<(string Call, string MessageId, string? Domain)> Calls { get; } = new();
 
         public Task WriteAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken)
         {
             Calls.Enqueue(("write", messageId, Assert.Single(domains)));
+            return Write();
+        }
+
+        public bool WritesCommittedAtOnce(int length) => AtOnce;
+
+        public Task WriteCommittedAsync(string messageId, ReadOnlyMemory<byte> body, IReadOnlyCollection<string> domains, CancellationToken cancellationToken)
+        {
+            Calls.Enqueue(("write-committed", messageId, Assert.Single(domains)));
             return Write();
         }
 
@@ -111,7 +136,11 @@ public sealed class DurablePathWarmUpRunnerTests
 
         public Task<SpoolEntry> ReadAsync(string messageId, CancellationToken cancellationToken) => Task.FromResult(SpoolEntry.Missing);
 
-        public Task ReleaseAsync(string messageId, string domain, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task ReleaseAsync(string messageId, string domain, CancellationToken cancellationToken)
+        {
+            Calls.Enqueue(("release", messageId, domain));
+            return Task.CompletedTask;
+        }
 
         public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
