@@ -14,6 +14,8 @@
 #                                               # for speed then): reports in bench/profile/ab-<A|B>-<mode>*.txt
 #                                               # (MCBENCH_PROFILE=keep also keeps the data: /tmp/ab-<A|B>-<mode>.perf)
 #   CTX_BY_THREAD=1 bench/ab.sh ...             # also context switches per message by thread name (voluntary/involuntary)
+#   GC_COUNT=1 bench/ab.sh ...                  # also garbage collections per round (gen0, which counts every GC, and
+#                                               # gen2), from the node's /metrics (prometheus-net's dotnet_collection_count)
 #   MCBENCH_PROFILE_ROUND=2 ...                 # profile round 2 instead (ROUNDS >= 2): past the tiered JIT's
 #                                               # re-compilation of the hot path, which fills most of round 1 of relay_new
 # Modes: new (a new connection per message), reuse (connections reused), both to a deferred domain (its MX is
@@ -82,6 +84,8 @@ measure() { # label published-dir
   e2e() { # N [FLAGS]: send to relay.test (-d: connections reused), return once the sink has them all (or after 120 s)
     local base; base=$(sunk); src "$1" "${@:2}" -t b@relay.test; local end=$((SECONDS + 120))
     while (( $(sunk) - base < $1 && SECONDS < end )); do sleep 0.05; done; }
+  gcs() { ip netns exec "$ns" curl -fsS http://127.0.0.1:8080/metrics 2>/dev/null \
+    | awk '/^dotnet_collection_count_total\{generation="0"\}/ { g0 = $2 } /^dotnet_collection_count_total\{generation="2"\}/ { g2 = $2 } END { print g0 + 0, g2 + 0 }'; }
   ctx() { cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s }'; }
   # One line per thread: tid, name (spaces as _), voluntary and involuntary switches so far.
   ctx_threads() { local t; for t in /proc/"$pid"/task/*; do
@@ -91,7 +95,8 @@ measure() { # label published-dir
   local line="$label"
   for round in $(seq "$ROUNDS"); do
     for mode in $MODES; do
-      local flags=() c0 c1 x0 x1 t0 t1 s0 s1
+      local flags=() c0 c1 x0 x1 t0 t1 s0 s1 g0=() g1=()
+      [[ -n ${GC_COUNT:-} ]] && read -ra g0 < <(gcs)
       [[ $mode == reuse ]] && flags=(-d)
       [[ -n ${CTX_BY_THREAD:-} ]] && ctx_threads >"$data.ctx0"
       read -ra s0 < <(head -1 /proc/stat); c0=$(cat "$cg/cpuacct.usage"); x0=$(ctx); t0=$(date +%s.%N)
@@ -116,6 +121,7 @@ measure() { # label published-dir
       line+=$(awk -v m="$mode" -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v t0="$t0" -v t1="$t1" -v n="$N" \
         -v idle=$((s1[4] - s0[4])) -v all=$(( (s1[1]+s1[2]+s1[3]+s1[4]+s1[5]+s1[6]+s1[7]) - (s0[1]+s0[2]+s0[3]+s0[4]+s0[5]+s0[6]+s0[7]) )) \
         'BEGIN { printf " | %s %5.0f msg/s %.3f CPU-ms %4.1f cs %2.0f%% idle", m, n / (t1 - t0), c / 1e6 / n, x / n, 100 * idle / all }')
+      if [[ -n ${GC_COUNT:-} ]]; then read -ra g1 < <(gcs); line+=" $((g1[0] - g0[0])) gc $((g1[1] - g0[1])) gen2"; fi
       if [[ -n ${CTX_BY_THREAD:-} ]]; then # threads that started during the round count from zero
         ctx_threads >"$data.ctx1"
         echo "$label round $round $mode: context switches per message by thread name (voluntary involuntary threads)"
