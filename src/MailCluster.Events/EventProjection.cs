@@ -20,7 +20,11 @@ public sealed class EventProjection(EventStore store, IBounceClassifier? classif
 
     string IJournalProjection.Name => Name;
 
-    public Task<long> StartOffsetAsync(CancellationToken ct) => store.ProjectionOffsetAsync(Name, ct);
+    public async Task<long> StartOffsetAsync(CancellationToken ct)
+    {
+        await store.Initialized.WaitAsync(ct).ConfigureAwait(false);
+        return await store.ProjectionOffsetAsync(Name, ct).ConfigureAwait(false);
+    }
 
     public Task AdvanceAsync(long ordering, CancellationToken ct) =>
         store.CommitProjectionAsync(Name, [], [], ordering, clock.GetUtcNow(), ct);

@@ -18,6 +18,7 @@ public sealed partial class EventStore
     private const string AppendLock = "SELECT pg_advisory_xact_lock(hashtext('mc_event_append'));";
     private readonly NpgsqlDataSource? _postgres;
     private readonly string? _sqlite;
+    private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private EventStore(NpgsqlDataSource? postgres, string? sqlite) => (_postgres, _sqlite) = (postgres, sqlite);
 
@@ -26,6 +27,11 @@ public sealed partial class EventStore
     public static EventStore Sqlite(string path) => new(null, $"Data Source={path};Pooling=True");
 
     public bool IsPostgres => _postgres is not null;
+
+    /// <summary>Completes once <see cref="InitializeAsync"/> has created the schema through this instance: what the node
+    /// starts beside the initializer (projections, webhook delivery) waits for it, rather than failing on a table that
+    /// is not there yet and logging it, as each did on a fresh node's first start.</summary>
+    public Task Initialized => _initialized.Task;
 
     private string Serial => IsPostgres ? "bigserial PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
 
@@ -88,6 +94,7 @@ public sealed partial class EventStore
 
         await ExecuteAsync(connection, tx, schema, ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
+        _initialized.TrySetResult();
     }
 
     public async Task<long> ProjectionOffsetAsync(string name, CancellationToken ct)

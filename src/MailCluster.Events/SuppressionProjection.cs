@@ -20,7 +20,11 @@ public sealed class SuppressionProjection(
 
     string IJournalProjection.Name => Name;
 
-    public Task<long> StartOffsetAsync(CancellationToken ct) => offsets.ProjectionOffsetAsync(Name, ct);
+    public async Task<long> StartOffsetAsync(CancellationToken ct)
+    {
+        await offsets.Initialized.WaitAsync(ct).ConfigureAwait(false);
+        return await offsets.ProjectionOffsetAsync(Name, ct).ConfigureAwait(false);
+    }
 
     public Task AdvanceAsync(long ordering, CancellationToken ct) =>
         offsets.CommitProjectionAsync(Name, [], [], ordering, clock.GetUtcNow(), ct);

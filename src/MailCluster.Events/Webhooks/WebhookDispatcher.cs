@@ -30,6 +30,7 @@ public sealed partial class WebhookDispatcher(EventStore store, HttpClient http,
         LogStarted(logger);
         try
         {
+            await store.Initialized.WaitAsync(ct).ConfigureAwait(false);
             while (!ct.IsCancellationRequested)
             {
                 try
