@@ -49,11 +49,9 @@ public sealed record DeliveryEvent
 
     [JsonPropertyName("meta")] public IReadOnlyDictionary<string, string>? Meta { get; init; }
 
-    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+    public string ToJson() => JsonSerializer.Serialize(this, DeliveryEventJsonContext.Default.DeliveryEvent);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    public static DeliveryEvent? FromJson(string json) => JsonSerializer.Deserialize<DeliveryEvent>(json, Json);
+    public static DeliveryEvent? FromJson(string json) => JsonSerializer.Deserialize(json, DeliveryEventJsonContext.Default.DeliveryEvent);
 }
 
 public sealed record EventResponse(

@@ -45,10 +45,8 @@ public sealed record MessageContext
     /// it: such a message is not tracked, and its context goes by age (<see cref="EventStore.PruneAsync"/>).</summary>
     public IReadOnlyList<string>? Pending { get; init; }
 
-    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, MessageContextJsonContext.Default.MessageContext);
 
     public static MessageContext FromJson(string json) =>
-        JsonSerializer.Deserialize<MessageContext>(json, Json) ?? throw new JsonException("null message context");
+        JsonSerializer.Deserialize(json, MessageContextJsonContext.Default.MessageContext) ?? throw new JsonException("null message context");
 }

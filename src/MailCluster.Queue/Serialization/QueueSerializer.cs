@@ -18,10 +18,8 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
     /// <summary>Registered serializer id; ids below 100 are reserved by Akka.</summary>
     public const int Id = 7301;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>Web defaults, nulls left out; the contracts are generated at build time (<see cref="QueueJsonContext"/>).</summary>
+    private static readonly JsonSerializerOptions Json = QueueJsonContext.Default.Options;
 
     private static readonly FrozenDictionary<Type, string> ManifestByType = new Dictionary<Type, string>
     {
@@ -109,7 +107,7 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
     public override byte[] ToBinary(object obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+        return JsonSerializer.SerializeToUtf8Bytes(obj, Json.GetTypeInfo(obj.GetType()));
     }
 
     public override object FromBinary(byte[] bytes, string manifest)
@@ -119,7 +117,7 @@ public sealed class QueueSerializer(ExtendedActorSystem system) : SerializerWith
             throw new SerializationException($"Unknown manifest '{manifest}' for {nameof(QueueSerializer)}.");
         }
 
-        return JsonSerializer.Deserialize(bytes, type, Json)
+        return JsonSerializer.Deserialize(bytes, Json.GetTypeInfo(type))
             ?? throw new SerializationException($"Null payload for manifest '{manifest}'.");
     }
 }
