@@ -5,6 +5,7 @@ using MailCluster.Events.Webhooks;
 using MailCluster.Queue;
 using MailCluster.Queue.Contracts;
 using MailCluster.Queue.Suppression;
+using MailCluster.Queue.WarmUp;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -48,6 +49,7 @@ public static partial class EventsHosting
         services.AddSingleton<IJournalReaders>(sp => new ProjectionJournalReader(
             sp.GetRequiredService<EventStore>(), SuppressionProjection.Name, sp.GetService<ISuppressionStore>() is not null));
         services.AddHostedService<EventStoreInitializer>();
+        services.AddSingleton<ICodeWarmUp>(sp => new EventCodeWarmUp(sp.GetService<IBounceClassifier>()));
         if (events.Enabled)
         {
             services.AddSingleton(DeliveryEventDetails.On);

@@ -115,10 +115,17 @@ public static class SmtpWarmUp
     private sealed record Duplex(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
     /// <summary>The warm-up's acceptor: answers Accepted and keeps nothing (the message is synthetic, see the class).
-    /// Only the isolated copy of the services made by <see cref="Isolate"/> holds it.</summary>
+    /// Only the isolated copy of the services made by <see cref="Isolate"/> holds it. It answers a moment later, from a
+    /// timer, as the node's acceptor answers once the durable write completes on another thread: the session's awaits
+    /// on the acceptance then suspend and resume as they will for a client's message, so their continuations are
+    /// compiled here too. An answer completed at once skipped them (so did <c>Task.Yield</c>: the session actor's task
+    /// scheduler ran its continuation inline), and a fresh node's first real message compiled them.</summary>
     public sealed class DiscardingAcceptor : IMessageAcceptor
     {
-        public Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, Queue.Protocol.DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
-            Task.FromResult(new AcceptResult(AcceptOutcome.Accepted, messageId, null));
+        public async Task<AcceptResult> AcceptAsync(string messageId, string sender, IReadOnlyList<string> recipients, Queue.Protocol.DsnEnvelope? dsn, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+        {
+            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+            return new AcceptResult(AcceptOutcome.Accepted, messageId, null);
+        }
     }
 }

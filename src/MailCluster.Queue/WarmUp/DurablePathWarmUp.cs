@@ -4,26 +4,46 @@ using MailCluster.Queue.Spool;
 
 namespace MailCluster.Queue.WarmUp;
 
-/// <summary>What the durable path's warm-up did: milliseconds per store (null when that store was not warmed).</summary>
-public sealed record DurablePathWarmUpResult(long? JournalMs, long? SpoolMs);
+/// <summary>What the durable path's warm-up did: milliseconds per store (null when that store was not warmed), and
+/// the milliseconds of the in-memory code (<see cref="QueueCodeWarmUp"/> and the <see cref="ICodeWarmUp"/>s).</summary>
+public sealed record DurablePathWarmUpResult(long? JournalMs, long? SpoolMs, long? CodeMs = null);
 
 /// <summary>
 /// Exercises the stores a message's acceptance writes to, once, before the node's listeners open: the journal and
 /// snapshot store (<see cref="JournalWarmUpActor"/>, on delivery nodes) and the spool (on edge nodes: a body of a
-/// reserved domain written as the acceptance writes one on this store, then removed). Nothing stays stored and nothing
-/// is delivered. Both run at once.
+/// reserved domain written as the acceptance writes one on this store, then removed), and the in-memory code of the
+/// first messages (with the journal the domain queue's, <see cref="QueueCodeWarmUp"/>, and the features' own
+/// <see cref="ICodeWarmUp"/>). Nothing stays stored and nothing is delivered. The stores and the code run at once.
 /// </summary>
 public static class DurablePathWarmUp
 {
     /// <summary>The reserved domain (RFC 2606 ".invalid") the spool's warm-up body names.</summary>
     public const string Domain = "warm-up.invalid";
 
-    public static async Task<DurablePathWarmUpResult> RunAsync(ActorSystem? journalSystem, ISpoolStore? spool, CancellationToken cancellationToken)
+    public static async Task<DurablePathWarmUpResult> RunAsync(
+        ActorSystem? journalSystem, ISpoolStore? spool, CancellationToken cancellationToken, IReadOnlyList<ICodeWarmUp>? code = null)
     {
         var journal = journalSystem is null ? Task.FromResult<long?>(null) : TimedAsync(() => JournalAsync(journalSystem, cancellationToken));
         var body = spool is null ? Task.FromResult<long?>(null) : TimedAsync(() => SpoolAsync(spool, cancellationToken));
-        await Task.WhenAll(journal, body).ConfigureAwait(false);
-        return new DurablePathWarmUpResult(await journal.ConfigureAwait(false), await body.ConfigureAwait(false));
+        var inMemory = journalSystem is null && code is not { Count: > 0 }
+            ? Task.FromResult<long?>(null)
+            : TimedAsync(() => Task.Run(
+                () =>
+                {
+                    if (journalSystem is not null)
+                    {
+                        QueueCodeWarmUp.Run(journalSystem);
+                    }
+
+                    foreach (var warmUp in code ?? [])
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        warmUp.Run();
+                    }
+                },
+                cancellationToken));
+        await Task.WhenAll(journal, body, inMemory).ConfigureAwait(false);
+        return new DurablePathWarmUpResult(await journal.ConfigureAwait(false), await body.ConfigureAwait(false), await inMemory.ConfigureAwait(false));
     }
 
     private static async Task<long?> TimedAsync(Func<Task> run)

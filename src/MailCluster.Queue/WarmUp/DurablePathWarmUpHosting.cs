@@ -34,8 +34,9 @@ public static partial class DurablePathWarmUpHosting
                 var result = await DurablePathWarmUp.RunAsync(
                     journal ? services.GetRequiredService<ActorSystem>() : null,
                     spool ? services.GetRequiredService<ISpoolStore>() : null,
-                    limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
-                LogDone(logger, result.JournalMs, result.SpoolMs);
+                    limit.Token,
+                    [.. services.GetServices<ICodeWarmUp>()]).WaitAsync(limit.Token).ConfigureAwait(false);
+                LogDone(logger, result.JournalMs, result.SpoolMs, result.CodeMs);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -50,8 +51,8 @@ public static partial class DurablePathWarmUpHosting
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Durable path warm-up before the listeners open: journal {JournalMs} ms, spool {SpoolMs} ms (blank: not this node's role); nothing stored")]
-        private static partial void LogDone(ILogger logger, long? journalMs, long? spoolMs);
+        [LoggerMessage(Level = LogLevel.Information, Message = "Durable path warm-up before the listeners open: journal {JournalMs} ms, spool {SpoolMs} ms, in-memory code {CodeMs} ms (blank: not this node's role); nothing stored")]
+        private static partial void LogDone(ILogger logger, long? journalMs, long? spoolMs, long? codeMs);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Durable path warm-up did not finish ({Kind}: {Reason}); the node starts without it")]
         private static partial void LogFailed(ILogger logger, string kind, string reason);

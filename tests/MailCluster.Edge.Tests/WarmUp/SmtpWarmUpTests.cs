@@ -4,6 +4,7 @@ using MailCluster.Edge.Policy;
 using MailCluster.Edge.Tests.Session;
 using MailCluster.Edge.Tls;
 using MailCluster.Edge.WarmUp;
+using MailCluster.Queue.Acceptance;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 using Xunit;
@@ -30,6 +31,17 @@ public sealed class SmtpWarmUpTests : IDisposable
         Assert.Empty(node.Accepted);
         Assert.Equal(0, metrics.For(ListenerRole.Mx).MessagesAccepted.Value);
         Assert.Equal(0, metrics.For(ListenerRole.Mx).Connections.Value);
+    }
+
+    [Fact]
+    public async Task The_discarding_acceptor_answers_later_as_the_nodes_acceptor_does()
+    {
+        // Answered from a timer, not at once: the session's awaits on the acceptance suspend in the warm-up as they do
+        // for a client (and are compiled then).
+        var answer = new SmtpWarmUp.DiscardingAcceptor().AcceptAsync("Q1", "s@warm-up.invalid", ["r@warm-up.invalid"], null, new byte[10], TestContext.Current.CancellationToken);
+
+        Assert.False(answer.IsCompleted);
+        Assert.Equal((AcceptOutcome.Accepted, "Q1"), ((await answer).Outcome, (await answer).MessageId));
     }
 
     [Fact]

@@ -99,8 +99,53 @@ public sealed class DurablePathWarmUpRunnerTests
         never.SetResult();
     }
 
+    [Fact]
+    public async Task The_features_code_warm_ups_run_before_the_start_goes_on_and_a_failing_one_is_logged()
+    {
+        var ran = new RecordingCode();
+        var services = new ServiceCollection()
+            .AddSingleton<ISpoolStore>(new RecordingSpool())
+            .AddSingleton<ICodeWarmUp>(ran)
+            .BuildServiceProvider();
+        var log = new ListLogger();
+
+        await new DurablePathWarmUpHosting.Runner(services, journal: false, spool: true, TimeSpan.FromSeconds(10), log).StartAsync(Ct);
+
+        Assert.Equal(1, ran.Runs);
+        var done = Assert.Single(log.Entries);
+        Assert.Equal(LogLevel.Information, done.Level);
+        Assert.Contains("in-memory code", done.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("in-memory code  ms", done.Text, StringComparison.Ordinal); // timed, not blank
+
+        var failing = new ServiceCollection()
+            .AddSingleton<ISpoolStore>(new RecordingSpool())
+            .AddSingleton<ICodeWarmUp>(new RecordingCode { Fails = true })
+            .BuildServiceProvider();
+        var failedLog = new ListLogger();
+        await new DurablePathWarmUpHosting.Runner(failing, journal: false, spool: true, TimeSpan.FromSeconds(10), failedLog).StartAsync(Ct);
+        var failed = Assert.Single(failedLog.Entries);
+        Assert.Equal(LogLevel.Warning, failed.Level);
+        Assert.Contains("code warm-up failed (test)", failed.Text, StringComparison.Ordinal);
+    }
+
     private static DurablePathWarmUpHosting.Runner Runner(ISpoolStore spool, ILogger<DurablePathWarmUpHosting.Runner> log, TimeSpan limit) =>
         new(new ServiceCollection().AddSingleton(spool).BuildServiceProvider(), journal: false, spool: true, limit, log);
+
+    private sealed class RecordingCode : ICodeWarmUp
+    {
+        public int Runs { get; private set; }
+
+        public bool Fails { get; init; }
+
+        public void Run()
+        {
+            Runs++;
+            if (Fails)
+            {
+                throw new InvalidOperationException("code warm-up failed (test)");
+            }
+        }
+    }
 
     private sealed class RecordingSpool : ISpoolStore
     {
