@@ -2,6 +2,7 @@ using Akka.Actor;
 using MailCluster.Queue.Delivery;
 using MailCluster.Queue.Events;
 using MailCluster.Queue.Protocol;
+using MailCluster.Queue.Serialization;
 using MailCluster.Queue.Spool;
 using MailCluster.Queue.State;
 
@@ -46,12 +47,13 @@ public static class QueueCodeWarmUp
         events.Add(core.State.ToSnapshot());
         DomainQueueState.FromSnapshot(core.State.ToSnapshot());
 
+        // Through the system's lookup, as the journal serializes; the queue serializer itself where the system does not
+        // bind it (an actor system of tests: Akka's default serializer cannot read these records back).
         var serialization = system.Serialization;
         foreach (var e in events)
         {
-            var serializer = serialization.FindSerializerFor(e);
-            var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, e);
-            serialization.Deserialize(serializer.ToBinary(e), serializer.Identifier, manifest);
+            var serializer = serialization.FindSerializerFor(e) as QueueSerializer ?? new QueueSerializer((ExtendedActorSystem)system);
+            serializer.FromBinary(serializer.ToBinary(e), serializer.Manifest(e));
         }
 
         return events.Count;

@@ -24,4 +24,12 @@ public sealed class QueueCodeWarmUpTests : IDisposable
         Assert.Equal(4, QueueCodeWarmUp.Run(_system));
         Assert.Equal(4, QueueCodeWarmUp.Run(_system)); // again (a restarted host): nothing of the first run is kept
     }
+
+    [Fact]
+    public void In_an_actor_system_that_does_not_bind_the_queue_serializer_it_uses_the_serializer_itself()
+    {
+        using var plain = ActorSystem.Create("queue-code-warm-up-plain");
+
+        Assert.Equal(4, QueueCodeWarmUp.Run(plain)); // Akka's default serializer could not read these records back
+    }
 }
