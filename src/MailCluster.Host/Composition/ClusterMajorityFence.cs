@@ -9,20 +9,34 @@ namespace MailCluster.Host.Composition;
 /// majority of the cluster, which is exactly when the Split Brain Resolver (keep-majority) may be about to down it and
 /// start its domain queues elsewhere. Between a partition and the resolver's decision (stable-after) a minority node
 /// still hosts its shards and may still reach the database; without the fence it would answer 250 for mail whose queue
-/// is about to be taken over. Reads <see cref="Cluster.State"/>, a snapshot Akka keeps current, on every message.
+/// is about to be taken over. Reads <see cref="Cluster.State"/>, a snapshot Akka keeps current, on every message; the
+/// answer is computed again only when that snapshot is a new one (Akka replaces it on each membership or reachability
+/// change), not for every message.
 /// </summary>
 public sealed class ClusterMajorityFence(IServiceProvider services) : IAcceptanceFence
 {
     private readonly Lazy<Cluster> _cluster = new(() => Cluster.Get(services.GetRequiredService<ActorSystem>()));
 
+    /// <summary>The last snapshot read and the answer for it (replaced whole, so readers on any thread see a pair).</summary>
+    private volatile Answered? _last;
+
     public string? WhyClosed()
     {
         var cluster = _cluster.Value;
         var state = cluster.State;
+        if (_last is { } last && ReferenceEquals(last.State, state))
+        {
+            return last.Why;
+        }
+
         var unreachable = state.Unreachable.Select(m => m.UniqueAddress).ToHashSet();
-        return ClusterMajority.WhyClosed(
+        var why = ClusterMajority.WhyClosed(
             [.. state.Members.Select(m => new ClusterMajority.Member(m.UniqueAddress == cluster.SelfUniqueAddress, m.Status, !unreachable.Contains(m.UniqueAddress)))]);
+        _last = new Answered(state, why);
+        return why;
     }
+
+    private sealed record Answered(ClusterEvent.CurrentClusterState State, string? Why);
 }
 
 /// <summary>The fence's rule, pure: may a node that sees <paramref name="members"/> this way commit new mail?</summary>
