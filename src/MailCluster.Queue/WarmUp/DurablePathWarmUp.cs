@@ -5,15 +5,15 @@ using MailCluster.Queue.Spool;
 namespace MailCluster.Queue.WarmUp;
 
 /// <summary>What the durable path's warm-up did: milliseconds per store (null when that store was not warmed), and
-/// the milliseconds of the in-memory code (<see cref="QueueCodeWarmUp"/> and the <see cref="ICodeWarmUp"/>s).</summary>
+/// the milliseconds of the in-memory code (the <see cref="ICodeWarmUp"/>s; null when there were none).</summary>
 public sealed record DurablePathWarmUpResult(long? JournalMs, long? SpoolMs, long? CodeMs = null);
 
 /// <summary>
 /// Exercises the stores a message's acceptance writes to, once, before the node's listeners open: the journal and
 /// snapshot store (<see cref="JournalWarmUpActor"/>, on delivery nodes) and the spool (on edge nodes: a body of a
 /// reserved domain written as the acceptance writes one on this store, then removed), and the in-memory code of the
-/// first messages (with the journal the domain queue's, <see cref="QueueCodeWarmUp"/>, and the features' own
-/// <see cref="ICodeWarmUp"/>). Nothing stays stored and nothing is delivered. The stores and the code run at once.
+/// first messages (the <see cref="ICodeWarmUp"/>s: on delivery nodes the domain queue's, <see cref="QueueCodeWarmUp"/>,
+/// and the features' own). Nothing stays stored and nothing is delivered. The stores and the code run at once.
 /// </summary>
 public static class DurablePathWarmUp
 {
@@ -25,17 +25,12 @@ public static class DurablePathWarmUp
     {
         var journal = journalSystem is null ? Task.FromResult<long?>(null) : TimedAsync(() => JournalAsync(journalSystem, cancellationToken));
         var body = spool is null ? Task.FromResult<long?>(null) : TimedAsync(() => SpoolAsync(spool, cancellationToken));
-        var inMemory = journalSystem is null && code is not { Count: > 0 }
+        var inMemory = code is not { Count: > 0 }
             ? Task.FromResult<long?>(null)
             : TimedAsync(() => Task.Run(
                 () =>
                 {
-                    if (journalSystem is not null)
-                    {
-                        QueueCodeWarmUp.Run(journalSystem);
-                    }
-
-                    foreach (var warmUp in code ?? [])
+                    foreach (var warmUp in code)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         warmUp.Run();

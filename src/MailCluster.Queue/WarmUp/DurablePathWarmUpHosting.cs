@@ -18,10 +18,18 @@ public static partial class DurablePathWarmUpHosting
 {
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
-    /// <param name="journal">The node hosts domain queues (delivery role): warm the journal.</param>
+    /// <param name="journal">The node hosts domain queues (delivery role): warm the journal, and the domain queue's
+    /// in-memory code (<see cref="QueueCodeWarmUp"/>, one of the <see cref="ICodeWarmUp"/>s the warm-up runs).</param>
     /// <param name="spool">The node accepts mail (edge role): warm the spool.</param>
-    public static IServiceCollection AddDurablePathWarmUp(this IServiceCollection services, bool journal, bool spool) =>
-        services.AddHostedService(sp => new Runner(sp, journal, spool, Limit, sp.GetRequiredService<ILogger<Runner>>()));
+    public static IServiceCollection AddDurablePathWarmUp(this IServiceCollection services, bool journal, bool spool)
+    {
+        if (journal)
+        {
+            services.AddSingleton<ICodeWarmUp>(sp => new QueueCodeWarmUp(sp.GetRequiredService<ActorSystem>()));
+        }
+
+        return services.AddHostedService(sp => new Runner(sp, journal, spool, Limit, sp.GetRequiredService<ILogger<Runner>>()));
+    }
 
     internal sealed partial class Runner(IServiceProvider services, bool journal, bool spool, TimeSpan atMost, ILogger<Runner> logger) : IHostedService
     {

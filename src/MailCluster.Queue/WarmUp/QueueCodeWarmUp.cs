@@ -18,8 +18,11 @@ namespace MailCluster.Queue.WarmUp;
 /// property), so a fresh node's first message compiled ~600 such methods while its first clients waited
 /// (docs/BENCHMARKS.md, session s37: the first 250 after the dot took ~100 ms, the next ones a few).</para>
 /// </summary>
-public static class QueueCodeWarmUp
+/// <param name="system">The node's actor system, whose serializer writes and reads the events.</param>
+public sealed class QueueCodeWarmUp(ActorSystem system) : ICodeWarmUp
 {
+    public void Run() => Run(system);
+
     /// <summary>Runs it; returns the number of events written and read back.</summary>
     public static int Run(ActorSystem system)
     {

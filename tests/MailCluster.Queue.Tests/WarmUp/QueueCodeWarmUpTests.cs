@@ -2,6 +2,7 @@ using Akka.Actor;
 using MailCluster.Queue.Protocol;
 using MailCluster.Queue.Serialization;
 using MailCluster.Queue.WarmUp;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace MailCluster.Queue.Tests.WarmUp;
@@ -23,6 +24,16 @@ public sealed class QueueCodeWarmUpTests : IDisposable
         // Enqueued, the deferred attempt, the delivered one, the snapshot: each written and read by the serializer.
         Assert.Equal(4, QueueCodeWarmUp.Run(_system));
         Assert.Equal(4, QueueCodeWarmUp.Run(_system)); // again (a restarted host): nothing of the first run is kept
+    }
+
+    [Fact]
+    public void A_delivery_node_registers_it_among_the_code_warm_ups_and_an_edge_only_node_does_not()
+    {
+        var delivery = new ServiceCollection().AddSingleton(_system).AddDurablePathWarmUp(journal: true, spool: false).BuildServiceProvider();
+        var edge = new ServiceCollection().AddSingleton(_system).AddDurablePathWarmUp(journal: false, spool: true).BuildServiceProvider();
+
+        Assert.IsType<QueueCodeWarmUp>(Assert.Single(delivery.GetServices<ICodeWarmUp>()));
+        Assert.Empty(edge.GetServices<ICodeWarmUp>());
     }
 
     [Fact]
